@@ -1,0 +1,142 @@
+"""The root command: global options, the sub-commands, and the one place errors become exit codes.
+
+This module imports nothing heavy: ``--help``, ``--version`` and shell completion never load
+SQLModel, SQLAlchemy, Alembic or icalendar (a test checks it).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from typing import Annotated, Any
+
+import typer
+from typer._click.exceptions import (  # typer vendors click; its exception types live here
+    ClickException,
+    MissingParameter,
+    NoArgsIsHelpError,
+    NoSuchOption,
+    UsageError,
+)
+from typer.core import TyperGroup
+
+from carecoord import __version__
+from carecoord.commands import audit, contacts, db, patients
+from carecoord.commands._common import settings
+from carecoord.errors import EXIT_DOMAIN, EXIT_STORAGE, EXIT_USAGE, CarecoordError
+
+DEBUG_ENV_VAR = "CARECOORD_DEBUG"
+
+
+def report(message: str) -> None:
+    """Print one error line on stderr."""
+    line = " ".join(message.split())
+    print(f"carecoord: error: {line}", file=sys.stderr)
+
+
+def _usage_message(error: ClickException) -> str:
+    ctx = getattr(error, "ctx", None)
+    hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+    message = error.format_message().replace("Value error, ", "")
+    return f"{message}{hint}"
+
+
+class CarecoordGroup(TyperGroup):
+    """The root group: runs a command and turns every failure into one line and an exit code."""
+
+    def main(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, prog_name: str | None = None, **extra: Any
+    ) -> Any:
+        standalone = extra.pop("standalone_mode", True)
+        try:
+            result = super().main(
+                args=args, prog_name=prog_name or "carecoord", standalone_mode=False, **extra
+            )
+            code = result if isinstance(result, int) else 0
+        except CarecoordError as error:
+            report(error.message)
+            code = error.exit_code
+        except NoArgsIsHelpError as error:
+            print(error.ctx.get_help() if error.ctx else error.format_message())
+            code = EXIT_USAGE
+        except (MissingParameter, NoSuchOption) as error:
+            report(_usage_message(error))
+            code = EXIT_USAGE
+        except UsageError as error:
+            # A value that fails a check (a choice, a number) is an invalid value: exit 1.
+            report(_usage_message(error))
+            code = EXIT_DOMAIN if error.__class__.__name__ == "BadParameter" else error.exit_code
+        except ClickException as error:
+            report(error.format_message())
+            code = error.exit_code
+        except typer.Abort:
+            report("aborted; nothing was changed")
+            code = EXIT_DOMAIN
+        except KeyboardInterrupt:
+            report("interrupted; nothing was changed")
+            code = 130
+        except BrokenPipeError:
+            sys.stderr.close()
+            code = EXIT_DOMAIN
+        except Exception as error:
+            if os.environ.get(DEBUG_ENV_VAR):
+                raise
+            report(
+                f"unexpected {type(error).__name__}; nothing was changed. "
+                f"Run again with {DEBUG_ENV_VAR}=1 to see the details"
+            )
+            code = (
+                EXIT_STORAGE if type(error).__module__.startswith(("sqlite3", "sqlalchemy")) else EXIT_DOMAIN
+            )
+        if standalone:
+            sys.exit(code)
+        return code
+
+
+app = typer.Typer(
+    cls=CarecoordGroup,
+    name="carecoord",
+    help="A care coordinator's caseload in the terminal: patients, care team, plans, tasks and more.\n\n"
+    "Example: carecoord patient list --risk high",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.add_typer(patients.app, name="patient")
+app.add_typer(contacts.app, name="contact")
+app.add_typer(db.app, name="db")
+app.command(name="audit")(audit.show_audit)
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        print(f"carecoord {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    db_path: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            envvar="CARECOORD_DB",
+            metavar="PATH",
+            help="Database file (default: carecoord.db in your data folder; see 'carecoord db path').",
+            show_default=False,
+        ),
+    ] = None,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_show_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    """A care coordinator's caseload in the terminal."""
+    settings.db_option = db_path
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,100 @@
+"""What every command shares: the store of this invocation, option types, and date options.
+
+Kept light: heavy modules (the database layer, dates) are imported inside the functions.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from carecoord.errors import UsageError
+from carecoord.vocab import OutputFormat
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+
+@dataclass
+class Settings:
+    """Global options of the current invocation (set by the root callback)."""
+
+    db_option: str | None = None
+
+
+settings = Settings()
+
+FormatOption = Annotated[
+    OutputFormat,
+    typer.Option(
+        "--format", "-f", help="Output: table for people, json or csv for scripts.", show_default=True
+    ),
+]
+YesOption = Annotated[
+    bool, typer.Option("--yes", "-y", help="Do not ask for confirmation (needed when not on a terminal).")
+]
+
+
+def db_path() -> Path:
+    """The database file this invocation uses."""
+    from carecoord.db import resolve_path
+
+    return resolve_path(settings.db_option)
+
+
+@contextmanager
+def store(*, write: bool) -> Iterator[Session]:
+    """A session on the store, in one transaction (committed only if ``write`` and no error)."""
+    from carecoord.db import session_scope
+
+    with session_scope(db_path(), write=write) as session:
+        yield session
+
+
+def given(**options: Any) -> dict[str, Any]:
+    """The options the user actually passed (None means 'not given'); enums as their codes."""
+    return {key: value.value if isinstance(value, Enum) else value
+            for key, value in options.items() if value is not None}  # fmt: skip
+
+
+def optional_date(value: str | None) -> date | None:
+    """Parse a date option as people type it (None stays None)."""
+    if value is None:
+        return None
+    from carecoord.dates import parse_date
+
+    return parse_date(value)
+
+
+def optional_datetime(value: str | None) -> datetime | None:
+    """Parse a date-and-time option as people type it, in the user's zone."""
+    if value is None:
+        return None
+    from carecoord.dates import parse_datetime
+
+    return parse_datetime(value)
+
+
+def clearable_date(value: str | None) -> date | str | None:
+    """For edits: None = unchanged, '' = clear, else a parsed date."""
+    if value is None or not value.strip():
+        return value
+    return optional_date(value)
+
+
+def confirm_or_refuse(question: str, yes: bool) -> None:
+    """Ask on a terminal; off a terminal, refuse unless ``--yes`` was given."""
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise UsageError("not on a terminal: add --yes to confirm")
+    if not typer.confirm(question, default=False, err=True):
+        raise typer.Abort()

@@ -1,0 +1,145 @@
+"""``carecoord contact``: a patient's care team and family."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from carecoord.commands._common import FormatOption, YesOption, confirm_or_refuse, given, store
+from carecoord.output import Column, confirm_change, render_list
+from carecoord.vocab import ContactMethod, OutputFormat
+
+app = typer.Typer(
+    help="Care team and family contacts.\n\n"
+    "Example: carecoord contact add 'Jane Doe' 'Ann Doe' --role daughter",
+    no_args_is_help=True,
+)
+
+ContactArg = Annotated[str, typer.Argument(help="Contact id (see 'contact list'), or part of the name.")]
+RoleOpt = Annotated[
+    str | None,
+    typer.Option("--role", "-r", help="Role or relationship: daughter, cardiologist, home health..."),
+]
+OrgOpt = Annotated[str | None, typer.Option("--org", help="Organization, e.g. 'Mercy Home Health'.")]
+PhoneOpt = Annotated[str | None, typer.Option("--phone", help="Phone number.")]
+EmailOpt = Annotated[str | None, typer.Option("--email", help="Email address.")]
+MethodOpt = Annotated[
+    ContactMethod | None, typer.Option("--prefers", help="Preferred contact method.", case_sensitive=False)
+]
+ConsentOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--consent/--no-consent", help="Whether the patient consented to share information with them."
+    ),
+]
+NotesOpt = Annotated[str | None, typer.Option("--notes", help="Free-text notes.")]
+
+CONTACT_COLUMNS = (
+    Column("id", "ID", no_wrap=True),
+    Column("patient_name", "Patient"),
+    Column("name", "Contact"),
+    Column("role", "Role"),
+    Column("organization", "Organization"),
+    Column("phone", "Phone", no_wrap=True),
+    Column("preferred_method", "Prefers"),
+    Column("consent_to_share", "Consent"),
+)
+
+
+@app.command("add")
+def add(
+    patient: Annotated[str, typer.Argument(help="Patient id, MRN, or an unambiguous part of the name.")],
+    name: Annotated[str, typer.Argument(help="The contact's name.")],
+    role: RoleOpt = None,
+    org: OrgOpt = None,
+    phone: PhoneOpt = None,
+    email: EmailOpt = None,
+    prefers: MethodOpt = None,
+    consent: ConsentOpt = None,
+    notes: NotesOpt = None,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Add a care-team member or family contact to a patient.
+
+    Example: carecoord contact add 12 'Ann Doe' --role daughter --phone 555-0101 --consent
+    """
+    from carecoord.records import contact_record
+    from carecoord.services import contacts, patients
+
+    fields = given(
+        name=name, role=role, organization=org, phone=phone, email=email,
+        preferred_method=prefers, consent_to_share=consent, notes=notes,
+    )  # fmt: skip
+    with store(write=True) as session:
+        owner = patients.resolve(session, patient)
+        contact = contacts.add_contact(session, owner, **fields)
+        record = contact_record(contact, owner)
+    confirm_change(f"Added contact {contacts.describe(contact)} for {patients.describe(owner)}.", record, fmt)
+
+
+@app.command("list")
+def list_(
+    patient: Annotated[str | None, typer.Argument(help="Only this patient's contacts.")] = None,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """List contacts, of one patient or of everyone.
+
+    Example: carecoord contact list 'jane doe'
+    """
+    from carecoord.records import contact_record
+    from carecoord.services import contacts, patients
+
+    with store(write=False) as session:
+        owner = patients.resolve(session, patient) if patient is not None else None
+        records = [contact_record(c) for c in contacts.list_contacts(session, owner)]
+    render_list(records, CONTACT_COLUMNS, fmt, title=f"Contacts ({len(records)})", empty="No contacts.")
+
+
+@app.command("edit")
+def edit(
+    contact: ContactArg,
+    name: Annotated[str | None, typer.Option("--name", help="New name.")] = None,
+    role: RoleOpt = None,
+    org: OrgOpt = None,
+    phone: PhoneOpt = None,
+    email: EmailOpt = None,
+    prefers: MethodOpt = None,
+    consent: ConsentOpt = None,
+    notes: NotesOpt = None,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Change a contact; pass an empty value (--phone '') to clear a field.
+
+    Example: carecoord contact edit 4 --phone 555-0199 --no-consent
+    """
+    from carecoord.errors import UsageError
+    from carecoord.records import contact_record
+    from carecoord.services import contacts
+
+    fields = given(
+        name=name, role=role, organization=org, phone=phone, email=email,
+        preferred_method=prefers, consent_to_share=consent, notes=notes,
+    )  # fmt: skip
+    if not fields:
+        raise UsageError("nothing to change: give at least one option (see 'carecoord contact edit --help')")
+    with store(write=True) as session:
+        found = contacts.update_contact(session, contacts.resolve(session, contact), fields)
+        record = contact_record(found)
+    confirm_change(f"Updated contact {contacts.describe(found)}.", record, fmt)
+
+
+@app.command("remove")
+def remove(contact: ContactArg, yes: YesOption = False) -> None:
+    """Remove a contact from a patient's care team or family.
+
+    Example: carecoord contact remove 4 --yes
+    """
+    from carecoord.services import contacts
+
+    with store(write=True) as session:
+        found = contacts.resolve(session, contact)
+        confirm_or_refuse(f"Remove contact {contacts.describe(found)}?", yes)
+        contacts.remove_contact(session, found)
+        name = contacts.describe(found)
+    print(f"Removed contact {name}.")

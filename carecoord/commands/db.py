@@ -1,0 +1,96 @@
+"""``carecoord db``: where the database is, its state, checks and backups."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from carecoord.commands._common import FormatOption, db_path
+from carecoord.output import Column, console, render_list, render_record, to_json
+from carecoord.vocab import OutputFormat
+
+app = typer.Typer(help="The database file: path, status, check, backup.\n\nExample: carecoord db status",
+                  no_args_is_help=True)  # fmt: skip
+
+
+@app.command("path")
+def path() -> None:
+    """Print the database file this command line uses (--db, CARECOORD_DB, or the default).
+
+    Example: carecoord db path
+    """
+    print(db_path())
+
+
+@app.command("status")
+def status(fmt: FormatOption = OutputFormat.table) -> None:
+    """Schema revision, size and row counts.
+
+    Example: carecoord db status --format json
+    """
+    from carecoord import db
+    from carecoord.migrations import head_revision
+
+    file = db_path()
+    db.ensure_current(file)
+    counts = db.table_counts(file)
+    record: dict[str, Any] = {
+        "path": str(file),
+        "size_bytes": file.stat().st_size,
+        "schema_revision": db.stored_revision(file),
+        "code_revision": head_revision(),
+        "counts": counts,
+    }
+    if fmt is OutputFormat.table:
+        fields = [Column(key, key.replace("_", " ").capitalize()) for key in list(record)[:-1]]
+        render_record(record, fields, fmt, title="carecoord database")
+        console().print()
+        per_table = [{"table": name, "rows": rows} for name, rows in counts.items()]
+        render_list(per_table, (Column("table", "Table"), Column("rows", "Rows")), fmt)
+    elif fmt is OutputFormat.json:
+        print(to_json(record))
+    else:
+        flat = {k: v for k, v in record.items() if k != "counts"}
+        flat.update({f"rows_{name}": n for name, n in counts.items()})
+        render_list([flat], (), fmt)
+
+
+@app.command("check")
+def check() -> None:
+    """Run SQLite's integrity and foreign-key checks; exit 3 if anything is wrong.
+
+    Example: carecoord db check && echo healthy
+    """
+    from carecoord import db
+    from carecoord.errors import StorageError
+
+    file = db_path()
+    db.ensure_current(file)
+    problems = db.integrity_problems(file)
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise StorageError(f"{file} failed its check: {problems[0]}{more}")
+    print(f"OK: {file} passed the integrity and foreign-key checks.")
+
+
+@app.command("backup")
+def backup(
+    target: Annotated[Path, typer.Argument(help="Backup file to write.", dir_okay=False)],
+    force: Annotated[bool, typer.Option("--force", help="Replace the file if it exists.")] = False,
+) -> None:
+    """Copy the database to FILE, safely even while another carecoord writes (SQLite online backup).
+
+    Example: carecoord db backup ~/backups/carecoord-$(date +%F).db
+    """
+    from carecoord import db
+    from carecoord.errors import ConflictError
+
+    file = db_path()
+    db.ensure_current(file)
+    destination = target.expanduser().absolute()
+    if destination.exists() and not force:
+        raise ConflictError(f"{destination} already exists; add --force to replace it")
+    db.backup_file(file, destination)
+    print(f"Backed up {file} to {destination}.")

@@ -1,0 +1,283 @@
+"""``carecoord patient``: enrol, list, show, edit, discharge, reactivate, delete."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from carecoord.commands._common import (
+    FormatOption,
+    YesOption,
+    clearable_date,
+    confirm_or_refuse,
+    given,
+    optional_date,
+    store,
+)
+from carecoord.output import Column, confirm_change, render_list, render_record
+from carecoord.vocab import OutputFormat, PatientSort, PatientStatus, RiskLevel
+
+app = typer.Typer(
+    help="Patients on your caseload.\n\n"
+    "Example: carecoord patient add 'Jane Doe' --dob 1950-03-02 --risk high",
+    no_args_is_help=True,
+)
+
+PatientArg = Annotated[str, typer.Argument(help="Patient id, MRN, or an unambiguous part of the name.")]
+DobOpt = Annotated[str | None, typer.Option("--dob", help="Date of birth, e.g. 1950-03-02 or 03/02/1950.")]
+MrnOpt = Annotated[str | None, typer.Option("--mrn", help="Medical record number (unique).")]
+PhoneOpt = Annotated[str | None, typer.Option("--phone", help="Phone number.")]
+EmailOpt = Annotated[str | None, typer.Option("--email", help="Email address.")]
+AddressOpt = Annotated[str | None, typer.Option("--address", help="Home address.")]
+LanguageOpt = Annotated[str | None, typer.Option("--language", help="Preferred language, e.g. Spanish.")]
+PayerOpt = Annotated[str | None, typer.Option("--payer", help="Insurance payer, e.g. 'Medicare'.")]
+MemberOpt = Annotated[str | None, typer.Option("--member-id", help="Insurance member id.")]
+AuthOpt = Annotated[str | None, typer.Option("--auth-expires", help="Date the insurance authorization ends.")]
+PcpOpt = Annotated[str | None, typer.Option("--pcp", help="Primary care provider.")]
+RiskOpt = Annotated[RiskLevel | None, typer.Option("--risk", help="Risk level.", case_sensitive=False)]
+NotesOpt = Annotated[str | None, typer.Option("--notes", help="Free-text notes.")]
+
+PATIENT_COLUMNS = (
+    Column("id", "ID", no_wrap=True),
+    Column("name", "Name", min_width=12),
+    Column("birth_date", "DOB", no_wrap=True),
+    Column("mrn", "MRN"),
+    Column("risk", "Risk", no_wrap=True),
+    Column("status", "Status", no_wrap=True),
+    Column("phone", "Phone", no_wrap=True),
+    Column("tags", "Tags", min_width=6),
+)
+PATIENT_FIELDS = (
+    Column("id", "ID"), Column("name", "Name"), Column("birth_date", "Date of birth"),
+    Column("mrn", "MRN"), Column("status", "Status"), Column("risk", "Risk"),
+    Column("phone", "Phone"), Column("email", "Email"), Column("address", "Address"),
+    Column("language", "Language"), Column("payer", "Payer"), Column("member_id", "Member id"),
+    Column("auth_expires", "Authorization ends"), Column("pcp", "Primary care"),
+    Column("enrolled_on", "Enrolled"), Column("discharged_on", "Discharged"),
+    Column("discharge_reason", "Discharge reason"), Column("tags", "Tags"), Column("notes", "Notes"),
+    Column("updated_at", "Last changed"),
+)  # fmt: skip
+CONTACT_COLUMNS = (
+    Column("id", "ID", no_wrap=True),
+    Column("name", "Name"),
+    Column("role", "Role"),
+    Column("phone", "Phone", no_wrap=True),
+    Column("preferred_method", "Prefers"),
+    Column("consent_to_share", "Consent"),
+)
+
+
+@app.command("add")
+def add(
+    name: Annotated[str, typer.Argument(help="Full name, e.g. 'Jane Doe'.")],
+    dob: DobOpt = None,
+    mrn: MrnOpt = None,
+    phone: PhoneOpt = None,
+    email: EmailOpt = None,
+    address: AddressOpt = None,
+    language: LanguageOpt = None,
+    payer: PayerOpt = None,
+    member_id: MemberOpt = None,
+    auth_expires: AuthOpt = None,
+    pcp: PcpOpt = None,
+    risk: RiskOpt = None,
+    tag: Annotated[list[str] | None, typer.Option("--tag", "-t", help="A tag; repeat for more.")] = None,
+    notes: NotesOpt = None,
+    enrolled: Annotated[
+        str | None, typer.Option("--enrolled", help="Enrolment date (default today).")
+    ] = None,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Enrol a patient.
+
+    Example: carecoord patient add 'Jane Doe' --dob 1950-03-02 --mrn 12345 --risk high --tag chf
+    """
+    from carecoord.records import patient_record
+    from carecoord.services import patients
+
+    fields = given(
+        name=name, birth_date=optional_date(dob), mrn=mrn, phone=phone, email=email, address=address,
+        language=language, payer=payer, member_id=member_id, auth_expires=optional_date(auth_expires),
+        pcp=pcp, risk=risk, notes=notes,
+    )  # fmt: skip
+    with store(write=True) as session:
+        patient = patients.add_patient(session, tags=tag or (), enrolled_on=optional_date(enrolled), **fields)
+        record = patient_record(patient)
+    confirm_change(f"Added patient {patients.describe(patient)}.", record, fmt)
+
+
+@app.command("list")
+def list_(
+    status: Annotated[
+        PatientStatus, typer.Option("--status", help="Only patients with this status.", case_sensitive=False)
+    ] = PatientStatus.active,
+    all_: Annotated[bool, typer.Option("--all", "-a", help="Every patient, whatever the status.")] = False,
+    risk: RiskOpt = None,
+    tag: Annotated[str | None, typer.Option("--tag", "-t", help="Only patients with this tag.")] = None,
+    search: Annotated[
+        str | None, typer.Option("--search", "-s", help="Text in the name, MRN, phone, payer, notes...")
+    ] = None,
+    sort: Annotated[
+        PatientSort, typer.Option("--sort", help="Sort key.", case_sensitive=False)
+    ] = PatientSort.name,
+    desc: Annotated[bool, typer.Option("--desc", help="Reverse the order.")] = False,
+    limit: Annotated[int | None, typer.Option("--limit", "-n", min=1, help="At most this many.")] = None,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """List patients (active ones unless told otherwise).
+
+    Example: carecoord patient list --risk high --tag diabetes --format csv
+    """
+    from carecoord.records import patient_record
+    from carecoord.services import patients
+
+    wanted = patients.PatientFilter(
+        status=patients.ALL_STATUSES if all_ else status.value,
+        risk=risk.value if risk else None,
+        tag=tag,
+        text=search,
+        sort=sort,
+        descending=desc,
+        limit=limit,
+    )
+    with store(write=False) as session:
+        records = [patient_record(p) for p in patients.list_patients(session, wanted)]
+    columns = PATIENT_COLUMNS if all_ else [c for c in PATIENT_COLUMNS if c.key != "status"]
+    title = f"{'All' if all_ else status.value.capitalize()} patients ({len(records)})"
+    render_list(records, columns, fmt, title=title, empty="No patients match.")
+
+
+@app.command("show")
+def show(patient: PatientArg, fmt: FormatOption = OutputFormat.table) -> None:
+    """Everything about one patient, contacts included.
+
+    Example: carecoord patient show 'jane'
+    """
+    from carecoord.records import patient_with_contacts
+    from carecoord.services import patients
+
+    with store(write=False) as session:
+        record = patient_with_contacts(patients.resolve(session, patient))
+    sections = (("Care team and family", "contacts", CONTACT_COLUMNS),)
+    render_record(record, PATIENT_FIELDS, fmt, title=f"Patient #{record['id']}", sections=sections)
+
+
+@app.command("edit")
+def edit(
+    patient: PatientArg,
+    name: Annotated[str | None, typer.Option("--name", help="New full name.")] = None,
+    dob: DobOpt = None,
+    mrn: MrnOpt = None,
+    phone: PhoneOpt = None,
+    email: EmailOpt = None,
+    address: AddressOpt = None,
+    language: LanguageOpt = None,
+    payer: PayerOpt = None,
+    member_id: MemberOpt = None,
+    auth_expires: AuthOpt = None,
+    pcp: PcpOpt = None,
+    risk: RiskOpt = None,
+    notes: NotesOpt = None,
+    add_tag: Annotated[list[str] | None, typer.Option("--add-tag", help="Add a tag; repeatable.")] = None,
+    remove_tag: Annotated[
+        list[str] | None, typer.Option("--remove-tag", help="Remove a tag; repeatable.")
+    ] = None,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Change any field; pass an empty value (--phone '') to clear one.
+
+    Example: carecoord patient edit 12 --phone '555-0100' --add-tag copd --remove-tag smoker
+    """
+    from carecoord.errors import UsageError
+    from carecoord.records import patient_record
+    from carecoord.services import patients
+
+    fields = given(
+        name=name, birth_date=clearable_date(dob), mrn=mrn, phone=phone, email=email, address=address,
+        language=language, payer=payer, member_id=member_id, auth_expires=clearable_date(auth_expires),
+        pcp=pcp, risk=risk, notes=notes,
+    )  # fmt: skip
+    if not fields and not add_tag and not remove_tag:
+        raise UsageError("nothing to change: give at least one option (see 'carecoord patient edit --help')")
+    with store(write=True) as session:
+        found = patients.resolve(session, patient)
+        updated = patients.update_patient(
+            session, found, fields, add_tags=add_tag or (), remove_tags=remove_tag or ()
+        )
+        record = patient_record(updated)
+    confirm_change(f"Updated patient {patients.describe(updated)}.", record, fmt)
+
+
+@app.command("discharge")
+def discharge(
+    patient: PatientArg,
+    date: Annotated[str | None, typer.Option("--date", help="Discharge date (default today).")] = None,
+    reason: Annotated[str | None, typer.Option("--reason", help="Why, e.g. 'goals met'.")] = None,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """End a patient's enrolment (the record and its history are kept).
+
+    Example: carecoord patient discharge 12 --date 2026-11-30 --reason 'moved out of area'
+    """
+    from carecoord.records import patient_record
+    from carecoord.services import patients
+
+    with store(write=True) as session:
+        found = patients.discharge(
+            session, patients.resolve(session, patient), on=optional_date(date), reason=reason
+        )
+        record = patient_record(found)
+    confirm_change(f"Discharged patient {patients.describe(found)} on {found.discharged_on}.", record, fmt)
+
+
+@app.command("hold")
+def hold(patient: PatientArg, fmt: FormatOption = OutputFormat.table) -> None:
+    """Put an active patient on hold (hospital stay, travel) without discharging.
+
+    Example: carecoord patient hold 12
+    """
+    from carecoord.records import patient_record
+    from carecoord.services import patients
+
+    with store(write=True) as session:
+        found = patients.put_on_hold(session, patients.resolve(session, patient))
+        record = patient_record(found)
+    confirm_change(f"Patient {patients.describe(found)} is on hold.", record, fmt)
+
+
+@app.command("reactivate")
+def reactivate(
+    patient: PatientArg,
+    date: Annotated[str | None, typer.Option("--date", help="Re-enrolment date (default today).")] = None,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Make an on-hold or discharged patient active again.
+
+    Example: carecoord patient reactivate 12
+    """
+    from carecoord.records import patient_record
+    from carecoord.services import patients
+
+    with store(write=True) as session:
+        found = patients.reactivate(session, patients.resolve(session, patient), on=optional_date(date))
+        record = patient_record(found)
+    confirm_change(f"Patient {patients.describe(found)} is active again.", record, fmt)
+
+
+@app.command("delete")
+def delete(patient: PatientArg, yes: YesOption = False) -> None:
+    """Permanently delete a patient and everything recorded under them (discharge is the usual way out).
+
+    Example: carecoord patient delete 12 --yes
+    """
+    from carecoord.services import patients
+
+    with store(write=True) as session:
+        found = patients.resolve(session, patient)
+        counts = patients.related_counts(session, found)
+        also = ", ".join(f"{n} {what}" for what, n in counts.items())
+        confirm_or_refuse(f"Permanently delete patient {patients.describe(found)} and {also}?", yes)
+        patients.delete_patient(session, found)
+        name = patients.describe(found)
+    print(f"Deleted patient {name} and {also}. The audit trail keeps a record of the deletion.")

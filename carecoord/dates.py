@@ -1,0 +1,245 @@
+"""Dates and times as people type them, durations, business days and the user's time zone.
+
+Accepted forms (see :data:`DATE_FORMS`): ISO dates and times, US ``MM/DD/YYYY``, ``today``,
+``tomorrow``, ``yesterday``, ``now``, weekday names (the next such day, never today), offsets
+``+3d +2w +1m +1y -1d``, ``eow`` (this week's Friday), ``eom``, ``eoy``; any date form may be
+followed by a time: ``14:30``, ``9am``, ``9:15pm``, ``noon``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from functools import cache
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dateutil.relativedelta import relativedelta
+
+from carecoord.errors import ValidationError
+
+TZ_ENV_VAR = "CARECOORD_TZ"
+
+DATE_FORMS = (
+    "YYYY-MM-DD, MM/DD/YYYY, today, tomorrow, yesterday, a weekday (mon..sun), "
+    "+3d/+2w/+1m/+1y/-1d, eow, eom, eoy"
+)
+DATETIME_FORMS = f"{DATE_FORMS}, now, any of these with a time (fri 14:30, tomorrow 9am), ISO date-time"
+DURATION_FORMS = "30m, 1h30m, 2h, 90d, 2w (m = minutes, h = hours, d = days, w = weeks)"
+
+WEEKDAYS = {
+    name: index
+    for index, names in enumerate(
+        (
+            ("monday", "mon"),
+            ("tuesday", "tue", "tues"),
+            ("wednesday", "wed"),
+            ("thursday", "thu", "thur", "thurs"),
+            ("friday", "fri"),
+            ("saturday", "sat"),
+            ("sunday", "sun"),
+        )
+    )
+    for name in names
+}
+_OFFSET = re.compile(r"^([+-])(\d{1,4})([dwmy])$")
+_US_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+_TIME = re.compile(r"^(\d{1,2})(?::(\d{2}))?\s*(am|pm)?$")
+_DURATION = re.compile(r"^(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m(?:in)?)?$")
+
+
+# --- the user's zone ----------------------------------------------------------------------------
+
+
+@cache
+def local_zone() -> tzinfo:
+    """The coordinator's zone: ``CARECOORD_TZ``, else ``TZ``, else the system's."""
+    for name in (os.environ.get(TZ_ENV_VAR), os.environ.get("TZ")):
+        if name:
+            return zone(name.lstrip(":"))
+    localtime = Path("/etc/localtime")
+    if localtime.is_symlink():
+        key = str(localtime.resolve()).partition("zoneinfo/")[2]
+        if key:
+            try:
+                return ZoneInfo(key)
+            except (ZoneInfoNotFoundError, ValueError):
+                pass
+    from dateutil import tz
+
+    return tz.tzlocal()
+
+
+def zone(name: str) -> ZoneInfo:
+    """An IANA time zone by name, or a ValidationError naming it."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(
+            f"unknown time zone '{name}' (use an IANA name such as America/New_York)"
+        ) from None
+
+
+def now(tz: tzinfo | None = None) -> datetime:
+    """The current moment in ``tz`` (default: the user's zone), to the second."""
+    return datetime.now(tz or local_zone()).replace(microsecond=0)
+
+
+def today(tz: tzinfo | None = None) -> date:
+    """Today's date in ``tz`` (default: the user's zone)."""
+    return now(tz).date()
+
+
+# --- parsing ------------------------------------------------------------------------------------
+
+
+def _end_of_month(day: date) -> date:
+    return day + relativedelta(day=31)
+
+
+def _relative_date(word: str, base: date) -> date | None:
+    """A date for the non-ISO forms, or None if ``word`` is not one of them."""
+    if word in ("today", "now"):
+        return base
+    if word == "tomorrow":
+        return base + timedelta(days=1)
+    if word == "yesterday":
+        return base - timedelta(days=1)
+    if word == "eom":
+        return _end_of_month(base)
+    if word == "eoy":
+        return date(base.year, 12, 31)
+    if word == "eow":
+        return base + timedelta(days=(4 - base.weekday()) % 7)
+    word = word.removeprefix("next ").strip()
+    if word in WEEKDAYS:
+        return base + timedelta(days=(WEEKDAYS[word] - base.weekday() - 1) % 7 + 1)
+    match = _OFFSET.match(word)
+    if match:
+        sign, amount, unit = match.groups()
+        n = int(amount) * (-1 if sign == "-" else 1)
+        step = {
+            "d": relativedelta(days=n),
+            "w": relativedelta(weeks=n),
+            "m": relativedelta(months=n),
+            "y": relativedelta(years=n),
+        }[unit]
+        return base + step
+    return None
+
+
+def _calendar_date(text: str) -> date | None:
+    """ISO ``YYYY-MM-DD`` or US ``MM/DD/YYYY``; None if neither shape; error if impossible."""
+    us = _US_DATE.match(text)
+    try:
+        if us:
+            month, day, year = (int(part) for part in us.groups())
+            return date(year, month, day)
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            return date.fromisoformat(text)
+    except ValueError as error:
+        raise ValidationError(f"invalid date '{text}': {error}") from None
+    return None
+
+
+def _clock(text: str) -> time | None:
+    """``14:30``, ``9am``, ``9:15pm``, ``noon``, ``midnight``; None if not a time."""
+    if text in ("noon", "midday"):
+        return time(12, 0)
+    if text == "midnight":
+        return time(0, 0)
+    match = _TIME.match(text)
+    if not match or (match.group(2) is None and match.group(3) is None):
+        return None
+    hour, minute, meridiem = int(match.group(1)), int(match.group(2) or 0), match.group(3)
+    if meridiem:
+        if not 1 <= hour <= 12:
+            return None
+        hour = hour % 12 + (12 if meridiem == "pm" else 0)
+    if hour > 23 or minute > 59:
+        return None
+    return time(hour, minute)
+
+
+def _date_part(text: str, base: date) -> date | None:
+    return _calendar_date(text) or _relative_date(text, base)
+
+
+def parse_date(text: str, *, base: date | None = None) -> date:
+    """A calendar date from what a person typed (see :data:`DATE_FORMS`)."""
+    cleaned = " ".join(text.strip().lower().split())
+    result = _date_part(cleaned, base or today()) if cleaned else None
+    if result is None:
+        raise ValidationError(f"cannot read '{text}' as a date; use {DATE_FORMS}")
+    return result
+
+
+def parse_datetime(text: str, *, tz: tzinfo | None = None, base: datetime | None = None) -> datetime:
+    """An aware moment from what a person typed, read in ``tz`` (default: the user's zone).
+
+    A date without a time means the start of that day; ``now`` is the current minute.
+    """
+    tz = tz or local_zone()
+    current = (base or now(tz)).astimezone(tz)
+    cleaned = " ".join(text.strip().lower().split())
+    if cleaned == "now":
+        return current.replace(second=0)
+    iso = _iso_datetime(cleaned, tz)
+    if iso is not None:
+        return iso
+    day: date | None = None
+    clock: time | None = None
+    words = cleaned.rsplit(" ", 1)
+    if len(words) == 2 and (_clock(words[1]) is not None):
+        day, clock = _date_part(words[0], current.date()), _clock(words[1])
+    elif cleaned:
+        day = _date_part(cleaned, current.date())
+        if day is None:
+            clock = _clock(cleaned)
+            day = current.date() if clock else None
+    if day is None:
+        raise ValidationError(f"cannot read '{text}' as a date and time; use {DATETIME_FORMS}")
+    return localize(day, clock or time(0, 0), tz)
+
+
+def _iso_datetime(text: str, tz: tzinfo) -> datetime | None:
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}[t ]\d{1,2}:\d{2}.*", text):
+        return None
+    try:
+        parsed = datetime.fromisoformat(text.upper().replace(" ", "T", 1))
+    except ValueError as error:
+        raise ValidationError(f"invalid date and time '{text}': {error}") from None
+    if parsed.tzinfo is None:
+        return localize(parsed.date(), parsed.time(), tz)
+    return parsed.astimezone(tz)
+
+
+def localize(day: date, clock: time, tz: tzinfo) -> datetime:
+    """``day`` at wall-clock ``clock`` in ``tz``.
+
+    A wall time skipped by a DST change moves forward by the gap (02:30 -> 03:30); a repeated
+    one means its first occurrence.
+    """
+    return datetime.combine(day, clock, tzinfo=tz).astimezone(UTC).astimezone(tz)
+
+
+def parse_duration(text: str) -> timedelta:
+    """A length of time such as ``30m``, ``1h30m``, ``90d`` (see :data:`DURATION_FORMS`)."""
+    cleaned = text.strip().lower().replace(" ", "")
+    match = _DURATION.match(cleaned) if cleaned else None
+    if not match or not any(match.groups()):
+        raise ValidationError(f"cannot read '{text}' as a duration; use {DURATION_FORMS}")
+    weeks, days, hours, minutes = (int(g or 0) for g in match.groups())
+    return timedelta(weeks=weeks, days=days, hours=hours, minutes=minutes)
+
+
+def add_business_days(start: date, days: int) -> date:
+    """The date ``days`` working days (Monday to Friday) after ``start``."""
+    current = start
+    remaining = days
+    while remaining > 0:
+        current += timedelta(days=1)
+        if current.weekday() < 5:
+            remaining -= 1
+    return current

@@ -1,0 +1,262 @@
+"""The local store: where it lives, how it is opened, migrated, backed up and checked.
+
+Every command opens the store through :func:`session_scope`, which makes sure the file exists
+(0600, in a 0700 folder), that its schema is current (backing the file up before a migration),
+and runs the whole command in one transaction: a failed command changes nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event, exc
+from sqlalchemy.pool import NullPool
+from sqlmodel import Session
+
+from carecoord.errors import ConflictError, StorageError
+from carecoord.migrations import MIGRATIONS_DIR, head_revision, known_revisions
+
+APP_NAME = "carecoord"
+DB_ENV_VAR = "CARECOORD_DB"
+BUSY_TIMEOUT_ENV_VAR = "CARECOORD_BUSY_TIMEOUT_MS"
+DEFAULT_BUSY_TIMEOUT_MS = 10_000
+FILE_MODE = 0o600
+FOLDER_MODE = 0o700
+
+
+def default_path() -> Path:
+    """The database under the user's data directory (platformdirs)."""
+    from platformdirs import user_data_path
+
+    return user_data_path(APP_NAME, appauthor=False) / "carecoord.db"
+
+
+def resolve_path(option: str | os.PathLike[str] | None) -> Path:
+    """``--db`` wins, then ``CARECOORD_DB``, then the default path."""
+    chosen = option or os.environ.get(DB_ENV_VAR) or default_path()
+    return Path(chosen).expanduser().absolute()
+
+
+def busy_timeout_ms() -> int:
+    """How long a command waits for another writer before giving up (exit 3)."""
+    raw = os.environ.get(BUSY_TIMEOUT_ENV_VAR, "")
+    return int(raw) if raw.isdigit() else DEFAULT_BUSY_TIMEOUT_MS
+
+
+# --- errors from SQLite, in words a coordinator can act on -------------------------------------
+
+
+def storage_error(path: Path, error: BaseException) -> StorageError:
+    """Translate an SQLite/OS error about ``path`` into a one-line StorageError."""
+    text = str(getattr(error, "orig", None) or error).strip()
+    lowered = text.lower()
+    if "locked" in lowered or "busy" in lowered:
+        return StorageError(f"the database {path} is busy (another carecoord is writing); try again")
+    if "not a database" in lowered or "malformed" in lowered or "corrupt" in lowered:
+        return StorageError(f"{path} is not a usable carecoord database ({text})")
+    if "readonly" in lowered or "read-only" in lowered:
+        return StorageError(f"the database {path} is read-only; nothing was changed")
+    if "unable to open" in lowered:
+        return StorageError(f"cannot open the database {path} (check the folder exists and is writable)")
+    return StorageError(f"database error on {path}: {text}")
+
+
+# --- creating and migrating the file ------------------------------------------------------------
+
+
+def _create_file(path: Path) -> None:
+    """Create an empty database file, private to the user."""
+    try:
+        if not path.parent.exists():
+            path.parent.mkdir(parents=True, mode=FOLDER_MODE)
+            os.chmod(path.parent, FOLDER_MODE)
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, FILE_MODE)
+        os.close(fd)
+        os.chmod(path, FILE_MODE)
+    except FileExistsError:
+        return
+    except OSError as error:
+        raise StorageError(f"cannot create the database {path}: {error.strerror or error}") from None
+
+
+def _connect_raw(path: Path) -> sqlite3.Connection:
+    """A plain sqlite3 connection for checks and backups (no SQLAlchemy)."""
+    if not path.is_file():
+        raise StorageError(f"cannot open the database {path}: no such file")
+    try:
+        conn = sqlite3.connect(path, timeout=busy_timeout_ms() / 1000, isolation_level=None)
+    except sqlite3.Error as error:
+        raise storage_error(path, error) from None
+    return conn
+
+
+def stored_revision(path: Path) -> str | None:
+    """The schema revision recorded in the file, or None for a blank database.
+
+    Raises StorageError when the file is not SQLite, or is SQLite but not carecoord's.
+    """
+    with closing(_connect_raw(path)) as conn:
+        try:
+            tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            if "alembic_version" not in tables:
+                if tables:
+                    raise StorageError(f"{path} is an SQLite file but not a carecoord database")
+                return None
+            row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+        except sqlite3.Error as error:
+            raise storage_error(path, error) from None
+    return row[0] if row else None
+
+
+def backup_file(source: Path, target: Path) -> None:
+    """Copy a live database with SQLite's online backup; the copy appears whole or not at all."""
+    target = target.expanduser().absolute()
+    if target == source:
+        raise StorageError("the backup file must not be the database itself")
+    temp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
+    try:
+        fd = os.open(temp, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, FILE_MODE)
+        os.close(fd)
+        with closing(_connect_raw(source)) as src, closing(sqlite3.connect(temp)) as dst:
+            src.backup(dst)
+            dst.execute("PRAGMA journal_mode=DELETE")
+        os.chmod(temp, FILE_MODE)
+        os.replace(temp, target)
+    except sqlite3.Error as error:
+        temp.unlink(missing_ok=True)
+        raise storage_error(source, error) from None
+    except OSError as error:
+        temp.unlink(missing_ok=True)
+        raise StorageError(f"cannot write the backup {target}: {error.strerror or error}") from None
+
+
+def _migrate(path: Path, current: str | None) -> None:
+    """Upgrade the file to the head revision, after a backup copy when it holds data."""
+    if current is not None:
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        backup_file(path, path.with_name(f"{path.name}.before-{head_revision()}-{stamp}.bak"))
+
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    engine = _make_engine(path, write=True, foreign_keys=False)
+    try:
+        with engine.connect() as connection:
+            config.attributes["connection"] = connection
+            with connection.begin():
+                command.upgrade(config, "head")
+                problems = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if problems:
+                    raise StorageError(f"migration of {path} left broken references; nothing was changed")
+    except exc.SQLAlchemyError as error:
+        raise storage_error(path, error) from None
+    finally:
+        engine.dispose()
+
+
+def ensure_current(path: Path) -> None:
+    """Create the database if needed and bring its schema to this code's revision."""
+    if not path.exists():
+        _create_file(path)
+    current = stored_revision(path)
+    if current == head_revision():
+        return
+    if current is not None and current not in known_revisions():
+        raise StorageError(
+            f"{path} was written by a newer carecoord (schema {current}, this version knows up to "
+            f"{head_revision()}); upgrade carecoord to use it"
+        )
+    _migrate(path, current)
+
+
+# --- engine and sessions ------------------------------------------------------------------------
+
+
+def _make_engine(path: Path, *, write: bool, foreign_keys: bool = True) -> Engine:
+    """An engine with carecoord's pragmas; write engines take the write lock up front."""
+    engine = create_engine(f"sqlite:///{path}", poolclass=NullPool)
+    timeout = busy_timeout_ms()
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves, below
+        dbapi_connection.execute(f"PRAGMA busy_timeout={timeout}")
+        dbapi_connection.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
+        if write:
+            dbapi_connection.execute("PRAGMA journal_mode=WAL")
+        dbapi_connection.execute("PRAGMA synchronous=FULL")
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: object) -> None:
+        # BEGIN IMMEDIATE: a writer waits for the lock at the start (busy timeout), instead
+        # of failing half-way when a read turns into a write.
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")  # type: ignore[attr-defined]
+
+    return engine
+
+
+@contextmanager
+def session_scope(path: Path, *, write: bool) -> Iterator[Session]:
+    """One transaction for one command: committed if the block succeeds, else rolled back."""
+    from carecoord.services import audit
+
+    ensure_current(path)
+    engine = _make_engine(path, write=write)
+    try:
+        with Session(engine, expire_on_commit=False, autoflush=True) as session:
+            audit.attach(session)
+            try:
+                yield session
+                if write:
+                    session.commit()
+                else:
+                    session.rollback()
+            except BaseException:
+                session.rollback()
+                raise
+    except exc.IntegrityError as error:
+        raise ConflictError(f"the change conflicts with stored data ({error.orig})") from None
+    except exc.SQLAlchemyError as error:
+        raise storage_error(path, error) from None
+    finally:
+        engine.dispose()
+
+
+# --- checks -------------------------------------------------------------------------------------
+
+
+def integrity_problems(path: Path) -> list[str]:
+    """Problems found by SQLite's integrity and foreign-key checks (empty when healthy)."""
+    with closing(_connect_raw(path)) as conn:
+        try:
+            problems = [row[0] for row in conn.execute("PRAGMA integrity_check") if row[0] != "ok"]
+            problems += [
+                f"{table} row {rowid} refers to a missing {parent} row"
+                for table, rowid, parent, _ in conn.execute("PRAGMA foreign_key_check")
+            ]
+        except sqlite3.Error as error:
+            raise storage_error(path, error) from None
+    return problems
+
+
+def table_counts(path: Path) -> dict[str, int]:
+    """Rows per carecoord table."""
+    with closing(_connect_raw(path)) as conn:
+        try:
+            names = [
+                row[0]
+                for row in conn.execute(
+                    "SELECT name FROM sqlite_master WHERE type='table' "
+                    "AND name NOT LIKE 'sqlite_%' AND name != 'alembic_version' ORDER BY name"
+                )
+            ]
+            return {name: conn.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0] for name in names}
+        except sqlite3.Error as error:
+            raise storage_error(path, error) from None

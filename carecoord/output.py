@@ -1,0 +1,194 @@
+"""One renderer for records: Rich tables for people, JSON and CSV for scripts.
+
+Records are plain dicts with stable keys (an ``id`` on every record). JSON carries every key;
+CSV carries every scalar key (lists joined with ``;``); the table shows the chosen columns.
+Rich is imported only when a table is drawn.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from carecoord.vocab import OutputFormat
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+LIST_SEPARATOR = ";"
+
+
+@dataclass(frozen=True)
+class Column:
+    """A table column: which record key, under which header."""
+
+    key: str
+    header: str
+    no_wrap: bool = False
+    max_width: int | None = None
+    min_width: int | None = None
+
+
+def console() -> Console:
+    """A Console on stdout: no color off a terminal or with NO_COLOR; 80 columns when piped."""
+    from rich.console import Console
+
+    return Console(highlight=False, emoji=False)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+def to_json(data: Any) -> str:
+    """Stable, readable JSON: keys in record order, ISO 8601 dates, UTF-8 kept."""
+    return json.dumps(data, default=_json_default, ensure_ascii=False, indent=2)
+
+
+def display(value: Any) -> str:
+    """A value as a person reads it in a table."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return ", ".join(display(item) for item in value)
+    return str(value)
+
+
+def _csv_value(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        return LIST_SEPARATOR.join(str(item) for item in value)
+    return "" if value is None else value
+
+
+def _scalar_keys(records: Sequence[Mapping[str, Any]]) -> list[str]:
+    keys: dict[str, None] = {}
+    for record in records[:1]:
+        for key, value in record.items():
+            if not isinstance(value, Mapping) and not (
+                isinstance(value, list | tuple) and value and isinstance(value[0], Mapping)
+            ):
+                keys[key] = None
+    return list(keys)
+
+
+def write_csv(records: Sequence[Mapping[str, Any]], keys: Sequence[str] | None = None) -> None:
+    """CSV with a header row; nested lists of records are left to JSON."""
+    keys = list(keys or _scalar_keys(records))
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(keys)
+    for record in records:
+        writer.writerow([_csv_value(record.get(key)) for key in keys])
+
+
+def table(
+    records: Sequence[Mapping[str, Any]], columns: Sequence[Column], *, title: str | None = None
+) -> Any:
+    """A Rich table of ``records``; every cell is literal text (no markup is interpreted)."""
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    grid = Table(
+        title=title,
+        title_justify="left",
+        header_style="bold",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        collapse_padding=True,
+    )
+    for column in columns:
+        grid.add_column(
+            column.header,
+            no_wrap=column.no_wrap,
+            max_width=column.max_width,
+            min_width=column.min_width,
+            overflow="fold",
+        )
+    for record in records:
+        grid.add_row(*(Text(display(record.get(column.key))) for column in columns))
+    return grid
+
+
+def render_list(
+    records: Sequence[Mapping[str, Any]],
+    columns: Sequence[Column],
+    fmt: OutputFormat,
+    *,
+    title: str | None = None,
+    empty: str = "Nothing to show.",
+) -> None:
+    """Print a listing in the chosen format."""
+    if fmt is OutputFormat.json:
+        print(to_json(list(records)))
+    elif fmt is OutputFormat.csv:
+        write_csv(records)
+    elif not records:
+        console().print(empty, markup=False)
+    else:
+        console().print(table(records, columns, title=title))
+
+
+def details(record: Mapping[str, Any], fields: Sequence[Column], *, title: str | None = None) -> Any:
+    """A two-column field/value Rich table for one record."""
+    from rich.table import Table
+    from rich.text import Text
+
+    grid = Table(title=title, title_justify="left", show_header=False, box=None)
+    grid.add_column("field", style="bold", no_wrap=True)
+    grid.add_column("value", overflow="fold")
+    for field in fields:
+        value = record.get(field.key)
+        if value not in (None, "", [], ()):
+            grid.add_row(Text(field.header), Text(display(value)))
+    return grid
+
+
+def render_record(
+    record: Mapping[str, Any],
+    fields: Sequence[Column],
+    fmt: OutputFormat,
+    *,
+    title: str | None = None,
+    sections: Sequence[tuple[str, str, Sequence[Column]]] = (),
+) -> None:
+    """Print one record; ``sections`` are (title, key, columns) for its nested lists."""
+    if fmt is OutputFormat.json:
+        print(to_json(record))
+        return
+    if fmt is OutputFormat.csv:
+        write_csv([record])
+        return
+    out = console()
+    out.print(details(record, fields, title=title))
+    for section_title, key, columns in sections:
+        rows = record.get(key) or []
+        out.print()
+        if rows:
+            out.print(table(rows, columns, title=section_title))
+        else:
+            out.print(f"{section_title}: none", markup=False)
+
+
+def confirm_change(message: str, record: Mapping[str, Any] | None, fmt: OutputFormat) -> None:
+    """A change's confirmation: one line for people, the stored record as JSON for scripts."""
+    if fmt is OutputFormat.json and record is not None:
+        print(to_json(record))
+    else:
+        print(message)

@@ -1,0 +1,123 @@
+"""The audit trail: every create, update and delete, recorded in the same transaction."""
+
+from __future__ import annotations
+
+import getpass
+import json
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import event, insert, inspect
+from sqlmodel import Session, col, select
+
+from carecoord.models import AUDITED_TABLES, AuditEntry, Patient, utcnow
+from carecoord.vocab import AuditAction
+
+# Bookkeeping columns that say nothing a reviewer needs.
+_UNTRACKED = frozenset({"id", "uid", "created_at", "updated_at", "name_key"})
+
+
+def os_user() -> str:
+    """The operating-system user making the change."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date | datetime) else value
+
+
+def _columns(obj: Any) -> list[str]:
+    return [attr.key for attr in inspect(obj).mapper.column_attrs if attr.key not in _UNTRACKED]
+
+
+def _snapshot(obj: Any, *, deleted: bool) -> dict[str, list[Any]]:
+    values = {key: _plain(getattr(obj, key)) for key in _columns(obj)}
+    return {
+        key: ([value, None] if deleted else [None, value])
+        for key, value in values.items()
+        if value not in (None, "")
+    }
+
+
+def _differences(obj: Any) -> dict[str, list[Any]]:
+    state = inspect(obj)
+    changes: dict[str, list[Any]] = {}
+    for key in _columns(obj):
+        history = state.attrs[key].history
+        if not history.has_changes():
+            continue
+        old = history.deleted[0] if history.deleted else None
+        new = history.added[0] if history.added else None
+        if old != new:
+            changes[key] = [_plain(old), _plain(new)]
+    return changes
+
+
+def _patient_id(obj: Any) -> int | None:
+    return obj.id if isinstance(obj, Patient) else getattr(obj, "patient_id", None)
+
+
+def _stamp_updates(session: Session, _context: Any, _instances: Any) -> None:
+    now = utcnow()
+    for obj in session.dirty:
+        if isinstance(obj, AUDITED_TABLES) and session.is_modified(obj, include_collections=False):
+            obj.updated_at = now
+
+
+def _record(session: Session, _context: Any) -> None:
+    now, user = utcnow(), os_user()
+    rows: list[dict[str, Any]] = []
+    batches: tuple[tuple[AuditAction, Any, Callable[[Any], dict[str, list[Any]]]], ...] = (
+        (AuditAction.create, session.new, lambda o: _snapshot(o, deleted=False)),
+        (AuditAction.update, session.dirty, _differences),
+        (AuditAction.delete, session.deleted, lambda o: _snapshot(o, deleted=True)),
+    )
+    for action, objects, describe in batches:
+        for obj in objects:
+            if not isinstance(obj, AUDITED_TABLES):
+                continue
+            changes = describe(obj)
+            if action is AuditAction.update and not changes:
+                continue
+            rows.append(
+                {
+                    "at": now,
+                    "os_user": user,
+                    "table_name": obj.__tablename__,
+                    "record_id": obj.id,
+                    "patient_id": _patient_id(obj),
+                    "action": action.value,
+                    "changes": json.dumps(changes, ensure_ascii=False, sort_keys=True),
+                }
+            )
+    if rows:
+        rows.sort(key=lambda r: (r["table_name"], r["record_id"], r["action"]))
+        session.connection().execute(insert(AuditEntry), rows)
+
+
+def attach(session: Session) -> None:
+    """Stamp ``updated_at`` and write audit rows on every flush of ``session``."""
+    event.listen(session, "before_flush", _stamp_updates)
+    event.listen(session, "after_flush", _record)
+
+
+def entries(
+    session: Session,
+    *,
+    patient_id: int | None = None,
+    since: datetime | None = None,
+    limit: int | None = None,
+) -> Sequence[AuditEntry]:
+    """Audit rows, newest first, optionally for one patient and from a moment on."""
+    query = select(AuditEntry).order_by(col(AuditEntry.at).desc(), col(AuditEntry.id).desc())
+    if patient_id is not None:
+        query = query.where(AuditEntry.patient_id == patient_id)
+    if since is not None:
+        query = query.where(col(AuditEntry.at) >= since)
+    if limit is not None:
+        query = query.limit(limit)
+    return session.exec(query).all()

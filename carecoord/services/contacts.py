@@ -1,0 +1,90 @@
+"""Care team and family contacts of a patient."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from carecoord.errors import NotFoundError, ValidationError
+from carecoord.models import Contact, Patient
+from carecoord.services.lookup import as_id, pick_one, require_ref
+from carecoord.vocab import ContactMethod
+
+EDITABLE_FIELDS = (
+    "name", "role", "organization", "phone", "email", "preferred_method", "consent_to_share", "notes",
+)  # fmt: skip
+
+
+def _validate(fields: Mapping[str, Any]) -> dict[str, Any]:
+    unknown = set(fields) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationError(f"unknown contact field(s): {', '.join(sorted(unknown))}")
+    values: dict[str, Any] = {}
+    for key, value in fields.items():
+        values[key] = (value.strip() or None) if isinstance(value, str) else value
+    if "name" in values and not values["name"]:
+        raise ValidationError("the contact's name must not be empty")
+    if values.get("preferred_method") is not None:
+        values["preferred_method"] = ContactMethod(values["preferred_method"]).value
+    if values.get("email") is not None and "@" not in values["email"]:
+        raise ValidationError(f"invalid email address '{values['email']}'")
+    return values
+
+
+def add_contact(session: Session, patient: Patient, **fields: Any) -> Contact:
+    """Add a care-team member or family contact to ``patient``."""
+    values = _validate(fields)
+    if not values.get("name"):
+        raise ValidationError("the contact's name must not be empty")
+    assert patient.id is not None
+    contact = Contact(patient_id=patient.id, **values)
+    session.add(contact)
+    session.flush()
+    return contact
+
+
+def update_contact(session: Session, contact: Contact, fields: Mapping[str, Any]) -> Contact:
+    """Change any fields of a contact; empty text clears a field."""
+    for key, value in _validate(fields).items():
+        setattr(contact, key, value)
+    session.flush()
+    return contact
+
+
+def remove_contact(session: Session, contact: Contact) -> None:
+    """Remove a contact (the audit trail keeps what it was)."""
+    session.delete(contact)
+    session.flush()
+
+
+def describe(contact: Contact) -> str:
+    """``#4 Ann Doe (daughter)``."""
+    role = f" ({contact.role})" if contact.role else ""
+    return f"#{contact.id} {contact.name}{role}"
+
+
+def resolve(session: Session, ref: str, patient: Patient | None = None) -> Contact:
+    """A contact from its id, or an unambiguous part of its name (within ``patient`` if given)."""
+    cleaned = require_ref(ref, "contact")
+    contact_id = as_id(cleaned)
+    if contact_id is not None:
+        found = session.get(Contact, contact_id)
+        if found is None or (patient is not None and found.patient_id != patient.id):
+            raise NotFoundError(f"no contact #{contact_id}")
+        return found
+    query = select(Contact).order_by(col(Contact.id)).limit(50)
+    for word in cleaned.replace(",", " ").split():
+        query = query.where(col(Contact.name).icontains(word, autoescape=True))
+    if patient is not None:
+        query = query.where(Contact.patient_id == patient.id)
+    return pick_one(cleaned, "contact", session.exec(query).all(), describe)
+
+
+def list_contacts(session: Session, patient: Patient | None = None) -> Sequence[Contact]:
+    """Contacts of one patient, or of everyone (with their patient loaded), in one query."""
+    query = select(Contact, Patient).join(Patient).order_by(col(Patient.name_key), col(Contact.id))
+    if patient is not None:
+        query = query.where(Contact.patient_id == patient.id)
+    return [contact for contact, _patient in session.exec(query).all()]

@@ -1,0 +1,44 @@
+"""Finding records from what a person typed: an id, or an unambiguous part of a name."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+from carecoord.errors import AmbiguousError, NotFoundError, ValidationError
+
+T = TypeVar("T")
+CANDIDATES_SHOWN = 5
+
+
+def search_key(text: str) -> str:
+    """Casefolded, accent-free, punctuation-light text for matching ('Siobhán' ~ 'siobhan')."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(plain.replace(",", " ").split())
+
+
+def as_id(ref: str) -> int | None:
+    """``12`` or ``#12`` as an id, else None."""
+    digits = ref.strip().removeprefix("#")
+    return int(digits) if digits.isdigit() and len(digits) < 19 else None
+
+
+def require_ref(ref: str, noun: str) -> str:
+    """The reference, stripped; an empty one is an error."""
+    cleaned = ref.strip()
+    if not cleaned:
+        raise ValidationError(f"give a {noun}: an id or part of the name")
+    return cleaned
+
+
+def pick_one(ref: str, noun: str, matches: Sequence[T], describe: Callable[[T], str]) -> T:
+    """The single match, or an error naming the candidates (or saying there are none)."""
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise NotFoundError(f"no {noun} matches '{ref}'")
+    shown = "; ".join(describe(item) for item in matches[:CANDIDATES_SHOWN])
+    more = f"; and {len(matches) - CANDIDATES_SHOWN} more" if len(matches) > CANDIDATES_SHOWN else ""
+    raise AmbiguousError(f"'{ref}' matches several {noun}s: {shown}{more}. Use the id")

@@ -1,0 +1,275 @@
+"""Patients: enrolment, edits, discharge and reactivation, lookup and listing."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import ColumnElement, case, func, literal_column, or_
+from sqlmodel import Session, col, select
+
+from carecoord.dates import today
+from carecoord.errors import ConflictError, NotFoundError, ValidationError
+from carecoord.models import Contact, Patient
+from carecoord.services.lookup import as_id, pick_one, require_ref, search_key
+from carecoord.vocab import RISK_RANK, PatientSort, PatientStatus, RiskLevel
+
+# Fields a coordinator may set with ``patient add`` / ``patient edit``.
+EDITABLE_FIELDS = (
+    "name", "birth_date", "mrn", "phone", "email", "address", "language", "payer",
+    "member_id", "auth_expires", "pcp", "risk", "notes",
+)  # fmt: skip
+ALL_STATUSES = "all"
+_TAG_OK = re.compile(r"^[\w][\w\-/+.]*$")
+_EMAIL_OK = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+EARLIEST_BIRTH = date(1900, 1, 1)
+
+
+# --- tags ---------------------------------------------------------------------------------------
+
+
+def normalise_tag(tag: str) -> str:
+    """A tag as stored: lower case, no spaces; letters, digits and - _ / + . only."""
+    cleaned = tag.strip().lower().replace(" ", "-")
+    if not _TAG_OK.match(cleaned):
+        raise ValidationError(f"invalid tag '{tag}': use letters, digits and - _ / + .")
+    return cleaned
+
+
+def split_tags(stored: str) -> list[str]:
+    """The stored ``a,b`` form as a list."""
+    return [tag for tag in stored.split(",") if tag]
+
+
+def join_tags(tags: Iterable[str]) -> str:
+    """A list of tags in the stored ``a,b`` form (sorted, unique)."""
+    return ",".join(sorted({normalise_tag(tag) for tag in tags}))
+
+
+# --- validation ---------------------------------------------------------------------------------
+
+
+def _clean_text(value: Any) -> Any:
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    return value
+
+
+def _validate(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """Clean and check editable fields; empty text clears a field."""
+    unknown = set(fields) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationError(f"unknown patient field(s): {', '.join(sorted(unknown))}")
+    values = {key: _clean_text(value) for key, value in fields.items()}
+    if "name" in values and not values["name"]:
+        raise ValidationError("the patient's name must not be empty")
+    birth = values.get("birth_date")
+    if birth is not None and not EARLIEST_BIRTH <= birth <= today():
+        raise ValidationError(f"date of birth {birth.isoformat()} is not plausible (future or before 1900)")
+    email = values.get("email")
+    if email is not None and not _EMAIL_OK.match(email):
+        raise ValidationError(f"invalid email address '{email}'")
+    risk = values.get("risk")
+    if risk is not None:
+        values["risk"] = RiskLevel(risk).value
+    return values
+
+
+def _check_mrn_free(session: Session, mrn: str | None, patient_id: int | None) -> None:
+    if mrn is None:
+        return
+    holder = session.exec(select(Patient).where(col(Patient.mrn) == mrn)).first()
+    if holder is not None and holder.id != patient_id:
+        raise ConflictError(f"MRN {mrn} already belongs to patient #{holder.id}")
+
+
+def _apply(patient: Patient, values: Mapping[str, Any]) -> None:
+    for key, value in values.items():
+        setattr(patient, key, value)
+    if "name" in values:
+        patient.name_key = search_key(patient.name)
+
+
+# --- changes ------------------------------------------------------------------------------------
+
+
+def add_patient(
+    session: Session, *, tags: Iterable[str] = (), enrolled_on: date | None = None, **fields: Any
+) -> Patient:
+    """Enrol a new active patient."""
+    values = _validate(fields)
+    if "name" not in values:
+        raise ValidationError("the patient's name must not be empty")
+    _check_mrn_free(session, values.get("mrn"), None)
+    patient = Patient(
+        name=values["name"], name_key="", enrolled_on=enrolled_on or today(), tags=join_tags(tags)
+    )
+    _apply(patient, values)
+    session.add(patient)
+    session.flush()
+    return patient
+
+
+def update_patient(
+    session: Session,
+    patient: Patient,
+    fields: Mapping[str, Any],
+    *,
+    add_tags: Iterable[str] = (),
+    remove_tags: Iterable[str] = (),
+) -> Patient:
+    """Change any editable fields and tags; empty text clears a field."""
+    values = _validate(fields)
+    if "mrn" in values:
+        _check_mrn_free(session, values["mrn"], patient.id)
+    _apply(patient, values)
+    removing = {normalise_tag(tag) for tag in remove_tags}
+    missing = removing - set(split_tags(patient.tags))
+    if missing:
+        raise ValidationError(f"patient #{patient.id} has no tag {', '.join(sorted(missing))}")
+    patient.tags = join_tags((set(split_tags(patient.tags)) - removing) | set(add_tags))
+    session.flush()
+    return patient
+
+
+def discharge(
+    session: Session, patient: Patient, *, on: date | None = None, reason: str | None = None
+) -> Patient:
+    """End the patient's enrolment (the normal way out; nothing is deleted)."""
+    if patient.status == PatientStatus.discharged.value:
+        raise ConflictError(f"patient #{patient.id} was already discharged on {patient.discharged_on}")
+    when = on or today()
+    if when < patient.enrolled_on:
+        raise ValidationError(f"discharge date {when} is before enrolment on {patient.enrolled_on}")
+    patient.status = PatientStatus.discharged.value
+    patient.discharged_on = when
+    patient.discharge_reason = _clean_text(reason)
+    session.flush()
+    return patient
+
+
+def put_on_hold(session: Session, patient: Patient) -> Patient:
+    """Pause an active patient (hospital stay, travel) without discharging."""
+    if patient.status != PatientStatus.active.value:
+        raise ConflictError(f"patient #{patient.id} is {patient.status}, not active")
+    patient.status = PatientStatus.on_hold.value
+    session.flush()
+    return patient
+
+
+def reactivate(session: Session, patient: Patient, *, on: date | None = None) -> Patient:
+    """Make an on-hold or discharged patient active again (re-enrolment after a discharge)."""
+    if patient.status == PatientStatus.active.value:
+        raise ConflictError(f"patient #{patient.id} is already active")
+    if patient.status == PatientStatus.discharged.value:
+        patient.enrolled_on = on or today()
+        patient.discharged_on = None
+        patient.discharge_reason = None
+    patient.status = PatientStatus.active.value
+    session.flush()
+    return patient
+
+
+def related_counts(session: Session, patient: Patient) -> dict[str, int]:
+    """What a hard delete of ``patient`` removes besides the patient."""
+    contacts = session.exec(select(func.count()).where(Contact.patient_id == patient.id)).one()
+    return {"contacts": contacts}
+
+
+def delete_patient(session: Session, patient: Patient) -> dict[str, int]:
+    """Remove the patient and everything recorded under them; the audit trail keeps the history."""
+    removed = related_counts(session, patient)
+    session.delete(patient)
+    session.flush()
+    return removed
+
+
+# --- finding ------------------------------------------------------------------------------------
+
+
+def describe(patient: Patient) -> str:
+    """``#12 Jane Doe (MRN 123)``: how a patient is named in messages."""
+    mrn = f" (MRN {patient.mrn})" if patient.mrn else ""
+    return f"#{patient.id} {patient.name}{mrn}"
+
+
+def resolve(session: Session, ref: str) -> Patient:
+    """A patient from an id, an MRN, or an unambiguous part of the name."""
+    cleaned = require_ref(ref, "patient")
+    patient_id = as_id(cleaned)
+    if patient_id is not None:
+        found = session.get(Patient, patient_id)
+        if found is not None:
+            return found
+    by_mrn = session.exec(select(Patient).where(col(Patient.mrn) == cleaned)).first()
+    if by_mrn is not None:
+        return by_mrn
+    key = search_key(cleaned)
+    words = key.split()
+    if not words:
+        raise NotFoundError(f"no patient matches '{cleaned}'")
+    query = select(Patient).order_by(col(Patient.name_key), col(Patient.id)).limit(50)
+    for word in words:
+        query = query.where(col(Patient.name_key).contains(word, autoescape=True))
+    matches = session.exec(query).all()
+    exact = [p for p in matches if p.name_key == key]
+    try:
+        return pick_one(cleaned, "patient", exact if len(exact) == 1 else matches, describe)
+    except NotFoundError:
+        raise NotFoundError(
+            f"no patient matches '{cleaned}' (use an id, an MRN or part of the name)"
+        ) from None
+
+
+@dataclass(frozen=True)
+class PatientFilter:
+    """What ``patient list`` narrows by."""
+
+    status: str = PatientStatus.active.value
+    risk: str | None = None
+    tag: str | None = None
+    text: str | None = None
+    sort: PatientSort = PatientSort.name
+    descending: bool = False
+    limit: int | None = None
+
+
+_SEARCHED = ("mrn", "phone", "email", "address", "payer", "member_id", "pcp", "language", "notes")
+
+
+def list_patients(session: Session, wanted: PatientFilter) -> Sequence[Patient]:
+    """Patients matching ``wanted``, in one indexed query."""
+    query = select(Patient)
+    if wanted.status != ALL_STATUSES:
+        query = query.where(Patient.status == wanted.status)
+    if wanted.risk:
+        query = query.where(Patient.risk == wanted.risk)
+    if wanted.tag:
+        delimited: ColumnElement[str] = literal_column("','") + col(Patient.tags) + literal_column("','")
+        query = query.where(delimited.contains(f",{normalise_tag(wanted.tag)},", autoescape=True))
+    if wanted.text and wanted.text.strip():
+        text = wanted.text.strip()
+        query = query.where(
+            or_(
+                col(Patient.name_key).contains(search_key(text), autoescape=True),
+                *(func.lower(getattr(Patient, field)).contains(text.lower(), autoescape=True)
+                  for field in _SEARCHED),
+            )
+        )  # fmt: skip
+    risk_rank = case(RISK_RANK, value=Patient.risk, else_=len(RISK_RANK))
+    sort_key = {
+        PatientSort.name: col(Patient.name_key),
+        PatientSort.id: col(Patient.id),
+        PatientSort.risk: risk_rank,
+        PatientSort.dob: col(Patient.birth_date),
+        PatientSort.enrolled: col(Patient.enrolled_on),
+        PatientSort.updated: col(Patient.updated_at),
+    }[wanted.sort]
+    query = query.order_by(sort_key.desc() if wanted.descending else sort_key.asc(), col(Patient.id))
+    if wanted.limit:
+        query = query.limit(wanted.limit)
+    return session.exec(query).all()

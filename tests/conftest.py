@@ -1,0 +1,122 @@
+"""Shared fixtures: the CLI run against a fresh temporary database, and ways to look inside it."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import closing
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from typer.testing import CliRunner
+
+from carecoord.cli import app
+from carecoord.dates import local_zone
+from carecoord.db import ensure_current
+
+TEST_ZONE = "America/New_York"
+# Tests run on a known Wednesday morning in New York unless they travel elsewhere.
+TEST_NOW = datetime(2026, 11, 25, 9, 30, tzinfo=ZoneInfo(TEST_ZONE))
+
+
+@dataclass(frozen=True)
+class Run:
+    """What a user sees from one command."""
+
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture(scope="session")
+def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated, empty database built once; each test gets its own copy."""
+    path = tmp_path_factory.mktemp("template") / "carecoord.db"
+    ensure_current(path)
+    return path
+
+
+@pytest.fixture
+def db_file(tmp_path: Path, template_db: Path) -> Path:
+    path = tmp_path / "data" / "carecoord.db"
+    path.parent.mkdir(mode=0o700)
+    shutil.copy2(template_db, path)
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """No test touches the real user's data folder; one known time zone; no colors."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    monkeypatch.delenv("CARECOORD_DB", raising=False)
+    monkeypatch.setenv("CARECOORD_TZ", TEST_ZONE)
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("COLUMNS", "80")
+    local_zone.cache_clear()
+    with time_machine.travel(TEST_NOW, tick=True):
+        yield
+    local_zone.cache_clear()
+
+
+@pytest.fixture
+def cli(db_file: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Run]:
+    """Run ``carecoord ARGS`` against the test database; returns exit code, stdout, stderr."""
+    monkeypatch.setenv("CARECOORD_DB", str(db_file))
+    runner = CliRunner()
+
+    def run(*args: str, input: str | None = None) -> Run:
+        result = runner.invoke(app, list(args), input=input)
+        if result.exception is not None and not isinstance(result.exception, SystemExit):
+            raise result.exception
+        return Run(result.exit_code, result.stdout, result.stderr)
+
+    return run
+
+
+@pytest.fixture
+def rows(db_file: Path) -> Callable[..., list[dict[str, Any]]]:
+    """Query the test database directly: what is really stored."""
+
+    def query(sql: str, *params: Any) -> list[dict[str, Any]]:
+        with closing(sqlite3.connect(db_file)) as conn:
+            conn.row_factory = sqlite3.Row
+            return [dict(row) for row in conn.execute(sql, params)]
+
+    return query
+
+
+def dump(path: Path) -> list[str]:
+    """The whole database as SQL: equal dumps mean nothing changed."""
+    with closing(sqlite3.connect(path)) as conn:
+        return list(conn.iterdump())
+
+
+@pytest.fixture
+def unchanged(db_file: Path) -> Callable[[], Any]:
+    """``with unchanged(): ...`` asserts the block leaves the database exactly as it was."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def check() -> Iterator[None]:
+        before = dump(db_file)
+        yield
+        assert dump(db_file) == before, "the database changed"
+
+    return check
+
+
+def assert_one_line_error(run: Run, code: int, *fragments: str) -> None:
+    """A failure as the user must see it: one line on stderr, the right exit code, no traceback."""
+    assert run.exit_code == code, (run.exit_code, run.stdout, run.stderr)
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1, run.stderr
+    assert lines[0].startswith("carecoord: error: ")
+    assert "Traceback" not in run.stderr + run.stdout
+    for fragment in fragments:
+        assert fragment in lines[0], (fragment, lines[0])

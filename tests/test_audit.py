@@ -1,0 +1,64 @@
+"""The audit trail: every create, update and delete, with who and when."""
+
+from __future__ import annotations
+
+import getpass
+import json
+
+
+def test_every_change_is_audited_in_order(cli):
+    cli("patient", "add", "Jane Doe", "--mrn", "MRN-1", "--phone", "555-0100")
+    cli("contact", "add", "jane", "Ann Doe", "--role", "daughter")
+    cli("patient", "edit", "jane", "--phone", "555-0199")
+    cli("patient", "discharge", "jane", "--reason", "moved")
+    cli("patient", "reactivate", "jane")
+    cli("contact", "remove", "1", "--yes")
+    entries = json.loads(cli("audit", "-f", "json").stdout)
+    assert [(e["action"], e["table"], e["record_id"]) for e in reversed(entries)] == [
+        ("create", "patient", 1),
+        ("create", "contact", 1),
+        ("update", "patient", 1),
+        ("update", "patient", 1),
+        ("update", "patient", 1),
+        ("delete", "contact", 1),
+    ]
+    phone_change = entries[3]
+    assert phone_change["changes"] == {"phone": ["555-0100", "555-0199"]}
+    assert entries[2]["changes"]["status"] == ["active", "discharged"]
+    assert entries[1]["changes"]["status"] == ["discharged", "active"]
+    assert entries[0]["changes"]["name"] == ["Ann Doe", None]  # a deletion keeps what was removed
+    assert all(e["os_user"] == getpass.getuser() for e in entries)
+    assert all(e["patient_id"] == 1 for e in entries)
+
+
+def test_audit_table_summarises_changes(cli):
+    cli("patient", "add", "Jane Doe", "--phone", "555-0100")
+    cli("patient", "edit", "jane", "--phone", "555-0199")
+    table = cli("audit").stdout
+    assert "phone: 555-0100 → 555-0199" in table
+
+
+def test_audit_filters_by_patient_and_since(cli):
+    cli("patient", "add", "Jane Doe")
+    cli("patient", "add", "Omar Haddad")
+    cli("patient", "edit", "omar", "--phone", "1")
+    omar = json.loads(cli("audit", "--patient", "omar", "-f", "json").stdout)
+    assert {e["patient_id"] for e in omar} == {2} and len(omar) == 2
+    assert json.loads(cli("audit", "--since", "tomorrow", "-f", "json").stdout) == []
+    assert len(json.loads(cli("audit", "--since", "today", "-f", "json").stdout)) == 3
+
+
+def test_a_deleted_patients_history_stays(cli):
+    cli("patient", "add", "Jane Doe", "--mrn", "MRN-1")
+    cli("contact", "add", "jane", "Ann Doe")
+    cli("patient", "delete", "1", "--yes")
+    history = json.loads(cli("audit", "--patient", "1", "-f", "json").stdout)
+    assert {(e["action"], e["table"]) for e in history[:2]} == {("delete", "contact"), ("delete", "patient")}
+    [deleted] = [e for e in history if e["table"] == "patient" and e["action"] == "delete"]
+    assert deleted["changes"]["mrn"] == ["MRN-1", None]
+
+
+def test_a_failed_command_writes_no_audit_row(cli, rows):
+    cli("patient", "add", "Jane Doe", "--mrn", "MRN-1")
+    assert cli("patient", "add", "Other", "--mrn", "MRN-1").exit_code == 1
+    assert len(rows("SELECT * FROM audit_log")) == 1

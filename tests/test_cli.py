@@ -1,0 +1,81 @@
+"""The command line itself: install, version, help, start-up cost, error contract."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from carecoord import __version__
+
+HEAVY = ("sqlmodel", "sqlalchemy", "alembic", "icalendar")
+
+PROBE = """
+import sys
+from carecoord.cli import main
+sys.argv = ["carecoord", *sys.argv[1:]]
+try:
+    main()
+except SystemExit:
+    pass
+import json
+print(json.dumps(sorted({name.split('.')[0] for name in sys.modules})), file=sys.stderr)
+"""
+
+
+def _loaded_modules(*args: str, env: dict[str, str] | None = None) -> set[str]:
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE, *args],
+        capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=60,
+    )  # fmt: skip
+    return set(json.loads(result.stderr.strip().splitlines()[-1]))
+
+
+def test_version(cli):
+    run = cli("--version")
+    assert run.exit_code == 0 and run.stdout.strip() == f"carecoord {__version__}"
+
+
+def test_python_dash_m_works():
+    result = subprocess.run([sys.executable, "-m", "carecoord", "--version"], capture_output=True, text=True)
+    assert result.returncode == 0 and result.stdout.strip() == f"carecoord {__version__}"
+
+
+def test_help_lists_the_nouns_with_an_example(cli):
+    run = cli("--help")
+    assert run.exit_code == 0
+    for noun in ("patient", "contact", "db", "audit"):
+        assert noun in run.stdout
+    assert "Example:" in run.stdout
+    assert "Example:" in cli("patient", "add", "--help").stdout
+
+
+def test_help_version_and_completion_do_not_import_heavy_libraries():
+    for args, env in (
+        (("--help",), None),
+        (("--version",), None),
+        (("patient", "--help"), None),
+        (("patient", "add", "--help"), None),
+        ((), {"_CARECOORD_COMPLETE": "complete_bash", "COMP_WORDS": "carecoord pat", "COMP_CWORD": "1"}),
+    ):
+        loaded = _loaded_modules(*args, env=env)
+        assert not loaded & set(HEAVY), (args, loaded & set(HEAVY))
+
+
+def test_no_arguments_prints_help_with_usage_exit_code(cli):
+    run = cli()
+    assert run.exit_code == 2 and "Usage:" in run.stdout
+
+
+def test_unexpected_errors_are_one_line_without_traceback(cli, monkeypatch):
+    from carecoord.services import patients
+
+    def explode(*_args, **_kwargs):
+        raise RuntimeError("boom with secret details")
+
+    monkeypatch.setattr(patients, "list_patients", explode)
+    run = cli("patient", "list")
+    assert run.exit_code == 1
+    assert run.stderr.count("\n") == 1
+    assert "RuntimeError" in run.stderr and "secret" not in run.stderr and "Traceback" not in run.stderr

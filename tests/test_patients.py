@@ -1,0 +1,307 @@
+"""Patients through the CLI: enrol, list, show, edit, discharge, reactivate, delete."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+
+from tests.conftest import assert_one_line_error
+
+
+@pytest.fixture
+def caseload(cli):
+    """Three patients, as a coordinator would enrol them."""
+    assert (
+        cli(
+            "patient",
+            "add",
+            "Jane Doe",
+            "--dob",
+            "1950-03-02",
+            "--mrn",
+            "MRN-1",
+            "--risk",
+            "high",
+            "--tag",
+            "CHF",
+            "--tag",
+            "diabetes",
+            "--phone",
+            "555-0100",
+            "--payer",
+            "Medicare",
+        ).exit_code
+        == 0
+    )
+    assert (
+        cli(
+            "patient",
+            "add",
+            "John Doe",
+            "--dob",
+            "03/15/1948",
+            "--mrn",
+            "MRN-2",
+            "--risk",
+            "low",
+            "--enrolled",
+            "2026-01-05",
+        ).exit_code
+        == 0
+    )
+    assert (
+        cli(
+            "patient",
+            "add",
+            "Siobhán O'Connor",
+            "--mrn",
+            "MRN-3",
+            "--risk",
+            "moderate",
+            "--language",
+            "Irish",
+            "--tag",
+            "copd",
+        ).exit_code
+        == 0
+    )
+    return cli
+
+
+def test_add_prints_one_confirmation_and_stores_the_patient(cli, rows):
+    run = cli(
+        "patient",
+        "add",
+        "Jane Doe",
+        "--dob",
+        "1950-03-02",
+        "--mrn",
+        "MRN-1",
+        "--risk",
+        "high",
+        "--email",
+        "jane@example.org",
+        "--address",
+        "1 Main St",
+        "--member-id",
+        "A1",
+        "--pcp",
+        "Dr Who",
+        "--notes",
+        "hard of hearing",
+        "--tag",
+        "CHF",
+    )
+    assert run.exit_code == 0
+    assert run.stdout.strip() == "Added patient #1 Jane Doe (MRN MRN-1)."
+    [stored] = rows("SELECT * FROM patient")
+    assert stored["name"] == "Jane Doe"
+    assert stored["birth_date"] == "1950-03-02"
+    assert stored["risk"] == "high"
+    assert stored["status"] == "active"
+    assert stored["tags"] == "chf"
+    assert stored["pcp"] == "Dr Who"
+
+
+def test_add_with_json_prints_the_stored_record(cli):
+    run = cli("patient", "add", "Jane Doe", "--dob", "1950-03-02", "--format", "json")
+    record = json.loads(run.stdout)
+    assert record["id"] == 1
+    assert record["birth_date"] == "1950-03-02"
+    assert record["status"] == "active"
+    assert record["tags"] == []
+
+
+def test_list_shows_active_patients_as_a_table(caseload):
+    run = caseload("patient", "list")
+    assert run.exit_code == 0
+    for word in ("Jane Doe", "John Doe", "Siobhán", "O'Connor", "MRN-1", "MRN-2", "MRN-3", "chf, diabetes"):
+        assert word in run.stdout
+    assert all(len(line) <= 80 for line in run.stdout.splitlines())
+    assert "\x1b[" not in run.stdout  # no color off a terminal
+
+
+def test_list_json_is_a_stable_list_with_ids_and_iso_dates(caseload):
+    records = json.loads(caseload("patient", "list", "--format", "json").stdout)
+    assert [r["name"] for r in records] == ["Jane Doe", "John Doe", "Siobhán O'Connor"]
+    assert all(isinstance(r["id"], int) for r in records)
+    assert records[1]["birth_date"] == "1948-03-15"
+    assert records[0]["tags"] == ["chf", "diabetes"]
+    assert records[0]["created_at"].endswith(("-05:00", "-04:00"))
+
+
+def test_list_csv_has_a_header_and_one_row_per_patient(caseload):
+    reader = list(csv.DictReader(io.StringIO(caseload("patient", "list", "--format", "csv").stdout)))
+    assert [r["mrn"] for r in reader] == ["MRN-1", "MRN-2", "MRN-3"]
+    assert reader[0]["tags"] == "chf;diabetes"
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        (("--risk", "high"), ["Jane Doe"]),
+        (("--tag", "copd"), ["Siobhán O'Connor"]),
+        (("--tag", "diab"), []),
+        (("--tag", "DIABETES"), ["Jane Doe"]),
+        (("--search", "siobhan"), ["Siobhán O'Connor"]),
+        (("--search", "medicare"), ["Jane Doe"]),
+        (("--search", "555-0100"), ["Jane Doe"]),
+        (("--sort", "risk"), ["Jane Doe", "Siobhán O'Connor", "John Doe"]),
+        (("--sort", "dob"), ["Siobhán O'Connor", "John Doe", "Jane Doe"]),
+        (("--sort", "name", "--desc"), ["Siobhán O'Connor", "John Doe", "Jane Doe"]),
+        (("--limit", "1"), ["Jane Doe"]),
+    ],
+)
+def test_list_filters_and_sorts(caseload, options, expected):
+    records = json.loads(caseload("patient", "list", *options, "-f", "json").stdout)
+    assert [r["name"] for r in records] == expected
+
+
+def test_list_status_filters(caseload):
+    assert caseload("patient", "discharge", "MRN-2").exit_code == 0
+    active = json.loads(caseload("patient", "list", "-f", "json").stdout)
+    assert "John Doe" not in [r["name"] for r in active]
+    gone = json.loads(caseload("patient", "list", "--status", "discharged", "-f", "json").stdout)
+    assert [r["name"] for r in gone] == ["John Doe"]
+    everyone = json.loads(caseload("patient", "list", "--all", "-f", "json").stdout)
+    assert len(everyone) == 3
+
+
+def test_empty_list_says_so(cli):
+    run = cli("patient", "list")
+    assert run.exit_code == 0
+    assert "No patients match." in run.stdout
+    assert json.loads(cli("patient", "list", "-f", "json").stdout) == []
+
+
+@pytest.mark.parametrize("ref", ["1", "#1", "MRN-1", "mrn-1", "jane", "JANE DOE", "doe jane"])
+def test_a_patient_is_found_by_id_mrn_or_part_of_the_name(caseload, ref):
+    run = caseload("patient", "show", ref, "-f", "json")
+    assert run.exit_code == 0, run.stderr
+    assert json.loads(run.stdout)["mrn"] == "MRN-1"
+
+
+def test_accents_do_not_matter_when_finding_a_patient(caseload):
+    assert json.loads(caseload("patient", "show", "siobhan", "-f", "json").stdout)["mrn"] == "MRN-3"
+
+
+def test_show_includes_everything_and_the_contacts(caseload):
+    assert caseload("contact", "add", "jane", "Ann Doe", "--role", "daughter", "--consent").exit_code == 0
+    table = caseload("patient", "show", "jane")
+    assert "Medicare" in table.stdout and "Ann Doe" in table.stdout and "daughter" in table.stdout
+    record = json.loads(caseload("patient", "show", "jane", "-f", "json").stdout)
+    assert record["payer"] == "Medicare"
+    assert [c["name"] for c in record["contacts"]] == ["Ann Doe"]
+    assert record["contacts"][0]["consent_to_share"] is True
+
+
+def test_edit_changes_fields_and_tags(caseload, rows):
+    run = caseload(
+        "patient",
+        "edit",
+        "jane",
+        "--phone",
+        "555-0199",
+        "--risk",
+        "moderate",
+        "--add-tag",
+        "fall-risk",
+        "--remove-tag",
+        "diabetes",
+        "--name",
+        "Jane Q. Doe",
+    )
+    assert run.exit_code == 0, run.stderr
+    assert run.stdout.strip() == "Updated patient #1 Jane Q. Doe (MRN MRN-1)."
+    [stored] = rows("SELECT * FROM patient WHERE id = 1")
+    assert (stored["phone"], stored["risk"], stored["tags"]) == ("555-0199", "moderate", "chf,fall-risk")
+    assert json.loads(caseload("patient", "show", "Q. Doe", "-f", "json").stdout)["id"] == 1
+
+
+def test_edit_with_an_empty_value_clears_the_field(caseload, rows):
+    assert caseload("patient", "edit", "1", "--phone", "", "--dob", "").exit_code == 0
+    [stored] = rows("SELECT phone, birth_date FROM patient WHERE id = 1")
+    assert stored == {"phone": None, "birth_date": None}
+
+
+def test_edit_without_changes_is_a_usage_error(caseload, unchanged):
+    with unchanged():
+        assert_one_line_error(caseload("patient", "edit", "1"), 2, "nothing to change")
+
+
+def test_discharge_and_reactivate(caseload, rows):
+    run = caseload("patient", "discharge", "john", "--date", "2026-11-20", "--reason", "moved away")
+    assert run.exit_code == 0
+    assert "Discharged patient #2 John Doe" in run.stdout
+    [stored] = rows("SELECT status, discharged_on, discharge_reason FROM patient WHERE id = 2")
+    assert stored == {"status": "discharged", "discharged_on": "2026-11-20", "discharge_reason": "moved away"}
+    assert_one_line_error(caseload("patient", "discharge", "john"), 1, "already discharged")
+    assert caseload("patient", "reactivate", "john").exit_code == 0
+    [stored] = rows("SELECT status, discharged_on FROM patient WHERE id = 2")
+    assert stored == {"status": "active", "discharged_on": None}
+    assert_one_line_error(caseload("patient", "reactivate", "john"), 1, "already active")
+
+
+def test_hold_and_reactivate(caseload, rows):
+    assert caseload("patient", "hold", "jane").exit_code == 0
+    assert rows("SELECT status FROM patient WHERE id = 1") == [{"status": "on-hold"}]
+    assert caseload("patient", "reactivate", "jane").exit_code == 0
+    assert rows("SELECT status FROM patient WHERE id = 1") == [{"status": "active"}]
+
+
+def test_delete_needs_yes_off_a_terminal_and_says_what_it_removes(caseload, rows, unchanged):
+    assert caseload("contact", "add", "jane", "Ann Doe").exit_code == 0
+    with unchanged():
+        assert_one_line_error(caseload("patient", "delete", "jane"), 2, "--yes")
+    run = caseload("patient", "delete", "jane", "--yes")
+    assert run.exit_code == 0
+    assert "Deleted patient #1 Jane Doe (MRN MRN-1) and 1 contacts" in run.stdout
+    assert rows("SELECT id FROM patient WHERE id = 1") == []
+    assert rows("SELECT id FROM contact") == []
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "fragment"),
+    [
+        (("patient", "show", "nobody"), 1, "no patient matches 'nobody'"),
+        (("patient", "show", "doe"), 1, "matches several patients"),
+        (("patient", "add", "X", "--dob", "2026-02-30"), 1, "day is out of range for month"),
+        (("patient", "add", "X", "--dob", "2090-01-01"), 1, "not plausible"),
+        (("patient", "add", "X", "--risk", "extreme"), 1, "'extreme' is not one of"),
+        (("patient", "add", ""), 1, "name must not be empty"),
+        (("patient", "add", "   "), 1, "name must not be empty"),
+        (("patient", "add", "X", "--mrn", "mrn-1"), 1, "MRN mrn-1 already belongs to patient #1"),
+        (("patient", "add", "X", "--email", "not-an-email"), 1, "invalid email"),
+        (("patient", "add", "X", "--tag", "a,b"), 1, "invalid tag"),
+        (("patient", "edit", "jane", "--remove-tag", "nope"), 1, "has no tag nope"),
+        (("patient", "edit", "jane", "--mrn", "MRN-2"), 1, "already belongs"),
+        (("patient", "discharge", "jane", "--date", "next blursday"), 1, "cannot read 'next blursday'"),
+        (("patient", "add"), 2, "Missing argument"),
+        (("patient", "list", "--bogus"), 2, "No such option"),
+        (("patient", "frobnicate"), 2, "No such command"),
+    ],
+)
+def test_bad_input_is_one_line_with_the_right_code_and_changes_nothing(
+    caseload, unchanged, args, code, fragment
+):
+    with unchanged():
+        assert_one_line_error(caseload(*args), code, fragment)
+
+
+def test_ambiguous_name_lists_the_candidates(caseload):
+    run = caseload("patient", "show", "doe")
+    assert "#1 Jane Doe (MRN MRN-1)" in run.stderr and "#2 John Doe (MRN MRN-2)" in run.stderr
+
+
+def test_hostile_text_is_stored_and_shown_literally(cli, rows):
+    name = "Zoë [bold]O'Brien[/bold]; DROP TABLE patient; -- \u05e9\u05dc\u05d5\u05dd 🙂"
+    assert cli("patient", "add", name, "--notes", 'line one\nline "two"').exit_code == 0
+    assert rows("SELECT name FROM patient") == [{"name": name}]
+    assert "[bold]O'Brien[/bold]" in cli("patient", "show", "1").stdout
+    record = json.loads(cli("patient", "show", "1", "-f", "json").stdout)
+    assert record["notes"] == 'line one\nline "two"'
+    [row] = list(csv.DictReader(io.StringIO(cli("patient", "list", "-f", "csv").stdout)))
+    assert row["name"] == name

@@ -1,0 +1,175 @@
+"""The store: where it lives, how it is created, checked, backed up and migrated."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import stat
+import subprocess
+import sys
+from contextlib import closing
+
+import pytest
+from typer.testing import CliRunner
+
+from carecoord.cli import app
+from carecoord.migrations import head_revision, known_revisions
+from tests.conftest import assert_one_line_error, dump
+
+
+def run_with(*args: str):
+    result = CliRunner().invoke(app, list(args))
+    return result
+
+
+def test_default_path_is_under_the_users_data_folder(tmp_path, monkeypatch):
+    result = run_with("db", "path")
+    assert result.exit_code == 0
+    assert result.stdout.strip() == str(tmp_path / "xdg" / "carecoord" / "carecoord.db")
+
+
+def test_env_var_and_option_override_the_default(tmp_path, monkeypatch):
+    monkeypatch.setenv("CARECOORD_DB", str(tmp_path / "env.db"))
+    assert run_with("db", "path").stdout.strip() == str(tmp_path / "env.db")
+    assert run_with("--db", str(tmp_path / "opt.db"), "db", "path").stdout.strip() == str(tmp_path / "opt.db")
+
+
+def test_first_use_creates_a_private_file_in_a_private_folder(tmp_path):
+    target = tmp_path / "new" / "folder" / "care.db"
+    result = run_with("--db", str(target), "patient", "list")
+    assert result.exit_code == 0, result.stderr
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert stat.S_IMODE(target.parent.stat().st_mode) == 0o700
+    with closing(sqlite3.connect(target)) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchone()[0] == head_revision()
+
+
+def test_default_location_is_created_on_first_use(tmp_path):
+    assert run_with("patient", "add", "Jane Doe").exit_code == 0
+    assert (tmp_path / "xdg" / "carecoord" / "carecoord.db").is_file()
+
+
+def test_db_status_reports_revision_and_counts(cli):
+    cli("patient", "add", "Jane Doe")
+    status = json.loads(cli("db", "status", "-f", "json").stdout)
+    assert status["schema_revision"] == status["code_revision"] == head_revision()
+    assert status["counts"]["patient"] == 1
+    assert status["counts"]["audit_log"] == 1
+    table = cli("db", "status")
+    assert table.exit_code == 0 and "patient" in table.stdout
+
+
+def test_db_check_passes_on_a_healthy_database(cli):
+    run = cli("db", "check")
+    assert run.exit_code == 0 and run.stdout.startswith("OK:")
+
+
+def test_db_check_reports_a_broken_reference_with_exit_3(cli, db_file):
+    cli("patient", "add", "Jane Doe")
+    with closing(sqlite3.connect(db_file)) as conn:
+        conn.execute(
+            "INSERT INTO contact (uid, created_at, updated_at, patient_id, name, consent_to_share) "
+            "VALUES ('x', '2026-01-01', '2026-01-01', 99, 'Ghost', 0)"
+        )
+        conn.commit()
+    assert_one_line_error(cli("db", "check"), 3, "refers to a missing patient")
+
+
+def test_db_backup_copies_everything_privately(cli, tmp_path):
+    cli("patient", "add", "Jane Doe", "--mrn", "MRN-1")
+    target = tmp_path / "backup.db"
+    run = cli("db", "backup", str(target))
+    assert run.exit_code == 0, run.stderr
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    with closing(sqlite3.connect(target)) as conn:
+        assert conn.execute("SELECT name, mrn FROM patient").fetchall() == [("Jane Doe", "MRN-1")]
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert_one_line_error(cli("db", "backup", str(target)), 1, "already exists")
+    assert cli("db", "backup", str(target), "--force").exit_code == 0
+
+
+def test_backup_while_another_process_writes(cli, db_file, tmp_path):
+    writer = subprocess.Popen(
+        [sys.executable, "-m", "carecoord", "--db", str(db_file), "patient", "add", "Writer Patient"],
+        env={**os.environ, "CARECOORD_DB": str(db_file)},
+    )
+    for n in range(3):
+        assert cli("db", "backup", str(tmp_path / f"b{n}.db")).exit_code == 0
+    assert writer.wait(timeout=60) == 0
+    for n in range(3):
+        with closing(sqlite3.connect(tmp_path / f"b{n}.db")) as conn:
+            assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_a_file_that_is_not_a_database_is_refused_and_left_alone(tmp_path):
+    target = tmp_path / "notes.txt"
+    target.write_text("my private notes\n")
+    result = run_with("--db", str(target), "patient", "list")
+    assert result.exit_code == 3
+    assert "not a usable carecoord database" in result.stderr
+    assert target.read_text() == "my private notes\n"
+
+
+def test_another_programs_sqlite_file_is_refused(tmp_path):
+    target = tmp_path / "other.db"
+    with closing(sqlite3.connect(target)) as conn:
+        conn.execute("CREATE TABLE things (id INTEGER)")
+    before = target.read_bytes()
+    result = run_with("--db", str(target), "patient", "add", "X")
+    assert result.exit_code == 3 and "not a carecoord database" in result.stderr
+    assert target.read_bytes() == before
+
+
+def test_a_folder_that_cannot_be_written_gives_exit_3(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    result = run_with("--db", str(blocker / "care.db"), "patient", "list")
+    assert result.exit_code == 3
+    assert result.stderr.count("\n") == 1 and "cannot create the database" in result.stderr
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores folder permissions")
+def test_a_read_only_folder_gives_exit_3(tmp_path):
+    folder = tmp_path / "locked"
+    folder.mkdir(mode=0o500)
+    result = run_with("--db", str(folder / "care.db"), "patient", "list")
+    assert result.exit_code == 3 and "cannot create the database" in result.stderr
+
+
+def test_a_database_from_a_newer_version_is_refused_untouched(cli, db_file):
+    with closing(sqlite3.connect(db_file)) as conn:
+        conn.execute("UPDATE alembic_version SET version_num = '9999'")
+        conn.commit()
+    before = dump(db_file)
+    assert_one_line_error(cli("patient", "list"), 3, "newer carecoord", "upgrade carecoord")
+    assert dump(db_file) == before
+
+
+def test_revision_list_matches_alembic(tmp_path):
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from carecoord.migrations import MIGRATIONS_DIR
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    script = ScriptDirectory.from_config(config)
+    assert script.get_current_head() == head_revision()
+    assert sorted(rev.revision for rev in script.walk_revisions()) == list(known_revisions())
+
+
+def test_migrations_build_exactly_the_models_schema(template_db):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlalchemy import create_engine
+    from sqlmodel import SQLModel
+
+    import carecoord.models  # noqa: F401
+
+    engine = create_engine(f"sqlite:///{template_db}")
+    with engine.connect() as conn:
+        differences = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
+    engine.dispose()
+    assert differences == []
