@@ -22,7 +22,7 @@ from typer._click.exceptions import (  # typer vendors click; its exception type
 from typer.core import TyperGroup
 
 from carecoord import __version__
-from carecoord.commands import audit, contacts, db, patients
+from carecoord.commands import audit, contacts, db, goals, patients, plans, tasks
 from carecoord.commands._common import settings
 from carecoord.errors import EXIT_DOMAIN, EXIT_STORAGE, EXIT_USAGE, CarecoordError
 
@@ -50,9 +50,7 @@ class CarecoordGroup(TyperGroup):
     ) -> Any:
         standalone = extra.pop("standalone_mode", True)
         try:
-            result = super().main(
-                args=args, prog_name=prog_name or "carecoord", standalone_mode=False, **extra
-            )
+            result = super().main(args=args, prog_name=prog_name or "carecoord", standalone_mode=False, **extra)
             code = result if isinstance(result, int) else 0
         except CarecoordError as error:
             report(error.message)
@@ -86,9 +84,7 @@ class CarecoordGroup(TyperGroup):
                 f"unexpected {type(error).__name__}; nothing was changed. "
                 f"Run again with {DEBUG_ENV_VAR}=1 to see the details"
             )
-            code = (
-                EXIT_STORAGE if type(error).__module__.startswith(("sqlite3", "sqlalchemy")) else EXIT_DOMAIN
-            )
+            code = EXIT_STORAGE if type(error).__module__.startswith(("sqlite3", "sqlalchemy")) else EXIT_DOMAIN
         if standalone:
             sys.exit(code)
         return code
@@ -106,6 +102,9 @@ app = typer.Typer(
 )
 app.add_typer(patients.app, name="patient")
 app.add_typer(contacts.app, name="contact")
+app.add_typer(plans.app, name="plan")
+app.add_typer(goals.app, name="goal")
+app.add_typer(tasks.app, name="task")
 app.add_typer(db.app, name="db")
 app.command(name="audit")(audit.show_audit)
 

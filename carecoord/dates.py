@@ -22,8 +22,7 @@ from carecoord.errors import ValidationError
 TZ_ENV_VAR = "CARECOORD_TZ"
 
 DATE_FORMS = (
-    "YYYY-MM-DD, MM/DD/YYYY, today, tomorrow, yesterday, a weekday (mon..sun), "
-    "+3d/+2w/+1m/+1y/-1d, eow, eom, eoy"
+    "YYYY-MM-DD, MM/DD/YYYY, today, tomorrow, yesterday, a weekday (mon..sun), +3d/+2w/+1m/+1y/-1d, eow, eom, eoy"
 )
 DATETIME_FORMS = f"{DATE_FORMS}, now, any of these with a time (fri 14:30, tomorrow 9am), ISO date-time"
 DURATION_FORMS = "30m, 1h30m, 2h, 90d, 2w (m = minutes, h = hours, d = days, w = weeks)"
@@ -76,9 +75,7 @@ def zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValidationError(
-            f"unknown time zone '{name}' (use an IANA name such as America/New_York)"
-        ) from None
+        raise ValidationError(f"unknown time zone '{name}' (use an IANA name such as America/New_York)") from None
 
 
 def now(tz: tzinfo | None = None) -> datetime:
@@ -175,23 +172,21 @@ def parse_date(text: str, *, base: date | None = None) -> date:
     return result
 
 
-def parse_datetime(text: str, *, tz: tzinfo | None = None, base: datetime | None = None) -> datetime:
-    """An aware moment from what a person typed, read in ``tz`` (default: the user's zone).
-
-    A date without a time means the start of that day; ``now`` is the current minute.
-    """
+def parse_when(text: str, *, tz: tzinfo | None = None, base: datetime | None = None) -> tuple[date, time | None]:
+    """A date and, if one was typed, a wall-clock time (read in ``tz``, default: the user's zone)."""
     tz = tz or local_zone()
     current = (base or now(tz)).astimezone(tz)
     cleaned = " ".join(text.strip().lower().split())
     if cleaned == "now":
-        return current.replace(second=0)
+        moment = current.replace(second=0)
+        return moment.date(), moment.time().replace(tzinfo=None)
     iso = _iso_datetime(cleaned, tz)
     if iso is not None:
-        return iso
+        return iso.date(), iso.time().replace(tzinfo=None)
     day: date | None = None
     clock: time | None = None
     words = cleaned.rsplit(" ", 1)
-    if len(words) == 2 and (_clock(words[1]) is not None):
+    if len(words) == 2 and _clock(words[1]) is not None:
         day, clock = _date_part(words[0], current.date()), _clock(words[1])
     elif cleaned:
         day = _date_part(cleaned, current.date())
@@ -200,7 +195,29 @@ def parse_datetime(text: str, *, tz: tzinfo | None = None, base: datetime | None
             day = current.date() if clock else None
     if day is None:
         raise ValidationError(f"cannot read '{text}' as a date and time; use {DATETIME_FORMS}")
+    return day, clock
+
+
+def parse_datetime(text: str, *, tz: tzinfo | None = None, base: datetime | None = None) -> datetime:
+    """An aware moment from what a person typed, read in ``tz`` (default: the user's zone).
+
+    A date without a time means the start of that day; ``now`` is the current minute.
+    """
+    tz = tz or local_zone()
+    day, clock = parse_when(text, tz=tz, base=base)
     return localize(day, clock or time(0, 0), tz)
+
+
+def parse_date_range(text: str, *, base: date | None = None) -> tuple[date | None, date | None]:
+    """``FROM..TO`` (inclusive; either side may be left out) as two dates."""
+    if ".." not in text:
+        raise ValidationError(f"cannot read '{text}' as a range; use FROM..TO, e.g. today..fri or ..eom")
+    first, _, last = text.partition("..")
+    start = parse_date(first, base=base) if first.strip() else None
+    end = parse_date(last, base=base) if last.strip() else None
+    if start and end and end < start:
+        raise ValidationError(f"the range '{text}' ends before it starts")
+    return start, end
 
 
 def _iso_datetime(text: str, tz: tzinfo) -> datetime | None:

@@ -1,15 +1,15 @@
 """SQLModel tables: the schema. Alembic migrations in ``migrations/`` create it."""
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from typing import Any, Optional
 
-from sqlalchemy import Column, ForeignKey, Integer, String
+from sqlalchemy import Column, ForeignKey, Index, Integer, String
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import DateTime, TypeDecorator
 from sqlmodel import Field, Relationship, SQLModel
 
-from carecoord.vocab import PatientStatus
+from carecoord.vocab import PatientStatus, PlanStatus, TaskPriority, TaskStatus
 
 
 def utcnow() -> datetime:
@@ -99,6 +99,82 @@ class Contact(Timestamped, table=True):
     patient: Optional["Patient"] = Relationship(back_populates="contacts")
 
 
+def _parent(table: str, *, nullable: bool = False, index: bool = True) -> Any:
+    """A foreign key to ``table.id`` that disappears with its parent."""
+    return Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey(f"{table}.id", ondelete="CASCADE"), nullable=nullable, index=index),
+    )
+
+
+class CarePlan(Timestamped, table=True):
+    """A patient's care plan: needs, goals, tasks, and a review cycle."""
+
+    __tablename__ = "care_plan"
+
+    id: int | None = Field(default=None, primary_key=True)
+    patient_id: int = _parent("patient")
+    title: str
+    status: str = Field(default=PlanStatus.draft.value, index=True)
+    needs: str = Field(default="", description="problems and needs, one per line")
+    start_on: date | None = None
+    end_on: date | None = None
+    next_review: date | None = Field(default=None, index=True)
+    review_every_days: int | None = None
+    notes: str | None = None
+
+    patient: Patient | None = Relationship(sa_relationship_kwargs={"viewonly": True})
+
+
+class PlanReview(Timestamped, table=True):
+    """A recorded review of a care plan."""
+
+    __tablename__ = "plan_review"
+
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = _parent("care_plan")
+    patient_id: int = _parent("patient")
+    reviewed_on: date
+    note: str | None = None
+    next_review: date | None = None
+
+
+class Goal(Timestamped, table=True):
+    """A goal within a care plan (FHIR Goal)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = _parent("care_plan")
+    patient_id: int = _parent("patient")
+    description: str
+    lifecycle_status: str = Field(default="active", index=True)
+    achievement_status: str | None = None
+    target_on: date | None = Field(default=None, index=True)
+    measure: str | None = None
+
+
+class Task(Timestamped, table=True):
+    """Something to do, for a patient or not, maybe under a plan and goal, maybe recurring."""
+
+    __table_args__ = (Index("ix_task_status_due", "status", "due_on"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    patient_id: int | None = _parent("patient", nullable=True)
+    plan_id: int | None = _parent("care_plan", nullable=True)
+    goal_id: int | None = _parent("goal", nullable=True)
+    title: str
+    status: str = Field(default=TaskStatus.requested.value)
+    status_reason: str | None = None
+    priority: str = Field(default=TaskPriority.routine.value)
+    due_on: date | None = None
+    due_time: time | None = None
+    rrule: str | None = Field(default=None, description="RFC 5545 RRULE value, e.g. FREQ=WEEKLY")
+    repeat_from: date | None = Field(default=None, description="the series' first due date (DTSTART)")
+    series_id: int | None = Field(default=None, index=True)
+    tags: str = Field(default="", description="normalised tags, comma-separated, sorted")
+    notes: str | None = None
+    completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
 class AuditEntry(SQLModel, table=True):
     """One create, update or delete, written in the same transaction as the change."""
 
@@ -114,4 +190,4 @@ class AuditEntry(SQLModel, table=True):
     changes: str = Field(description="JSON object: field -> [old, new]")
 
 
-AUDITED_TABLES: tuple[type[Any], ...] = (Patient, Contact)
+AUDITED_TABLES: tuple[type[Any], ...] = (Patient, Contact, CarePlan, PlanReview, Goal, Task)

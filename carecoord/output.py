@@ -97,9 +97,7 @@ def write_csv(records: Sequence[Mapping[str, Any]], keys: Sequence[str] | None =
         writer.writerow([_csv_value(record.get(key)) for key in keys])
 
 
-def table(
-    records: Sequence[Mapping[str, Any]], columns: Sequence[Column], *, title: str | None = None
-) -> Any:
+def table(records: Sequence[Mapping[str, Any]], columns: Sequence[Column], *, title: str | None = None) -> Any:
     """A Rich table of ``records``; every cell is literal text (no markup is interpreted)."""
     from rich import box
     from rich.table import Table

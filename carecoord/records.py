@@ -10,9 +10,12 @@ import json
 from datetime import datetime
 from typing import Any
 
-from carecoord.dates import local_zone
-from carecoord.models import AuditEntry, Contact, Patient
-from carecoord.services.patients import split_tags
+from carecoord.dates import local_zone, today
+from carecoord.models import AuditEntry, CarePlan, Contact, Goal, Patient, PlanReview, Task
+from carecoord.recurrence import describe as describe_rule
+from carecoord.services.plans import PlanDocument, split_needs
+from carecoord.services.tags import split_tags
+from carecoord.vocab import TASK_OPEN
 
 
 def _local(moment: datetime | None) -> datetime | None:
@@ -83,9 +86,7 @@ def _short(value: Any, width: int = 40) -> str:
 def change_summary(action: str, changes: dict[str, list[Any]]) -> str:
     """``phone: 555-0100 → 555-0199`` for updates; the fields set or removed otherwise."""
     if action == "update":
-        return "; ".join(
-            f"{key}: {_short(old)} → {_short(new)}" for key, (old, new) in sorted(changes.items())
-        )
+        return "; ".join(f"{key}: {_short(old)} → {_short(new)}" for key, (old, new) in sorted(changes.items()))
     return ", ".join(sorted(changes))
 
 
@@ -105,3 +106,96 @@ def audit_record(entry: AuditEntry) -> dict[str, Any]:
         "summary": change_summary(entry.action, changes),
         "changes": changes,
     }
+
+
+def plan_record(plan: CarePlan, patient: Patient | None = None) -> dict[str, Any]:
+    """Every plan field, with the patient's id and name; ``review_due`` when the date has come."""
+    owner = patient or plan.patient
+    return {
+        "id": plan.id,
+        "uid": plan.uid,
+        "patient_id": plan.patient_id,
+        "patient_name": owner.name if owner else None,
+        "title": plan.title,
+        "status": plan.status,
+        "needs": split_needs(plan.needs),
+        "start_on": plan.start_on,
+        "end_on": plan.end_on,
+        "next_review": plan.next_review,
+        "review_every_days": plan.review_every_days,
+        "review_due": plan.next_review is not None and plan.next_review <= today(),
+        "notes": plan.notes,
+        "created_at": _local(plan.created_at),
+        "updated_at": _local(plan.updated_at),
+    }
+
+
+def goal_record(goal: Goal) -> dict[str, Any]:
+    """Every goal field (FHIR lifecycle and achievement status codes)."""
+    return {
+        "id": goal.id,
+        "uid": goal.uid,
+        "plan_id": goal.plan_id,
+        "patient_id": goal.patient_id,
+        "description": goal.description,
+        "lifecycle_status": goal.lifecycle_status,
+        "achievement_status": goal.achievement_status,
+        "target_on": goal.target_on,
+        "measure": goal.measure,
+        "created_at": _local(goal.created_at),
+        "updated_at": _local(goal.updated_at),
+    }
+
+
+def task_record(task: Task, patient_name: str | None = None) -> dict[str, Any]:
+    """Every task field; ``overdue`` for an open task whose due date has passed."""
+    return {
+        "id": task.id,
+        "uid": task.uid,
+        "title": task.title,
+        "status": task.status,
+        "status_reason": task.status_reason,
+        "priority": task.priority,
+        "due_on": task.due_on,
+        "due_time": task.due_time.strftime("%H:%M") if task.due_time else None,
+        "overdue": task.status in TASK_OPEN and task.due_on is not None and task.due_on < today(),
+        "patient_id": task.patient_id,
+        "patient_name": patient_name,
+        "plan_id": task.plan_id,
+        "goal_id": task.goal_id,
+        "repeat": task.rrule,
+        "repeat_text": describe_rule(task.rrule) if task.rrule else None,
+        "series_id": task.series_id,
+        "tags": split_tags(task.tags),
+        "notes": task.notes,
+        "completed_at": _local(task.completed_at),
+        "created_at": _local(task.created_at),
+        "updated_at": _local(task.updated_at),
+    }
+
+
+def review_record(review: PlanReview) -> dict[str, Any]:
+    """One recorded plan review."""
+    return {
+        "id": review.id,
+        "plan_id": review.plan_id,
+        "reviewed_on": review.reviewed_on,
+        "note": review.note,
+        "next_review": review.next_review,
+        "created_at": _local(review.created_at),
+    }
+
+
+def plan_document_record(doc: PlanDocument) -> dict[str, Any]:
+    """A whole plan: patient, needs, goals each with their tasks, other tasks, care team, reviews."""
+    name = doc.patient.name
+    record = plan_record(doc.plan, doc.patient)
+    record["patient"] = patient_record(doc.patient)
+    record["goals"] = [
+        {**goal_record(goal), "tasks": [task_record(t, name) for t in doc.tasks if t.goal_id == goal.id]}
+        for goal in doc.goals
+    ]
+    record["other_tasks"] = [task_record(t, name) for t in doc.tasks if t.goal_id is None]
+    record["care_team"] = [contact_record(c, doc.patient) for c in doc.contacts]
+    record["reviews"] = [review_record(r) for r in doc.reviews]
+    return record

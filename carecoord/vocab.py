@@ -64,3 +64,101 @@ class AuditAction(StrEnum):
     create = "create"
     update = "update"
     delete = "delete"
+
+
+class PlanStatus(StrEnum):
+    """FHIR CarePlan.status."""
+
+    draft = "draft"
+    active = "active"
+    on_hold = "on-hold"
+    revoked = "revoked"
+    completed = "completed"
+    entered_in_error = "entered-in-error"
+
+
+# Which plan status may follow which (FHIR allows more; these are the moves a coordinator makes).
+PLAN_TRANSITIONS: dict[str, frozenset[str]] = {
+    "draft": frozenset({"active", "on-hold", "revoked", "entered-in-error"}),
+    "active": frozenset({"on-hold", "completed", "revoked", "entered-in-error"}),
+    "on-hold": frozenset({"active", "completed", "revoked", "entered-in-error"}),
+    "completed": frozenset({"active", "entered-in-error"}),
+    "revoked": frozenset({"active", "entered-in-error"}),
+    "entered-in-error": frozenset(),
+}
+# A plan in one of these takes no new goals or tasks until it is reopened.
+PLAN_CLOSED = frozenset({"completed", "revoked", "entered-in-error"})
+
+
+class GoalLifecycle(StrEnum):
+    """FHIR Goal.lifecycleStatus."""
+
+    proposed = "proposed"
+    planned = "planned"
+    accepted = "accepted"
+    active = "active"
+    on_hold = "on-hold"
+    completed = "completed"
+    cancelled = "cancelled"
+    entered_in_error = "entered-in-error"
+    rejected = "rejected"
+
+
+GOAL_CLOSED = frozenset({"completed", "cancelled", "entered-in-error", "rejected"})
+
+
+class GoalAchievement(StrEnum):
+    """FHIR Goal.achievementStatus."""
+
+    in_progress = "in-progress"
+    improving = "improving"
+    worsening = "worsening"
+    no_change = "no-change"
+    achieved = "achieved"
+    sustaining = "sustaining"
+    not_achieved = "not-achieved"
+    no_progress = "no-progress"
+    not_attainable = "not-attainable"
+
+
+class TaskStatus(StrEnum):
+    """The everyday subset of FHIR Task.status the CLI works with (requested = open)."""
+
+    requested = "requested"
+    in_progress = "in-progress"
+    on_hold = "on-hold"
+    completed = "completed"
+    cancelled = "cancelled"
+
+
+TASK_OPEN = frozenset({"requested", "in-progress", "on-hold"})
+# How a status reads in a sentence or a narrow column.
+TASK_STATUS_WORDS = {"requested": "open", "in-progress": "started", "on-hold": "on hold"}
+TASK_TRANSITIONS: dict[str, frozenset[str]] = {
+    "requested": frozenset({"in-progress", "on-hold", "completed", "cancelled"}),
+    "in-progress": frozenset({"requested", "on-hold", "completed", "cancelled"}),
+    "on-hold": frozenset({"requested", "in-progress", "completed", "cancelled"}),
+    "completed": frozenset({"requested"}),
+    "cancelled": frozenset({"requested"}),
+}
+
+
+class TaskPriority(StrEnum):
+    """FHIR request priority."""
+
+    routine = "routine"
+    urgent = "urgent"
+    asap = "asap"
+    stat = "stat"
+
+
+PRIORITY_RANK = {"stat": 0, "asap": 1, "urgent": 2, "routine": 3}
+
+
+class DocumentFormat(StrEnum):
+    """How a printable document (a care plan) is shown."""
+
+    table = "table"
+    json = "json"
+    csv = "csv"
+    markdown = "markdown"

@@ -58,6 +58,7 @@ def _environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[No
     monkeypatch.setenv("CARECOORD_TZ", TEST_ZONE)
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.setenv("COLUMNS", "80")
+    monkeypatch.setenv("CARECOORD_DEBUG", "1")  # a bug fails its test loudly instead of as one line
     local_zone.cache_clear()
     with time_machine.travel(TEST_NOW, tick=True):
         yield

@@ -75,6 +75,7 @@ def test_unexpected_errors_are_one_line_without_traceback(cli, monkeypatch):
         raise RuntimeError("boom with secret details")
 
     monkeypatch.setattr(patients, "list_patients", explode)
+    monkeypatch.delenv("CARECOORD_DEBUG")
     run = cli("patient", "list")
     assert run.exit_code == 1
     assert run.stderr.count("\n") == 1

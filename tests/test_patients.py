@@ -258,7 +258,7 @@ def test_delete_needs_yes_off_a_terminal_and_says_what_it_removes(caseload, rows
         assert_one_line_error(caseload("patient", "delete", "jane"), 2, "--yes")
     run = caseload("patient", "delete", "jane", "--yes")
     assert run.exit_code == 0
-    assert "Deleted patient #1 Jane Doe (MRN MRN-1) and 1 contacts" in run.stdout
+    assert "Deleted patient #1 Jane Doe (MRN MRN-1) and 1 contact." in run.stdout
     assert rows("SELECT id FROM patient WHERE id = 1") == []
     assert rows("SELECT id FROM contact") == []
 
@@ -284,9 +284,7 @@ def test_delete_needs_yes_off_a_terminal_and_says_what_it_removes(caseload, rows
         (("patient", "frobnicate"), 2, "No such command"),
     ],
 )
-def test_bad_input_is_one_line_with_the_right_code_and_changes_nothing(
-    caseload, unchanged, args, code, fragment
-):
+def test_bad_input_is_one_line_with_the_right_code_and_changes_nothing(caseload, unchanged, args, code, fragment):
     with unchanged():
         assert_one_line_error(caseload(*args), code, fragment)
 

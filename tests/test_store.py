@@ -9,6 +9,7 @@ import stat
 import subprocess
 import sys
 from contextlib import closing
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -173,3 +174,49 @@ def test_migrations_build_exactly_the_models_schema(template_db):
         differences = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
     engine.dispose()
     assert differences == []
+
+
+def _database_at(path: Path, revision: str) -> None:
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import create_engine
+
+    from carecoord.migrations import MIGRATIONS_DIR
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    engine = create_engine(f"sqlite:///{path}")
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+    engine.dispose()
+
+
+def test_an_older_database_upgrades_with_its_rows_intact_after_a_backup(tmp_path):
+    old = tmp_path / "old.db"
+    _database_at(old, "0001")
+    with closing(sqlite3.connect(old)) as conn:
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute(
+            "INSERT INTO patient (uid, created_at, updated_at, name, name_key, mrn, status, enrolled_on, tags) "
+            "VALUES ('u1', '2025-01-01 10:00:00', '2025-01-01 10:00:00', 'Old Patient', 'old patient', 'MRN-OLD', "
+            "'active', '2025-01-01', 'chf')"
+        )
+        conn.execute(
+            "INSERT INTO contact (uid, created_at, updated_at, patient_id, name, consent_to_share) "
+            "VALUES ('c1', '2025-01-01 10:00:00', '2025-01-01 10:00:00', 1, 'Old Contact', 1)"
+        )
+        conn.commit()
+    result = run_with("--db", str(old), "patient", "show", "MRN-OLD", "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    record = json.loads(result.stdout)
+    assert (record["name"], record["tags"], record["contacts"][0]["name"]) == ("Old Patient", ["chf"], "Old Contact")
+    with closing(sqlite3.connect(old)) as conn:
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchone()[0] == head_revision()
+    [backup] = list(tmp_path.glob(f"old.db.before-{head_revision()}-*.bak"))
+    assert stat.S_IMODE(backup.stat().st_mode) == 0o600
+    with closing(sqlite3.connect(backup)) as conn:
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchone()[0] == "0001"
+        assert conn.execute("SELECT name FROM patient").fetchall() == [("Old Patient",)]
+    # and the upgraded file takes the new kinds of record
+    assert run_with("--db", str(old), "plan", "add", "MRN-OLD", "New plan").exit_code == 0

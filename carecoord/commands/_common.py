@@ -34,9 +34,7 @@ settings = Settings()
 
 FormatOption = Annotated[
     OutputFormat,
-    typer.Option(
-        "--format", "-f", help="Output: table for people, json or csv for scripts.", show_default=True
-    ),
+    typer.Option("--format", "-f", help="Output: table for people, json or csv for scripts.", show_default=True),
 ]
 YesOption = Annotated[
     bool, typer.Option("--yes", "-y", help="Do not ask for confirmation (needed when not on a terminal).")
@@ -63,6 +61,11 @@ def given(**options: Any) -> dict[str, Any]:
     """The options the user actually passed (None means 'not given'); enums as their codes."""
     return {key: value.value if isinstance(value, Enum) else value
             for key, value in options.items() if value is not None}  # fmt: skip
+
+
+def counted(n: int, noun: str) -> str:
+    """``1 contact``, ``2 contacts``."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def optional_date(value: str | None) -> date | None:

@@ -26,9 +26,7 @@ def show_audit(
     since: Annotated[
         str | None, typer.Option("--since", help="From this date or time on, e.g. -7d or 2026-11-01.")
     ] = None,
-    limit: Annotated[
-        int | None, typer.Option("--limit", "-n", min=1, help="At most this many, newest first.")
-    ] = None,
+    limit: Annotated[int | None, typer.Option("--limit", "-n", min=1, help="At most this many, newest first.")] = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """The audit trail of every create, update and delete, newest first.
@@ -51,6 +49,4 @@ def show_audit(
                     raise
         rows = audit.entries(session, patient_id=patient_id, since=optional_datetime(since), limit=limit)
         records = [audit_record(entry) for entry in rows]
-    render_list(
-        records, AUDIT_COLUMNS, fmt, title=f"Audit trail ({len(records)})", empty="No changes recorded."
-    )
+    render_list(records, AUDIT_COLUMNS, fmt, title=f"Audit trail ({len(records)})", empty="No changes recorded.")

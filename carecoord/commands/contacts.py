@@ -11,8 +11,7 @@ from carecoord.output import Column, confirm_change, render_list
 from carecoord.vocab import ContactMethod, OutputFormat
 
 app = typer.Typer(
-    help="Care team and family contacts.\n\n"
-    "Example: carecoord contact add 'Jane Doe' 'Ann Doe' --role daughter",
+    help="Care team and family contacts.\n\nExample: carecoord contact add 'Jane Doe' 'Ann Doe' --role daughter",
     no_args_is_help=True,
 )
 
@@ -29,9 +28,7 @@ MethodOpt = Annotated[
 ]
 ConsentOpt = Annotated[
     bool | None,
-    typer.Option(
-        "--consent/--no-consent", help="Whether the patient consented to share information with them."
-    ),
+    typer.Option("--consent/--no-consent", help="Whether the patient consented to share information with them."),
 ]
 NotesOpt = Annotated[str | None, typer.Option("--notes", help="Free-text notes.")]
 

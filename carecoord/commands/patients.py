@@ -11,6 +11,7 @@ from carecoord.commands._common import (
     YesOption,
     clearable_date,
     confirm_or_refuse,
+    counted,
     given,
     optional_date,
     store,
@@ -19,8 +20,7 @@ from carecoord.output import Column, confirm_change, render_list, render_record
 from carecoord.vocab import OutputFormat, PatientSort, PatientStatus, RiskLevel
 
 app = typer.Typer(
-    help="Patients on your caseload.\n\n"
-    "Example: carecoord patient add 'Jane Doe' --dob 1950-03-02 --risk high",
+    help="Patients on your caseload.\n\nExample: carecoord patient add 'Jane Doe' --dob 1950-03-02 --risk high",
     no_args_is_help=True,
 )
 
@@ -84,9 +84,7 @@ def add(
     risk: RiskOpt = None,
     tag: Annotated[list[str] | None, typer.Option("--tag", "-t", help="A tag; repeat for more.")] = None,
     notes: NotesOpt = None,
-    enrolled: Annotated[
-        str | None, typer.Option("--enrolled", help="Enrolment date (default today).")
-    ] = None,
+    enrolled: Annotated[str | None, typer.Option("--enrolled", help="Enrolment date (default today).")] = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Enrol a patient.
@@ -118,9 +116,7 @@ def list_(
     search: Annotated[
         str | None, typer.Option("--search", "-s", help="Text in the name, MRN, phone, payer, notes...")
     ] = None,
-    sort: Annotated[
-        PatientSort, typer.Option("--sort", help="Sort key.", case_sensitive=False)
-    ] = PatientSort.name,
+    sort: Annotated[PatientSort, typer.Option("--sort", help="Sort key.", case_sensitive=False)] = PatientSort.name,
     desc: Annotated[bool, typer.Option("--desc", help="Reverse the order.")] = False,
     limit: Annotated[int | None, typer.Option("--limit", "-n", min=1, help="At most this many.")] = None,
     fmt: FormatOption = OutputFormat.table,
@@ -180,9 +176,7 @@ def edit(
     risk: RiskOpt = None,
     notes: NotesOpt = None,
     add_tag: Annotated[list[str] | None, typer.Option("--add-tag", help="Add a tag; repeatable.")] = None,
-    remove_tag: Annotated[
-        list[str] | None, typer.Option("--remove-tag", help="Remove a tag; repeatable.")
-    ] = None,
+    remove_tag: Annotated[list[str] | None, typer.Option("--remove-tag", help="Remove a tag; repeatable.")] = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Change any field; pass an empty value (--phone '') to clear one.
@@ -202,9 +196,7 @@ def edit(
         raise UsageError("nothing to change: give at least one option (see 'carecoord patient edit --help')")
     with store(write=True) as session:
         found = patients.resolve(session, patient)
-        updated = patients.update_patient(
-            session, found, fields, add_tags=add_tag or (), remove_tags=remove_tag or ()
-        )
+        updated = patients.update_patient(session, found, fields, add_tags=add_tag or (), remove_tags=remove_tag or ())
         record = patient_record(updated)
     confirm_change(f"Updated patient {patients.describe(updated)}.", record, fmt)
 
@@ -224,9 +216,7 @@ def discharge(
     from carecoord.services import patients
 
     with store(write=True) as session:
-        found = patients.discharge(
-            session, patients.resolve(session, patient), on=optional_date(date), reason=reason
-        )
+        found = patients.discharge(session, patients.resolve(session, patient), on=optional_date(date), reason=reason)
         record = patient_record(found)
     confirm_change(f"Discharged patient {patients.describe(found)} on {found.discharged_on}.", record, fmt)
 
@@ -276,7 +266,7 @@ def delete(patient: PatientArg, yes: YesOption = False) -> None:
     with store(write=True) as session:
         found = patients.resolve(session, patient)
         counts = patients.related_counts(session, found)
-        also = ", ".join(f"{n} {what}" for what, n in counts.items())
+        also = ", ".join(counted(n, noun) for noun, n in counts.items() if n) or "nothing else"
         confirm_or_refuse(f"Permanently delete patient {patients.describe(found)} and {also}?", yes)
         patients.delete_patient(session, found)
         name = patients.describe(found)

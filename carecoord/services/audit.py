@@ -5,7 +5,7 @@ from __future__ import annotations
 import getpass
 import json
 from collections.abc import Callable, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Any
 
 from sqlalchemy import event, insert, inspect
@@ -27,7 +27,11 @@ def os_user() -> str:
 
 
 def _plain(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, date | datetime) else value
+    return (
+        value.isoformat(timespec="minutes")
+        if isinstance(value, time)
+        else (value.isoformat() if isinstance(value, date | datetime) else value)
+    )
 
 
 def _columns(obj: Any) -> list[str]:
@@ -37,9 +41,7 @@ def _columns(obj: Any) -> list[str]:
 def _snapshot(obj: Any, *, deleted: bool) -> dict[str, list[Any]]:
     values = {key: _plain(getattr(obj, key)) for key in _columns(obj)}
     return {
-        key: ([value, None] if deleted else [None, value])
-        for key, value in values.items()
-        if value not in (None, "")
+        key: ([value, None] if deleted else [None, value]) for key, value in values.items() if value not in (None, "")
     }
 
 

@@ -8,13 +8,14 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, literal_column, or_
+from sqlalchemy import case, func, or_
 from sqlmodel import Session, col, select
 
 from carecoord.dates import today
 from carecoord.errors import ConflictError, NotFoundError, ValidationError
-from carecoord.models import Contact, Patient
+from carecoord.models import CarePlan, Contact, Goal, Patient, PlanReview, Task
 from carecoord.services.lookup import as_id, pick_one, require_ref, search_key
+from carecoord.services.tags import has_tag, join_tags, retag
 from carecoord.vocab import RISK_RANK, PatientSort, PatientStatus, RiskLevel
 
 # Fields a coordinator may set with ``patient add`` / ``patient edit``.
@@ -23,30 +24,8 @@ EDITABLE_FIELDS = (
     "member_id", "auth_expires", "pcp", "risk", "notes",
 )  # fmt: skip
 ALL_STATUSES = "all"
-_TAG_OK = re.compile(r"^[\w][\w\-/+.]*$")
 _EMAIL_OK = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 EARLIEST_BIRTH = date(1900, 1, 1)
-
-
-# --- tags ---------------------------------------------------------------------------------------
-
-
-def normalise_tag(tag: str) -> str:
-    """A tag as stored: lower case, no spaces; letters, digits and - _ / + . only."""
-    cleaned = tag.strip().lower().replace(" ", "-")
-    if not _TAG_OK.match(cleaned):
-        raise ValidationError(f"invalid tag '{tag}': use letters, digits and - _ / + .")
-    return cleaned
-
-
-def split_tags(stored: str) -> list[str]:
-    """The stored ``a,b`` form as a list."""
-    return [tag for tag in stored.split(",") if tag]
-
-
-def join_tags(tags: Iterable[str]) -> str:
-    """A list of tags in the stored ``a,b`` form (sorted, unique)."""
-    return ",".join(sorted({normalise_tag(tag) for tag in tags}))
 
 
 # --- validation ---------------------------------------------------------------------------------
@@ -105,9 +84,7 @@ def add_patient(
     if "name" not in values:
         raise ValidationError("the patient's name must not be empty")
     _check_mrn_free(session, values.get("mrn"), None)
-    patient = Patient(
-        name=values["name"], name_key="", enrolled_on=enrolled_on or today(), tags=join_tags(tags)
-    )
+    patient = Patient(name=values["name"], name_key="", enrolled_on=enrolled_on or today(), tags=join_tags(tags))
     _apply(patient, values)
     session.add(patient)
     session.flush()
@@ -127,18 +104,12 @@ def update_patient(
     if "mrn" in values:
         _check_mrn_free(session, values["mrn"], patient.id)
     _apply(patient, values)
-    removing = {normalise_tag(tag) for tag in remove_tags}
-    missing = removing - set(split_tags(patient.tags))
-    if missing:
-        raise ValidationError(f"patient #{patient.id} has no tag {', '.join(sorted(missing))}")
-    patient.tags = join_tags((set(split_tags(patient.tags)) - removing) | set(add_tags))
+    patient.tags = retag(patient.tags, add_tags, remove_tags, f"patient #{patient.id}")
     session.flush()
     return patient
 
 
-def discharge(
-    session: Session, patient: Patient, *, on: date | None = None, reason: str | None = None
-) -> Patient:
+def discharge(session: Session, patient: Patient, *, on: date | None = None, reason: str | None = None) -> Patient:
     """End the patient's enrolment (the normal way out; nothing is deleted)."""
     if patient.status == PatientStatus.discharged.value:
         raise ConflictError(f"patient #{patient.id} was already discharged on {patient.discharged_on}")
@@ -174,15 +145,31 @@ def reactivate(session: Session, patient: Patient, *, on: date | None = None) ->
     return patient
 
 
+# What a hard delete removes with a patient, children first so foreign keys hold at every step.
+_DEPENDENTS: tuple[tuple[str, Any], ...] = (
+    ("task", Task),
+    ("goal", Goal),
+    ("plan review", PlanReview),
+    ("care plan", CarePlan),
+    ("contact", Contact),
+)
+
+
 def related_counts(session: Session, patient: Patient) -> dict[str, int]:
-    """What a hard delete of ``patient`` removes besides the patient."""
-    contacts = session.exec(select(func.count()).where(Contact.patient_id == patient.id)).one()
-    return {"contacts": contacts}
+    """What a hard delete of ``patient`` removes besides the patient (noun -> how many)."""
+    return {
+        noun: session.exec(select(func.count()).select_from(model).where(model.patient_id == patient.id)).one()
+        for noun, model in _DEPENDENTS
+    }
 
 
 def delete_patient(session: Session, patient: Patient) -> dict[str, int]:
-    """Remove the patient and everything recorded under them; the audit trail keeps the history."""
+    """Remove the patient and everything recorded under them, each row audited."""
     removed = related_counts(session, patient)
+    for _noun, model in _DEPENDENTS:
+        for row in session.exec(select(model).where(model.patient_id == patient.id)).all():
+            session.delete(row)
+        session.flush()
     session.delete(patient)
     session.flush()
     return removed
@@ -220,9 +207,7 @@ def resolve(session: Session, ref: str) -> Patient:
     try:
         return pick_one(cleaned, "patient", exact if len(exact) == 1 else matches, describe)
     except NotFoundError:
-        raise NotFoundError(
-            f"no patient matches '{cleaned}' (use an id, an MRN or part of the name)"
-        ) from None
+        raise NotFoundError(f"no patient matches '{cleaned}' (use an id, an MRN or part of the name)") from None
 
 
 @dataclass(frozen=True)
@@ -249,8 +234,7 @@ def list_patients(session: Session, wanted: PatientFilter) -> Sequence[Patient]:
     if wanted.risk:
         query = query.where(Patient.risk == wanted.risk)
     if wanted.tag:
-        delimited: ColumnElement[str] = literal_column("','") + col(Patient.tags) + literal_column("','")
-        query = query.where(delimited.contains(f",{normalise_tag(wanted.tag)},", autoescape=True))
+        query = query.where(has_tag(col(Patient.tags), wanted.tag))
     if wanted.text and wanted.text.strip():
         text = wanted.text.strip()
         query = query.where(

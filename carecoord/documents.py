@@ -1,0 +1,119 @@
+"""Printable documents as Markdown, built from plain records (no database, no Rich).
+
+The same text is printed with ``--format markdown`` for sharing and rendered by Rich in the
+terminal, so what a coordinator sees is what they send.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from carecoord.output import display
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|#~])")
+_CHECKBOX = {"completed": "[x]", "cancelled": "[-]"}
+
+
+def md(value: Any) -> str:
+    """User text made literal in Markdown: special characters escaped, one line."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(display(value).split()))
+
+
+def _joined(*parts: str) -> str:
+    return " · ".join(part for part in parts if part)
+
+
+def _task_line(task: Mapping[str, Any]) -> str:
+    box = _CHECKBOX.get(task["status"], "[ ]")
+    due = f"due {task['due_on']}" + (f" {task['due_time']}" if task["due_time"] else "") if task["due_on"] else ""
+    details = _joined(
+        due,
+        task["priority"] if task["priority"] != "routine" else "",
+        task["status"] if task["status"] not in ("requested", "completed") else "",
+        md(task["repeat_text"]) if task["repeat_text"] else "",
+        "**overdue**" if task["overdue"] else "",
+    )
+    return f"- {box} #{task['id']} {md(task['title'])}" + (f" ({details})" if details else "")
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(md(cell) for cell in row) + " |" for row in rows]
+    return lines
+
+
+def plan_markdown(plan: Mapping[str, Any]) -> str:
+    """A care plan as a Markdown document (from :func:`carecoord.records.plan_document_record`)."""
+    patient = plan["patient"]
+    lines = [f"# Care plan #{plan['id']}: {md(plan['title'])}", ""]
+    lines.append(
+        "**Patient:** "
+        + _joined(
+            f"{md(patient['name'])} (#{patient['id']})",
+            f"MRN {md(patient['mrn'])}" if patient["mrn"] else "",
+            f"DOB {patient['birth_date']}" if patient["birth_date"] else "",
+            f"risk {patient['risk']}" if patient["risk"] else "",
+            md(patient["phone"]) if patient["phone"] else "",
+        )
+        + "  "
+    )
+    period = f"{plan['start_on'] or '?'} to {plan['end_on'] or 'ongoing'}"
+    review = ""
+    if plan["next_review"]:
+        every = f", every {plan['review_every_days']} days" if plan["review_every_days"] else ""
+        due = " **(due)**" if plan["review_due"] else ""
+        review = f"**Next review:** {plan['next_review']}{every}{due}"
+    lines += [_joined(f"**Status:** {plan['status']}", f"**Period:** {period}", review), ""]
+
+    lines += ["## Problems and needs", ""]
+    lines += [f"{n}. {md(need)}" for n, need in enumerate(plan["needs"], 1)] or ["None recorded."]
+    lines.append("")
+
+    lines += ["## Goals", ""]
+    if not plan["goals"]:
+        lines += ["None yet.", ""]
+    for n, goal in enumerate(plan["goals"], 1):
+        lines.append(f"### {n}. {md(goal['description'])} (goal #{goal['id']})")
+        lines.append("")
+        status = _joined(
+            goal["lifecycle_status"],
+            goal["achievement_status"] or "",
+            f"target {goal['target_on']}" if goal["target_on"] else "",
+        )
+        lines.append(f"*{status}*" + (f"  \nMeasure: {md(goal['measure'])}" if goal["measure"] else ""))
+        lines.append("")
+        lines += [_task_line(task) for task in goal["tasks"]] or ["No tasks."]
+        lines.append("")
+
+    if plan["other_tasks"]:
+        lines += ["## Other tasks", ""] + [_task_line(task) for task in plan["other_tasks"]] + [""]
+
+    lines += ["## Care team and family", ""]
+    if plan["care_team"]:
+        rows = [
+            (
+                c["name"],
+                c["role"],
+                c["organization"],
+                c["phone"],
+                c["preferred_method"],
+                c["consent_to_share"],
+            )
+            for c in plan["care_team"]
+        ]
+        lines += _table(("Name", "Role", "Organization", "Phone", "Prefers", "Consent"), rows)
+    else:
+        lines.append("None recorded.")
+    lines.append("")
+
+    if plan["reviews"]:
+        lines += ["## Reviews", ""]
+        for review in plan["reviews"]:
+            after = f" Next review {review['next_review']}." if review["next_review"] else ""
+            lines.append(f"- {review['reviewed_on']}: {md(review['note'] or 'reviewed')}.{after}")
+        lines.append("")
+    if plan["notes"]:
+        lines += ["## Notes", "", md(plan["notes"]), ""]
+    return "\n".join(lines).rstrip() + "\n"

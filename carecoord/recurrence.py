@@ -1,0 +1,134 @@
+"""Recurrence rules: what people type -> an RFC 5545 RRULE, and the dates it yields (dateutil).
+
+Rules are stored as the RRULE value (``FREQ=WEEKLY;INTERVAL=2``) and always evaluated from the
+series' first date (DTSTART), so "monthly from 31 January" means the 31st of every month that has
+one (31 March comes next), exactly as RFC 5545 and calendar apps read it; "month-end" is the last
+day of every month.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time
+from typing import Any
+
+from dateutil.rrule import rrule, rrulestr
+
+from carecoord.errors import ValidationError
+
+RULE_FORMS = (
+    "daily, weekdays, weekly, biweekly, monthly, month-end, quarterly, yearly, 'every N days|weeks|months|years', "
+    "'every mon,thu', or an RRULE such as FREQ=WEEKLY;BYDAY=MO,WE"
+)
+PRESETS = {
+    "daily": "FREQ=DAILY",
+    "weekdays": "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR",
+    "weekly": "FREQ=WEEKLY",
+    "biweekly": "FREQ=WEEKLY;INTERVAL=2",
+    "fortnightly": "FREQ=WEEKLY;INTERVAL=2",
+    "monthly": "FREQ=MONTHLY",
+    "month-end": "FREQ=MONTHLY;BYMONTHDAY=-1",
+    "quarterly": "FREQ=MONTHLY;INTERVAL=3",
+    "yearly": "FREQ=YEARLY",
+    "annually": "FREQ=YEARLY",
+}
+_UNITS = {"day": "DAILY", "week": "WEEKLY", "month": "MONTHLY", "year": "YEARLY"}
+_DAY_CODES = {
+    "mon": "MO", "tue": "TU", "wed": "WE", "thu": "TH", "fri": "FR", "sat": "SA", "sun": "SU",
+}  # fmt: skip
+_EVERY_N = re.compile(r"^every\s+(\d{1,3})\s+(day|week|month|year)s?$")
+_EVERY_UNIT = re.compile(r"^every\s+(day|week|month|year)$")
+_EVERY_DAYS = re.compile(r"^every\s+([a-z, ]+)$")
+_ALLOWED_FREQ = {"DAILY", "WEEKLY", "MONTHLY", "YEARLY"}
+_DESCRIBE_UNIT = {"DAILY": "day", "WEEKLY": "week", "MONTHLY": "month", "YEARLY": "year"}
+
+
+def _weekday_codes(text: str) -> str | None:
+    codes = []
+    for word in re.split(r"[,\s]+", text.strip()):
+        if not word:
+            continue
+        code = _DAY_CODES.get(word[:3])
+        if code is None:
+            return None
+        codes.append(code)
+    return ",".join(dict.fromkeys(codes)) if codes else None
+
+
+def _rule_parts(rule: str) -> dict[str, str]:
+    return dict(part.split("=", 1) for part in rule.split(";") if "=" in part)
+
+
+def parse_rule(text: str) -> str:
+    """The RRULE value for what a person typed (see :data:`RULE_FORMS`); rejects anything else."""
+    cleaned = " ".join(text.strip().lower().split())
+    rule: str | None = PRESETS.get(cleaned)
+    if rule is None and (match := _EVERY_N.match(cleaned)):
+        count, unit = int(match.group(1)), match.group(2)
+        if count < 1:
+            raise ValidationError(f"'{text}': the interval must be at least 1")
+        rule = f"FREQ={_UNITS[unit]}" + (f";INTERVAL={count}" if count > 1 else "")
+    elif rule is None and (match := _EVERY_UNIT.match(cleaned)):
+        rule = f"FREQ={_UNITS[match.group(1)]}"
+    elif rule is None and (match := _EVERY_DAYS.match(cleaned)):
+        codes = _weekday_codes(match.group(1))
+        rule = f"FREQ=WEEKLY;BYDAY={codes}" if codes else None
+    elif rule is None and "freq=" in cleaned:
+        rule = text.strip().upper().removeprefix("RRULE:")
+    if rule is None:
+        raise ValidationError(f"cannot read '{text}' as a repeat rule; use {RULE_FORMS}")
+    _check(rule, text)
+    return rule
+
+
+def _check(rule: str, typed: str) -> None:
+    parts = _rule_parts(rule)
+    if parts.get("FREQ") not in _ALLOWED_FREQ:
+        raise ValidationError(f"'{typed}': repeat daily, weekly, monthly or yearly (FREQ=DAILY..YEARLY)")
+    if "DTSTART" in rule.upper():
+        raise ValidationError(f"'{typed}': give the first date with --due/--start, not in the rule")
+    try:
+        rrulestr(f"RRULE:{rule}", dtstart=datetime(2000, 1, 1))
+    except (ValueError, TypeError) as error:
+        raise ValidationError(f"invalid RRULE '{typed}': {error}") from None
+
+
+def _rule(rule: str, start: date, **overrides: Any) -> rrule:
+    parsed = rrulestr(f"RRULE:{rule}", dtstart=datetime.combine(start, time(0, 0)))
+    assert isinstance(parsed, rrule)
+    return parsed.replace(**overrides) if overrides else parsed
+
+
+def next_date(rule: str, start: date, after: date) -> date | None:
+    """The first date of the series (from ``start``) strictly after ``after``; None when it ended."""
+    following = _rule(rule, start).after(datetime.combine(after, time(0, 0)), inc=False)
+    return following.date() if following else None
+
+
+def dates_between(rule: str, start: date, first: date, last: date) -> list[date]:
+    """The series' dates from ``first`` to ``last`` inclusive."""
+    found = _rule(rule, start).between(
+        datetime.combine(first, time(0, 0)), datetime.combine(last, time(0, 0)), inc=True
+    )
+    return [moment.date() for moment in found]
+
+
+def describe(rule: str) -> str:
+    """A short human reading: 'every 2 weeks on MO,WE', 'monthly'."""
+    for name, preset in PRESETS.items():
+        if rule == preset and name not in ("fortnightly", "annually"):
+            return name
+    parts = _rule_parts(rule)
+    unit = _DESCRIBE_UNIT.get(parts.get("FREQ", ""), parts.get("FREQ", "?").lower())
+    interval = int(parts.get("INTERVAL", "1"))
+    text = f"every {interval} {unit}s" if interval > 1 else f"every {unit}"
+    if "BYDAY" in parts:
+        text += f" on {parts['BYDAY']}"
+    if "BYMONTHDAY" in parts:
+        day = parts["BYMONTHDAY"]
+        text += " on the last day" if day == "-1" else f" on day {day}"
+    if "COUNT" in parts:
+        text += f", {parts['COUNT']} times"
+    if "UNTIL" in parts:
+        text += f", until {parts['UNTIL'][:8]}"
+    return text
