@@ -32,7 +32,8 @@ DEBUG_ENV_VAR = "CARECOORD_DEBUG"
 def report(message: str) -> None:
     """Print one error line on stderr."""
     line = " ".join(message.split())
-    print(f"carecoord: error: {line}", file=sys.stderr)
+    visible = "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in line)
+    print(f"carecoord: error: {visible}", file=sys.stderr)
 
 
 def _usage_message(error: ClickException) -> str:
@@ -42,6 +43,23 @@ def _usage_message(error: ClickException) -> str:
     return f"{message}{hint}"
 
 
+def _change_saved() -> bool:
+    """Whether this command already committed its change (the store may not even be loaded)."""
+    store = sys.modules.get("carecoord.db")
+    return bool(store is not None and store.state["committed"])
+
+
+def _forget_saved_change() -> None:
+    store = sys.modules.get("carecoord.db")
+    if store is not None:
+        store.state["committed"] = False
+
+
+def _outcome() -> str:
+    """What a failure means for the data."""
+    return "; the change itself was saved" if _change_saved() else "; nothing was changed"
+
+
 class CarecoordGroup(TyperGroup):
     """The root group: runs a command and turns every failure into one line and an exit code."""
 
@@ -49,6 +67,7 @@ class CarecoordGroup(TyperGroup):
         self, args: Sequence[str] | None = None, prog_name: str | None = None, **extra: Any
     ) -> Any:
         standalone = extra.pop("standalone_mode", True)
+        _forget_saved_change()
         try:
             result = super().main(args=args, prog_name=prog_name or "carecoord", standalone_mode=False, **extra)
             code = result if isinstance(result, int) else 0
@@ -72,17 +91,20 @@ class CarecoordGroup(TyperGroup):
             report("aborted; nothing was changed")
             code = EXIT_DOMAIN
         except KeyboardInterrupt:
-            report("interrupted; nothing was changed")
+            report(f"interrupted{_outcome()}")
             code = 130
         except BrokenPipeError:
-            sys.stderr.close()
+            # The reader (head, less) stopped reading: not an error of ours.
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115  (nothing more may reach the closed pipe)
+            code = 0
+        except OSError as error:
+            report(f"could not write the output: {error.strerror or error}{_outcome()}")
             code = EXIT_DOMAIN
         except Exception as error:
             if os.environ.get(DEBUG_ENV_VAR):
                 raise
             report(
-                f"unexpected {type(error).__name__}; nothing was changed. "
-                f"Run again with {DEBUG_ENV_VAR}=1 to see the details"
+                f"unexpected {type(error).__name__}{_outcome()}. Run again with {DEBUG_ENV_VAR}=1 to see the details"
             )
             code = EXIT_STORAGE if type(error).__module__.startswith(("sqlite3", "sqlalchemy")) else EXIT_DOMAIN
         if standalone:

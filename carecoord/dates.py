@@ -53,21 +53,44 @@ _DURATION = re.compile(r"^(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m(?:in)?)?$")
 
 @cache
 def local_zone() -> tzinfo:
-    """The coordinator's zone: ``CARECOORD_TZ``, else ``TZ``, else the system's."""
-    for name in (os.environ.get(TZ_ENV_VAR), os.environ.get("TZ")):
-        if name:
-            return zone(name.lstrip(":"))
-    localtime = Path("/etc/localtime")
-    if localtime.is_symlink():
-        key = str(localtime.resolve()).partition("zoneinfo/")[2]
-        if key:
-            try:
-                return ZoneInfo(key)
-            except (ZoneInfoNotFoundError, ValueError):
-                pass
+    """The coordinator's zone: ``CARECOORD_TZ`` (must be an IANA name), else the system's.
+
+    The system's zone comes from ``TZ`` when it names an IANA zone or a zoneinfo file, else from
+    /etc/localtime; anything else there falls back to the C library's idea of local time.
+    """
+    chosen = os.environ.get(TZ_ENV_VAR, "").strip()
+    if chosen:
+        try:
+            return zone(chosen)
+        except ValidationError as error:
+            raise ValidationError(f"{TZ_ENV_VAR}: {error.message}") from None
+    for candidate in (os.environ.get("TZ", "").strip().lstrip(":"), "/etc/localtime"):
+        found = _zone_from(candidate)
+        if found is not None:
+            return found
     from dateutil import tz
 
     return tz.tzlocal()
+
+
+def _zone_from(name: str) -> ZoneInfo | None:
+    """An IANA zone from a name or a zoneinfo file path; None if it is neither."""
+    if not name:
+        return None
+    if name.startswith("/"):
+        path = Path(name).resolve()
+        key = str(path).partition("zoneinfo/")[2]
+        if key:
+            return _zone_from(key)
+        try:
+            with path.open("rb") as file:
+                return ZoneInfo.from_file(file, key=name)
+        except (OSError, ValueError):
+            return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
 
 
 def zone(name: str) -> ZoneInfo:
@@ -160,7 +183,10 @@ def _clock(text: str) -> time | None:
 
 
 def _date_part(text: str, base: date) -> date | None:
-    return _calendar_date(text) or _relative_date(text, base)
+    try:
+        return _calendar_date(text) or _relative_date(text, base)
+    except (OverflowError, ValueError):
+        raise ValidationError(f"'{text}' is outside the calendar (years 1 to 9999)") from None
 
 
 def parse_date(text: str, *, base: date | None = None) -> date:
@@ -205,7 +231,10 @@ def parse_datetime(text: str, *, tz: tzinfo | None = None, base: datetime | None
     """
     tz = tz or local_zone()
     day, clock = parse_when(text, tz=tz, base=base)
-    return localize(day, clock or time(0, 0), tz)
+    try:
+        return localize(day, clock or time(0, 0), tz)
+    except (OverflowError, ValueError):
+        raise ValidationError(f"'{text}' is outside the calendar (years 1 to 9999)") from None
 
 
 def parse_date_range(text: str, *, base: date | None = None) -> tuple[date | None, date | None]:

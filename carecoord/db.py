@@ -18,7 +18,7 @@ from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
-from carecoord.errors import ConflictError, StorageError
+from carecoord.errors import ConflictError, StorageError, UsageError
 from carecoord.migrations import MIGRATIONS_DIR, head_revision, known_revisions
 
 APP_NAME = "carecoord"
@@ -26,6 +26,10 @@ DB_ENV_VAR = "CARECOORD_DB"
 BUSY_TIMEOUT_ENV_VAR = "CARECOORD_BUSY_TIMEOUT_MS"
 DEFAULT_BUSY_TIMEOUT_MS = 10_000
 FILE_MODE = 0o600
+
+# Set once a command's write transaction has committed, so a later failure (writing the output,
+# say) is not reported as "nothing was changed".
+state = {"committed": False}
 FOLDER_MODE = 0o700
 
 
@@ -37,9 +41,11 @@ def default_path() -> Path:
 
 
 def resolve_path(option: str | os.PathLike[str] | None) -> Path:
-    """``--db`` wins, then ``CARECOORD_DB``, then the default path."""
-    chosen = option or os.environ.get(DB_ENV_VAR) or default_path()
-    return Path(chosen).expanduser().absolute()
+    """``--db`` wins, then ``CARECOORD_DB``, then the default path. An empty path is refused."""
+    chosen = option if option is not None else os.environ.get(DB_ENV_VAR)
+    if chosen is not None and not str(chosen).strip():
+        raise UsageError(f"the database path is empty (check --db and {DB_ENV_VAR})")
+    return Path(chosen or default_path()).expanduser().absolute()
 
 
 def busy_timeout_ms() -> int:
@@ -86,8 +92,10 @@ def _create_file(path: Path) -> None:
 
 def _connect_raw(path: Path) -> sqlite3.Connection:
     """A plain sqlite3 connection for checks and backups (no SQLAlchemy)."""
-    if not path.is_file():
-        raise StorageError(f"cannot open the database {path}: no such file")
+    if path.is_dir():
+        raise StorageError(f"cannot open the database {path}: it is a folder, not a file")
+    if not path.exists():
+        raise missing_database(path)
     try:
         conn = sqlite3.connect(path, timeout=busy_timeout_ms() / 1000, isolation_level=None)
     except sqlite3.Error as error:
@@ -115,9 +123,9 @@ def stored_revision(path: Path) -> str | None:
 
 def backup_file(source: Path, target: Path) -> None:
     """Copy a live database with SQLite's online backup; the copy appears whole or not at all."""
-    target = target.expanduser().absolute()
-    if target == source:
-        raise StorageError("the backup file must not be the database itself")
+    target = target.expanduser().resolve()
+    if target == source.resolve() or (target.exists() and os.path.samefile(target, source)):
+        raise ConflictError("the backup file must not be the database itself")
     temp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
     try:
         fd = os.open(temp, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, FILE_MODE)
@@ -161,9 +169,18 @@ def _migrate(path: Path, current: str | None) -> None:
         engine.dispose()
 
 
-def ensure_current(path: Path) -> None:
-    """Create the database if needed and bring its schema to this code's revision."""
+def missing_database(path: Path) -> StorageError:
+    """The error for a database file that is not there."""
+    return StorageError(
+        f"there is no carecoord database at {path} (check the path; the first command that adds something creates it)"
+    )
+
+
+def ensure_current(path: Path, *, create: bool = True) -> None:
+    """Create the database if needed (and allowed) and bring its schema to this code's revision."""
     if not path.exists():
+        if not create:
+            raise missing_database(path)
         _create_file(path)
     current = stored_revision(path)
     if current == head_revision():
@@ -203,11 +220,11 @@ def _make_engine(path: Path, *, write: bool, foreign_keys: bool = True) -> Engin
 
 
 @contextmanager
-def session_scope(path: Path, *, write: bool) -> Iterator[Session]:
+def session_scope(path: Path, *, write: bool, create: bool = True) -> Iterator[Session]:
     """One transaction for one command: committed if the block succeeds, else rolled back."""
     from carecoord.services import audit
 
-    ensure_current(path)
+    ensure_current(path, create=create)
     engine = _make_engine(path, write=write)
     try:
         with Session(engine, expire_on_commit=False, autoflush=True) as session:
@@ -216,6 +233,7 @@ def session_scope(path: Path, *, write: bool) -> Iterator[Session]:
                 yield session
                 if write:
                     session.commit()
+                    state["committed"] = True
                 else:
                     session.rollback()
             except BaseException:

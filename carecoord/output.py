@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import sys
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -52,8 +53,19 @@ def to_json(data: Any) -> str:
     return json.dumps(data, default=_json_default, ensure_ascii=False, indent=2)
 
 
+def _visible(text: str) -> str:
+    """Control characters (escape sequences, bells) shown as ``\\x1b`` instead of acting on the terminal."""
+    return "".join(
+        ch if ch in "\n\t" or unicodedata.category(ch) != "Cc" else f"\\x{ord(ch):02x}" for ch in text
+    )
+
+
 def display(value: Any) -> str:
-    """A value as a person reads it in a table."""
+    """A value as a person reads it in a table (control characters made visible)."""
+    return _visible(_plain_text(value))
+
+
+def _plain_text(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -63,11 +75,13 @@ def display(value: Any) -> str:
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, list | tuple):
-        return ", ".join(display(item) for item in value)
+        return ", ".join(_plain_text(item) for item in value)
     return str(value)
 
 
 def _csv_value(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return json.dumps(value, default=_json_default, ensure_ascii=False, sort_keys=True)
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, bool):
@@ -78,19 +92,17 @@ def _csv_value(value: Any) -> Any:
 
 
 def _scalar_keys(records: Sequence[Mapping[str, Any]]) -> list[str]:
-    keys: dict[str, None] = {}
-    for record in records[:1]:
-        for key, value in record.items():
-            if not isinstance(value, Mapping) and not (
-                isinstance(value, list | tuple) and value and isinstance(value[0], Mapping)
-            ):
-                keys[key] = None
-    return list(keys)
+    first = records[0] if records else {}
+    return [
+        key for key, value in first.items()
+        if not isinstance(value, Mapping) and not (isinstance(value, list | tuple) and value
+                                                   and isinstance(value[0], Mapping))
+    ]  # fmt: skip
 
 
 def write_csv(records: Sequence[Mapping[str, Any]], keys: Sequence[str] | None = None) -> None:
-    """CSV with a header row; nested lists of records are left to JSON."""
-    keys = list(keys or _scalar_keys(records))
+    """CSV with a header row (``keys``, else the first record's scalar keys); nested records are left to JSON."""
+    keys = list(keys if keys is not None else _scalar_keys(records))
     writer = csv.writer(sys.stdout, lineterminator="\n")
     writer.writerow(keys)
     for record in records:
@@ -129,14 +141,15 @@ def render_list(
     columns: Sequence[Column],
     fmt: OutputFormat,
     *,
+    keys: Sequence[str] | None = None,
     title: str | None = None,
     empty: str = "Nothing to show.",
 ) -> None:
-    """Print a listing in the chosen format."""
+    """Print a listing in the chosen format; ``keys`` are the CSV columns (even with no rows)."""
     if fmt is OutputFormat.json:
         print(to_json(list(records)))
     elif fmt is OutputFormat.csv:
-        write_csv(records)
+        write_csv(records, keys)
     elif not records:
         console().print(empty, markup=False)
     else:
@@ -163,6 +176,7 @@ def render_record(
     fields: Sequence[Column],
     fmt: OutputFormat,
     *,
+    keys: Sequence[str] | None = None,
     title: str | None = None,
     sections: Sequence[tuple[str, str, Sequence[Column]]] = (),
 ) -> None:
@@ -171,7 +185,7 @@ def render_record(
         print(to_json(record))
         return
     if fmt is OutputFormat.csv:
-        write_csv([record])
+        write_csv([record], keys)
         return
     out = console()
     out.print(details(record, fields, title=title))
@@ -189,4 +203,4 @@ def confirm_change(message: str, record: Mapping[str, Any] | None, fmt: OutputFo
     if fmt is OutputFormat.json and record is not None:
         print(to_json(record))
     else:
-        print(message)
+        print(_visible(message))

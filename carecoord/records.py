@@ -17,6 +17,31 @@ from carecoord.services.plans import PlanDocument, split_needs
 from carecoord.services.tags import split_tags
 from carecoord.vocab import TASK_OPEN
 
+# The stable keys of each record, in order: the JSON and CSV contract (README, Scripting).
+# tests/test_output.py checks that every record carries exactly these.
+PATIENT_KEYS = tuple(
+    "id uid name birth_date mrn phone email address language payer member_id auth_expires pcp risk "
+    "status enrolled_on discharged_on discharge_reason tags notes created_at updated_at".split()
+)
+CONTACT_KEYS = tuple(
+    "id uid patient_id patient_name name role organization phone email preferred_method "
+    "consent_to_share notes created_at updated_at".split()
+)
+AUDIT_KEYS = tuple("id at os_user action table record_id record patient_id fields summary changes".split())
+PLAN_KEYS = tuple(
+    "id uid patient_id patient_name title status needs start_on end_on next_review review_every_days "
+    "review_due notes created_at updated_at".split()
+)
+GOAL_KEYS = tuple(
+    "id uid plan_id patient_id description lifecycle_status achievement_status target_on measure "
+    "created_at updated_at".split()
+)
+TASK_KEYS = tuple(
+    "id uid title status status_reason priority due_on due_time overdue patient_id patient_name "
+    "plan_id goal_id repeat repeat_text series_id tags notes completed_at created_at updated_at".split()
+)
+REVIEW_KEYS = tuple("id plan_id reviewed_on note next_review created_at".split())
+
 
 def _local(moment: datetime | None) -> datetime | None:
     return None if moment is None else moment.astimezone(local_zone())

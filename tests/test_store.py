@@ -38,7 +38,7 @@ def test_env_var_and_option_override_the_default(tmp_path, monkeypatch):
 
 def test_first_use_creates_a_private_file_in_a_private_folder(tmp_path):
     target = tmp_path / "new" / "folder" / "care.db"
-    result = run_with("--db", str(target), "patient", "list")
+    result = run_with("--db", str(target), "patient", "add", "Jane Doe")
     assert result.exit_code == 0, result.stderr
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
     assert stat.S_IMODE(target.parent.stat().st_mode) == 0o700
@@ -48,8 +48,23 @@ def test_first_use_creates_a_private_file_in_a_private_folder(tmp_path):
 
 
 def test_default_location_is_created_on_first_use(tmp_path):
-    assert run_with("patient", "add", "Jane Doe").exit_code == 0
+    assert run_with("db", "status").exit_code == 0
     assert (tmp_path / "xdg" / "carecoord" / "carecoord.db").is_file()
+
+
+def test_a_mistyped_path_is_not_created_by_a_command_that_only_reads(tmp_path):
+    typo = tmp_path / "caseload-typo.db"
+    for command in (("patient", "list"), ("db", "status"), ("db", "check"), ("db", "backup", str(tmp_path / "b"))):
+        result = run_with("--db", str(typo), *command)
+        assert result.exit_code == 3 and "there is no carecoord database" in result.stderr, command
+    assert not typo.exists()
+
+
+def test_an_empty_database_path_is_refused(monkeypatch):
+    assert run_with("--db", "", "patient", "list").exit_code == 2
+    monkeypatch.setenv("CARECOORD_DB", "")
+    result = run_with("patient", "add", "X")
+    assert result.exit_code == 2 and "database path is empty" in result.stderr
 
 
 def test_db_status_reports_revision_and_counts(cli):
@@ -126,7 +141,7 @@ def test_another_programs_sqlite_file_is_refused(tmp_path):
 def test_a_folder_that_cannot_be_written_gives_exit_3(tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("")
-    result = run_with("--db", str(blocker / "care.db"), "patient", "list")
+    result = run_with("--db", str(blocker / "care.db"), "patient", "add", "X")
     assert result.exit_code == 3
     assert result.stderr.count("\n") == 1 and "cannot create the database" in result.stderr
 
@@ -135,7 +150,7 @@ def test_a_folder_that_cannot_be_written_gives_exit_3(tmp_path):
 def test_a_read_only_folder_gives_exit_3(tmp_path):
     folder = tmp_path / "locked"
     folder.mkdir(mode=0o500)
-    result = run_with("--db", str(folder / "care.db"), "patient", "list")
+    result = run_with("--db", str(folder / "care.db"), "patient", "add", "X")
     assert result.exit_code == 3 and "cannot create the database" in result.stderr
 
 

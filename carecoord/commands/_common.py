@@ -48,12 +48,24 @@ def db_path() -> Path:
     return resolve_path(settings.db_option)
 
 
+def may_create(path: Path, *, write: bool) -> bool:
+    """Whether a missing database file may be created: by a change, or at the default location.
+
+    A read-only command pointed (--db, CARECOORD_DB) at a file that is not there is most likely a
+    typo, and an empty new database would hide that.
+    """
+    from carecoord.db import default_path
+
+    return write or path == default_path().absolute()
+
+
 @contextmanager
 def store(*, write: bool) -> Iterator[Session]:
     """A session on the store, in one transaction (committed only if ``write`` and no error)."""
     from carecoord.db import session_scope
 
-    with session_scope(db_path(), write=write) as session:
+    path = db_path()
+    with session_scope(path, write=write, create=may_create(path, write=write)) as session:
         yield session
 
 

@@ -34,7 +34,7 @@ def show_audit(
     Example: carecoord audit --patient 12 --since -30d --format json
     """
     from carecoord.errors import NotFoundError
-    from carecoord.records import audit_record
+    from carecoord.records import AUDIT_KEYS, audit_record
     from carecoord.services import audit, patients
     from carecoord.services.lookup import as_id
 
@@ -49,4 +49,11 @@ def show_audit(
                     raise
         rows = audit.entries(session, patient_id=patient_id, since=optional_datetime(since), limit=limit)
         records = [audit_record(entry) for entry in rows]
-    render_list(records, AUDIT_COLUMNS, fmt, title=f"Audit trail ({len(records)})", empty="No changes recorded.")
+    render_list(
+        records,
+        AUDIT_COLUMNS,
+        fmt,
+        keys=AUDIT_KEYS,
+        title=f"Audit trail ({len(records)})",
+        empty="No changes recorded.",
+    )

@@ -31,6 +31,13 @@ ConsentOpt = Annotated[
     typer.Option("--consent/--no-consent", help="Whether the patient consented to share information with them."),
 ]
 NotesOpt = Annotated[str | None, typer.Option("--notes", help="Free-text notes.")]
+OfPatientOpt = Annotated[
+    str | None, typer.Option("--patient", "-p", help="Look the contact up among this patient's contacts only.")
+]
+MethodEditOpt = Annotated[
+    str | None,
+    typer.Option("--prefers", help="Preferred method: phone, text, email, mail, in-person, portal, fax ('' clears)."),
+]
 
 CONTACT_COLUMNS = (
     Column("id", "ID", no_wrap=True),
@@ -84,24 +91,27 @@ def list_(
 
     Example: carecoord contact list 'jane doe'
     """
-    from carecoord.records import contact_record
+    from carecoord.records import CONTACT_KEYS, contact_record
     from carecoord.services import contacts, patients
 
     with store(write=False) as session:
         owner = patients.resolve(session, patient) if patient is not None else None
         records = [contact_record(c) for c in contacts.list_contacts(session, owner)]
-    render_list(records, CONTACT_COLUMNS, fmt, title=f"Contacts ({len(records)})", empty="No contacts.")
+    render_list(
+        records, CONTACT_COLUMNS, fmt, keys=CONTACT_KEYS, title=f"Contacts ({len(records)})", empty="No contacts."
+    )
 
 
 @app.command("edit")
 def edit(
     contact: ContactArg,
+    patient: OfPatientOpt = None,
     name: Annotated[str | None, typer.Option("--name", help="New name.")] = None,
     role: RoleOpt = None,
     org: OrgOpt = None,
     phone: PhoneOpt = None,
     email: EmailOpt = None,
-    prefers: MethodOpt = None,
+    prefers: MethodEditOpt = None,
     consent: ConsentOpt = None,
     notes: NotesOpt = None,
     fmt: FormatOption = OutputFormat.table,
@@ -112,7 +122,7 @@ def edit(
     """
     from carecoord.errors import UsageError
     from carecoord.records import contact_record
-    from carecoord.services import contacts
+    from carecoord.services import contacts, patients
 
     fields = given(
         name=name, role=role, organization=org, phone=phone, email=email,
@@ -121,22 +131,25 @@ def edit(
     if not fields:
         raise UsageError("nothing to change: give at least one option (see 'carecoord contact edit --help')")
     with store(write=True) as session:
-        found = contacts.update_contact(session, contacts.resolve(session, contact), fields)
+        owner = patients.resolve(session, patient) if patient else None
+        found = contacts.update_contact(session, contacts.resolve(session, contact, owner), fields)
         record = contact_record(found)
     confirm_change(f"Updated contact {contacts.describe(found)}.", record, fmt)
 
 
 @app.command("remove")
-def remove(contact: ContactArg, yes: YesOption = False) -> None:
+def remove(contact: ContactArg, patient: OfPatientOpt = None, yes: YesOption = False) -> None:
     """Remove a contact from a patient's care team or family.
 
     Example: carecoord contact remove 4 --yes
     """
-    from carecoord.services import contacts
+    from carecoord.services import contacts, patients
 
+    with store(write=False) as session:  # ask before taking the write lock
+        owner = patients.resolve(session, patient) if patient else None
+        found = contacts.resolve(session, contact, owner)
+        target, name = f"{found.id}", contacts.describe_with_patient(found)
+    confirm_or_refuse(f"Remove contact {name}?", yes)
     with store(write=True) as session:
-        found = contacts.resolve(session, contact)
-        confirm_or_refuse(f"Remove contact {contacts.describe(found)}?", yes)
-        contacts.remove_contact(session, found)
-        name = contacts.describe(found)
+        contacts.remove_contact(session, contacts.resolve(session, target))
     print(f"Removed contact {name}.")

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from carecoord.commands._common import FormatOption, db_path
+from carecoord.commands._common import FormatOption, db_path, may_create
 from carecoord.output import Column, console, render_list, render_record, to_json
 from carecoord.vocab import OutputFormat
 
@@ -34,7 +34,7 @@ def status(fmt: FormatOption = OutputFormat.table) -> None:
     from carecoord.migrations import head_revision
 
     file = db_path()
-    db.ensure_current(file)
+    db.ensure_current(file, create=may_create(file, write=False))
     counts = db.table_counts(file)
     record: dict[str, Any] = {
         "path": str(file),
@@ -67,7 +67,7 @@ def check() -> None:
     from carecoord.errors import StorageError
 
     file = db_path()
-    db.ensure_current(file)
+    db.ensure_current(file, create=may_create(file, write=False))
     problems = db.integrity_problems(file)
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
@@ -88,7 +88,7 @@ def backup(
     from carecoord.errors import ConflictError
 
     file = db_path()
-    db.ensure_current(file)
+    db.stored_revision(file)  # a carecoord database, of any version (a newer one can be backed up too)
     destination = target.expanduser().absolute()
     if destination.exists() and not force:
         raise ConflictError(f"{destination} already exists; add --force to replace it")

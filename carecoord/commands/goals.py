@@ -72,7 +72,7 @@ def list_(
 
     Example: carecoord goal list --patient jane --status active
     """
-    from carecoord.records import goal_record
+    from carecoord.records import GOAL_KEYS, goal_record
     from carecoord.services import goals, patients, plans
 
     with store(write=False) as session:
@@ -82,7 +82,14 @@ def list_(
             session, plan_id=plan_id, patient_id=patient_id, status=status.value if status else None
         )
         records = [{**goal_record(goal), "patient_name": who.name} for goal, _plan, who in rows]
-    render_list(records, GOAL_COLUMNS, fmt, title=f"Goals ({len(records)})", empty="No goals match.")
+    render_list(
+        records,
+        GOAL_COLUMNS,
+        fmt,
+        keys=(*GOAL_KEYS, "patient_name"),
+        title=f"Goals ({len(records)})",
+        empty="No goals match.",
+    )
 
 
 @app.command("edit")

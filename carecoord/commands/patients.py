@@ -36,6 +36,7 @@ MemberOpt = Annotated[str | None, typer.Option("--member-id", help="Insurance me
 AuthOpt = Annotated[str | None, typer.Option("--auth-expires", help="Date the insurance authorization ends.")]
 PcpOpt = Annotated[str | None, typer.Option("--pcp", help="Primary care provider.")]
 RiskOpt = Annotated[RiskLevel | None, typer.Option("--risk", help="Risk level.", case_sensitive=False)]
+RiskEditOpt = Annotated[str | None, typer.Option("--risk", help="Risk level: low, moderate or high ('' clears).")]
 NotesOpt = Annotated[str | None, typer.Option("--notes", help="Free-text notes.")]
 
 PATIENT_COLUMNS = (
@@ -125,7 +126,7 @@ def list_(
 
     Example: carecoord patient list --risk high --tag diabetes --format csv
     """
-    from carecoord.records import patient_record
+    from carecoord.records import PATIENT_KEYS, patient_record
     from carecoord.services import patients
 
     wanted = patients.PatientFilter(
@@ -141,7 +142,7 @@ def list_(
         records = [patient_record(p) for p in patients.list_patients(session, wanted)]
     columns = PATIENT_COLUMNS if all_ else [c for c in PATIENT_COLUMNS if c.key != "status"]
     title = f"{'All' if all_ else status.value.capitalize()} patients ({len(records)})"
-    render_list(records, columns, fmt, title=title, empty="No patients match.")
+    render_list(records, columns, fmt, keys=PATIENT_KEYS, title=title, empty="No patients match.")
 
 
 @app.command("show")
@@ -150,13 +151,13 @@ def show(patient: PatientArg, fmt: FormatOption = OutputFormat.table) -> None:
 
     Example: carecoord patient show 'jane'
     """
-    from carecoord.records import patient_with_contacts
+    from carecoord.records import PATIENT_KEYS, patient_with_contacts
     from carecoord.services import patients
 
     with store(write=False) as session:
         record = patient_with_contacts(patients.resolve(session, patient))
     sections = (("Care team and family", "contacts", CONTACT_COLUMNS),)
-    render_record(record, PATIENT_FIELDS, fmt, title=f"Patient #{record['id']}", sections=sections)
+    render_record(record, PATIENT_FIELDS, fmt, keys=PATIENT_KEYS, title=f"Patient #{record['id']}", sections=sections)
 
 
 @app.command("edit")
@@ -173,7 +174,7 @@ def edit(
     member_id: MemberOpt = None,
     auth_expires: AuthOpt = None,
     pcp: PcpOpt = None,
-    risk: RiskOpt = None,
+    risk: RiskEditOpt = None,
     notes: NotesOpt = None,
     add_tag: Annotated[list[str] | None, typer.Option("--add-tag", help="Add a tag; repeatable.")] = None,
     remove_tag: Annotated[list[str] | None, typer.Option("--remove-tag", help="Remove a tag; repeatable.")] = None,
@@ -263,11 +264,14 @@ def delete(patient: PatientArg, yes: YesOption = False) -> None:
     """
     from carecoord.services import patients
 
-    with store(write=True) as session:
+    def summary(counts: dict[str, int]) -> str:
+        return ", ".join(counted(n, noun) for noun, n in counts.items() if n) or "nothing else"
+
+    with store(write=False) as session:  # ask before taking the write lock
         found = patients.resolve(session, patient)
-        counts = patients.related_counts(session, found)
-        also = ", ".join(counted(n, noun) for noun, n in counts.items() if n) or "nothing else"
-        confirm_or_refuse(f"Permanently delete patient {patients.describe(found)} and {also}?", yes)
-        patients.delete_patient(session, found)
-        name = patients.describe(found)
-    print(f"Deleted patient {name} and {also}. The audit trail keeps a record of the deletion.")
+        target, name = f"#{found.id}", patients.describe(found)
+        question = f"Permanently delete patient {name} and {summary(patients.related_counts(session, found))}?"
+    confirm_or_refuse(question, yes)
+    with store(write=True) as session:
+        removed = patients.delete_patient(session, patients.resolve(session, target))
+    print(f"Deleted patient {name} and {summary(removed)}. The audit trail keeps a record of the deletion.")

@@ -95,7 +95,7 @@ def list_(
 
     Example: carecoord plan list --review-due 14
     """
-    from carecoord.records import plan_record
+    from carecoord.records import PLAN_KEYS, plan_record
     from carecoord.services import patients, plans
 
     with store(write=False) as session:
@@ -107,7 +107,9 @@ def list_(
             include_closed=all_,
         )
         records = [plan_record(plan, who) for plan, who in plans.list_plans(session, wanted)]
-    render_list(records, PLAN_COLUMNS, fmt, title=f"Care plans ({len(records)})", empty="No plans match.")
+    render_list(
+        records, PLAN_COLUMNS, fmt, keys=PLAN_KEYS, title=f"Care plans ({len(records)})", empty="No plans match."
+    )
 
 
 @app.command("show")
@@ -124,7 +126,7 @@ def show(
     """
     from carecoord.documents import plan_markdown
     from carecoord.output import console, to_json, write_csv
-    from carecoord.records import plan_document_record
+    from carecoord.records import PLAN_KEYS, plan_document_record
     from carecoord.services import plans
 
     with store(write=False) as session:
@@ -132,7 +134,7 @@ def show(
     if fmt is DocumentFormat.json:
         print(to_json(record))
     elif fmt is DocumentFormat.csv:
-        write_csv([record])
+        write_csv([record], PLAN_KEYS)
     elif fmt is DocumentFormat.markdown:
         print(plan_markdown(record), end="")
     else:

@@ -152,7 +152,7 @@ def list_(
 
     Example: carecoord task list --due overdue --format json
     """
-    from carecoord.records import task_record
+    from carecoord.records import TASK_KEYS, task_record
     from carecoord.services import patients, plans, tasks
 
     statuses = frozenset(s.value for s in TaskStatus) if all_ else frozenset(s.value for s in status or ())
@@ -172,7 +172,7 @@ def list_(
         records = [task_record(task, name) for task, name in tasks.list_tasks(session, wanted)]
     if fmt is OutputFormat.table:
         records = _rows(records)
-    render_list(records, TASK_COLUMNS, fmt, title=f"Tasks ({len(records)})", empty="No tasks match.")
+    render_list(records, TASK_COLUMNS, fmt, keys=TASK_KEYS, title=f"Tasks ({len(records)})", empty="No tasks match.")
 
 
 @app.command("show")
@@ -182,7 +182,7 @@ def show(task: TaskArg, fmt: FormatOption = OutputFormat.table) -> None:
     Example: carecoord task show 12
     """
     from carecoord.output import render_record
-    from carecoord.records import task_record
+    from carecoord.records import TASK_KEYS, task_record
     from carecoord.services import tasks
 
     with store(write=False) as session:
@@ -193,7 +193,14 @@ def show(task: TaskArg, fmt: FormatOption = OutputFormat.table) -> None:
     fields = [Column(key, key.replace("_", " ").capitalize()) for key in record if key != "series"]
     series_columns = (Column("id", "ID"), Column("due_on", "Due"), Column("status", "Status"),
                       Column("status_reason", "Note"))  # fmt: skip
-    render_record(record, fields, fmt, title=f"Task #{record['id']}", sections=(("Series", "series", series_columns),))
+    render_record(
+        record,
+        fields,
+        fmt,
+        keys=TASK_KEYS,
+        title=f"Task #{record['id']}",
+        sections=(("Series", "series", series_columns),),
+    )
 
 
 def _patient_name(session: Session, patient_id: int | None) -> str | None:
@@ -326,8 +333,10 @@ def delete(task: TaskArg, yes: YesOption = False) -> None:
     """
     from carecoord.services import tasks
 
-    with store(write=True) as session:
+    with store(write=False) as session:  # ask before taking the write lock
         found = tasks.resolve(session, task)
-        confirm_or_refuse(f"Delete task {tasks.describe(found)}?", yes)
-        tasks.delete_task(session, found)
-    print(f"Deleted task {tasks.describe(found)}.")
+        target, name = f"{found.id}", tasks.describe(found)
+    confirm_or_refuse(f"Delete task {name}?", yes)
+    with store(write=True) as session:
+        tasks.delete_task(session, tasks.resolve(session, target))
+    print(f"Deleted task {name}.")

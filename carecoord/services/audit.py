@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import json
+import os
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, time
 from typing import Any
@@ -19,11 +20,16 @@ _UNTRACKED = frozenset({"id", "uid", "created_at", "updated_at", "name_key"})
 
 
 def os_user() -> str:
-    """The operating-system user making the change."""
+    """The operating-system account making the change (from the process, not from $USER)."""
     try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
+        import pwd
+
+        return pwd.getpwuid(os.geteuid()).pw_name
+    except (ImportError, KeyError, OSError):
+        try:
+            return getpass.getuser()
+        except (KeyError, OSError):
+            return "unknown"
 
 
 def _plain(value: Any) -> Any:

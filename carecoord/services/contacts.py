@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 
 from carecoord.errors import NotFoundError, ValidationError
 from carecoord.models import Contact, Patient
+from carecoord.services import text
 from carecoord.services.lookup import as_id, pick_one, require_ref
 from carecoord.vocab import ContactMethod
 
@@ -17,27 +18,34 @@ EDITABLE_FIELDS = (
 )  # fmt: skip
 
 
+_LINES = {"name": "contact's name", "role": "role", "organization": "organization", "phone": "phone number"}
+METHODS = tuple(method.value for method in ContactMethod)
+
+
 def _validate(fields: Mapping[str, Any]) -> dict[str, Any]:
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValidationError(f"unknown contact field(s): {', '.join(sorted(unknown))}")
     values: dict[str, Any] = {}
     for key, value in fields.items():
-        values[key] = (value.strip() or None) if isinstance(value, str) else value
-    if "name" in values and not values["name"]:
-        raise ValidationError("the contact's name must not be empty")
-    if values.get("preferred_method") is not None:
-        values["preferred_method"] = ContactMethod(values["preferred_method"]).value
-    if values.get("email") is not None and "@" not in values["email"]:
-        raise ValidationError(f"invalid email address '{values['email']}'")
+        if key == "name":
+            values[key] = text.required_line(value, _LINES[key])
+        elif key in _LINES:
+            values[key] = text.single_line(value, _LINES[key])
+        elif key == "email":
+            values[key] = text.email(value)
+        elif key == "preferred_method":
+            values[key] = text.choice(value, METHODS, "contact method")
+        elif key == "notes":
+            values[key] = text.free_text(value, "notes")
+        else:
+            values[key] = value
     return values
 
 
 def add_contact(session: Session, patient: Patient, **fields: Any) -> Contact:
     """Add a care-team member or family contact to ``patient``."""
-    values = _validate(fields)
-    if not values.get("name"):
-        raise ValidationError("the contact's name must not be empty")
+    values = _validate({"name": None, **fields})
     assert patient.id is not None
     contact = Contact(patient_id=patient.id, **values)
     session.add(contact)
@@ -65,6 +73,12 @@ def describe(contact: Contact) -> str:
     return f"#{contact.id} {contact.name}{role}"
 
 
+def describe_with_patient(contact: Contact) -> str:
+    """``#4 Ann Doe (daughter) of Jane Doe``: tells same-named contacts apart."""
+    owner = f" of {contact.patient.name}" if contact.patient else ""
+    return f"{describe(contact)}{owner}"
+
+
 def resolve(session: Session, ref: str, patient: Patient | None = None) -> Contact:
     """A contact from its id, or an unambiguous part of its name (within ``patient`` if given)."""
     cleaned = require_ref(ref, "contact")
@@ -79,7 +93,7 @@ def resolve(session: Session, ref: str, patient: Patient | None = None) -> Conta
         query = query.where(col(Contact.name).icontains(word, autoescape=True))
     if patient is not None:
         query = query.where(Contact.patient_id == patient.id)
-    return pick_one(cleaned, "contact", session.exec(query).all(), describe)
+    return pick_one(cleaned, "contact", session.exec(query).all(), describe_with_patient)
 
 
 def list_contacts(session: Session, patient: Patient | None = None) -> Sequence[Contact]:

@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 
 from carecoord.errors import ConflictError, ValidationError
 from carecoord.models import CarePlan, Goal, Patient
+from carecoord.services import text
 from carecoord.services.lookup import as_id, pick_one, require_ref
 from carecoord.services.plans import ensure_open
 from carecoord.vocab import GOAL_CLOSED, GoalLifecycle
@@ -28,15 +29,13 @@ def add_goal(
 ) -> Goal:
     """Add a goal to an open plan."""
     ensure_open(plan, "goals")
-    if not description.strip():
-        raise ValidationError("the goal's description must not be empty")
     assert plan.id is not None
     goal = Goal(
         plan_id=plan.id,
         patient_id=plan.patient_id,
-        description=description.strip(),
+        description=text.required_line(description, "goal's description"),
         target_on=target_on,
-        measure=(measure or "").strip() or None,
+        measure=text.single_line(measure, "measure"),
         lifecycle_status=lifecycle_status,
     )
     session.add(goal)
@@ -49,10 +48,11 @@ def update_goal(session: Session, goal: Goal, fields: Mapping[str, Any]) -> Goal
     for key, value in fields.items():
         if key not in EDITABLE_FIELDS:
             raise ValidationError(f"unknown goal field: {key}")
-        cleaned = (value.strip() or None) if isinstance(value, str) else value
-        if key == "description" and not cleaned:
-            raise ValidationError("the goal's description must not be empty")
-        setattr(goal, key, cleaned)
+        if key == "description":
+            value = text.required_line(value, "goal's description")
+        elif key == "measure":
+            value = text.single_line(value, "measure")
+        setattr(goal, key, value or None)
     session.flush()
     return goal
 

@@ -22,7 +22,7 @@ def search_key(text: str) -> str:
 def as_id(ref: str) -> int | None:
     """``12`` or ``#12`` as an id, else None."""
     digits = ref.strip().removeprefix("#")
-    return int(digits) if digits.isdigit() and len(digits) < 19 else None
+    return int(digits) if digits.isascii() and digits.isdigit() and len(digits) < 19 else None
 
 
 def require_ref(ref: str, noun: str) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -12,8 +11,9 @@ from sqlalchemy import case, func, or_
 from sqlmodel import Session, col, select
 
 from carecoord.dates import today
-from carecoord.errors import ConflictError, NotFoundError, ValidationError
+from carecoord.errors import AmbiguousError, ConflictError, NotFoundError, ValidationError
 from carecoord.models import CarePlan, Contact, Goal, Patient, PlanReview, Task
+from carecoord.services import text
 from carecoord.services.lookup import as_id, pick_one, require_ref, search_key
 from carecoord.services.tags import has_tag, join_tags, retag
 from carecoord.vocab import RISK_RANK, PatientSort, PatientStatus, RiskLevel
@@ -24,18 +24,15 @@ EDITABLE_FIELDS = (
     "member_id", "auth_expires", "pcp", "risk", "notes",
 )  # fmt: skip
 ALL_STATUSES = "all"
-_EMAIL_OK = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 EARLIEST_BIRTH = date(1900, 1, 1)
 
 
 # --- validation ---------------------------------------------------------------------------------
 
 
-def _clean_text(value: Any) -> Any:
-    if isinstance(value, str):
-        value = value.strip()
-        return value or None
-    return value
+_LINES = {"mrn": "MRN", "phone": "phone number", "language": "language", "payer": "payer",
+          "member_id": "member id", "pcp": "primary care provider"}  # fmt: skip
+RISK_LEVELS = tuple(level.value for level in RiskLevel)
 
 
 def _validate(fields: Mapping[str, Any]) -> dict[str, Any]:
@@ -43,18 +40,23 @@ def _validate(fields: Mapping[str, Any]) -> dict[str, Any]:
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValidationError(f"unknown patient field(s): {', '.join(sorted(unknown))}")
-    values = {key: _clean_text(value) for key, value in fields.items()}
-    if "name" in values and not values["name"]:
-        raise ValidationError("the patient's name must not be empty")
+    values: dict[str, Any] = {}
+    for key, value in fields.items():
+        if key == "name":
+            values[key] = text.required_line(value, "patient's name")
+        elif key in _LINES:
+            values[key] = text.single_line(value, _LINES[key])
+        elif key in ("address", "notes"):
+            values[key] = text.free_text(value, key)
+        elif key == "email":
+            values[key] = text.email(value)
+        elif key == "risk":
+            values[key] = text.choice(value, RISK_LEVELS, "risk level")
+        else:  # dates: a date, or '' / None to clear
+            values[key] = value or None
     birth = values.get("birth_date")
     if birth is not None and not EARLIEST_BIRTH <= birth <= today():
         raise ValidationError(f"date of birth {birth.isoformat()} is not plausible (future or before 1900)")
-    email = values.get("email")
-    if email is not None and not _EMAIL_OK.match(email):
-        raise ValidationError(f"invalid email address '{email}'")
-    risk = values.get("risk")
-    if risk is not None:
-        values["risk"] = RiskLevel(risk).value
     return values
 
 
@@ -80,11 +82,12 @@ def add_patient(
     session: Session, *, tags: Iterable[str] = (), enrolled_on: date | None = None, **fields: Any
 ) -> Patient:
     """Enrol a new active patient."""
-    values = _validate(fields)
-    if "name" not in values:
-        raise ValidationError("the patient's name must not be empty")
+    values = _validate({"name": None, **fields})
+    enrolled = enrolled_on or today()
+    if enrolled > today():
+        raise ValidationError(f"the enrolment date {enrolled} is in the future")
     _check_mrn_free(session, values.get("mrn"), None)
-    patient = Patient(name=values["name"], name_key="", enrolled_on=enrolled_on or today(), tags=join_tags(tags))
+    patient = Patient(name=values["name"], name_key="", enrolled_on=enrolled, tags=join_tags(tags))
     _apply(patient, values)
     session.add(patient)
     session.flush()
@@ -118,7 +121,7 @@ def discharge(session: Session, patient: Patient, *, on: date | None = None, rea
         raise ValidationError(f"discharge date {when} is before enrolment on {patient.enrolled_on}")
     patient.status = PatientStatus.discharged.value
     patient.discharged_on = when
-    patient.discharge_reason = _clean_text(reason)
+    patient.discharge_reason = text.single_line(reason, "discharge reason")
     session.flush()
     return patient
 
@@ -185,29 +188,36 @@ def describe(patient: Patient) -> str:
 
 
 def resolve(session: Session, ref: str) -> Patient:
-    """A patient from an id, an MRN, or an unambiguous part of the name."""
+    """A patient from an id (``12`` or ``#12``), an MRN, or an unambiguous part of the name.
+
+    A number is never matched against names: ``12`` is patient #12 or the patient whose MRN is
+    12 (both at once is ambiguous); ``#12`` is always the id.
+    """
     cleaned = require_ref(ref, "patient")
+    by_mrn = session.exec(select(Patient).where(col(Patient.mrn) == cleaned)).first()
     patient_id = as_id(cleaned)
     if patient_id is not None:
-        found = session.get(Patient, patient_id)
-        if found is not None:
-            return found
-    by_mrn = session.exec(select(Patient).where(col(Patient.mrn) == cleaned)).first()
+        by_id = session.get(Patient, patient_id)
+        if cleaned.startswith("#") or by_mrn is None or by_mrn is by_id:
+            if by_id is None:
+                raise NotFoundError(f"no patient #{patient_id}")
+            return by_id
+        if by_id is not None:
+            raise AmbiguousError(
+                f"'{cleaned}' is both patient #{by_id.id}'s id and patient #{by_mrn.id}'s MRN; "
+                f"use #{by_id.id} for the id"
+            )
     if by_mrn is not None:
         return by_mrn
     key = search_key(cleaned)
-    words = key.split()
-    if not words:
-        raise NotFoundError(f"no patient matches '{cleaned}'")
     query = select(Patient).order_by(col(Patient.name_key), col(Patient.id)).limit(50)
-    for word in words:
+    for word in key.split():
         query = query.where(col(Patient.name_key).contains(word, autoescape=True))
-    matches = session.exec(query).all()
+    matches = session.exec(query).all() if key else []
     exact = [p for p in matches if p.name_key == key]
-    try:
-        return pick_one(cleaned, "patient", exact if len(exact) == 1 else matches, describe)
-    except NotFoundError:
-        raise NotFoundError(f"no patient matches '{cleaned}' (use an id, an MRN or part of the name)") from None
+    if not matches:
+        raise NotFoundError(f"no patient matches '{cleaned}' (use an id, an MRN or part of the name)")
+    return pick_one(cleaned, "patient", exact if len(exact) == 1 else matches, describe)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 from carecoord.dates import today
 from carecoord.errors import ConflictError, ValidationError
 from carecoord.models import CarePlan, Contact, Goal, Patient, PlanReview, Task
+from carecoord.services import text
 from carecoord.services.lookup import as_id, pick_one, require_ref
 from carecoord.vocab import PLAN_CLOSED, PLAN_TRANSITIONS, PlanStatus
 
@@ -25,9 +26,7 @@ def split_needs(stored: str) -> list[str]:
 
 
 def _join_needs(needs: Iterable[str]) -> str:
-    cleaned = [" ".join(need.split()) for need in needs]
-    if any(not need for need in cleaned):
-        raise ValidationError("a need must not be empty")
+    cleaned = [text.required_line(need, "need") for need in needs]
     return "\n".join(dict.fromkeys(cleaned))
 
 
@@ -51,8 +50,7 @@ def add_plan(
     notes: str | None = None,
 ) -> CarePlan:
     """Start a care plan for ``patient`` (draft or active)."""
-    if not title.strip():
-        raise ValidationError("the plan's title must not be empty")
+    title = text.required_line(title, "plan's title")
     if status not in NEW_PLAN_STATUSES:
         raise ValidationError(f"a new plan is draft or active, not {status}")
     start = start_on or today()
@@ -61,13 +59,13 @@ def add_plan(
     assert patient.id is not None
     plan = CarePlan(
         patient_id=patient.id,
-        title=title.strip(),
+        title=title,
         status=status,
         start_on=start,
         next_review=next_review,
         review_every_days=review_every_days,
         needs=_join_needs(needs),
-        notes=(notes or "").strip() or None,
+        notes=text.free_text(notes, "notes"),
     )
     _check_period(plan)
     session.add(plan)
@@ -87,10 +85,11 @@ def update_plan(
     for key, value in fields.items():
         if key not in EDITABLE_FIELDS:
             raise ValidationError(f"unknown plan field: {key}")
-        cleaned = (value.strip() or None) if isinstance(value, str) else value
-        if key == "title" and not cleaned:
-            raise ValidationError("the plan's title must not be empty")
-        setattr(plan, key, cleaned)
+        if key == "title":
+            value = text.required_line(value, "plan's title")
+        elif key == "notes":
+            value = text.free_text(value, "notes")
+        setattr(plan, key, value or None)
     needs = split_needs(plan.needs)
     for ref in remove_needs:
         needs = _without_need(needs, ref, plan)
@@ -154,7 +153,7 @@ def record_review(
         plan_id=plan.id,
         patient_id=plan.patient_id,
         reviewed_on=reviewed,
-        note=(note or "").strip() or None,
+        note=text.free_text(note, "review note"),
         next_review=next_review,
     )
     plan.next_review = next_review

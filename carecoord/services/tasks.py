@@ -14,6 +14,7 @@ from carecoord.dates import today
 from carecoord.errors import ConflictError, ValidationError
 from carecoord.models import CarePlan, Goal, Patient, Task, utcnow
 from carecoord.recurrence import next_date
+from carecoord.services import text
 from carecoord.services.lookup import as_id, pick_one, require_ref
 from carecoord.services.plans import ensure_open
 from carecoord.services.tags import has_tag, join_tags, retag
@@ -66,12 +67,10 @@ def add_task(
     notes: str | None = None,
 ) -> Task:
     """Create an open task; a recurring one without a due date starts today."""
-    if not title.strip():
-        raise ValidationError("the task's title must not be empty")
     if rrule and due_on is None:
         due_on = today()
     task = Task(
-        title=" ".join(title.split()),
+        title=text.required_line(title, "task's title"),
         patient_id=placement.patient_id,
         plan_id=placement.plan_id,
         goal_id=placement.goal_id,
@@ -81,7 +80,7 @@ def add_task(
         rrule=rrule,
         repeat_from=due_on if rrule else None,
         tags=join_tags(tags),
-        notes=(notes or "").strip() or None,
+        notes=text.free_text(notes, "notes"),
     )
     session.add(task)
     session.flush()
@@ -104,10 +103,11 @@ def update_task(
     for key, value in fields.items():
         if key not in EDITABLE_FIELDS:
             raise ValidationError(f"unknown task field: {key}")
-        cleaned = (" ".join(value.split()) or None) if isinstance(value, str) else value
-        if key == "title" and not cleaned:
-            raise ValidationError("the task's title must not be empty")
-        setattr(task, key, cleaned)
+        if key == "title":
+            value = text.required_line(value, "task's title")
+        elif key == "notes":
+            value = text.free_text(value, "notes")
+        setattr(task, key, value if value != "" else None)
     if rrule is not None:
         task.due_on = task.due_on or today()
         task.rrule, task.repeat_from = rrule, task.due_on
@@ -126,7 +126,7 @@ def _move(task: Task, status: str, reason: str | None = None) -> None:
         hint = " (reopen it first)" if task.status not in TASK_OPEN else ""
         raise ConflictError(f"task #{task.id} is {task.status} and cannot become {status}{hint}")
     task.status = status
-    task.status_reason = (reason or "").strip() or None
+    task.status_reason = text.single_line(reason, "note")
 
 
 def change_status(session: Session, task: Task, status: str, reason: str | None = None) -> Task:

@@ -1,0 +1,59 @@
+"""Checks for text people type: one-line fields, free text, email addresses."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from carecoord.errors import ValidationError
+
+_EMAIL_OK = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _has_control(text: str, allowed: str = "") -> bool:
+    return any(unicodedata.category(ch) == "Cc" and ch not in allowed for ch in text)
+
+
+def single_line(value: str | None, what: str) -> str | None:
+    """A one-line field, trimmed; None when empty; control characters (newlines too) refused."""
+    if value is None:
+        return None
+    if _has_control(value):
+        raise ValidationError(f"the {what} must be one line of text without control characters")
+    return value.strip() or None
+
+
+def required_line(value: str | None, what: str) -> str:
+    """A one-line field that must not be empty."""
+    cleaned = single_line(value, what)
+    if not cleaned:
+        raise ValidationError(f"the {what} must not be empty")
+    return cleaned
+
+
+def free_text(value: str | None, what: str) -> str | None:
+    """Notes: several lines allowed (CRLF becomes LF); other control characters refused."""
+    if value is None:
+        return None
+    text = value.replace("\r\n", "\n").replace("\r", "\n")
+    if _has_control(text, allowed="\n\t"):
+        raise ValidationError(f"the {what} must not contain control characters")
+    return text.strip() or None
+
+
+def email(value: str | None) -> str | None:
+    """An email address, or None; something without a user, an @ and a domain is refused."""
+    cleaned = single_line(value, "email address")
+    if cleaned is not None and not _EMAIL_OK.match(cleaned):
+        raise ValidationError(f"invalid email address '{cleaned}'")
+    return cleaned
+
+
+def choice(value: str | None, allowed: tuple[str, ...], what: str) -> str | None:
+    """One of ``allowed`` (case-insensitive), or None for an empty value."""
+    cleaned = single_line(value, what)
+    if cleaned is None:
+        return None
+    if cleaned.lower() not in allowed:
+        raise ValidationError(f"invalid {what} '{cleaned}': use one of {', '.join(allowed)}")
+    return cleaned.lower()
