@@ -22,7 +22,7 @@ from typer._click.exceptions import (  # typer vendors click; its exception type
 from typer.core import TyperGroup
 
 from carecoord import __version__
-from carecoord.commands import audit, contacts, db, goals, patients, plans, tasks
+from carecoord.commands import agenda, appointments, audit, contacts, db, demo, export, goals, patients, plans, tasks
 from carecoord.commands._common import settings
 from carecoord.errors import EXIT_DOMAIN, EXIT_STORAGE, EXIT_USAGE, CarecoordError
 
@@ -127,8 +127,12 @@ app.add_typer(contacts.app, name="contact")
 app.add_typer(plans.app, name="plan")
 app.add_typer(goals.app, name="goal")
 app.add_typer(tasks.app, name="task")
+app.add_typer(appointments.app, name="appt")
+app.add_typer(export.app, name="export")
 app.add_typer(db.app, name="db")
+app.command(name="agenda")(agenda.show_agenda)
 app.command(name="audit")(audit.show_audit)
+app.command(name="demo")(demo.run_demo)
 
 
 def _show_version(value: bool) -> None:

@@ -289,3 +289,25 @@ def add_business_days(start: date, days: int) -> date:
         if current.weekday() < 5:
             remaining -= 1
     return current
+
+
+def zone_name(tz: tzinfo) -> str:
+    """The IANA name of a zone, which appointments store; an unnamed system zone is an error."""
+    key = getattr(tz, "key", None)
+    if not key:
+        raise ValidationError(f"the system time zone has no IANA name; set {TZ_ENV_VAR} (e.g. America/New_York)")
+    return str(key)
+
+
+def parse_bound(text: str, *, end: bool, tz: tzinfo | None = None, base: datetime | None = None) -> datetime:
+    """A window bound: a date alone means the start of that day, or for an ``end`` the end of it."""
+    tz = tz or local_zone()
+    day, clock = parse_when(text, tz=tz, base=base)
+    if clock is None and end:
+        return localize(day + timedelta(days=1), time(0, 0), tz)
+    return localize(day, clock or time(0, 0), tz)
+
+
+def day_start(day: date, tz: tzinfo | None = None) -> datetime:
+    """Midnight at the start of ``day`` in ``tz`` (default: the user's zone)."""
+    return localize(day, time(0, 0), tz or local_zone())

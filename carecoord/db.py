@@ -234,8 +234,7 @@ def session_scope(path: Path, *, write: bool, create: bool = True) -> Iterator[S
                 if write:
                     session.commit()
                     state["committed"] = True
-                else:
-                    session.rollback()
+                # a read-only session just closes: its objects stay readable after the block
             except BaseException:
                 session.rollback()
                 raise

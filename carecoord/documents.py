@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from carecoord.output import display
+from carecoord.vocab import APPOINTMENT_TYPE_LABELS
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|#~])")
 _CHECKBOX = {"completed": "[x]", "cancelled": "[-]"}
@@ -116,4 +117,49 @@ def plan_markdown(plan: Mapping[str, Any]) -> str:
         lines.append("")
     if plan["notes"]:
         lines += ["## Notes", "", md(plan["notes"]), ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _appointment_line(item: Mapping[str, Any]) -> str:
+    place = ", ".join(md(part) for part in (item["location"], f"with {item['with']}" if item["with"] else None) if part)
+    flags = "" if item["status"] == "booked" else f" **[{item['status']}]**"
+    moved = " (moved)" if item["moved"] else ""
+    label = APPOINTMENT_TYPE_LABELS.get(item["type"], item["type"])
+    times = f"{item['start']:%H:%M}-{item['end']:%H:%M}"
+    return f"- {times} {label}: {md(item['patient_name'])}" + (f", {place}" if place else "") + moved + flags
+
+
+def _dated(what: str, when: Any, overdue: bool) -> str:
+    return f"{what} {when}" + (" **overdue**" if overdue else "")
+
+
+def agenda_markdown(agenda: Mapping[str, Any]) -> str:
+    """The agenda as Markdown: one section per day (from :func:`carecoord.records.agenda_record`)."""
+    first, last = agenda["from"], agenda["to"]
+    span = f"{first:%A %d %B %Y}" if first == last else f"{first:%a %d %b} to {last:%a %d %b %Y}"
+    lines = [f"# Agenda: {span}", ""]
+    for day in agenda["days"]:
+        lines += [f"## {day['date']:%A %d %B %Y}", ""]
+        empty = True
+        if day["appointments"]:
+            lines += ["### Appointments", ""] + [_appointment_line(a) for a in day["appointments"]] + [""]
+            empty = False
+        if day["tasks"]:
+            lines += ["### Tasks", ""] + [_task_line(t) + (f" · {md(t['patient_name'])}" if t["patient_name"] else "")
+                                          for t in day["tasks"]] + [""]  # fmt: skip
+            empty = False
+        if day["reviews"]:
+            lines += ["### Plan reviews", ""]
+            lines += [f"- Plan #{p['id']} {md(p['title'])} · {md(p['patient_name'])} · "
+                      + _dated("review due", p["next_review"], p["next_review"] < day["date"])
+                      for p in day["reviews"]] + [""]  # fmt: skip
+            empty = False
+        if day["goals"]:
+            lines += ["### Goal targets", ""]
+            lines += [f"- Goal #{g['id']} {md(g['description'])} · {md(g['patient_name'])} · "
+                      + _dated("target", g["target_on"], g["target_on"] < day["date"])
+                      for g in day["goals"]] + [""]  # fmt: skip
+            empty = False
+        if empty:
+            lines += ["Nothing scheduled.", ""]
     return "\n".join(lines).rstrip() + "\n"

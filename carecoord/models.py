@@ -175,6 +175,44 @@ class Task(Timestamped, table=True):
     completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
+class Appointment(Timestamped, table=True):
+    """An appointment, one-off or a recurring series, kept in the zone it was booked in."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    patient_id: int = _parent("patient")
+    kind: str = Field(description="appointment type code (vocab.AppointmentType)")
+    status: str = Field(default="booked")
+    starts_at: datetime = Field(sa_type=UTCDateTime, index=True, description="first (or only) start")
+    ends_at: datetime = Field(sa_type=UTCDateTime)
+    tz: str = Field(description="IANA zone the appointment was booked in")
+    rrule: str | None = None
+    series_ends_at: datetime | None = Field(
+        default=None, sa_type=UTCDateTime, index=True, description="end of the last occurrence; None = open-ended"
+    )
+    location: str | None = None
+    with_whom: str | None = None
+    reminder_minutes: int | None = None
+    status_reason: str | None = None
+    notes: str | None = None
+    sequence: int = Field(default=0, description="iCalendar SEQUENCE: raised on every change")
+
+
+class AppointmentException(Timestamped, table=True):
+    """One occurrence of a series that differs: moved, cancelled, fulfilled or missed."""
+
+    __tablename__ = "appointment_exception"
+    __table_args__ = (Index("ux_exception_occurrence", "appointment_id", "original_start", unique=True),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    appointment_id: int = _parent("appointment", index=False)
+    patient_id: int = _parent("patient")
+    original_start: datetime = Field(sa_type=UTCDateTime, description="the RECURRENCE-ID")
+    status: str
+    starts_at: datetime | None = Field(default=None, sa_type=UTCDateTime, description="new start when moved")
+    ends_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    status_reason: str | None = None
+
+
 class AuditEntry(SQLModel, table=True):
     """One create, update or delete, written in the same transaction as the change."""
 
@@ -190,4 +228,6 @@ class AuditEntry(SQLModel, table=True):
     changes: str = Field(description="JSON object: field -> [old, new]")
 
 
-AUDITED_TABLES: tuple[type[Any], ...] = (Patient, Contact, CarePlan, PlanReview, Goal, Task)
+AUDITED_TABLES: tuple[type[Any], ...] = (
+    Patient, Contact, CarePlan, PlanReview, Goal, Task, Appointment, AppointmentException,
+)  # fmt: skip

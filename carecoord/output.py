@@ -55,9 +55,7 @@ def to_json(data: Any) -> str:
 
 def _visible(text: str) -> str:
     """Control characters (escape sequences, bells) shown as ``\\x1b`` instead of acting on the terminal."""
-    return "".join(
-        ch if ch in "\n\t" or unicodedata.category(ch) != "Cc" else f"\\x{ord(ch):02x}" for ch in text
-    )
+    return "".join(ch if ch in "\n\t" or unicodedata.category(ch) != "Cc" else f"\\x{ord(ch):02x}" for ch in text)
 
 
 def display(value: Any) -> str:

@@ -11,8 +11,10 @@ from datetime import datetime
 from typing import Any
 
 from carecoord.dates import local_zone, today
-from carecoord.models import AuditEntry, CarePlan, Contact, Goal, Patient, PlanReview, Task
+from carecoord.models import Appointment, AuditEntry, CarePlan, Contact, Goal, Patient, PlanReview, Task
 from carecoord.recurrence import describe as describe_rule
+from carecoord.services.agenda import AgendaDay
+from carecoord.services.appointments import Occurrence
 from carecoord.services.plans import PlanDocument, split_needs
 from carecoord.services.tags import split_tags
 from carecoord.vocab import TASK_OPEN
@@ -39,6 +41,10 @@ GOAL_KEYS = tuple(
 TASK_KEYS = tuple(
     "id uid title status status_reason priority due_on due_time overdue patient_id patient_name "
     "plan_id goal_id repeat repeat_text series_id tags notes completed_at created_at updated_at".split()
+)
+APPOINTMENT_KEYS = tuple(
+    "id uid patient_id patient_name type status start end tz location with recurring repeat occurrence moved "
+    "reason reminder_minutes notes sequence".split()
 )
 REVIEW_KEYS = tuple("id plan_id reviewed_on note next_review created_at".split())
 
@@ -224,3 +230,55 @@ def plan_document_record(doc: PlanDocument) -> dict[str, Any]:
     record["care_team"] = [contact_record(c, doc.patient) for c in doc.contacts]
     record["reviews"] = [review_record(r) for r in doc.reviews]
     return record
+
+
+def _appointment_fields(appointment: Appointment, patient: Patient) -> dict[str, Any]:
+    return {
+        "id": appointment.id,
+        "uid": appointment.uid,
+        "patient_id": appointment.patient_id,
+        "patient_name": patient.name,
+        "type": appointment.kind,
+    }
+
+
+def occurrence_record(sitting: Occurrence, patient: Patient) -> dict[str, Any]:
+    """One occurrence: times in the user's zone, ``tz`` the zone it was booked in,
+    ``occurrence`` its original start (the iCalendar RECURRENCE-ID) in that zone."""
+    appointment = sitting.appointment
+    zone = local_zone()
+    return {
+        **_appointment_fields(appointment, patient),
+        "status": sitting.status,
+        "start": sitting.start.astimezone(zone),
+        "end": sitting.end.astimezone(zone),
+        "tz": appointment.tz,
+        "location": appointment.location,
+        "with": appointment.with_whom,
+        "recurring": appointment.rrule is not None,
+        "repeat": appointment.rrule,
+        "occurrence": sitting.original_start.astimezone(sitting.start.tzinfo),
+        "moved": sitting.moved,
+        "reason": sitting.reason,
+        "reminder_minutes": appointment.reminder_minutes,
+        "notes": appointment.notes,
+        "sequence": appointment.sequence,
+    }
+
+
+def agenda_record(days: list[AgendaDay]) -> dict[str, Any]:
+    """The agenda: ``days``, each with its appointments, tasks, plan reviews and goal targets."""
+    return {
+        "from": days[0].day,
+        "to": days[-1].day,
+        "days": [
+            {
+                "date": day.day,
+                "appointments": [occurrence_record(sitting, patient) for sitting, patient in day.appointments],
+                "tasks": [task_record(task, name) for task, name in day.tasks],
+                "reviews": [plan_record(plan, patient) for plan, patient in day.reviews],
+                "goals": [{**goal_record(goal), "patient_name": patient.name} for goal, patient in day.goals],
+            }
+            for day in days
+        ],
+    }

@@ -9,7 +9,7 @@ day of every month.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from dateutil.rrule import rrule, rrulestr
@@ -132,3 +132,52 @@ def describe(rule: str) -> str:
     if "UNTIL" in parts:
         text += f", until {parts['UNTIL'][:8]}"
     return text
+
+
+# --- series of moments (appointments), evaluated in the zone they were booked in -------------------
+
+
+def with_end(rule: str, *, until: datetime | None = None, count: int | None = None) -> str:
+    """Add an end to a rule: UNTIL (as UTC, as RFC 5545 requires with a zoned start) or COUNT."""
+    parts = _rule_parts(rule)
+    if (until or count) and ("UNTIL" in parts or "COUNT" in parts):
+        raise ValidationError("the repeat rule already says when it ends; drop --until/--count")
+    if until is not None and count is not None:
+        raise ValidationError("give --until or --count, not both")
+    if count is not None:
+        if count < 1:
+            raise ValidationError("--count must be at least 1")
+        return f"{rule};COUNT={count}"
+    if until is not None:
+        return f"{rule};UNTIL={until.astimezone(UTC):%Y%m%dT%H%M%SZ}"
+    return rule
+
+
+def _zoned_rule(rule: str, start: datetime) -> rrule:
+    parsed = rrulestr(f"RRULE:{rule}", dtstart=start)
+    assert isinstance(parsed, rrule)
+    return parsed
+
+
+def moments_between(rule: str, start: datetime, low: datetime, high: datetime) -> list[datetime]:
+    """Occurrence starts in [low, high], at the same wall-clock time in ``start``'s zone (DST-proof)."""
+    return list(_zoned_rule(rule, start).between(low, high, inc=True))
+
+
+def last_moment(rule: str, start: datetime) -> datetime | None:
+    """The last occurrence start of a series with COUNT or UNTIL; None when it never ends."""
+    parts = _rule_parts(rule)
+    if "COUNT" not in parts and "UNTIL" not in parts:
+        return None
+    series = _zoned_rule(rule, start)
+    if "COUNT" in parts:
+        moments = list(series)
+        return moments[-1] if moments else start
+    until = datetime.strptime(parts["UNTIL"].rstrip("Z"), "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
+    return series.before(until, inc=True) or start
+
+
+def fixed_weekdays(rule: str) -> bool:
+    """Whether the rule pins weekdays or month days (so moving its start by days would fight it)."""
+    parts = _rule_parts(rule)
+    return "BYDAY" in parts or "BYMONTHDAY" in parts

@@ -162,3 +162,50 @@ class DocumentFormat(StrEnum):
     json = "json"
     csv = "csv"
     markdown = "markdown"
+
+
+class AppointmentType(StrEnum):
+    """What kind of appointment it is."""
+
+    home_visit = "home-visit"
+    office = "office"
+    phone = "phone"
+    telehealth = "telehealth"
+    pcp = "pcp"
+    specialist = "specialist"
+    other = "other"
+
+
+APPOINTMENT_TYPE_LABELS = {
+    "home-visit": "Home visit",
+    "office": "Office visit",
+    "phone": "Phone call",
+    "telehealth": "Telehealth",
+    "pcp": "PCP visit",
+    "specialist": "Specialist visit",
+    "other": "Appointment",
+}
+
+
+class AppointmentStatus(StrEnum):
+    """FHIR Appointment.status."""
+
+    proposed = "proposed"
+    pending = "pending"
+    booked = "booked"
+    arrived = "arrived"
+    fulfilled = "fulfilled"
+    cancelled = "cancelled"
+    noshow = "noshow"
+    entered_in_error = "entered-in-error"
+    checked_in = "checked-in"
+    waitlist = "waitlist"
+
+
+# Statuses whose time no longer blocks the coordinator's calendar.
+APPOINTMENT_FREE = frozenset({"cancelled", "entered-in-error", "noshow"})
+NEW_APPOINTMENT_STATUSES = frozenset({"proposed", "booked"})
+
+# How long an appointment lasts when neither --end nor --duration is given (minutes).
+DEFAULT_APPOINTMENT_MINUTES = {"phone": 30, "telehealth": 30}
+DEFAULT_MINUTES_OTHERWISE = 60

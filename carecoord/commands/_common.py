@@ -9,7 +9,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -113,3 +113,19 @@ def confirm_or_refuse(question: str, yes: bool) -> None:
         raise UsageError("not on a terminal: add --yes to confirm")
     if not typer.confirm(question, default=False, err=True):
         raise typer.Abort()
+
+
+def time_window(start: str | None, end: str | None, days: int | None) -> tuple[datetime, datetime]:
+    """A [start, end) window from --from / --to / --days; a date alone means the whole day."""
+    from carecoord.dates import parse_bound
+    from carecoord.errors import ValidationError
+
+    if end is not None and days is not None:
+        raise UsageError("give --to or --days, not both")
+    if days is not None and days < 1:
+        raise ValidationError("--days must be at least 1")
+    low = parse_bound(start or "today", end=False)
+    high = parse_bound(end, end=True) if end else low + timedelta(days=days or 1)
+    if high <= low:
+        raise ValidationError("the window ends before it starts")
+    return low, high

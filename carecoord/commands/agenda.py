@@ -1,0 +1,97 @@
+"""``carecoord agenda``: the front door: the day's appointments, tasks, reviews and targets."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from carecoord.commands._common import store
+from carecoord.vocab import DocumentFormat
+
+AGENDA_CSV_KEYS = ("date", "kind", "time", "id", "patient", "summary", "status", "overdue")
+
+
+def show_agenda(
+    day: Annotated[str | None, typer.Argument(help="First day (default today), e.g. tomorrow or mon.")] = None,
+    days: Annotated[int, typer.Option("--days", "-n", min=1, max=366, help="How many days.")] = 1,
+    fmt: Annotated[
+        DocumentFormat,
+        typer.Option("--format", "-f", help="table (on screen), markdown to print or mail, json or csv for scripts."),
+    ] = DocumentFormat.table,
+    out: Annotated[
+        str | None, typer.Option("--out", "-o", help="Write to this file (atomically) instead of the screen.")
+    ] = None,
+) -> None:
+    """Your day: appointments, tasks due and overdue, plan reviews due and goal targets reached.
+
+    Items overdue before the first day are listed on the first day.
+
+    Example: carecoord agenda tomorrow --format markdown --out ~/agenda/tomorrow.md
+    """
+    from carecoord.commands._common import optional_date
+    from carecoord.dates import today
+    from carecoord.records import agenda_record
+    from carecoord.services import agenda
+
+    first = optional_date(day) or today()
+    with store(write=False) as session:
+        record = agenda_record(agenda.build(session, first, days))
+    print_agenda(record, fmt, out)
+
+
+def print_agenda(record: dict[str, object], fmt: DocumentFormat, out: str | None = None) -> None:
+    """Show the agenda on screen, or write it as Markdown, JSON or CSV to stdout or a file."""
+    from carecoord.documents import agenda_markdown
+
+    if fmt is DocumentFormat.table and out is None:
+        from rich.markdown import Markdown
+
+        from carecoord.output import console
+
+        console().print(Markdown(agenda_markdown(record)))
+        return
+    text = _as_text(record, fmt if fmt is not DocumentFormat.table else DocumentFormat.markdown)
+    if out is None:
+        print(text, end="")
+    else:
+        from carecoord.files import write_atomically
+
+        write_atomically(out, text.encode("utf-8"))
+
+
+def _as_text(record: dict[str, object], fmt: DocumentFormat) -> str:
+    import csv
+    import io
+
+    from carecoord.documents import agenda_markdown
+    from carecoord.output import to_json
+
+    if fmt is DocumentFormat.json:
+        return to_json(record) + "\n"
+    if fmt is DocumentFormat.markdown:
+        return agenda_markdown(record)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(AGENDA_CSV_KEYS)
+    writer.writerows(_flat_rows(record))
+    return buffer.getvalue()
+
+
+def _flat_rows(record: dict[str, object]) -> list[tuple[object, ...]]:
+    """One CSV row per agenda item."""
+    rows: list[tuple[object, ...]] = []
+    for day in record["days"]:  # type: ignore[attr-defined]
+        date = day["date"].isoformat()
+        for a in day["appointments"]:
+            rows.append((date, "appointment", f"{a['start']:%H:%M}", a["id"], a["patient_name"], a["type"],
+                         a["status"], False))  # fmt: skip
+        for t in day["tasks"]:
+            rows.append((date, "task", t["due_time"] or "", t["id"], t["patient_name"] or "", t["title"], t["status"],
+                         t["overdue"]))  # fmt: skip
+        for p in day["reviews"]:
+            rows.append((date, "review", "", p["id"], p["patient_name"], p["title"], p["status"], p["review_due"]))
+        for g in day["goals"]:
+            rows.append((date, "goal", "", g["id"], g["patient_name"], g["description"], g["lifecycle_status"],
+                         g["target_on"].isoformat() < date))  # fmt: skip
+    return rows

@@ -1,0 +1,357 @@
+"""``carecoord appt``: appointments and recurring visits, moves, cancellations and outcomes."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from carecoord.commands._common import FormatOption, given, optional_date, store, time_window
+from carecoord.output import Column, confirm_change, render_list
+from carecoord.vocab import AppointmentStatus, AppointmentType, OutputFormat
+
+if TYPE_CHECKING:
+    from carecoord.models import Appointment, Patient
+    from carecoord.services.appointments import Occurrence
+
+app = typer.Typer(
+    help="Appointments: visits, calls and series.\n\n"
+    "Example: carecoord appt add jane --start 'thu 10am' --duration 45m --type home-visit --every weekly",
+    no_args_is_help=True,
+)
+
+ApptArg = Annotated[str, typer.Argument(help="Appointment id (see 'carecoord appt list').")]
+OccurrenceOpt = Annotated[
+    str | None, typer.Option("--occurrence", help="Only this date's occurrence of a series, e.g. 2026-12-03.")
+]
+ForceOpt = Annotated[bool, typer.Option("--force", help="Book even if it overlaps another appointment.")]
+TypeOpt = Annotated[AppointmentType | None, typer.Option("--type", help="Kind of appointment.", case_sensitive=False)]
+RemindOpt = Annotated[str | None, typer.Option("--remind", help="Reminder before it starts, e.g. 30m or 1h.")]
+
+OCCURRENCE_COLUMNS = (
+    Column("id", "ID", no_wrap=True),
+    Column("when", "When", no_wrap=True),
+    Column("type", "Type", no_wrap=True),
+    Column("patient_name", "Patient", min_width=10),
+    Column("where", "Where", min_width=10),
+    Column("state", "Status"),
+)
+
+
+def _minutes(text: str | None, what: str) -> int | None:
+    if text is None:
+        return None
+    if not text.strip():
+        return -1  # '' clears (see edit)
+    from carecoord.dates import parse_duration
+
+    span = parse_duration(text)
+    minutes = int(span.total_seconds() // 60)
+    if minutes < 1:
+        from carecoord.errors import ValidationError
+
+        raise ValidationError(f"the {what} must be at least a minute")
+    return minutes
+
+
+def _table_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Add the table-only columns: when (day and times), where/with, status flags."""
+    for record in records:
+        start, end = record["start"], record["end"]
+        record["when"] = f"{start:%a %Y-%m-%d %H:%M}-{end:%H:%M}"
+        record["where"] = " / ".join(part for part in (record["location"], record["with"]) if part)
+        record["state"] = f"{record['status']}, moved" if record["moved"] else record["status"]
+    return records
+
+
+def _occurrence_message(verb: str, sitting: Occurrence) -> str:
+    from carecoord.services.appointments import label
+
+    original = sitting.original_start.astimezone(sitting.start.tzinfo)
+    return f"{label(sitting.appointment)} #{sitting.appointment.id} of {original:%Y-%m-%d %H:%M} {verb}."
+
+
+def _result(verb: str, changed: Appointment | Occurrence, patient: Patient) -> tuple[str, dict[str, Any]]:
+    """The confirmation line and record of a change (built inside the transaction)."""
+    from carecoord.records import occurrence_record
+    from carecoord.services.appointments import Occurrence, describe, first_occurrence
+
+    if isinstance(changed, Occurrence):
+        return _occurrence_message(verb, changed), occurrence_record(changed, patient)
+    return f"Appointment {describe(changed)} {verb}.", occurrence_record(first_occurrence(changed), patient)
+
+
+@app.command("add")
+def add(
+    patient: Annotated[str, typer.Argument(help="Patient id, MRN, or an unambiguous part of the name.")],
+    start: Annotated[str, typer.Option("--start", "-s", help="When it starts, e.g. 'thu 10am', '2026-12-03 14:30'.")],
+    end: Annotated[str | None, typer.Option("--end", help="When it ends (or give --duration).")] = None,
+    duration: Annotated[str | None, typer.Option("--duration", "-d", help="How long, e.g. 45m or 1h30m.")] = None,
+    kind: TypeOpt = None,
+    location: Annotated[str | None, typer.Option("--location", "-l", help="Where.")] = None,
+    with_whom: Annotated[str | None, typer.Option("--with", help="With whom, e.g. 'Dr. Lee' or 'daughter'.")] = None,
+    every: Annotated[
+        str | None, typer.Option("--every", help="Repeat: weekly, biweekly, monthly, 'every mon,thu', an RRULE...")
+    ] = None,
+    until: Annotated[str | None, typer.Option("--until", help="Last date of the series.")] = None,
+    count: Annotated[int | None, typer.Option("--count", help="Number of occurrences in the series.")] = None,
+    remind: RemindOpt = None,
+    tz: Annotated[str | None, typer.Option("--tz", help="IANA zone it is booked in (default: yours).")] = None,
+    status: Annotated[
+        AppointmentStatus, typer.Option("--status", help="proposed or booked.", case_sensitive=False)
+    ] = AppointmentStatus.booked,
+    note: Annotated[str | None, typer.Option("--note", help="A note.")] = None,
+    force: ForceOpt = False,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Book an appointment or a recurring series for a patient.
+
+    Example: carecoord appt add jane --start 'thu 10am' --duration 45m --type home-visit --every weekly --count 6
+    """
+    from carecoord.dates import local_zone, parse_bound, parse_datetime, zone, zone_name
+    from carecoord.errors import UsageError
+    from carecoord.recurrence import parse_rule, with_end
+    from carecoord.services import appointments, patients
+    from carecoord.vocab import DEFAULT_APPOINTMENT_MINUTES, DEFAULT_MINUTES_OTHERWISE
+
+    booked_in = zone(tz) if tz else local_zone()
+    begins = parse_datetime(start, tz=booked_in)
+    if end is not None and duration is not None:
+        raise UsageError("give --end or --duration, not both")
+    kind_code = (kind or AppointmentType.other).value
+    minutes = _minutes(duration, "duration") or DEFAULT_APPOINTMENT_MINUTES.get(kind_code, DEFAULT_MINUTES_OTHERWISE)
+    ends = parse_datetime(end, tz=booked_in) if end is not None else begins + timedelta(minutes=minutes)
+    rule = None
+    if every is not None:
+        last = parse_bound(until, end=True, tz=booked_in) - timedelta(seconds=1) if until else None
+        rule = with_end(parse_rule(every), until=last, count=count)
+    elif until is not None or count is not None:
+        raise UsageError("--until and --count end a series: give --every too")
+    booking = appointments.Booking(
+        start=begins, end=ends, tz=zone_name(booked_in), kind=kind_code, status=status.value, rrule=rule,
+        location=location, with_whom=with_whom, reminder_minutes=_minutes(remind, "reminder"), notes=note,
+    )  # fmt: skip
+    with store(write=True) as session:
+        owner = patients.resolve(session, patient)
+        booked = appointments.add_appointment(session, owner, booking, force=force)
+        message, record = _result("booked", booked, owner)
+    confirm_change(f"{message.removesuffix(' booked.')} booked for {patients.describe(owner)}.", record, fmt)
+
+
+@app.command("list")
+def list_(
+    from_: Annotated[str | None, typer.Option("--from", help="Start of the window (default: today).")] = None,
+    to: Annotated[str | None, typer.Option("--to", help="End of the window, inclusive (default: 7 days on).")] = None,
+    patient: Annotated[str | None, typer.Option("--patient", "-p", help="Only this patient's.")] = None,
+    kind: TypeOpt = None,
+    status: Annotated[
+        AppointmentStatus | None, typer.Option("--status", help="Only this status.", case_sensitive=False)
+    ] = None,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """List appointments, series expanded into their occurrences, in start order.
+
+    Example: carecoord appt list --from mon --to fri --patient jane
+    """
+    from carecoord.records import APPOINTMENT_KEYS, occurrence_record
+    from carecoord.services import appointments, patients
+
+    low, high = time_window(from_, to, None if to else 7)
+    with store(write=False) as session:
+        wanted = appointments.AppointmentFilter(
+            start=low,
+            end=high,
+            patient_id=patients.resolve(session, patient).id if patient else None,
+            kind=kind.value if kind else None,
+            status=status.value if status else None,
+        )
+        records = [occurrence_record(o, p) for o, p in appointments.occurrences(session, wanted)]
+    if fmt is OutputFormat.table:
+        records = _table_rows(records)
+    title = f"Appointments {low:%Y-%m-%d} to {(high - timedelta(seconds=1)):%Y-%m-%d} ({len(records)})"
+    render_list(records, OCCURRENCE_COLUMNS, fmt, keys=APPOINTMENT_KEYS, title=title, empty="No appointments.")
+
+
+@app.command("show")
+def show(appointment: ApptArg, fmt: FormatOption = OutputFormat.table) -> None:
+    """One appointment or series: details, its exceptions and the next occurrences.
+
+    Example: carecoord appt show 5
+    """
+    from carecoord.dates import local_zone, now
+    from carecoord.output import render_record
+    from carecoord.records import APPOINTMENT_KEYS, occurrence_record
+    from carecoord.services import appointments
+
+    with store(write=False) as session:
+        found = appointments.resolve(session, appointment)
+        person = appointments.patient_of(session, found)
+        record = occurrence_record(appointments.first_occurrence(found), person)
+        record["series_ends_at"] = found.series_ends_at and found.series_ends_at.astimezone(local_zone())
+        record["exceptions"] = [
+            occurrence_record(appointments.occurrence_of(session, found, e.original_start), person)
+            for e in appointments.exceptions_of(session, found)
+        ]
+        upcoming = appointments.occurrences(
+            session, appointments.AppointmentFilter(now(), now() + timedelta(days=366), patient_id=found.patient_id)
+        )
+        record["upcoming"] = [occurrence_record(o, person) for o, _ in upcoming if o.appointment.id == found.id][:8]
+    fields = [
+        Column(key, key.replace("_", " ").capitalize()) for key in record if key not in ("exceptions", "upcoming")
+    ]
+    columns = (Column("occurrence", "Occurrence"), Column("start", "Start"), Column("status", "Status"),
+               Column("reason", "Reason"))  # fmt: skip
+    sections = (("Changed occurrences", "exceptions", columns), ("Next occurrences", "upcoming", columns))
+    render_record(record, fields, fmt, keys=APPOINTMENT_KEYS, title=f"Appointment #{found.id}", sections=sections)
+
+
+@app.command("edit")
+def edit(
+    appointment: ApptArg,
+    kind: TypeOpt = None,
+    location: Annotated[str | None, typer.Option("--location", "-l", help="Where ('' clears).")] = None,
+    with_whom: Annotated[str | None, typer.Option("--with", help="With whom ('' clears).")] = None,
+    remind: Annotated[str | None, typer.Option("--remind", help="Reminder, e.g. 30m ('' clears).")] = None,
+    status: Annotated[
+        AppointmentStatus | None,
+        typer.Option("--status", help="New status (e.g. booked, arrived).", case_sensitive=False),
+    ] = None,
+    note: Annotated[str | None, typer.Option("--note", help="Replace the notes ('' clears).")] = None,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Change what, where, with whom, the reminder, notes or status (use 'appt move' for times).
+
+    Example: carecoord appt edit 5 --location 'Clinic room 2' --remind 1h
+    """
+    from carecoord.errors import UsageError
+    from carecoord.services import appointments
+
+    minutes = _minutes(remind, "reminder")
+    fields = given(kind=kind, location=location, with_whom=with_whom, notes=note, status=status)
+    if minutes is not None:
+        fields["reminder_minutes"] = None if minutes < 0 else minutes
+    if not fields:
+        raise UsageError("nothing to change: give at least one option (see 'carecoord appt edit --help')")
+    with store(write=True) as session:
+        found = appointments.update_appointment(session, appointments.resolve(session, appointment), fields)
+        message, record = _result("updated", found, appointments.patient_of(session, found))
+    confirm_change(message, record, fmt)
+
+
+@app.command("move")
+def move(
+    appointment: ApptArg,
+    to: Annotated[str, typer.Option("--to", help="The new start, e.g. 'fri 2pm'.")],
+    occurrence: OccurrenceOpt = None,
+    duration: Annotated[str | None, typer.Option("--duration", "-d", help="A new length, e.g. 1h.")] = None,
+    force: ForceOpt = False,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Move an appointment, one occurrence of a series (--occurrence), or the whole series.
+
+    For a whole series, --to is where its next occurrence goes; the others shift alike.
+
+    Example: carecoord appt move 5 --occurrence 2026-12-03 --to '2026-12-04 10am'
+    """
+    from carecoord.dates import parse_datetime, zone
+    from carecoord.services import appointments
+
+    minutes = _minutes(duration, "duration")
+    with store(write=True) as session:
+        found = appointments.resolve(session, appointment)
+        new_start = parse_datetime(to, tz=zone(found.tz))
+        new_end = new_start + timedelta(minutes=minutes) if minutes and minutes > 0 else None
+        changed = appointments.move(
+            session, found, new_start, new_end=new_end, occurrence=optional_date(occurrence), force=force
+        )
+        message, record = _result(
+            f"moved to {new_start:%Y-%m-%d %H:%M}", changed, appointments.patient_of(session, found)
+        )
+    confirm_change(message, record, fmt)
+
+
+def _outcome(appointment: str, status: AppointmentStatus, verb: str, occurrence: str | None,
+             reason: str | None, fmt: OutputFormat, follow_up: bool = False) -> None:  # fmt: skip
+    from carecoord.services import appointments
+
+    with store(write=True) as session:
+        found = appointments.resolve(session, appointment)
+        day = optional_date(occurrence) if occurrence else _today_if_series(session, found, status)
+        changed = appointments.set_outcome(session, found, status.value, occurrence=day, reason=reason)
+        person = appointments.patient_of(session, found)
+        message, record = _result(verb, changed, person)
+        if follow_up:
+            message += " " + _follow_up_task(session, changed, person)
+    confirm_change(message, record, fmt)
+
+
+def _today_if_series(session: Any, appointment: Appointment, status: AppointmentStatus) -> date | None:
+    """For done/noshow on a series without --occurrence: today's occurrence, if there is one."""
+    from carecoord.dates import today, zone
+    from carecoord.errors import NotFoundError
+
+    if not appointment.rrule or status is AppointmentStatus.cancelled:
+        return None
+    from carecoord.services.appointments import find_occurrence
+
+    day = today(zone(appointment.tz))
+    try:
+        find_occurrence(session, appointment, day)
+    except NotFoundError:
+        return None
+    return day
+
+
+def _follow_up_task(session: Any, changed: Appointment | Occurrence, person: Patient) -> str:
+    from carecoord.dates import add_business_days, today
+    from carecoord.services import tasks
+    from carecoord.services.appointments import Occurrence, label
+
+    appointment = changed.appointment if isinstance(changed, Occurrence) else changed
+    when = changed.start if isinstance(changed, Occurrence) else appointment.starts_at
+    task = tasks.add_task(
+        session,
+        f"Follow up: missed {label(appointment).lower()} on {when:%Y-%m-%d}",
+        tasks.Placement(person.id, None, None),
+        due_on=add_business_days(today(), 1),
+        priority="urgent",
+    )
+    return f"Follow-up task #{task.id} added, due {task.due_on}."
+
+
+@app.command("cancel")
+def cancel(
+    appointment: ApptArg,
+    occurrence: OccurrenceOpt = None,
+    reason: Annotated[str | None, typer.Option("--reason", help="Why, e.g. 'patient in hospital'.")] = None,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Cancel an appointment, one occurrence (--occurrence), or a whole series. It stays on record.
+
+    Example: carecoord appt cancel 5 --occurrence 2026-12-03 --reason 'patient admitted'
+    """
+    _outcome(appointment, AppointmentStatus.cancelled, "cancelled", occurrence, reason, fmt)
+
+
+@app.command("done")
+def done(appointment: ApptArg, occurrence: OccurrenceOpt = None, fmt: FormatOption = OutputFormat.table) -> None:
+    """Mark an appointment (or today's/one occurrence of a series) as fulfilled.
+
+    Example: carecoord appt done 5
+    """
+    _outcome(appointment, AppointmentStatus.fulfilled, "fulfilled", occurrence, None, fmt)
+
+
+@app.command("noshow")
+def noshow(
+    appointment: ApptArg,
+    occurrence: OccurrenceOpt = None,
+    follow_up: Annotated[bool, typer.Option("--follow-up", help="Also add an urgent follow-up task.")] = False,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Record that the patient did not come (or was not reached), optionally with a follow-up task.
+
+    Example: carecoord appt noshow 5 --occurrence 2026-12-03 --follow-up
+    """
+    _outcome(appointment, AppointmentStatus.noshow, "marked as no-show", occurrence, None, fmt, follow_up)

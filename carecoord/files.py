@@ -1,0 +1,59 @@
+"""Writing files so that readers never see half of one."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from carecoord.errors import StorageError
+
+
+def write_atomically(target: str | Path, data: bytes) -> Path | None:
+    """Write ``data`` to ``target`` (``-`` for stdout) via a private temporary file and a rename.
+
+    The previous file stays whole until the new one is complete and synced; a failure leaves no
+    temporary file behind. Exports hold patient data, so the file is created 0600.
+    """
+    if str(target) == "-":
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return None
+    path = Path(target).expanduser().absolute()
+    if path.is_dir():
+        raise StorageError(f"cannot write {path}: it is a folder")
+    if not path.parent.is_dir():
+        raise StorageError(f"cannot write {path}: the folder {path.parent} does not exist")
+    try:
+        fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)  # created 0600
+    except OSError as error:
+        raise StorageError(f"cannot write {path}: {error.strerror or error}") from None
+    try:
+        with os.fdopen(fd, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temp, path)
+        _sync_folder(path.parent)
+    except OSError as error:
+        Path(temp).unlink(missing_ok=True)
+        raise StorageError(f"cannot write {path}: {error.strerror or error}; the previous file is intact") from None
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make the rename itself durable."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

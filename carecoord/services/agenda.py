@@ -1,0 +1,81 @@
+"""The agenda: a coordinator's days, with appointments, tasks, plan reviews and goal targets."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlmodel import Session, col, select
+
+from carecoord.dates import day_start, local_zone
+from carecoord.models import CarePlan, Goal, Patient, Task
+from carecoord.services.appointments import AppointmentFilter, Occurrence, occurrences
+from carecoord.services.tasks import TaskFilter, list_tasks
+from carecoord.vocab import GOAL_CLOSED, PLAN_CLOSED, PatientStatus
+
+
+@dataclass
+class AgendaDay:
+    """One day of the agenda. On the first day, overdue items are listed too."""
+
+    day: date
+    appointments: list[tuple[Occurrence, Patient]] = field(default_factory=list)
+    tasks: list[tuple[Task, str | None]] = field(default_factory=list)
+    reviews: list[tuple[CarePlan, Patient]] = field(default_factory=list)
+    goals: list[tuple[Goal, Patient]] = field(default_factory=list)
+
+
+def build(session: Session, first: date, days: int) -> list[AgendaDay]:
+    """``days`` days from ``first``: a handful of queries, however many days."""
+    last = first + timedelta(days=days - 1)
+    agenda = {first + timedelta(days=n): AgendaDay(first + timedelta(days=n)) for n in range(days)}
+    zone = local_zone()
+
+    def bucket(when: date | None) -> AgendaDay:
+        return agenda[max(when or first, first)]
+
+    window = AppointmentFilter(day_start(first, zone), day_start(last + timedelta(days=1), zone))
+    for sitting, patient in occurrences(session, window):
+        bucket(sitting.start.astimezone(zone).date()).appointments.append((sitting, patient))
+    for task, name in list_tasks(session, TaskFilter(due_to=last, due_filter=True)):
+        bucket(task.due_on).tasks.append((task, name))
+    for plan, patient in _due_reviews(session, last):
+        bucket(plan.next_review).reviews.append((plan, patient))
+    for goal, patient in _goal_targets(session, last):
+        bucket(goal.target_on).goals.append((goal, patient))
+    return list(agenda.values())
+
+
+def _due_reviews(session: Session, last: date) -> Sequence[tuple[CarePlan, Patient]]:
+    query = (
+        select(CarePlan, Patient)
+        .join(Patient, col(Patient.id) == CarePlan.patient_id)
+        .where(col(CarePlan.next_review) <= last, col(CarePlan.status).not_in(PLAN_CLOSED))
+        .where(Patient.status != PatientStatus.discharged.value)
+        .order_by(col(CarePlan.next_review), col(CarePlan.id))
+    )
+    return [(plan, patient) for plan, patient in session.exec(query).all()]
+
+
+def _goal_targets(session: Session, last: date) -> Sequence[tuple[Goal, Patient]]:
+    query = (
+        select(Goal, Patient)
+        .join(Patient, col(Patient.id) == Goal.patient_id)
+        .where(col(Goal.target_on) <= last, col(Goal.lifecycle_status).not_in(GOAL_CLOSED))
+        .where(Patient.status != PatientStatus.discharged.value)
+        .order_by(col(Goal.target_on), col(Goal.id))
+    )
+    return [(goal, patient) for goal, patient in session.exec(query).all()]
+
+
+def counts(days: Sequence[AgendaDay]) -> dict[str, int]:
+    """How many of each kind of item the agenda holds."""
+    totals: dict[str, int] = defaultdict(int)
+    for day in days:
+        totals["appointments"] += len(day.appointments)
+        totals["tasks"] += len(day.tasks)
+        totals["reviews"] += len(day.reviews)
+        totals["goals"] += len(day.goals)
+    return dict(totals)

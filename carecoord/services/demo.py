@@ -1,0 +1,101 @@
+"""A realistic, made-up caseload relative to today, for trying carecoord without real data."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session
+
+from carecoord.dates import add_business_days, localize
+from carecoord.models import Patient
+from carecoord.recurrence import parse_rule
+from carecoord.services import appointments, contacts, goals, patients, plans, tasks
+
+DEMO_TAG = "demo"
+
+# name, date of birth, MRN, risk, payer, language, phone, extra tags
+PEOPLE = (
+    ("Margaret O'Neill", date(1941, 3, 12), "DEMO-1001", "high", "Medicare", "English", "555-0101", ("chf",)),
+    ("Luis Hernández", date(1956, 7, 2), "DEMO-1002", "high", "Medicaid", "Spanish", "555-0102", ("diabetes",)),
+    ("Aisha Rahman", date(1962, 11, 30), "DEMO-1003", "moderate", "Aetna Medicare Advantage", "Bengali", "555-0103",
+     ("copd",)),
+    ("Walter Brooks", date(1938, 1, 19), "DEMO-1004", "high", "Medicare", "English", "555-0104", ("fall-risk",)),
+    ("Mei Chen", date(1949, 5, 8), "DEMO-1005", "moderate", "Humana", "Mandarin", "555-0105", ("diabetes",)),
+    ("Samuel Okafor", date(1971, 9, 23), "DEMO-1006", "low", "UnitedHealthcare", "English", "555-0106", ()),
+    ("Dolores Ruiz", date(1945, 12, 1), "DEMO-1007", "moderate", "Medicare", "Spanish", "555-0107", ("ckd",)),
+    ("Frank Kowalski", date(1952, 4, 15), "DEMO-1008", "low", "BCBS", "Polish", "555-0108", ()),
+)  # fmt: skip
+
+
+def _at(day: date, hour: int, minute: int, zone: ZoneInfo) -> datetime:
+    return localize(day, time(hour, minute), zone)
+
+
+def populate(session: Session, today: date, zone: ZoneInfo) -> dict[str, int]:
+    """Fill an empty database with the demo caseload; returns how many of each it made."""
+    people: list[Patient] = []
+    for name, born, mrn, risk, payer, language, phone, tags in PEOPLE:
+        people.append(
+            patients.add_patient(
+                session, name=name, birth_date=born, mrn=mrn, risk=risk, payer=payer, language=language,
+                phone=phone, tags=(DEMO_TAG, *tags), enrolled_on=today - timedelta(days=120),
+            )
+        )  # fmt: skip
+    margaret, luis, aisha, walter, mei, samuel, dolores, _frank = people
+    contacts.add_contact(session, margaret, name="Kathleen O'Neill", role="daughter", phone="555-0201",
+                         preferred_method="text", consent_to_share=True)  # fmt: skip
+    contacts.add_contact(session, margaret, name="Dr. Priya Nair", role="cardiologist", organization="Heart Clinic",
+                         phone="555-0301")  # fmt: skip
+    contacts.add_contact(session, luis, name="Rosa Hernández", role="wife", phone="555-0202", consent_to_share=True)
+    contacts.add_contact(session, walter, name="Mercy Home Health", role="home health agency", phone="555-0302")
+
+    chf = plans.add_plan(session, margaret, "Heart failure self-management", status="active",
+                         start_on=today - timedelta(days=60), review_every_days=90,
+                         needs=("Two CHF admissions this year", "Lives alone; daughter visits weekly"))  # fmt: skip
+    weigh = goals.add_goal(session, chf, "Weigh daily and report a gain over 2 lb in a day",
+                           target_on=today + timedelta(days=30), measure="daily weight log")  # fmt: skip
+    goals.add_goal(session, chf, "Attend cardiology follow-up", target_on=today + timedelta(days=10))
+    dm = plans.add_plan(session, luis, "Diabetes control", status="active", start_on=today - timedelta(days=100),
+                        next_review=today - timedelta(days=2), needs=("A1c 9.1%", "Insulin start"))  # fmt: skip
+    a1c = goals.add_goal(session, dm, "A1c below 8%", target_on=today, measure="quarterly A1c")
+
+    here = tasks.Placement
+    tasks.add_task(session, "Weekly weight check call", here(margaret.id, chf.id, weigh.id),
+                   due_on=today, due_time=time(10, 0), rrule=parse_rule("weekly"))  # fmt: skip
+    tasks.add_task(session, "Refill diuretic prescription", here(margaret.id, chf.id, weigh.id),
+                   due_on=today - timedelta(days=2), priority="urgent")  # fmt: skip
+    tasks.add_task(session, "Order A1c lab", here(luis.id, dm.id, a1c.id), due_on=today + timedelta(days=1))
+    tasks.add_task(session, "Insulin teaching visit follow-up", here(luis.id, dm.id, a1c.id),
+                   due_on=today + timedelta(days=3), priority="asap")  # fmt: skip
+    tasks.add_task(session, "Medicaid renewal paperwork", here(aisha.id, None, None),
+                   due_on=today + timedelta(days=5), tags=("benefits",))  # fmt: skip
+    tasks.add_task(session, "Grab bars: call the home-modification program", here(walter.id, None, None),
+                   due_on=today - timedelta(days=1), priority="urgent")  # fmt: skip
+    tasks.add_task(session, "Monthly medication reconciliation", here(mei.id, None, None),
+                   due_on=today + timedelta(days=7), rrule=parse_rule("monthly"))  # fmt: skip
+    tasks.add_task(session, "Post-discharge call", here(dolores.id, None, None),
+                   due_on=add_business_days(today - timedelta(days=1), 2), priority="stat")  # fmt: skip
+    tasks.add_task(session, "Renew CPR certification", here(None, None, None), due_on=today + timedelta(days=20))
+
+    tz = str(zone.key)
+    bookings = (
+        (margaret, appointments.Booking(_at(today, 10, 0, zone), _at(today, 10, 45, zone), tz, "home-visit",
+                                        rrule=parse_rule("weekly"), location="14 Alder Lane",
+                                        reminder_minutes=30)),
+        (luis, appointments.Booking(_at(today, 13, 30, zone), _at(today, 14, 0, zone), tz, "phone",
+                                    with_whom="Rosa (wife)")),
+        (aisha, appointments.Booking(_at(today, 15, 0, zone), _at(today, 15, 30, zone), tz, "telehealth")),
+        (walter, appointments.Booking(_at(today + timedelta(days=1), 9, 0, zone),
+                                      _at(today + timedelta(days=1), 10, 0, zone), tz, "home-visit",
+                                      rrule=parse_rule("biweekly"), location="3 Birch Court", reminder_minutes=60)),
+        (mei, appointments.Booking(_at(today + timedelta(days=2), 11, 0, zone),
+                                   _at(today + timedelta(days=2), 11, 30, zone), tz, "pcp", with_whom="Dr. Alvarez",
+                                   location="Eastside Clinic")),
+        (samuel, appointments.Booking(_at(today + timedelta(days=3), 14, 0, zone),
+                                      _at(today + timedelta(days=3), 14, 30, zone), tz, "office")),
+    )  # fmt: skip
+    booked = [appointments.add_appointment(session, who, booking, force=True) for who, booking in bookings]
+    appointments.set_outcome(session, booked[0], "cancelled", occurrence=today + timedelta(days=14),
+                             reason="daughter visiting; moved to phone")  # fmt: skip
+    return {"patients": len(people), "plans": 2, "appointments": len(booked)}
