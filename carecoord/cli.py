@@ -6,6 +6,7 @@ SQLModel, SQLAlchemy, Alembic or icalendar (a test checks it).
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 from collections.abc import Sequence
@@ -22,7 +23,6 @@ from typer._click.exceptions import (  # typer vendors click; its exception type
 from typer.core import TyperGroup
 
 from carecoord import __version__
-from carecoord.commands import agenda, appointments, audit, contacts, db, demo, export, goals, patients, plans, tasks
 from carecoord.commands._common import settings
 from carecoord.errors import EXIT_DOMAIN, EXIT_STORAGE, EXIT_USAGE, CarecoordError
 
@@ -60,8 +60,64 @@ def _outcome() -> str:
     return "; the change itself was saved" if _change_saved() else "; nothing was changed"
 
 
+# Each sub-command and the module that holds its Typer app. A module is imported, and its
+# commands built, only when that sub-command runs: start-up stays fast however many there are.
+COMMANDS = {
+    "agenda": "carecoord.commands.agenda",
+    "patient": "carecoord.commands.patients",
+    "contact": "carecoord.commands.contacts",
+    "plan": "carecoord.commands.plans",
+    "goal": "carecoord.commands.goals",
+    "task": "carecoord.commands.tasks",
+    "appt": "carecoord.commands.appointments",
+    "export": "carecoord.commands.export",
+    "audit": "carecoord.commands.audit",
+    "db": "carecoord.commands.db",
+    "demo": "carecoord.commands.demo",
+}
+
+
+def _sub_app(name: str) -> typer.Typer:
+    module: Any = importlib.import_module(COMMANDS[name])
+    sub: typer.Typer = module.app
+    return sub
+
+
+def _short_help(sub: typer.Typer) -> str:
+    """The first line of a sub-command's help, without building it."""
+    text = sub.info.help if isinstance(sub.info.help, str) else None
+    if text is None and sub.registered_commands:
+        text = sub.registered_commands[0].callback.__doc__ if sub.registered_commands[0].callback else None
+    return (text or "").strip().splitlines()[0] if text else ""
+
+
 class CarecoordGroup(TyperGroup):
-    """The root group: runs a command and turns every failure into one line and an exit code."""
+    """The root group: loads sub-commands lazily, and turns every failure into one line and an exit code."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name not in COMMANDS:
+            return None
+        command = typer.main.get_command(_sub_app(cmd_name))
+        command.name = cmd_name
+        return command
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            # The reader (head, less) stopped reading: not an error of ours. Point stdout at
+            # /dev/null so the final flush cannot fail again (as the Python docs advise).
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            raise typer.Exit(0) from None
+
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        rows = [(name, _short_help(_sub_app(name))) for name in COMMANDS]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def main(  # type: ignore[override]
         self, args: Sequence[str] | None = None, prog_name: str | None = None, **extra: Any
@@ -93,10 +149,6 @@ class CarecoordGroup(TyperGroup):
         except KeyboardInterrupt:
             report(f"interrupted{_outcome()}")
             code = 130
-        except BrokenPipeError:
-            # The reader (head, less) stopped reading: not an error of ours.
-            sys.stdout = open(os.devnull, "w")  # noqa: SIM115  (nothing more may reach the closed pipe)
-            code = 0
         except OSError as error:
             report(f"could not write the output: {error.strerror or error}{_outcome()}")
             code = EXIT_DOMAIN
@@ -115,24 +167,13 @@ class CarecoordGroup(TyperGroup):
 app = typer.Typer(
     cls=CarecoordGroup,
     name="carecoord",
-    help="A care coordinator's caseload in the terminal: patients, care team, plans, tasks and more.\n\n"
-    "Example: carecoord patient list --risk high",
+    help="A care coordinator's caseload in the terminal: patients, care team, plans, tasks, appointments.\n\n"
+    "Example: carecoord agenda",
     no_args_is_help=True,
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-app.add_typer(patients.app, name="patient")
-app.add_typer(contacts.app, name="contact")
-app.add_typer(plans.app, name="plan")
-app.add_typer(goals.app, name="goal")
-app.add_typer(tasks.app, name="task")
-app.add_typer(appointments.app, name="appt")
-app.add_typer(export.app, name="export")
-app.add_typer(db.app, name="db")
-app.command(name="agenda")(agenda.show_agenda)
-app.command(name="audit")(audit.show_audit)
-app.command(name="demo")(demo.run_demo)
 
 
 def _show_version(value: bool) -> None:

@@ -41,6 +41,18 @@ YesOption = Annotated[
 ]
 
 
+def new_app(help: str) -> typer.Typer:
+    """A noun's sub-command group, with carecoord's help conventions (plain help, -h)."""
+    group = typer.Typer(help=help, no_args_is_help=True, rich_markup_mode=None, add_completion=False)
+    # A callback keeps a group with a single command (export ics) a group.
+    group.callback()(_no_options)
+    return group
+
+
+def _no_options() -> None:
+    """The group itself takes no options."""
+
+
 def db_path() -> Path:
     """The database file this invocation uses."""
     from carecoord.db import resolve_path

@@ -12,6 +12,10 @@ from carecoord.vocab import DocumentFormat
 AGENDA_CSV_KEYS = ("date", "kind", "time", "id", "patient", "summary", "status", "overdue")
 
 
+app = typer.Typer(rich_markup_mode=None, add_completion=False)
+
+
+@app.command("agenda")
 def show_agenda(
     day: Annotated[str | None, typer.Argument(help="First day (default today), e.g. tomorrow or mon.")] = None,
     days: Annotated[int, typer.Option("--days", "-n", min=1, max=366, help="How many days.")] = 1,

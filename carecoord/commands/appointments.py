@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from carecoord.commands._common import FormatOption, given, optional_date, store, time_window
+from carecoord.commands._common import FormatOption, given, new_app, optional_date, store, time_window
 from carecoord.output import Column, confirm_change, render_list
 from carecoord.vocab import AppointmentStatus, AppointmentType, OutputFormat
 
@@ -15,10 +15,9 @@ if TYPE_CHECKING:
     from carecoord.models import Appointment, Patient
     from carecoord.services.appointments import Occurrence
 
-app = typer.Typer(
-    help="Appointments: visits, calls and series.\n\n"
-    "Example: carecoord appt add jane --start 'thu 10am' --duration 45m --type home-visit --every weekly",
-    no_args_is_help=True,
+app = new_app(
+    "Appointments: visits, calls and series.\n\n"
+    "Example: carecoord appt add jane --start 'thu 10am' --duration 45m --type home-visit --every weekly"
 )
 
 ApptArg = Annotated[str, typer.Argument(help="Appointment id (see 'carecoord appt list').")]

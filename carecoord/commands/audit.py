@@ -19,6 +19,10 @@ AUDIT_COLUMNS = (
 )
 
 
+app = typer.Typer(rich_markup_mode=None, add_completion=False)
+
+
+@app.command("audit")
 def show_audit(
     patient: Annotated[
         str | None, typer.Option("--patient", "-p", help="Only changes about this patient (id, MRN or name).")

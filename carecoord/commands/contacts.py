@@ -6,14 +6,11 @@ from typing import Annotated
 
 import typer
 
-from carecoord.commands._common import FormatOption, YesOption, confirm_or_refuse, given, store
+from carecoord.commands._common import FormatOption, YesOption, confirm_or_refuse, given, new_app, store
 from carecoord.output import Column, confirm_change, render_list
 from carecoord.vocab import ContactMethod, OutputFormat
 
-app = typer.Typer(
-    help="Care team and family contacts.\n\nExample: carecoord contact add 'Jane Doe' 'Ann Doe' --role daughter",
-    no_args_is_help=True,
-)
+app = new_app("Care team and family contacts.\n\nExample: carecoord contact add 'Jane Doe' 'Ann Doe' --role daughter")
 
 ContactArg = Annotated[str, typer.Argument(help="Contact id (see 'contact list'), or part of the name.")]
 RoleOpt = Annotated[

@@ -7,12 +7,11 @@ from typing import Annotated, Any
 
 import typer
 
-from carecoord.commands._common import FormatOption, db_path, may_create
+from carecoord.commands._common import FormatOption, db_path, may_create, new_app
 from carecoord.output import Column, console, render_list, render_record, to_json
 from carecoord.vocab import OutputFormat
 
-app = typer.Typer(help="The database file: path, status, check, backup.\n\nExample: carecoord db status",
-                  no_args_is_help=True)  # fmt: skip
+app = new_app("The database file: path, status, check, backup.\n\nExample: carecoord db status")
 
 
 @app.command("path")

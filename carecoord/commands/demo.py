@@ -15,6 +15,10 @@ def demo_path() -> Path:
     return default_path().with_name("demo.db")
 
 
+app = typer.Typer(rich_markup_mode=None, add_completion=False)
+
+
+@app.command("demo")
 def run_demo(
     path: Annotated[
         Path | None,

@@ -6,10 +6,9 @@ from typing import Annotated
 
 import typer
 
-from carecoord.commands._common import store, time_window
+from carecoord.commands._common import new_app, store, time_window
 
-app = typer.Typer(help="Export to other programs.\n\nExample: carecoord export ics --days 7 --out week.ics",
-                  no_args_is_help=True)  # fmt: skip
+app = new_app("Export to other programs.\n\nExample: carecoord export ics --days 7 --out week.ics")
 
 
 @app.command("ics")

@@ -6,14 +6,11 @@ from typing import Annotated
 
 import typer
 
-from carecoord.commands._common import FormatOption, clearable_date, given, optional_date, store
+from carecoord.commands._common import FormatOption, clearable_date, given, new_app, optional_date, store
 from carecoord.output import Column, confirm_change, render_list
 from carecoord.vocab import GoalAchievement, GoalLifecycle, OutputFormat
 
-app = typer.Typer(
-    help="Goals within care plans.\n\nExample: carecoord goal add 3 'Walk 20 minutes a day' --target +8w",
-    no_args_is_help=True,
-)
+app = new_app("Goals within care plans.\n\nExample: carecoord goal add 3 'Walk 20 minutes a day' --target +8w")
 
 GoalArg = Annotated[str, typer.Argument(help="Goal id, or an unambiguous part of its description.")]
 TargetOpt = Annotated[str | None, typer.Option("--target", help="Target date, e.g. +8w or 2027-01-31.")]

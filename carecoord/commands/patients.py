@@ -13,16 +13,14 @@ from carecoord.commands._common import (
     confirm_or_refuse,
     counted,
     given,
+    new_app,
     optional_date,
     store,
 )
 from carecoord.output import Column, confirm_change, render_list, render_record
 from carecoord.vocab import OutputFormat, PatientSort, PatientStatus, RiskLevel
 
-app = typer.Typer(
-    help="Patients on your caseload.\n\nExample: carecoord patient add 'Jane Doe' --dob 1950-03-02 --risk high",
-    no_args_is_help=True,
-)
+app = new_app("Patients on your caseload.\n\nExample: carecoord patient add 'Jane Doe' --dob 1950-03-02 --risk high")
 
 PatientArg = Annotated[str, typer.Argument(help="Patient id, MRN, or an unambiguous part of the name.")]
 DobOpt = Annotated[str | None, typer.Option("--dob", help="Date of birth, e.g. 1950-03-02 or 03/02/1950.")]

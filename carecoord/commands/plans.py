@@ -6,14 +6,13 @@ from typing import Annotated
 
 import typer
 
-from carecoord.commands._common import FormatOption, clearable_date, given, optional_date, store
+from carecoord.commands._common import FormatOption, clearable_date, given, new_app, optional_date, store
 from carecoord.output import Column, confirm_change, render_list
 from carecoord.vocab import DocumentFormat, OutputFormat, PlanStatus
 
-app = typer.Typer(
-    help="Care plans: needs, goals, tasks and reviews.\n\n"
-    "Example: carecoord plan add 'Jane Doe' 'Heart failure self-management' --status active --review-every 90d",
-    no_args_is_help=True,
+app = new_app(
+    "Care plans: needs, goals, tasks and reviews.\n\n"
+    "Example: carecoord plan add 'Jane Doe' 'Heart failure self-management' --status active --review-every 90d"
 )
 
 PlanArg = Annotated[str, typer.Argument(help="Plan id, or an unambiguous part of its title.")]

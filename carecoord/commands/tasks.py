@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from carecoord.commands._common import FormatOption, YesOption, confirm_or_refuse, store
+from carecoord.commands._common import FormatOption, YesOption, confirm_or_refuse, new_app, store
 from carecoord.output import Column, confirm_change, render_list
 from carecoord.vocab import TASK_STATUS_WORDS, OutputFormat, TaskPriority, TaskStatus
 
@@ -16,10 +16,7 @@ if TYPE_CHECKING:
 
     from carecoord.models import Task
 
-app = typer.Typer(
-    help="Tasks and follow-ups.\n\nExample: carecoord task add 'Call pharmacy' --patient jane --due 'fri 2pm'",
-    no_args_is_help=True,
-)
+app = new_app("Tasks and follow-ups.\n\nExample: carecoord task add 'Call pharmacy' --patient jane --due 'fri 2pm'")
 
 TaskArg = Annotated[str, typer.Argument(help="Task id, or an unambiguous part of an open task's title.")]
 DueOpt = Annotated[

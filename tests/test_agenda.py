@@ -1,0 +1,119 @@
+"""The agenda and the demo caseload."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sqlite3
+from contextlib import closing
+
+import pytest
+
+from tests.conftest import assert_one_line_error
+
+
+@pytest.fixture
+def day(cli):
+    """Wednesday 2026-11-25 in New York (conftest's clock)."""
+    steps = [
+        ("patient", "add", "Jane Doe"),
+        ("patient", "add", "Omar Haddad"),
+        ("appt", "add", "jane", "--start", "2026-11-25 10:00", "--type", "home-visit", "--every", "weekly",
+         "--location", "12 Elm St"),
+        ("appt", "add", "omar", "--start", "2026-11-25 14:00", "--type", "phone", "--with", "son"),
+        ("appt", "add", "omar", "--start", "2026-11-26 09:00", "--type", "pcp"),
+        ("task", "add", "Refill", "--patient", "jane", "--due", "2026-11-23", "--priority", "urgent"),
+        ("task", "add", "Forms", "--patient", "omar", "--due", "2026-11-25"),
+        ("task", "add", "Call back", "--patient", "omar", "--due", "2026-11-26 11:00"),
+        ("task", "add", "Done already", "--due", "2026-11-25"),
+        ("task", "done", "4"),
+        ("plan", "add", "jane", "CHF", "--status", "active", "--review", "2026-11-20"),
+        ("plan", "add", "omar", "Diabetes", "--status", "active", "--review", "2026-11-26"),
+        ("goal", "add", "1", "Weigh daily", "--target", "2026-11-25"),
+        ("goal", "add", "2", "A1c below 8", "--target", "2027-03-01"),
+    ]  # fmt: skip
+    for step in steps:
+        assert cli(*step).exit_code == 0, step
+    return cli
+
+
+def test_todays_agenda_as_json(day):
+    agenda = json.loads(day("agenda", "-f", "json").stdout)
+    assert (agenda["from"], agenda["to"]) == ("2026-11-25", "2026-11-25")
+    [today] = agenda["days"]
+    assert [(a["start"][11:16], a["patient_name"]) for a in today["appointments"]] == [
+        ("10:00", "Jane Doe"), ("14:00", "Omar Haddad"),
+    ]  # fmt: skip
+    assert [(t["title"], t["overdue"]) for t in today["tasks"]] == [("Refill", True), ("Forms", False)]
+    assert [p["title"] for p in today["reviews"]] == ["CHF"]
+    assert [g["description"] for g in today["goals"]] == ["Weigh daily"]
+
+
+def test_several_days(day):
+    agenda = json.loads(day("agenda", "today", "--days", "3", "-f", "json").stdout)
+    tomorrow = agenda["days"][1]
+    assert tomorrow["date"] == "2026-11-26"
+    assert [a["type"] for a in tomorrow["appointments"]] == ["pcp"]
+    assert [t["title"] for t in tomorrow["tasks"]] == ["Call back"]
+    assert [p["title"] for p in tomorrow["reviews"]] == ["Diabetes"]
+    assert agenda["days"][2]["appointments"] == []
+
+
+def test_a_later_first_day_carries_what_is_overdue(day):
+    agenda = json.loads(day("agenda", "2026-11-27", "-f", "json").stdout)
+    [first] = agenda["days"]
+    assert {t["title"] for t in first["tasks"]} == {"Refill", "Forms", "Call back"}
+    assert {p["title"] for p in first["reviews"]} == {"CHF", "Diabetes"}
+
+
+def test_agenda_on_screen_and_as_markdown(day, tmp_path):
+    screen = day("agenda").stdout
+    for text in ("Agenda: Wednesday 25 November 2026", "10:00-11:00 Home visit: Jane Doe, 12 Elm St",
+                 "Phone call: Omar Haddad", "Refill", "CHF", "Weigh daily"):  # fmt: skip
+        assert text in screen, text
+    markdown = day("agenda", "--format", "markdown").stdout
+    assert markdown.startswith("# Agenda: Wednesday 25 November 2026\n")
+    assert "- 14:00-14:30 Phone call: Omar Haddad, with son" in markdown
+    assert "- [ ] #1 Refill (due 2026-11-23 · urgent · **overdue**) · Jane Doe" in markdown
+    target = tmp_path / "agenda.md"
+    assert day("agenda", "-f", "markdown", "--out", str(target)).stdout == ""
+    assert target.read_text(encoding="utf-8") == markdown
+
+
+def test_agenda_csv(day):
+    rows = list(csv.DictReader(io.StringIO(day("agenda", "-f", "csv").stdout)))
+    assert [(r["kind"], r["summary"]) for r in rows] == [
+        ("appointment", "home-visit"), ("appointment", "phone"), ("task", "Refill"), ("task", "Forms"),
+        ("review", "CHF"), ("goal", "Weigh daily"),
+    ]  # fmt: skip
+
+
+def test_an_empty_day(cli):
+    assert "Nothing scheduled." in cli("agenda").stdout
+
+
+def test_bad_agenda_input(day):
+    assert_one_line_error(day("agenda", "next blursday"), 1, "cannot read 'next blursday'")
+    assert_one_line_error(day("agenda", "--days", "0"), 1, "--days")
+
+
+def test_demo_builds_a_separate_caseload_and_shows_today(cli, db_file, tmp_path):
+    before = db_file.read_bytes()
+    run = cli("demo")
+    assert run.exit_code == 0, run.stderr
+    demo = tmp_path / "xdg" / "carecoord" / "demo.db"
+    assert f"Demo caseload written to {demo}" in run.stdout
+    assert "Agenda: Wednesday 25 November 2026" in run.stdout and "Home visit: Margaret O'Neill" in run.stdout
+    assert db_file.read_bytes() == before  # the user's own database is untouched
+    with closing(sqlite3.connect(demo)) as conn:
+        assert conn.execute("SELECT count(*) FROM patient").fetchone()[0] == 8
+        assert conn.execute("SELECT count(*) FROM appointment WHERE rrule IS NOT NULL").fetchone()[0] == 2
+    assert cli("demo").exit_code == 0  # rebuilt, not doubled
+    with closing(sqlite3.connect(demo)) as conn:
+        assert conn.execute("SELECT count(*) FROM patient").fetchone()[0] == 8
+
+
+def test_demo_refuses_a_database_that_is_not_a_demo(cli, db_file):
+    cli("patient", "add", "Real Person")
+    assert_one_line_error(cli("demo", "--path", str(db_file)), 1, "your own database")

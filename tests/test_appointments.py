@@ -1,0 +1,211 @@
+"""Appointments through the CLI: booking, series, clashes, moves, cancellations and outcomes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import assert_one_line_error
+
+
+def listing(cli, *args):
+    return json.loads(cli("appt", "list", *args, "-f", "json").stdout)
+
+
+@pytest.fixture
+def booked(cli):
+    cli("patient", "add", "Jane Doe", "--mrn", "MRN-1")
+    cli("patient", "add", "Omar Haddad", "--mrn", "MRN-2")
+    # a weekly 10:00 home visit in New York from 22 Oct 2026, across the 1 Nov DST change
+    run = cli("appt", "add", "jane", "--start", "2026-10-22 10:00", "--duration", "45m", "--type", "home-visit",
+              "--every", "weekly", "--count", "6", "--location", "12 Elm St", "--remind", "30m")  # fmt: skip
+    assert run.exit_code == 0, run.stderr
+    return cli
+
+
+def test_add_stores_utc_and_the_booked_zone(booked, rows):
+    [stored] = rows("SELECT starts_at, ends_at, tz, rrule, kind, reminder_minutes, series_ends_at FROM appointment")
+    assert stored == {
+        "starts_at": "2026-10-22 14:00:00.000000", "ends_at": "2026-10-22 14:45:00.000000",
+        "tz": "America/New_York", "rrule": "FREQ=WEEKLY;COUNT=6", "kind": "home-visit", "reminder_minutes": 30,
+        "series_ends_at": "2026-11-26 15:45:00.000000",
+    }  # fmt: skip
+
+
+def test_a_weekly_series_keeps_its_local_time_across_dst(booked):
+    sittings = listing(booked, "--from", "2026-10-01", "--to", "2026-12-31")
+    assert [s["start"] for s in sittings] == [
+        "2026-10-22T10:00:00-04:00", "2026-10-29T10:00:00-04:00", "2026-11-05T10:00:00-05:00",
+        "2026-11-12T10:00:00-05:00", "2026-11-19T10:00:00-05:00", "2026-11-26T10:00:00-05:00",
+    ]  # fmt: skip
+    assert all(s["end"].endswith(("10:45:00-04:00", "10:45:00-05:00")) for s in sittings)
+
+
+def test_times_are_shown_in_the_users_zone(booked, monkeypatch):
+    from carecoord.dates import local_zone
+
+    monkeypatch.setenv("CARECOORD_TZ", "America/Los_Angeles")
+    local_zone.cache_clear()
+    [first] = listing(booked, "--from", "2026-10-22", "--to", "2026-10-22")
+    assert first["start"] == "2026-10-22T07:00:00-07:00" and first["tz"] == "America/New_York"
+
+
+def test_list_defaults_to_the_next_seven_days(booked):
+    # today is Wednesday 2026-11-25 (conftest): the 26 Nov occurrence is in, nothing before today
+    assert [s["start"][:10] for s in listing(booked)] == ["2026-11-26"]
+
+
+def test_a_clash_is_refused_unless_forced(booked, unchanged, rows):
+    with unchanged():
+        run = booked("appt", "add", "omar", "--start", "2026-11-12 10:30", "--type", "phone")
+        assert_one_line_error(run, 1, "clashes with appointment #1 (Home visit, Jane Doe) on 2026-11-12 10:00-10:45",
+                              "--force")  # fmt: skip
+    assert booked("appt", "add", "omar", "--start", "2026-11-12 10:30", "--type", "phone", "--force").exit_code == 0
+    assert len(rows("SELECT id FROM appointment")) == 2
+
+
+def test_back_to_back_is_not_a_clash(booked):
+    assert booked("appt", "add", "omar", "--start", "2026-11-12 10:45", "--duration", "30m").exit_code == 0
+
+
+def test_a_new_series_clashing_later_is_refused(booked, unchanged):
+    with unchanged():
+        run = booked("appt", "add", "omar", "--start", "2026-10-15 10:15", "--every", "weekly")
+        assert_one_line_error(run, 1, "on 2026-10-22 10:00")
+
+
+def test_cancel_one_occurrence(booked, rows):
+    run = booked("appt", "cancel", "1", "--occurrence", "2026-11-05", "--reason", "in hospital")
+    assert run.exit_code == 0 and "Home visit #1 of 2026-11-05 10:00 cancelled." in run.stdout
+    [cancelled] = [s for s in listing(booked, "--from", "2026-11-05", "--to", "2026-11-05")]
+    assert (cancelled["status"], cancelled["reason"]) == ("cancelled", "in hospital")
+    assert rows("SELECT sequence FROM appointment") == [{"sequence": 1}]
+    # a cancelled sitting frees the time
+    assert booked("appt", "add", "omar", "--start", "2026-11-05 10:00").exit_code == 0
+
+
+def test_move_one_occurrence(booked):
+    run = booked("appt", "move", "1", "--occurrence", "2026-11-12", "--to", "2026-11-13 14:00")
+    assert run.exit_code == 0
+    sittings = listing(booked, "--from", "2026-11-10", "--to", "2026-11-16")
+    assert [(s["start"], s["moved"], s["occurrence"]) for s in sittings] == [
+        ("2026-11-13T14:00:00-05:00", True, "2026-11-12T10:00:00-05:00")
+    ]
+
+
+def test_move_the_whole_series_by_its_next_occurrence(booked, rows):
+    # today is 25 Nov; the next sitting is 26 Nov 10:00; move the series to 11:30
+    booked("appt", "cancel", "1", "--occurrence", "2026-11-19")
+    assert booked("appt", "move", "1", "--to", "2026-11-26 11:30").exit_code == 0
+    starts = [s["start"] for s in listing(booked, "--from", "2026-10-01", "--to", "2026-12-31")]
+    assert starts[0] == "2026-10-22T11:30:00-04:00" and starts[-1] == "2026-11-26T11:30:00-05:00"
+    [cancelled] = [s for s in listing(booked, "--from", "2026-11-19", "--to", "2026-11-19")]
+    assert cancelled["status"] == "cancelled"  # the exception moved with its series
+
+
+def test_move_a_one_off(cli, rows):
+    cli("patient", "add", "Jane Doe")
+    cli("appt", "add", "jane", "--start", "2026-12-01 09:00", "--duration", "1h")
+    assert cli("appt", "move", "1", "--to", "2026-12-02 13:00").exit_code == 0
+    assert rows("SELECT starts_at, ends_at, sequence FROM appointment") == [
+        {"starts_at": "2026-12-02 18:00:00.000000", "ends_at": "2026-12-02 19:00:00.000000", "sequence": 1}
+    ]
+
+
+def test_done_and_noshow_with_a_follow_up_task(booked, rows):
+    assert booked("appt", "done", "1", "--occurrence", "2026-10-22").exit_code == 0
+    run = booked("appt", "noshow", "1", "--occurrence", "2026-10-29", "--follow-up")
+    assert run.exit_code == 0 and "Follow-up task #1 added" in run.stdout
+    statuses = [s["status"] for s in listing(booked, "--from", "2026-10-22", "--to", "2026-10-29")]
+    assert statuses == ["fulfilled", "noshow"]
+    [task] = rows("SELECT title, priority, patient_id, due_on FROM task")
+    assert task == {"title": "Follow up: missed home visit on 2026-10-29", "priority": "urgent", "patient_id": 1,
+                    "due_on": "2026-11-26"}  # fmt: skip
+
+
+def test_cancel_a_whole_series(booked):
+    assert booked("appt", "cancel", "1", "--reason", "moved away").exit_code == 0
+    assert {s["status"] for s in listing(booked, "--from", "2026-10-01", "--to", "2026-12-31")} == {"cancelled"}
+
+
+def test_edit_and_show(booked):
+    assert booked("appt", "edit", "1", "--with", "Kathleen (daughter)", "--remind", "1h").exit_code == 0
+    booked("appt", "cancel", "1", "--occurrence", "2026-11-05")
+    shown = json.loads(booked("appt", "show", "1", "-f", "json").stdout)
+    assert (shown["with"], shown["reminder_minutes"], shown["sequence"]) == ("Kathleen (daughter)", 60, 2)
+    assert [e["status"] for e in shown["exceptions"]] == ["cancelled"]
+    assert [u["start"][:10] for u in shown["upcoming"]] == ["2026-11-26"]
+    assert "Changed occurrences" in booked("appt", "show", "1").stdout
+
+
+def test_default_durations_by_type(cli, rows):
+    cli("patient", "add", "Jane Doe")
+    cli("appt", "add", "jane", "--start", "2026-12-01 09:00", "--type", "phone")
+    cli("appt", "add", "jane", "--start", "2026-12-01 11:00", "--type", "home-visit")
+    assert [r["minutes"] for r in rows(
+        "SELECT (julianday(ends_at) - julianday(starts_at)) * 1440 AS minutes FROM appointment ORDER BY id"
+    )] == pytest.approx([30, 60])  # fmt: skip
+
+
+def test_booking_in_another_zone(cli):
+    cli("patient", "add", "Jane Doe")
+    cli("appt", "add", "jane", "--start", "2026-12-01 09:00", "--tz", "America/Chicago", "--type", "telehealth")
+    [sitting] = listing(cli, "--from", "2026-12-01", "--to", "2026-12-01")
+    assert sitting["start"] == "2026-12-01T10:00:00-05:00" and sitting["tz"] == "America/Chicago"
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "fragment"),
+    [
+        (
+            ("appt", "add", "jane", "--start", "2026-12-01 10:00", "--end", "2026-12-01 09:00"),
+            1,
+            "ends (2026-12-01 09:00) before it starts",
+        ),
+        (
+            ("appt", "add", "jane", "--start", "2026-12-01 10:00", "--tz", "Mars/Base"),
+            1,
+            "unknown time zone 'Mars/Base'",
+        ),
+        (("appt", "add", "jane", "--start", "next blursday"), 1, "cannot read 'next blursday'"),
+        (("appt", "add", "jane", "--start", "2026-12-01 10:00", "--type", "party"), 1, "'party' is not one of"),
+        (("appt", "add", "jane", "--start", "2026-12-01 10:00", "--every", "sometimes"), 1, "repeat rule"),
+        (("appt", "add", "jane", "--start", "2026-12-01 10:00", "--count", "3"), 2, "give --every too"),
+        (
+            ("appt", "add", "jane", "--start", "2026-12-01 10:00", "--end", "2026-12-01 11:00", "--duration", "1h"),
+            2,
+            "not both",
+        ),
+        (("appt", "add", "jane", "--start", "2026-12-01 10:00", "--status", "fulfilled"), 1, "proposed or booked"),
+        (("appt", "cancel", "1", "--occurrence", "2026-11-06"), 1, "2026-11-06 is not a date of the series"),
+        (
+            ("appt", "move", "1", "--occurrence", "2026-12-24", "--to", "2026-12-25 10:00"),
+            1,
+            "not a date of the series",
+        ),
+        (("appt", "done", "1"), 1, "is a series: say which one with --occurrence"),
+        (("appt", "move", "99", "--to", "tomorrow 9am"), 1, "no appointment matches '99'"),
+        (
+            ("appt", "move", "1", "--occurrence", "2026-11-12", "--to", "2026-11-12 09:00", "--duration", "0m"),
+            1,
+            "at least a minute",
+        ),
+        (("appt", "show", "jane"), 1, "give the appointment's id"),
+        (
+            ("appt", "add", "jane", "--start", "2026-12-01 10:00", "--every", "weekly", "--until", "2026-11-01"),
+            1,
+            "no occurrence",
+        ),
+    ],
+)
+def test_bad_appointment_input(booked, unchanged, args, code, fragment):
+    with unchanged():
+        assert_one_line_error(booked(*args), code, fragment)
+
+
+def test_a_cancelled_appointment_cannot_be_moved_or_cancelled_again(booked, unchanged):
+    booked("appt", "cancel", "1")
+    with unchanged():
+        assert_one_line_error(booked("appt", "move", "1", "--to", "2026-12-01 10:00"), 1, "is cancelled")
+        assert_one_line_error(booked("appt", "cancel", "1"), 1, "already cancelled")
