@@ -160,6 +160,22 @@ def agenda_markdown(agenda: Mapping[str, Any]) -> str:
                       + _dated("target", g["target_on"], g["target_on"] < day["date"])
                       for g in day["goals"]] + [""]  # fmt: skip
             empty = False
+        if day["transition_deadlines"]:
+            lines += ["### Transition-of-care deadlines", ""]
+            for t in day["transition_deadlines"]:
+                what = "interactive contact" if t["deadline"] == "contact" else "face-to-face visit"
+                due = t[f"{t['deadline']}_due"]
+                lines.append(f"- {what.capitalize()} after discharge from {md(t['facility'])} · "
+                             f"{md(t['patient_name'])} · " + _dated("due", due, due < day["date"]))  # fmt: skip
+            lines.append("")
+            empty = False
+        if day["contacts_due"]:
+            lines += ["### Due for contact", ""]
+            for c in day["contacts_due"]:
+                last = f"last reached {c['last_reached']:%Y-%m-%d}" if c["last_reached"] else "never reached"
+                lines.append(f"- {md(c['patient_name'])} · {last}" + (f" · {md(c['phone'])}" if c["phone"] else ""))
+            lines.append("")
+            empty = False
         if empty:
             lines += ["Nothing scheduled.", ""]
     return "\n".join(lines).rstrip() + "\n"

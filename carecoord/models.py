@@ -213,6 +213,56 @@ class AppointmentException(Timestamped, table=True):
     status_reason: str | None = None
 
 
+class Communication(Timestamped, table=True):
+    """One entry of the communication log: a call, visit, message or letter, and its minutes."""
+
+    __table_args__ = (Index("ix_communication_patient_at", "patient_id", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    patient_id: int = _parent("patient", index=False)
+    at: datetime = Field(sa_type=UTCDateTime, index=True)
+    channel: str = Field(default="phone")
+    direction: str = Field(default="outbound")
+    with_whom: str | None = None
+    contact_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("contact.id", ondelete="SET NULL"), nullable=True),
+    )
+    outcome: str = Field(default="reached", index=True)
+    minutes: int = 0
+    note: str | None = None
+
+
+class CallTimer(Timestamped, table=True):
+    """The running call timer (at most one row)."""
+
+    __tablename__ = "call_timer"
+
+    id: int | None = Field(default=None, primary_key=True)
+    patient_id: int = _parent("patient")
+    started_at: datetime = Field(sa_type=UTCDateTime)
+    note: str | None = None
+
+
+class Transition(Timestamped, table=True):
+    """A hospital or facility discharge and its transitional-care deadlines."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    patient_id: int = _parent("patient")
+    facility: str
+    discharged_on: date = Field(index=True)
+    complexity: str = Field(default="moderate")
+    contact_due: date
+    visit_due: date
+    contact_task_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("task.id", ondelete="SET NULL"), nullable=True)
+    )
+    visit_task_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("task.id", ondelete="SET NULL"), nullable=True)
+    )
+    notes: str | None = None
+
+
 class AuditEntry(SQLModel, table=True):
     """One create, update or delete, written in the same transaction as the change."""
 
@@ -229,5 +279,6 @@ class AuditEntry(SQLModel, table=True):
 
 
 AUDITED_TABLES: tuple[type[Any], ...] = (
-    Patient, Contact, CarePlan, PlanReview, Goal, Task, Appointment, AppointmentException,
+    Patient, Contact, CarePlan, PlanReview, Goal, Task, Appointment, AppointmentException, Communication,
+    CallTimer, Transition,
 )  # fmt: skip

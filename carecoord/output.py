@@ -148,6 +148,8 @@ def render_list(
         print(to_json(list(records)))
     elif fmt is OutputFormat.csv:
         write_csv(records, keys)
+    elif fmt is OutputFormat.markdown:
+        print(markdown_table(records, columns, title=title, empty=empty))
     elif not records:
         console().print(empty, markup=False)
     else:
@@ -185,6 +187,13 @@ def render_record(
     if fmt is OutputFormat.csv:
         write_csv([record], keys)
         return
+    if fmt is OutputFormat.markdown:
+        print(markdown_table([{"field": f.header, "value": record.get(f.key)} for f in fields
+                              if record.get(f.key) not in (None, "", [], ())],
+                             (Column("field", "Field"), Column("value", "Value")), title=title))  # fmt: skip
+        for section_title, key, columns in sections:
+            print("\n" + markdown_table(record.get(key) or [], columns, title=section_title, empty="None."))
+        return
     out = console()
     out.print(details(record, fields, title=title))
     for section_title, key, columns in sections:
@@ -202,3 +211,34 @@ def confirm_change(message: str, record: Mapping[str, Any] | None, fmt: OutputFo
         print(to_json(record))
     else:
         print(_visible(message))
+
+
+def _markdown_cell(value: Any) -> str:
+    text = " ".join(display(value).split())
+    return "".join(f"\\{ch}" if ch in "\\`*_[]<>|#~" else ch for ch in text)
+
+
+def markdown_table(
+    records: Sequence[Mapping[str, Any]], columns: Sequence[Column], *, title: str | None = None, empty: str = ""
+) -> str:
+    """A Markdown table (user text escaped), under a heading if given."""
+    lines = [f"## {_markdown_cell(title)}", ""] if title else []
+    if not records:
+        return "\n".join([*lines, empty]).rstrip()
+    lines.append("| " + " | ".join(_markdown_cell(c.header) for c in columns) + " |")
+    lines.append("|" + "---|" * len(columns))
+    lines += ["| " + " | ".join(_markdown_cell(r.get(c.key)) for c in columns) + " |" for r in records]
+    return "\n".join(lines)
+
+
+def bar_chart(title: str, values: Sequence[tuple[str, int]], *, unit: str = "", width: int = 40) -> str:
+    """A small horizontal bar chart in plain text, readable at 80 columns."""
+    if not values:
+        return f"{title}: nothing to show"
+    longest = max(len(label) for label, _ in values)
+    top = max((value for _, value in values), default=0) or 1
+    lines = [title]
+    for label, value in values:
+        bar = "\u2588" * round(value / top * width)
+        lines.append(f"  {label.ljust(longest)}  {bar} {value}{unit}")
+    return "\n".join(lines)

@@ -10,13 +10,27 @@ import json
 from datetime import datetime
 from typing import Any
 
-from carecoord.dates import local_zone, today
-from carecoord.models import Appointment, AuditEntry, CarePlan, Contact, Goal, Patient, PlanReview, Task
+from carecoord.clinical import PROGRAMS, TCM_CODES
+from carecoord.dates import local_zone, now, today
+from carecoord.models import (
+    Appointment,
+    AuditEntry,
+    CarePlan,
+    Communication,
+    Contact,
+    Goal,
+    Patient,
+    PlanReview,
+    Task,
+)
 from carecoord.recurrence import describe as describe_rule
 from carecoord.services.agenda import AgendaDay
 from carecoord.services.appointments import Occurrence
 from carecoord.services.plans import PlanDocument, split_needs
+from carecoord.services.reports import ContactGap, MinutesReport, OverdueItem
 from carecoord.services.tags import split_tags
+from carecoord.services.timeline import Event
+from carecoord.services.transitions import TransitionStatus
 from carecoord.vocab import TASK_OPEN
 
 # The stable keys of each record, in order: the JSON and CSV contract (README, Scripting).
@@ -45,6 +59,14 @@ TASK_KEYS = tuple(
 APPOINTMENT_KEYS = tuple(
     "id uid patient_id patient_name type status start end tz location with recurring repeat occurrence moved "
     "reason reminder_minutes notes sequence".split()
+)
+COMMUNICATION_KEYS = tuple(
+    "id uid patient_id patient_name at channel direction with contact_id outcome minutes note created_at "
+    "updated_at".split()
+)
+TRANSITION_KEYS = tuple(
+    "id uid patient_id patient_name facility discharged_on complexity code contact_due contact_done "
+    "contact_state visit_due visit_done visit_state contact_task_id visit_task_id notes".split()
 )
 REVIEW_KEYS = tuple("id plan_id reviewed_on note next_review created_at".split())
 
@@ -278,7 +300,109 @@ def agenda_record(days: list[AgendaDay]) -> dict[str, Any]:
                 "tasks": [task_record(task, name) for task, name in day.tasks],
                 "reviews": [plan_record(plan, patient) for plan, patient in day.reviews],
                 "goals": [{**goal_record(goal), "patient_name": patient.name} for goal, patient in day.goals],
+                "contacts_due": [contact_gap_record(gap) for gap in day.contacts_due],
+                "transition_deadlines": [
+                    {**transition_record(status), "deadline": which} for status, which in day.deadlines
+                ],
             }
             for day in days
         ],
     }
+
+
+def communication_record(entry: Communication, patient: Patient) -> dict[str, Any]:
+    """One log entry; ``at`` in the user's zone."""
+    return {
+        "id": entry.id,
+        "uid": entry.uid,
+        "patient_id": entry.patient_id,
+        "patient_name": patient.name,
+        "at": _local(entry.at),
+        "channel": entry.channel,
+        "direction": entry.direction,
+        "with": entry.with_whom,
+        "contact_id": entry.contact_id,
+        "outcome": entry.outcome,
+        "minutes": entry.minutes,
+        "note": entry.note,
+        "created_at": _local(entry.created_at),
+        "updated_at": _local(entry.updated_at),
+    }
+
+
+def transition_record(status: TransitionStatus) -> dict[str, Any]:
+    """A transition of care with both deadlines: due date, when done, and met/late/missed/open."""
+    transition = status.transition
+    return {
+        "id": transition.id,
+        "uid": transition.uid,
+        "patient_id": transition.patient_id,
+        "patient_name": status.patient.name,
+        "facility": transition.facility,
+        "discharged_on": transition.discharged_on,
+        "complexity": transition.complexity,
+        "code": TCM_CODES.get(transition.complexity),
+        "contact_due": status.contact.due,
+        "contact_done": status.contact.done_on,
+        "contact_state": status.contact.state,
+        "visit_due": status.visit.due,
+        "visit_done": status.visit.done_on,
+        "visit_state": status.visit.state,
+        "contact_task_id": transition.contact_task_id,
+        "visit_task_id": transition.visit_task_id,
+        "notes": transition.notes,
+    }
+
+
+def minutes_records(report: MinutesReport) -> list[dict[str, Any]]:
+    """One row per patient: minutes, and for each program the level reached and minutes to the next."""
+    rows = []
+    for row in report.rows:
+        record: dict[str, Any] = {
+            "patient_id": row.patient.id,
+            "patient_name": row.patient.name,
+            "month": f"{report.month:%Y-%m}",
+            "minutes": row.minutes,
+            "entries": row.entries,
+            "days_left": report.days_left,
+        }
+        for program in PROGRAMS:
+            record[f"{program.key}_codes"] = program.describe(row.minutes)
+            record[f"{program.key}_units"] = sum(program.level(row.minutes))
+            record[f"{program.key}_minutes_to_next"] = program.minutes_to_next(row.minutes)
+        rows.append(record)
+    return rows
+
+
+def contact_gap_record(gap: ContactGap) -> dict[str, Any]:
+    """An active patient not reached lately."""
+    days = (now() - gap.last_reached).days if gap.last_reached else None
+    return {
+        "patient_id": gap.patient.id,
+        "patient_name": gap.patient.name,
+        "risk": gap.patient.risk,
+        "phone": gap.patient.phone,
+        "last_reached": _local(gap.last_reached),
+        "days_since_reached": days,
+        "last_attempt": _local(gap.last_attempt),
+        "last_outcome": gap.last_outcome,
+        "last_channel": gap.last_channel,
+    }
+
+
+def overdue_record(item: OverdueItem) -> dict[str, Any]:
+    """One overdue task, plan review or goal target."""
+    return {
+        "patient_id": item.patient.id if item.patient else None,
+        "patient_name": item.patient.name if item.patient else None,
+        "kind": item.kind,
+        "id": item.item_id,
+        "title": item.title,
+        "due": item.due,
+        "days_overdue": (today() - item.due).days,
+    }
+
+
+def event_record(event: Event) -> dict[str, Any]:
+    """One timeline event."""
+    return {"at": _local(event.at), "kind": event.kind, "id": event.record_id, "summary": event.summary}

@@ -9,11 +9,13 @@ from enum import StrEnum
 
 
 class OutputFormat(StrEnum):
-    """How a command prints records."""
+    """How a command prints records: a table (or a document) for people, JSON/CSV for scripts,
+    Markdown to print or share."""
 
     table = "table"
     json = "json"
     csv = "csv"
+    markdown = "markdown"
 
 
 class RiskLevel(StrEnum):
@@ -155,15 +157,6 @@ class TaskPriority(StrEnum):
 PRIORITY_RANK = {"stat": 0, "asap": 1, "urgent": 2, "routine": 3}
 
 
-class DocumentFormat(StrEnum):
-    """How a printable document (a care plan) is shown."""
-
-    table = "table"
-    json = "json"
-    csv = "csv"
-    markdown = "markdown"
-
-
 class AppointmentType(StrEnum):
     """What kind of appointment it is."""
 
@@ -209,3 +202,38 @@ NEW_APPOINTMENT_STATUSES = frozenset({"proposed", "booked"})
 # How long an appointment lasts when neither --end nor --duration is given (minutes).
 DEFAULT_APPOINTMENT_MINUTES = {"phone": 30, "telehealth": 30}
 DEFAULT_MINUTES_OTHERWISE = 60
+
+
+class Channel(StrEnum):
+    """How a communication happened."""
+
+    phone = "phone"
+    visit = "visit"
+    video = "video"
+    message = "message"
+    letter = "letter"
+    email = "email"
+
+
+class Direction(StrEnum):
+    """Who started it."""
+
+    outbound = "outbound"
+    inbound = "inbound"
+
+
+class Outcome(StrEnum):
+    """How a contact attempt ended."""
+
+    reached = "reached"
+    no_answer = "no-answer"
+    left_message = "left-message"
+    wrong_number = "wrong-number"
+    declined = "declined"
+
+
+class Complexity(StrEnum):
+    """Medical decision-making complexity of a transition of care."""
+
+    moderate = "moderate"
+    high = "high"

@@ -85,7 +85,8 @@ def test_agenda_csv(day):
     rows = list(csv.DictReader(io.StringIO(day("agenda", "-f", "csv").stdout)))
     assert [(r["kind"], r["summary"]) for r in rows] == [
         ("appointment", "home-visit"), ("appointment", "phone"), ("task", "Refill"), ("task", "Forms"),
-        ("review", "CHF"), ("goal", "Weigh daily"),
+        ("review", "CHF"), ("contact due", "no successful contact"), ("contact due", "no successful contact"),
+        ("goal", "Weigh daily"),
     ]  # fmt: skip
 
 

@@ -34,7 +34,12 @@ settings = Settings()
 
 FormatOption = Annotated[
     OutputFormat,
-    typer.Option("--format", "-f", help="Output: table for people, json or csv for scripts.", show_default=True),
+    typer.Option(
+        "--format",
+        "-f",
+        help="Output: table for people, json or csv for scripts, markdown to print.",
+        show_default=True,
+    ),
 ]
 YesOption = Annotated[
     bool, typer.Option("--yes", "-y", help="Do not ask for confirmation (needed when not on a terminal).")

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from carecoord.commands._common import store
-from carecoord.vocab import DocumentFormat
+from carecoord.vocab import OutputFormat
 
 AGENDA_CSV_KEYS = ("date", "kind", "time", "id", "patient", "summary", "status", "overdue")
 
@@ -20,9 +20,9 @@ def show_agenda(
     day: Annotated[str | None, typer.Argument(help="First day (default today), e.g. tomorrow or mon.")] = None,
     days: Annotated[int, typer.Option("--days", "-n", min=1, max=366, help="How many days.")] = 1,
     fmt: Annotated[
-        DocumentFormat,
+        OutputFormat,
         typer.Option("--format", "-f", help="table (on screen), markdown to print or mail, json or csv for scripts."),
-    ] = DocumentFormat.table,
+    ] = OutputFormat.table,
     out: Annotated[
         str | None, typer.Option("--out", "-o", help="Write to this file (atomically) instead of the screen.")
     ] = None,
@@ -44,18 +44,18 @@ def show_agenda(
     print_agenda(record, fmt, out)
 
 
-def print_agenda(record: dict[str, object], fmt: DocumentFormat, out: str | None = None) -> None:
+def print_agenda(record: dict[str, object], fmt: OutputFormat, out: str | None = None) -> None:
     """Show the agenda on screen, or write it as Markdown, JSON or CSV to stdout or a file."""
     from carecoord.documents import agenda_markdown
 
-    if fmt is DocumentFormat.table and out is None:
+    if fmt is OutputFormat.table and out is None:
         from rich.markdown import Markdown
 
         from carecoord.output import console
 
         console().print(Markdown(agenda_markdown(record)))
         return
-    text = _as_text(record, fmt if fmt is not DocumentFormat.table else DocumentFormat.markdown)
+    text = _as_text(record, fmt if fmt is not OutputFormat.table else OutputFormat.markdown)
     if out is None:
         print(text, end="")
     else:
@@ -64,16 +64,16 @@ def print_agenda(record: dict[str, object], fmt: DocumentFormat, out: str | None
         write_atomically(out, text.encode("utf-8"))
 
 
-def _as_text(record: dict[str, object], fmt: DocumentFormat) -> str:
+def _as_text(record: dict[str, object], fmt: OutputFormat) -> str:
     import csv
     import io
 
     from carecoord.documents import agenda_markdown
     from carecoord.output import to_json
 
-    if fmt is DocumentFormat.json:
+    if fmt is OutputFormat.json:
         return to_json(record) + "\n"
-    if fmt is DocumentFormat.markdown:
+    if fmt is OutputFormat.markdown:
         return agenda_markdown(record)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -95,6 +95,13 @@ def _flat_rows(record: dict[str, object]) -> list[tuple[object, ...]]:
                          t["overdue"]))  # fmt: skip
         for p in day["reviews"]:
             rows.append((date, "review", "", p["id"], p["patient_name"], p["title"], p["status"], p["review_due"]))
+        for c in day["contacts_due"]:
+            rows.append(
+                (date, "contact due", "", c["patient_id"], c["patient_name"], "no successful contact", "", True)
+            )
+        for t in day["transition_deadlines"]:
+            rows.append((date, f"tcm {t['deadline']}", "", t["id"], t["patient_name"], t["facility"],
+                         t[f"{t['deadline']}_state"], t[f"{t['deadline']}_state"] == "missed"))  # fmt: skip
         for g in day["goals"]:
             rows.append((date, "goal", "", g["id"], g["patient_name"], g["description"], g["lifecycle_status"],
                          g["target_on"].isoformat() < date))  # fmt: skip

@@ -38,7 +38,7 @@ def run_demo(
     from carecoord.errors import ConflictError
     from carecoord.records import agenda_record
     from carecoord.services import agenda, demo
-    from carecoord.vocab import DocumentFormat
+    from carecoord.vocab import OutputFormat
 
     target = (path or demo_path()).expanduser().absolute()
     own = db_path()
@@ -53,7 +53,7 @@ def run_demo(
         record = agenda_record(agenda.build(session, today(), 1))
     print(f"Demo caseload written to {target}")
     print(f"Explore it with: carecoord --db '{target}' patient list   (or agenda, task list, appt list --days 14)\n")
-    print_agenda(record, DocumentFormat.table)
+    print_agenda(record, OutputFormat.table)
 
 
 def _remove_previous_demo(target: Path) -> None:

@@ -273,3 +273,28 @@ def delete(patient: PatientArg, yes: YesOption = False) -> None:
     with store(write=True) as session:
         removed = patients.delete_patient(session, patients.resolve(session, target))
     print(f"Deleted patient {name} and {summary(removed)}. The audit trail keeps a record of the deletion.")
+
+
+@app.command("timeline")
+def timeline(
+    patient: PatientArg,
+    since: Annotated[str | None, typer.Option("--since", help="From this date on (default: a year ago).")] = None,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Everything that happened for a patient, newest first: calls and visits, appointments,
+    completed tasks, plan reviews, discharges and status changes.
+
+    Example: carecoord patient timeline jane --since -90d
+    """
+    from carecoord.commands._common import optional_datetime
+    from carecoord.records import event_record
+    from carecoord.services import patients
+    from carecoord.services import timeline as history
+
+    with store(write=False) as session:
+        found = patients.resolve(session, patient)
+        records = [event_record(e) for e in history.timeline(session, found, optional_datetime(since))]
+        title = f"Timeline of {patients.describe(found)} ({len(records)})"
+    columns = (Column("at", "When", no_wrap=True), Column("kind", "What", no_wrap=True),
+               Column("summary", "Details", min_width=20))  # fmt: skip
+    render_list(records, columns, fmt, keys=("at", "kind", "id", "summary"), title=title, empty="Nothing recorded.")

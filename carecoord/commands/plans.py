@@ -8,7 +8,7 @@ import typer
 
 from carecoord.commands._common import FormatOption, clearable_date, given, new_app, optional_date, store
 from carecoord.output import Column, confirm_change, render_list
-from carecoord.vocab import DocumentFormat, OutputFormat, PlanStatus
+from carecoord.vocab import OutputFormat, PlanStatus
 
 app = new_app(
     "Care plans: needs, goals, tasks and reviews.\n\n"
@@ -115,9 +115,9 @@ def list_(
 def show(
     plan: PlanArg,
     fmt: Annotated[
-        DocumentFormat,
+        OutputFormat,
         typer.Option("--format", "-f", help="table (a document on screen), markdown to share, json or csv."),
-    ] = DocumentFormat.table,
+    ] = OutputFormat.table,
 ) -> None:
     """The whole plan as a document: patient, needs, goals with their tasks, care team, reviews.
 
@@ -130,11 +130,11 @@ def show(
 
     with store(write=False) as session:
         record = plan_document_record(plans.document(session, plans.resolve(session, plan)))
-    if fmt is DocumentFormat.json:
+    if fmt is OutputFormat.json:
         print(to_json(record))
-    elif fmt is DocumentFormat.csv:
+    elif fmt is OutputFormat.csv:
         write_csv([record], PLAN_KEYS)
-    elif fmt is DocumentFormat.markdown:
+    elif fmt is OutputFormat.markdown:
         print(plan_markdown(record), end="")
     else:
         from rich.markdown import Markdown

@@ -9,10 +9,13 @@ from datetime import date, timedelta
 
 from sqlmodel import Session, col, select
 
+from carecoord.clinical import CONTACT_DUE_DAYS
 from carecoord.dates import day_start, local_zone
 from carecoord.models import CarePlan, Goal, Patient, Task
 from carecoord.services.appointments import AppointmentFilter, Occurrence, occurrences
+from carecoord.services.reports import ContactGap, contact_gaps
 from carecoord.services.tasks import TaskFilter, list_tasks
+from carecoord.services.transitions import TransitionStatus, judge, list_transitions
 from carecoord.vocab import GOAL_CLOSED, PLAN_CLOSED, PatientStatus
 
 
@@ -25,6 +28,8 @@ class AgendaDay:
     tasks: list[tuple[Task, str | None]] = field(default_factory=list)
     reviews: list[tuple[CarePlan, Patient]] = field(default_factory=list)
     goals: list[tuple[Goal, Patient]] = field(default_factory=list)
+    contacts_due: list[ContactGap] = field(default_factory=list)
+    deadlines: list[tuple[TransitionStatus, str]] = field(default_factory=list)
 
 
 def build(session: Session, first: date, days: int) -> list[AgendaDay]:
@@ -45,6 +50,14 @@ def build(session: Session, first: date, days: int) -> list[AgendaDay]:
         bucket(plan.next_review).reviews.append((plan, patient))
     for goal, patient in _goal_targets(session, last):
         bucket(goal.target_on).goals.append((goal, patient))
+    end_of_last = day_start(last + timedelta(days=1), zone)
+    for gap in contact_gaps(session, CONTACT_DUE_DAYS, as_of=end_of_last):
+        due = gap.last_reached.astimezone(zone).date() + timedelta(days=CONTACT_DUE_DAYS) if gap.last_reached else None
+        bucket(due).contacts_due.append(gap)
+    for status in judge(session, list_transitions(session, since=first - timedelta(days=30))):
+        for which, deadline in (("contact", status.contact), ("visit", status.visit)):
+            if deadline.state in ("open", "missed") and deadline.due <= last:
+                bucket(deadline.due).deadlines.append((status, which))
     return list(agenda.values())
 
 
@@ -78,4 +91,6 @@ def counts(days: Sequence[AgendaDay]) -> dict[str, int]:
         totals["tasks"] += len(day.tasks)
         totals["reviews"] += len(day.reviews)
         totals["goals"] += len(day.goals)
+        totals["contacts_due"] += len(day.contacts_due)
+        totals["deadlines"] += len(day.deadlines)
     return dict(totals)

@@ -12,7 +12,19 @@ from sqlmodel import Session, col, select
 
 from carecoord.dates import today
 from carecoord.errors import AmbiguousError, ConflictError, NotFoundError, ValidationError
-from carecoord.models import CarePlan, Contact, Goal, Patient, PlanReview, Task
+from carecoord.models import (
+    Appointment,
+    AppointmentException,
+    CallTimer,
+    CarePlan,
+    Communication,
+    Contact,
+    Goal,
+    Patient,
+    PlanReview,
+    Task,
+    Transition,
+)
 from carecoord.services import text
 from carecoord.services.lookup import as_id, pick_one, require_ref, search_key
 from carecoord.services.tags import has_tag, join_tags, retag
@@ -150,6 +162,11 @@ def reactivate(session: Session, patient: Patient, *, on: date | None = None) ->
 
 # What a hard delete removes with a patient, children first so foreign keys hold at every step.
 _DEPENDENTS: tuple[tuple[str, Any], ...] = (
+    ("transition", Transition),
+    ("call timer", CallTimer),
+    ("log entry", Communication),
+    ("appointment exception", AppointmentException),
+    ("appointment", Appointment),
     ("task", Task),
     ("goal", Goal),
     ("plan review", PlanReview),

@@ -1,0 +1,67 @@
+"""Clinical and billing rules as data: Medicare care-management time thresholds and the
+transitional-care deadlines. Reports and services read them from here; nothing else hard-codes them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class TimeBasedCode:
+    """A monthly care-management program: a base CPT code at ``base_minutes`` of time, then an
+    add-on code for each further full ``addon_minutes`` (up to ``max_addons`` if Medicare caps it)."""
+
+    key: str
+    name: str
+    base_code: str
+    base_minutes: int
+    addon_code: str
+    addon_minutes: int
+    max_addons: int | None = None
+
+    def level(self, minutes: int) -> tuple[int, int]:
+        """(base units 0/1, add-on units) reached with ``minutes`` in the month."""
+        if minutes < self.base_minutes:
+            return 0, 0
+        addons = (minutes - self.base_minutes) // self.addon_minutes
+        if self.max_addons is not None:
+            addons = min(addons, self.max_addons)
+        return 1, addons
+
+    def describe(self, minutes: int) -> str:
+        """``99490 + 99439 x2``, or ``-`` when the base code is not reached."""
+        base, addons = self.level(minutes)
+        if not base:
+            return "-"
+        return self.base_code + (f" + {self.addon_code} x{addons}" if addons else "")
+
+    def minutes_to_next(self, minutes: int) -> int | None:
+        """Minutes still needed for the next unit; None when the cap is reached."""
+        base, addons = self.level(minutes)
+        if not base:
+            return self.base_minutes - minutes
+        if self.max_addons is not None and addons >= self.max_addons:
+            return None
+        return self.base_minutes + (addons + 1) * self.addon_minutes - minutes
+
+
+# Per patient per calendar month (CMS physician fee schedule; DESIGN.md, Clinical rules).
+CCM = TimeBasedCode("ccm", "Chronic care management (clinical staff)", "99490", 20, "99439", 20, max_addons=2)
+COMPLEX_CCM = TimeBasedCode("complex_ccm", "Complex chronic care management", "99487", 60, "99489", 30)
+PHYSICIAN_CCM = TimeBasedCode("physician_ccm", "Chronic care management (physician)", "99491", 30, "99437", 30)
+PCM = TimeBasedCode("pcm", "Principal care management (clinical staff)", "99426", 30, "99427", 30)
+PROGRAMS = (CCM, COMPLEX_CCM, PHYSICIAN_CCM, PCM)
+
+# Transitional care management after a hospital or facility discharge.
+TCM_CONTACT_BUSINESS_DAYS = 2
+TCM_VISIT_DAYS = {"moderate": 14, "high": 7}
+TCM_CODES = {"moderate": "99495", "high": "99496"}
+# Which logged contacts count: an interactive contact (reached, by phone, visit or video)
+# and a face-to-face visit.
+INTERACTIVE_CHANNELS = frozenset({"phone", "visit", "video"})
+FACE_TO_FACE_CHANNELS = frozenset({"visit"})
+FACE_TO_FACE_APPOINTMENTS = frozenset({"home-visit", "office", "pcp", "specialist"})
+
+# Patients with no successful contact for this many days are "due for contact" on the agenda.
+CONTACT_DUE_DAYS = 30

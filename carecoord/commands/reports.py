@@ -1,0 +1,193 @@
+"""``carecoord report``: minutes, transitions, contacts, overdue work, the caseload."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from carecoord.commands._common import FormatOption, new_app, store
+from carecoord.output import Column, bar_chart, render_list
+from carecoord.vocab import OutputFormat
+
+app = new_app("Reports for the month and the caseload.\n\nExample: carecoord report minutes --month 2026-11")
+
+PatientOpt = Annotated[str | None, typer.Option("--patient", "-p", help="Only this patient.")]
+
+MINUTES_COLUMNS = (
+    Column("patient_name", "Patient", min_width=12),
+    Column("minutes", "Min", no_wrap=True),
+    Column("ccm_codes", "CCM", no_wrap=True),
+    Column("ccm_next", "Next CCM"),
+    Column("complex_ccm_codes", "Complex", no_wrap=True),
+    Column("complex_next", "Next complex"),
+)
+CONTACT_COLUMNS = (
+    Column("patient_name", "Patient", min_width=12),
+    Column("risk", "Risk"),
+    Column("last_reached", "Last reached", no_wrap=True),
+    Column("days_since_reached", "Days"),
+    Column("last_try", "Last attempt"),
+)
+OVERDUE_COLUMNS = (
+    Column("patient_name", "Patient", min_width=12),
+    Column("kind", "What", no_wrap=True),
+    Column("id", "ID", no_wrap=True),
+    Column("title", "Item", min_width=14),
+    Column("due", "Due", no_wrap=True),
+    Column("days_overdue", "Days late", no_wrap=True),
+)
+COUNT_COLUMNS = (Column("measure", "Measure"), Column("value", "Value"))
+
+
+def _next(minutes: int | None) -> str:
+    return "max reached" if minutes is None else f"{minutes} min more"
+
+
+def _chart(fmt: OutputFormat, title: str, values: list[tuple[str, int]], unit: str = "") -> None:
+    """A terminal bar chart under a table (never in JSON, CSV or Markdown output)."""
+    if fmt is OutputFormat.table and values:
+        print()
+        print(bar_chart(title, values, unit=unit))
+
+
+@app.command("minutes")
+def minutes(
+    month: Annotated[
+        str | None, typer.Option("--month", "-m", help="The month, YYYY-MM (default: this month).")
+    ] = None,
+    patient: PatientOpt = None,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Care-management minutes per patient in a calendar month, with the Medicare code level each reached.
+
+    Chronic care management (99490 at 20 min, 99439 per further 20, at most 2) and complex CCM
+    (99487 at 60 min, 99489 per further 30); JSON and CSV add physician CCM and PCM.
+
+    Example: carecoord report minutes --month 2026-11 --format csv
+    """
+    from carecoord.dates import today
+    from carecoord.records import minutes_records
+    from carecoord.services import patients, reports
+
+    first = reports.parse_month(month) if month else today().replace(day=1)
+    with store(write=False) as session:
+        only = patients.resolve(session, patient).id if patient else None
+        report = reports.minutes_report(session, first, patient_id=only)
+    records = minutes_records(report)
+    if fmt is OutputFormat.table:
+        for record in records:
+            record["ccm_next"] = _next(record["ccm_minutes_to_next"])
+            record["complex_next"] = _next(record["complex_ccm_minutes_to_next"])
+    total = sum(r["minutes"] for r in records)
+    reached = sum(1 for r in records if r["ccm_units"])
+    title = (f"Care-management minutes, {first:%B %Y}: {total} min, {reached} of {len(records)} patients at 99490 "
+             f"or more, {report.days_left} days left")  # fmt: skip
+    render_list(records, MINUTES_COLUMNS, fmt, keys=list(records[0]) if records else None, title=title,
+                empty="No patients.")  # fmt: skip
+    weeks = [(f"week of {week:%b %d}", value) for week, value in report.weeks.items()]
+    _chart(fmt, "Minutes per week", weeks, " min")
+
+
+@app.command("transitions")
+def transitions(
+    patient: PatientOpt = None,
+    since: Annotated[str | None, typer.Option("--since", help="Discharged on or after (default: 60 days ago).")] = None,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Transitions of care and their deadlines: met, late, missed or still open.
+
+    Example: carecoord report transitions --since 2026-11-01
+    """
+    from carecoord.commands.transitions import show_transitions
+
+    show_transitions(patient, since or "-60d", fmt, "Transitions of care")
+
+
+@app.command("contacts")
+def contacts(
+    days: Annotated[int, typer.Option("--days", "-d", min=1, help="No successful contact in this many days.")] = 30,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Active patients with no successful contact (outcome reached) in N days, with the last attempt.
+
+    Example: carecoord report contacts --days 30
+    """
+    from carecoord.records import contact_gap_record
+    from carecoord.services import reports
+
+    with store(write=False) as session:
+        records = [contact_gap_record(gap) for gap in reports.contact_gaps(session, days)]
+    if fmt is OutputFormat.table:
+        for record in records:
+            attempt = record["last_attempt"]
+            record["last_try"] = (f"{attempt:%Y-%m-%d} {record['last_channel']} {record['last_outcome']}"
+                                  if attempt else "never")  # fmt: skip
+            record["last_reached"] = record["last_reached"] or "never"
+    keys = ("patient_id", "patient_name", "risk", "phone", "last_reached", "days_since_reached", "last_attempt",
+            "last_outcome", "last_channel")  # fmt: skip
+    render_list(records, CONTACT_COLUMNS, fmt, keys=keys,
+                title=f"Not reached in {days} days ({len(records)})", empty="Everyone was reached.")  # fmt: skip
+
+
+@app.command("overdue")
+def overdue(fmt: FormatOption = OutputFormat.table) -> None:
+    """Overdue tasks, plan reviews and goal targets, by patient.
+
+    Example: carecoord report overdue --format markdown
+    """
+    from carecoord.records import overdue_record
+    from carecoord.services import reports
+
+    with store(write=False) as session:
+        records = [overdue_record(item) for item in reports.overdue(session)]
+    keys = ("patient_id", "patient_name", "kind", "id", "title", "due", "days_overdue")
+    render_list(records, OVERDUE_COLUMNS, fmt, keys=keys, title=f"Overdue ({len(records)})", empty="Nothing overdue.")
+
+
+@app.command("caseload")
+def caseload(
+    from_: Annotated[
+        str | None, typer.Option("--from", help="Start of the period (default: the 1st of this month).")
+    ] = None,
+    to: Annotated[str | None, typer.Option("--to", help="End of the period, inclusive (default: today).")] = None,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """The caseload: active patients by risk and status, enrolments and discharges, open tasks,
+    appointments kept, cancelled and missed in a period.
+
+    Example: carecoord report caseload --from 2026-11-01 --to 2026-11-30
+    """
+    from carecoord.commands._common import optional_date
+    from carecoord.dates import today
+    from carecoord.output import to_json
+    from carecoord.services import reports
+
+    start = optional_date(from_) or today().replace(day=1)
+    end = optional_date(to) or today()
+    with store(write=False) as session:
+        result = reports.caseload(session, start, end)
+    record: dict[str, Any] = {
+        "from": result.start, "to": result.end,
+        "active_by_risk": result.by_risk, "patients_by_status": result.by_status,
+        "enrolled": result.enrolled, "discharged": result.discharged,
+        "open_tasks": result.open_tasks, "overdue_tasks": result.overdue_tasks,
+        "appointments": {
+            "kept": result.appointments.get("fulfilled", 0), "cancelled": result.appointments.get("cancelled", 0),
+            "missed": result.appointments.get("noshow", 0),
+            "booked or open": sum(n for s, n in result.appointments.items()
+                                  if s not in ("fulfilled", "cancelled", "noshow")),
+        },
+    }  # fmt: skip
+    if fmt is OutputFormat.json:
+        print(to_json(record))
+        return
+    rows = [{"measure": f"active, {risk} risk", "value": n} for risk, n in sorted(result.by_risk.items())]
+    rows += [{"measure": f"patients {status}", "value": n} for status, n in sorted(result.by_status.items())]
+    rows += [{"measure": f"{key.replace('_', ' ')} {start}..{end}" if key in ("enrolled", "discharged")
+              else key.replace("_", " "), "value": record[key]}
+             for key in ("enrolled", "discharged", "open_tasks", "overdue_tasks")]  # fmt: skip
+    rows += [{"measure": f"appointments {k}", "value": v} for k, v in record["appointments"].items()]
+    render_list(rows, COUNT_COLUMNS, fmt, keys=("measure", "value"), title=f"Caseload, {start} to {end}")
+    order = {"high": 0, "moderate": 1, "low": 2}
+    _chart(fmt, "Active patients by risk", sorted(result.by_risk.items(), key=lambda kv: order.get(kv[0], 3)))

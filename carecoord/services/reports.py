@@ -1,0 +1,237 @@
+"""Reports a coordinator's month is measured by: minutes, contacts, overdue work, the caseload."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from dateutil.relativedelta import relativedelta
+from sqlalchemy import func, or_
+from sqlmodel import Session, col, select
+
+from carecoord.dates import day_start, local_zone, now, today
+from carecoord.errors import ValidationError
+from carecoord.models import CarePlan, Communication, Goal, Patient, Task
+from carecoord.services.appointments import AppointmentFilter, occurrences
+from carecoord.vocab import GOAL_CLOSED, PLAN_CLOSED, TASK_OPEN, PatientStatus
+
+
+def parse_month(text: str) -> date:
+    """``2026-11`` as the first day of that month."""
+    try:
+        year, month = (int(part) for part in text.strip().split("-"))
+        return date(year, month, 1)
+    except ValueError:
+        raise ValidationError(f"cannot read '{text}' as a month; use YYYY-MM, e.g. 2026-11") from None
+
+
+# --- care-management minutes --------------------------------------------------------------------
+
+
+@dataclass
+class MinutesRow:
+    """A patient's logged minutes in a month."""
+
+    patient: Patient
+    minutes: int = 0
+    entries: int = 0
+
+
+@dataclass
+class MinutesReport:
+    """Minutes per patient in a calendar month, and per week for the chart."""
+
+    month: date
+    days_left: int
+    rows: list[MinutesRow]
+    weeks: dict[date, int] = field(default_factory=dict)
+
+
+def days_left_in(month: date, on: date) -> int:
+    """Days of ``month`` from ``on`` to its end, ``on`` included (0 once it is over)."""
+    end = month + relativedelta(months=1)
+    if on >= end:
+        return 0
+    return (end - max(on, month)).days
+
+
+def minutes_report(session: Session, month: date, *, patient_id: int | None = None) -> MinutesReport:
+    """Every active patient (and anyone with minutes that month), with their minutes: two queries."""
+    zone = local_zone()
+    start, end = day_start(month, zone), day_start(month + relativedelta(months=1), zone)
+    totals = (
+        select(Communication.patient_id, func.sum(Communication.minutes), func.count())
+        .where(col(Communication.at) >= start, col(Communication.at) < end)
+        .group_by(col(Communication.patient_id))
+    )
+    if patient_id is not None:
+        totals = totals.where(Communication.patient_id == patient_id)
+    by_patient = {pid: (int(total or 0), int(count)) for pid, total, count in session.exec(totals).all()}
+    people = select(Patient).where(
+        or_(col(Patient.status) == PatientStatus.active.value, col(Patient.id).in_(by_patient))
+    )
+    if patient_id is not None:
+        people = select(Patient).where(Patient.id == patient_id)
+    rows = [MinutesRow(p, *by_patient.get(p.id or 0, (0, 0))) for p in session.exec(people).all()]
+    rows.sort(key=lambda row: (-row.minutes, row.patient.name_key))
+    weeks: dict[date, int] = defaultdict(int)
+    week_query = select(Communication.at, Communication.minutes).where(
+        col(Communication.at) >= start, col(Communication.at) < end
+    )
+    if patient_id is not None:
+        week_query = week_query.where(Communication.patient_id == patient_id)
+    for moment, minutes in session.exec(week_query).all():
+        local = moment.astimezone(zone).date()
+        weeks[local - timedelta(days=local.weekday())] += minutes
+    return MinutesReport(month, days_left_in(month, today()), rows, dict(sorted(weeks.items())))
+
+
+# --- patients not reached -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ContactGap:
+    """An active patient not reached lately: the last success and the last attempt."""
+
+    patient: Patient
+    last_reached: datetime | None
+    last_attempt: datetime | None
+    last_outcome: str | None
+    last_channel: str | None
+
+
+def contact_gaps(session: Session, days: int, *, as_of: datetime | None = None) -> list[ContactGap]:
+    """Active patients with no successful contact in the ``days`` days before ``as_of`` (default now)."""
+    if days < 1:
+        raise ValidationError("--days must be at least 1")
+    cutoff = (as_of or now()) - timedelta(days=days)
+    reached = (
+        select(Communication.patient_id, func.max(Communication.at).label("at"))
+        .where(Communication.outcome == "reached")
+        .group_by(col(Communication.patient_id))
+        .subquery()
+    )
+    ranked = select(  # type: ignore[call-overload]
+        Communication.patient_id, Communication.at, Communication.outcome, Communication.channel,
+        func.row_number().over(
+            partition_by=col(Communication.patient_id),
+            order_by=(col(Communication.at).desc(), col(Communication.id).desc()),
+        ).label("rank"),
+    ).subquery()  # fmt: skip
+    last_attempts = {
+        pid: (_aware(at), outcome, channel)
+        for pid, at, outcome, channel in session.exec(
+            select(ranked.c.patient_id, ranked.c.at, ranked.c.outcome, ranked.c.channel).where(ranked.c.rank == 1)
+        ).all()
+    }
+    query = (
+        select(Patient, reached.c.at)
+        .outerjoin(reached, reached.c.patient_id == Patient.id)
+        .where(Patient.status == PatientStatus.active.value)
+        .where(or_(reached.c.at.is_(None), reached.c.at < cutoff))
+    )
+    gaps = []
+    for patient, last_reached in session.exec(query).all():
+        attempt = last_attempts.get(patient.id or 0)
+        gaps.append(ContactGap(patient, _aware(last_reached), attempt[0] if attempt else None,
+                               attempt[1] if attempt else None, attempt[2] if attempt else None))  # fmt: skip
+    gaps.sort(key=lambda gap: (gap.last_reached is not None, gap.last_reached or datetime.min, gap.patient.name_key))
+    return gaps
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    """Moments read through an aggregate come back without the column type's zone."""
+    from datetime import UTC
+
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
+
+
+# --- overdue work -------------------------------------------------------------------------------
+
+
+@dataclass
+class OverdueItem:
+    """One overdue task, plan review or goal target."""
+
+    patient: Patient | None
+    kind: str
+    item_id: int
+    title: str
+    due: date
+
+
+def overdue(session: Session) -> list[OverdueItem]:
+    """Open tasks, plan reviews and goal targets whose date has passed: three queries."""
+    now_day = today()
+    items: list[OverdueItem] = []
+    tasks = session.exec(
+        select(Task, Patient).outerjoin(Patient, col(Patient.id) == Task.patient_id)
+        .where(col(Task.status).in_(TASK_OPEN), col(Task.due_on) < now_day)
+    ).all()  # fmt: skip
+    items += [OverdueItem(patient, "task", task.id or 0, task.title, task.due_on) for task, patient in tasks
+              if task.due_on is not None]  # fmt: skip
+    reviews = session.exec(
+        select(CarePlan, Patient).join(Patient, col(Patient.id) == CarePlan.patient_id)
+        .where(col(CarePlan.next_review) < now_day, col(CarePlan.status).not_in(PLAN_CLOSED))
+    ).all()  # fmt: skip
+    items += [OverdueItem(patient, "plan review", plan.id or 0, plan.title, plan.next_review)
+              for plan, patient in reviews if plan.next_review is not None]  # fmt: skip
+    targets = session.exec(
+        select(Goal, Patient).join(Patient, col(Patient.id) == Goal.patient_id)
+        .where(col(Goal.target_on) < now_day, col(Goal.lifecycle_status).not_in(GOAL_CLOSED))
+    ).all()  # fmt: skip
+    items += [OverdueItem(patient, "goal", goal.id or 0, goal.description, goal.target_on) for goal, patient in targets
+              if goal.target_on is not None]  # fmt: skip
+    items.sort(key=lambda i: (i.patient.name_key if i.patient else "~", i.due, i.kind, i.item_id))
+    return items
+
+
+# --- the caseload -------------------------------------------------------------------------------
+
+
+@dataclass
+class Caseload:
+    """The caseload now, and what happened in a period."""
+
+    start: date
+    end: date
+    by_risk: dict[str, int]
+    by_status: dict[str, int]
+    enrolled: int
+    discharged: int
+    open_tasks: int
+    overdue_tasks: int
+    appointments: dict[str, int]
+
+
+def caseload(session: Session, start: date, end: date) -> Caseload:
+    """Counts by risk and status, enrolments and discharges in [start, end], open tasks, visit outcomes."""
+    if end < start:
+        raise ValidationError("the period ends before it starts")
+    zone = local_zone()
+    by_status = dict(session.exec(select(Patient.status, func.count()).group_by(col(Patient.status))).all())
+    by_risk = {
+        (risk or "unrated"): count
+        for risk, count in session.exec(
+            select(Patient.risk, func.count()).where(Patient.status == PatientStatus.active.value)
+            .group_by(col(Patient.risk))
+        ).all()
+    }  # fmt: skip
+    enrolled = session.exec(
+        select(func.count()).select_from(Patient)
+        .where(col(Patient.enrolled_on) >= start, col(Patient.enrolled_on) <= end)
+    ).one()  # fmt: skip
+    discharged = session.exec(
+        select(func.count()).select_from(Patient)
+        .where(col(Patient.discharged_on) >= start, col(Patient.discharged_on) <= end)
+    ).one()  # fmt: skip
+    open_tasks = session.exec(select(func.count()).select_from(Task).where(col(Task.status).in_(TASK_OPEN))).one()
+    overdue_tasks = session.exec(
+        select(func.count()).select_from(Task).where(col(Task.status).in_(TASK_OPEN), col(Task.due_on) < today())
+    ).one()
+    window = AppointmentFilter(day_start(start, zone), day_start(end + timedelta(days=1), zone))
+    outcomes = Counter(sitting.status for sitting, _ in occurrences(session, window))
+    return Caseload(start, end, by_risk, by_status, enrolled, discharged, open_tasks, overdue_tasks, dict(outcomes))
