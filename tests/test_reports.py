@@ -1,0 +1,234 @@
+"""Reports: care-management minutes, transitions of care, contacts, overdue work, the caseload."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from carecoord.clinical import CCM, COMPLEX_CCM
+from tests.conftest import assert_one_line_error
+
+# minutes -> (CCM codes, minutes to the next CCM unit, complex CCM codes)
+LEVELS = {
+    19: ("-", 1, "-"),
+    20: ("99490", 20, "-"),
+    39: ("99490", 1, "-"),
+    40: ("99490 + 99439 x1", 20, "-"),
+    60: ("99490 + 99439 x2", None, "99487"),
+}
+
+
+@pytest.fixture
+def month(cli):
+    """Five patients logged 19, 20, 39, 40 and 60 minutes in November 2026, in several entries."""
+    for name, minutes in zip(("Ann", "Bob", "Cy", "Di", "Ed"), LEVELS, strict=True):
+        cli("patient", "add", f"{name} Test")
+        first = minutes // 2
+        cli("log", "add", name, "--when", "2026-11-02 10:00", "--minutes", str(first))
+        cli(
+            "log",
+            "add",
+            name,
+            "--when",
+            "2026-11-20 15:30",
+            "--minutes",
+            str(minutes - first),
+            "--outcome",
+            "no-answer",
+        )
+    cli("log", "add", "Ann", "--when", "2026-10-31 23:30", "--minutes", "30")  # October: not counted
+    cli("patient", "add", "Fay Test")  # active, no minutes
+    return cli
+
+
+def test_minutes_land_on_the_right_code_level(month):
+    rows = {
+        r["patient_name"]: r for r in json.loads(month("report", "minutes", "--month", "2026-11", "-f", "json").stdout)
+    }
+    for name, (minutes, (ccm, to_next, complex_codes)) in zip(
+        ("Ann", "Bob", "Cy", "Di", "Ed"), LEVELS.items(), strict=True
+    ):
+        row = rows[f"{name} Test"]
+        assert row["minutes"] == minutes, name
+        assert row["ccm_codes"] == ccm, name
+        assert row["ccm_minutes_to_next"] == to_next, name
+        assert row["complex_ccm_codes"] == complex_codes, name
+    assert rows["Fay Test"]["minutes"] == 0 and rows["Fay Test"]["ccm_minutes_to_next"] == 20
+    assert rows["Ed Test"]["complex_ccm_minutes_to_next"] == 30
+
+
+def test_minutes_match_a_hand_count_and_the_month_boundary(month, rows):
+    by_hand = rows(
+        "SELECT p.name, SUM(c.minutes) AS total FROM communication c JOIN patient p ON p.id = c.patient_id "
+        "WHERE c.at >= '2026-11-01 04:00:00' AND c.at < '2026-12-01 05:00:00' GROUP BY p.name"
+    )  # New York's November, in UTC
+    report = json.loads(month("report", "minutes", "--month", "2026-11", "-f", "json").stdout)
+    assert {r["patient_name"]: r["minutes"] for r in report if r["minutes"]} == {r["name"]: r["total"] for r in by_hand}
+    october = json.loads(month("report", "minutes", "--month", "2026-10", "-f", "json").stdout)
+    assert [(r["patient_name"], r["minutes"]) for r in october if r["minutes"]] == [("Ann Test", 30)]
+
+
+def test_days_left_in_the_month(month):
+    # conftest's today is 2026-11-25: 25..30 November is 6 days
+    [row] = json.loads(month("report", "minutes", "--month", "2026-11", "--patient", "Bob", "-f", "json").stdout)
+    assert row["days_left"] == 6
+    assert json.loads(month("report", "minutes", "--month", "2026-10", "-f", "json").stdout)[0]["days_left"] == 0
+
+
+def test_minutes_table_and_chart(month):
+    out = month("report", "minutes", "--month", "2026-11").stdout
+    assert "99490 + 99439 x2" in out and "Minutes per week" in out and "week of Nov 02" in out
+    data = list(csv.DictReader(io.StringIO(month("report", "minutes", "--month", "2026-11", "-f", "csv").stdout)))
+    assert data[0]["patient_name"] == "Ed Test" and data[0]["ccm_codes"] == "99490 + 99439 x2"
+    assert "| Ed Test | 60 |" in month("report", "minutes", "--month", "2026-11", "-f", "markdown").stdout
+
+
+@pytest.mark.parametrize("bad", ["2026-13", "2026", "november", "2026-00"])
+def test_a_bad_month(month, bad):
+    assert_one_line_error(month("report", "minutes", "--month", bad), 1, "as a month")
+
+
+@given(st.integers(min_value=0, max_value=300))
+def test_code_levels_for_any_minutes(minutes):
+    base, addons = CCM.level(minutes)
+    assert base == (minutes >= 20) and addons == (min((minutes - 20) // 20, 2) if minutes >= 20 else 0)
+    complex_base, complex_addons = COMPLEX_CCM.level(minutes)
+    assert complex_base == (minutes >= 60)
+    assert complex_addons == ((minutes - 60) // 30 if minutes >= 60 else 0)
+    following = CCM.minutes_to_next(minutes)
+    if following is not None:
+        assert sum(CCM.level(minutes + following)) == base + addons + 1
+        assert sum(CCM.level(minutes + following - 1)) == base + addons
+
+
+@pytest.fixture
+def discharged(cli):
+    cli("patient", "add", "Jane Doe")
+    run = cli(
+        "transition", "add", "jane", "--discharged", "2026-11-20", "--from", "Mercy Hospital", "--complexity", "high"
+    )
+    assert run.exit_code == 0, run.stderr
+    return cli
+
+
+def test_a_friday_discharge_has_its_contact_deadline_on_tuesday(discharged, rows):
+    [transition] = rows("SELECT discharged_on, contact_due, visit_due FROM transition")
+    assert transition == {"discharged_on": "2026-11-20", "contact_due": "2026-11-24", "visit_due": "2026-11-27"}
+    tasks = rows("SELECT title, due_on, priority, tags FROM task ORDER BY id")
+    assert [(t["due_on"], t["priority"], t["tags"]) for t in tasks] == [
+        ("2026-11-24", "urgent", "tcm"), ("2026-11-27", "urgent", "tcm"),
+    ]  # fmt: skip
+    assert "99496" in tasks[1]["title"]
+
+
+def test_moderate_complexity_gives_fourteen_days(cli, rows):
+    cli("patient", "add", "Jane Doe")
+    cli("transition", "add", "jane", "--discharged", "2026-11-18", "--from", "Rehab")
+    assert rows("SELECT contact_due, visit_due FROM transition") == [
+        {"contact_due": "2026-11-20", "visit_due": "2026-12-02"}
+    ]
+
+
+def test_deadlines_met_missed_and_open(discharged):
+    # no contact by Tuesday 24th (today is the 25th): missed; the visit (due the 27th) still open
+    [row] = json.loads(discharged("report", "transitions", "-f", "json").stdout)
+    assert (row["contact_state"], row["visit_state"]) == ("missed", "open")
+    discharged("log", "add", "jane", "--when", "2026-11-23 10:00", "--outcome", "reached", "--channel", "phone")
+    discharged("log", "add", "jane", "--when", "2026-11-24 10:00", "--outcome", "reached", "--channel", "visit")
+    [row] = json.loads(discharged("transition", "list", "-f", "json").stdout)
+    assert (row["contact_state"], row["contact_done"], row["visit_state"], row["visit_done"]) == (
+        "met", "2026-11-23", "met", "2026-11-24",
+    )  # fmt: skip
+    assert "met 2026-11-23" in discharged("report", "transitions").stdout
+
+
+def test_a_late_contact_and_a_fulfilled_visit(discharged):
+    discharged("log", "add", "jane", "--when", "2026-11-25 08:00", "--outcome", "reached")
+    discharged("appt", "add", "jane", "--start", "2026-11-25 09:00", "--type", "home-visit")
+    discharged("appt", "done", "1")
+    [row] = json.loads(discharged("report", "transitions", "-f", "json").stdout)
+    assert (row["contact_state"], row["visit_state"], row["visit_done"]) == ("late", "met", "2026-11-25")
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (("transition", "add", "jane", "--discharged", "tomorrow", "--from", "X"), "in the future"),
+        (("transition", "add", "jane", "--discharged", "next blursday", "--from", "X"), "cannot read"),
+        (("transition", "add", "jane", "--discharged", "-1d", "--from", ""), "facility must not be empty"),
+        (
+            ("transition", "add", "jane", "--discharged", "-1d", "--from", "X", "--complexity", "low"),
+            "'low' is not one of",
+        ),
+    ],
+)
+def test_bad_transition_input(discharged, unchanged, args, fragment):
+    with unchanged():
+        assert_one_line_error(discharged(*args), 1, fragment)
+
+
+def test_the_contacts_report_lists_exactly_those_not_reached(cli):
+    for name in ("Ann Reached", "Bob Tried", "Cy Never", "Di Old", "Ed Gone"):
+        cli("patient", "add", name)
+    for step in (
+        ("log", "add", "Ann Reached", "--when", "-3d 10am", "--outcome", "reached"),
+        ("log", "add", "Bob Tried", "--when", "-2d 10am", "--outcome", "no-answer"),
+        ("log", "add", "Bob Tried", "--when", "-60d 10am", "--outcome", "reached"),
+        ("log", "add", "Di Old", "--when", "-45d 10am", "--outcome", "reached"),
+        ("log", "add", "Ed Gone", "--when", "-45d 10am", "--outcome", "left-message"),
+        ("patient", "discharge", "Ed Gone"),
+    ):
+        assert cli(*step).exit_code == 0, step
+    gaps = json.loads(cli("report", "contacts", "--days", "30", "-f", "json").stdout)
+    assert sorted(g["patient_name"] for g in gaps) == ["Bob Tried", "Cy Never", "Di Old"]
+    bob = next(g for g in gaps if g["patient_name"] == "Bob Tried")
+    assert (bob["last_outcome"], bob["days_since_reached"]) == ("no-answer", 60)
+    assert next(g for g in gaps if g["patient_name"] == "Cy Never")["last_reached"] is None
+    assert [g["patient_name"] for g in json.loads(cli("report", "contacts", "--days", "50", "-f", "json").stdout)] == [
+        "Cy Never", "Bob Tried",
+    ]  # fmt: skip
+
+
+def test_overdue_report(cli):
+    cli("patient", "add", "Jane Doe")
+    cli("task", "add", "Late task", "--patient", "jane", "--due", "-3d")
+    cli("plan", "add", "jane", "CHF", "--status", "active", "--review", "-1d")
+    cli("goal", "add", "1", "Late goal", "--target", "-2d")
+    cli("task", "add", "Future task", "--patient", "jane", "--due", "+3d")
+    items = json.loads(cli("report", "overdue", "-f", "json").stdout)
+    assert [(i["kind"], i["title"], i["days_overdue"]) for i in items] == [
+        ("task", "Late task", 3), ("goal", "Late goal", 2), ("plan review", "CHF", 1),
+    ]  # fmt: skip
+
+
+def test_caseload_report(cli):
+    cli("patient", "add", "A", "--risk", "high", "--enrolled", "2026-11-03")
+    cli("patient", "add", "B", "--risk", "high")
+    cli("patient", "add", "C", "--risk", "low", "--enrolled", "2026-01-01")
+    cli("patient", "add", "D", "--enrolled", "2026-01-01")
+    cli("patient", "discharge", "D", "--date", "2026-11-10")
+    cli("appt", "add", "A", "--start", "2026-11-10 10:00")
+    cli("appt", "done", "1")
+    cli("appt", "add", "B", "--start", "2026-11-11 10:00")
+    cli("appt", "noshow", "2")
+    cli("appt", "add", "C", "--start", "2026-11-12 10:00")
+    cli("appt", "cancel", "3")
+    report = json.loads(cli("report", "caseload", "--from", "2026-11-01", "--to", "2026-11-30", "-f", "json").stdout)
+    assert report["active_by_risk"] == {"high": 2, "low": 1}
+    assert report["patients_by_status"] == {"active": 3, "discharged": 1}
+    assert (report["enrolled"], report["discharged"]) == (2, 1)
+    assert report["appointments"] == {"kept": 1, "cancelled": 1, "missed": 1, "booked or open": 0}
+    table = cli("report", "caseload", "--from", "2026-11-01", "--to", "2026-11-30").stdout
+    assert "Active patients by risk" in table and "appointments kept" in table
+
+
+def test_agenda_shows_contacts_due_and_transition_deadlines(discharged):
+    day = json.loads(discharged("agenda", "--days", "3", "-f", "json").stdout)["days"]
+    assert [c["patient_name"] for c in day[0]["contacts_due"]] == ["Jane Doe"]
+    assert [(t["deadline"], t["contact_state"]) for t in day[0]["transition_deadlines"]] == [("contact", "missed")]
+    assert [t["deadline"] for t in day[2]["transition_deadlines"]] == ["visit"]
