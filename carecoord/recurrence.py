@@ -9,7 +9,7 @@ day of every month.
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from dateutil.rrule import rrule, rrulestr
@@ -81,20 +81,57 @@ def parse_rule(text: str) -> str:
     return rule
 
 
+_UNTIL = re.compile(r"^(\d{8})(T\d{6})?(Z)?$")
+# A rule is evaluated from this start when it is checked: it must produce a date in the next 50 years.
+_CHECK_START = date(2000, 1, 1)
+
+
+def _positive(parts: dict[str, str], key: str, typed: str) -> None:
+    if key in parts and not (parts[key].isdigit() and int(parts[key]) >= 1):
+        raise ValidationError(f"'{typed}': {key} must be a whole number of at least 1")
+
+
 def _check(rule: str, typed: str) -> None:
     parts = _rule_parts(rule)
     if parts.get("FREQ") not in _ALLOWED_FREQ:
         raise ValidationError(f"'{typed}': repeat daily, weekly, monthly or yearly (FREQ=DAILY..YEARLY)")
     if "DTSTART" in rule.upper():
         raise ValidationError(f"'{typed}': give the first date with --due/--start, not in the rule")
+    _positive(parts, "INTERVAL", typed)
+    _positive(parts, "COUNT", typed)
+    if "UNTIL" in parts and not _UNTIL.match(parts["UNTIL"]):
+        raise ValidationError(f"'{typed}': UNTIL is a date such as 20261230 or a UTC time such as 20261230T235959Z")
     try:
-        rrulestr(f"RRULE:{rule}", dtstart=datetime(2000, 1, 1))
+        series = _rule(rule, _CHECK_START)
+        first = series.after(datetime.combine(_CHECK_START, time(0, 0)), inc=True)
     except (ValueError, TypeError) as error:
         raise ValidationError(f"invalid RRULE '{typed}': {error}") from None
+    if first is None and "UNTIL" not in parts and "COUNT" not in parts:
+        raise ValidationError(f"'{typed}' never happens (no such date, e.g. 30 February)")
+
+
+def _normalise_until(rule: str, tz: tzinfo | None) -> str:
+    """UNTIL as dateutil wants it: naive for a date-based series, UTC for a zoned one.
+
+    A date alone means the whole of that day (in ``tz`` for a zoned series).
+    """
+    parts = _rule_parts(rule)
+    match = _UNTIL.match(parts.get("UNTIL", ""))
+    if not match:
+        return rule
+    day, clock, utc = match.groups()
+    if tz is None:  # a series of dates: keep the date, include all of it
+        value = f"{day}T235959" if not clock or utc else f"{day}{clock}"
+    else:
+        if utc and clock:
+            return rule
+        local = datetime.strptime(day + (clock or "T235959"), "%Y%m%dT%H%M%S").replace(tzinfo=tz)
+        value = f"{local.astimezone(UTC):%Y%m%dT%H%M%SZ}"
+    return ";".join(f"UNTIL={value}" if part.startswith("UNTIL=") else part for part in rule.split(";"))
 
 
 def _rule(rule: str, start: date, **overrides: Any) -> rrule:
-    parsed = rrulestr(f"RRULE:{rule}", dtstart=datetime.combine(start, time(0, 0)))
+    parsed = rrulestr(f"RRULE:{_normalise_until(rule, None)}", dtstart=datetime.combine(start, time(0, 0)))
     assert isinstance(parsed, rrule)
     return parsed.replace(**overrides) if overrides else parsed
 
@@ -154,7 +191,7 @@ def with_end(rule: str, *, until: datetime | None = None, count: int | None = No
 
 
 def _zoned_rule(rule: str, start: datetime) -> rrule:
-    parsed = rrulestr(f"RRULE:{rule}", dtstart=start)
+    parsed = rrulestr(f"RRULE:{_normalise_until(rule, start.tzinfo)}", dtstart=start)
     assert isinstance(parsed, rrule)
     return parsed
 
@@ -173,7 +210,8 @@ def last_moment(rule: str, start: datetime) -> datetime | None:
     if "COUNT" in parts:
         moments = list(series)
         return moments[-1] if moments else start
-    until = datetime.strptime(parts["UNTIL"].rstrip("Z"), "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
+    until_text = _rule_parts(_normalise_until(rule, start.tzinfo))["UNTIL"]
+    until = datetime.strptime(until_text.rstrip("Z"), "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
     return series.before(until, inc=True) or start
 
 
@@ -181,3 +219,29 @@ def fixed_weekdays(rule: str) -> bool:
     """Whether the rule pins weekdays or month days (so moving its start by days would fight it)."""
     parts = _rule_parts(rule)
     return "BYDAY" in parts or "BYMONTHDAY" in parts
+
+
+def first_moment(rule: str, start: datetime) -> datetime | None:
+    """The series' first occurrence on or after ``start`` (RFC 5545 wants it to be ``start`` itself)."""
+    return _zoned_rule(rule, start).after(start, inc=True)
+
+
+def shift_until(rule: str, start: datetime, shift: timedelta) -> str:
+    """The rule with its UNTIL moved by ``shift`` (when a whole series moves, its end moves with it)."""
+    normalised = _normalise_until(rule, start.tzinfo)
+    parts = _rule_parts(normalised)
+    if "UNTIL" not in parts:
+        return rule
+    until = datetime.strptime(parts["UNTIL"].rstrip("Z"), "%Y%m%dT%H%M%S").replace(tzinfo=UTC) + shift
+    return ";".join(f"UNTIL={until:%Y%m%dT%H%M%SZ}" if p.startswith("UNTIL=") else p for p in normalised.split(";"))
+
+
+def without_end(rule: str) -> str:
+    """The rule without its COUNT or UNTIL."""
+    return ";".join(p for p in rule.split(";") if not p.startswith(("COUNT=", "UNTIL=")))
+
+
+def count_of(rule: str) -> int | None:
+    """The rule's COUNT, if it has one."""
+    value = _rule_parts(rule).get("COUNT")
+    return int(value) if value else None

@@ -94,14 +94,20 @@ def test_move_one_occurrence(booked):
     ]
 
 
-def test_move_the_whole_series_by_its_next_occurrence(booked, rows):
+def test_moving_the_series_moves_what_is_to_come_and_keeps_the_past(booked, rows):
     # today is 25 Nov; the next sitting is 26 Nov 10:00; move the series to 11:30
+    booked("appt", "done", "1", "--occurrence", "2026-10-22")
     booked("appt", "cancel", "1", "--occurrence", "2026-11-19")
-    assert booked("appt", "move", "1", "--to", "2026-11-26 11:30").exit_code == 0
-    starts = [s["start"] for s in listing(booked, "--from", "2026-10-01", "--to", "2026-12-31")]
-    assert starts[0] == "2026-10-22T11:30:00-04:00" and starts[-1] == "2026-11-26T11:30:00-05:00"
-    [cancelled] = [s for s in listing(booked, "--from", "2026-11-19", "--to", "2026-11-19")]
-    assert cancelled["status"] == "cancelled"  # the exception moved with its series
+    run = booked("appt", "move", "1", "--to", "2026-11-26 11:30")
+    assert run.exit_code == 0 and "as #2; #1 keeps the past ones" in run.stdout
+    sittings = listing(booked, "--from", "2026-10-01", "--to", "2026-12-31")
+    assert [(s["id"], s["start"][5:16], s["status"]) for s in sittings] == [
+        (1, "10-22T10:00", "fulfilled"), (1, "10-29T10:00", "booked"), (1, "11-05T10:00", "booked"),
+        (1, "11-12T10:00", "booked"), (1, "11-19T10:00", "cancelled"), (2, "11-26T11:30", "booked"),
+    ]  # fmt: skip
+    assert rows("SELECT rrule FROM appointment ORDER BY id") == [
+        {"rrule": "FREQ=WEEKLY;UNTIL=20261126T145959Z"}, {"rrule": "FREQ=WEEKLY;COUNT=1"},
+    ]  # fmt: skip
 
 
 def test_move_a_one_off(cli, rows):
@@ -124,9 +130,23 @@ def test_done_and_noshow_with_a_follow_up_task(booked, rows):
                     "due_on": "2026-11-26"}  # fmt: skip
 
 
-def test_cancel_a_whole_series(booked):
-    assert booked("appt", "cancel", "1", "--reason", "moved away").exit_code == 0
-    assert {s["status"] for s in listing(booked, "--from", "2026-10-01", "--to", "2026-12-31")} == {"cancelled"}
+def test_cancelling_a_series_cancels_what_is_to_come_and_keeps_the_past(booked):
+    booked("appt", "done", "1", "--occurrence", "2026-10-22")
+    booked("appt", "noshow", "1", "--occurrence", "2026-10-29")
+    assert booked("appt", "cancel", "1", "--reason", "moved to a nursing home").exit_code == 0
+    sittings = listing(booked, "--from", "2026-10-01", "--to", "2026-12-31")
+    assert [(s["start"][5:10], s["status"]) for s in sittings] == [
+        ("10-22", "fulfilled"), ("10-29", "noshow"), ("11-05", "booked"), ("11-12", "booked"), ("11-19", "booked"),
+        ("11-26", "cancelled"),
+    ]  # fmt: skip
+    assert sittings[-1]["reason"] == "moved to a nursing home"
+
+
+def test_cancelling_a_series_that_has_not_started(cli):
+    cli("patient", "add", "Jane Doe")
+    cli("appt", "add", "jane", "--start", "2026-12-01 10:00", "--every", "weekly", "--count", "3")
+    assert cli("appt", "cancel", "1").exit_code == 0
+    assert {s["status"] for s in listing(cli, "--from", "2026-12-01", "--to", "2026-12-31")} == {"cancelled"}
 
 
 def test_edit_and_show(booked):
@@ -205,7 +225,8 @@ def test_bad_appointment_input(booked, unchanged, args, code, fragment):
 
 
 def test_a_cancelled_appointment_cannot_be_moved_or_cancelled_again(booked, unchanged):
-    booked("appt", "cancel", "1")
+    booked("appt", "cancel", "1")  # the rest of the series (from 26 Nov) becomes #2, cancelled
     with unchanged():
-        assert_one_line_error(booked("appt", "move", "1", "--to", "2026-12-01 10:00"), 1, "is cancelled")
-        assert_one_line_error(booked("appt", "cancel", "1"), 1, "already cancelled")
+        assert_one_line_error(booked("appt", "move", "2", "--to", "2026-12-01 10:00"), 1, "is cancelled")
+        assert_one_line_error(booked("appt", "cancel", "2"), 1, "is cancelled")
+        assert_one_line_error(booked("appt", "move", "1", "--to", "2026-12-01 10:00"), 1, "no occurrence left")

@@ -65,9 +65,10 @@ def _table_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _occurrence_message(verb: str, sitting: Occurrence) -> str:
+    from carecoord.dates import local_zone
     from carecoord.services.appointments import label
 
-    original = sitting.original_start.astimezone(sitting.start.tzinfo)
+    original = sitting.original_start.astimezone(local_zone())
     return f"{label(sitting.appointment)} #{sitting.appointment.id} of {original:%Y-%m-%d %H:%M} {verb}."
 
 
@@ -79,6 +80,15 @@ def _result(verb: str, changed: Appointment | Occurrence, patient: Patient) -> t
     if isinstance(changed, Occurrence):
         return _occurrence_message(verb, changed), occurrence_record(changed, patient)
     return f"Appointment {describe(changed)} {verb}.", occurrence_record(first_occurrence(changed), patient)
+
+
+def _series_note(before: int | None, changed: Appointment | Occurrence) -> str:
+    """When 'the whole series' became its own appointment from the next occurrence on, say so."""
+    from carecoord.services.appointments import Occurrence
+
+    if isinstance(changed, Occurrence) or before is None or changed.id == before:
+        return ""
+    return f" (from its next occurrence on, as #{changed.id}; #{before} keeps the past ones)"
 
 
 @app.command("add")
@@ -142,6 +152,7 @@ def add(
 def list_(
     from_: Annotated[str | None, typer.Option("--from", help="Start of the window (default: today).")] = None,
     to: Annotated[str | None, typer.Option("--to", help="End of the window, inclusive (default: 7 days on).")] = None,
+    days: Annotated[int | None, typer.Option("--days", "-n", help="Window length in days (instead of --to).")] = None,
     patient: Annotated[str | None, typer.Option("--patient", "-p", help="Only this patient's.")] = None,
     kind: TypeOpt = None,
     status: Annotated[
@@ -156,7 +167,7 @@ def list_(
     from carecoord.records import APPOINTMENT_KEYS, occurrence_record
     from carecoord.services import appointments, patients
 
-    low, high = time_window(from_, to, None if to else 7)
+    low, high = time_window(from_, to, days if days or to else 7)
     with store(write=False) as session:
         wanted = appointments.AppointmentFilter(
             start=low,
@@ -253,13 +264,13 @@ def move(
 
     Example: carecoord appt move 5 --occurrence 2026-12-03 --to '2026-12-04 10am'
     """
-    from carecoord.dates import parse_datetime, zone
+    from carecoord.dates import parse_datetime
     from carecoord.services import appointments
 
     minutes = _minutes(duration, "duration")
+    new_start = parse_datetime(to)  # typed in your zone, like every time you type
     with store(write=True) as session:
         found = appointments.resolve(session, appointment)
-        new_start = parse_datetime(to, tz=zone(found.tz))
         new_end = new_start + timedelta(minutes=minutes) if minutes and minutes > 0 else None
         changed = appointments.move(
             session, found, new_start, new_end=new_end, occurrence=optional_date(occurrence), force=force
@@ -267,6 +278,7 @@ def move(
         message, record = _result(
             f"moved to {new_start:%Y-%m-%d %H:%M}", changed, appointments.patient_of(session, found)
         )
+        message = message.removesuffix(".") + _series_note(found.id, changed) + "."
     confirm_change(message, record, fmt)
 
 
@@ -280,6 +292,7 @@ def _outcome(appointment: str, status: AppointmentStatus, verb: str, occurrence:
         changed = appointments.set_outcome(session, found, status.value, occurrence=day, reason=reason)
         person = appointments.patient_of(session, found)
         message, record = _result(verb, changed, person)
+        message = message.removesuffix(".") + _series_note(found.id, changed) + "."
         if follow_up:
             message += " " + _follow_up_task(session, changed, person)
     confirm_change(message, record, fmt)
@@ -287,14 +300,13 @@ def _outcome(appointment: str, status: AppointmentStatus, verb: str, occurrence:
 
 def _today_if_series(session: Any, appointment: Appointment, status: AppointmentStatus) -> date | None:
     """For done/noshow on a series without --occurrence: today's occurrence, if there is one."""
-    from carecoord.dates import today, zone
+    from carecoord.dates import today
     from carecoord.errors import NotFoundError
+    from carecoord.services.appointments import find_occurrence
 
     if not appointment.rrule or status is AppointmentStatus.cancelled:
         return None
-    from carecoord.services.appointments import find_occurrence
-
-    day = today(zone(appointment.tz))
+    day = today()
     try:
         find_occurrence(session, appointment, day)
     except NotFoundError:

@@ -44,13 +44,12 @@ def ics(
     with store(write=False) as session:
         owner = patients.resolve(session, patient) if patient else None
         wanted = appointments.AppointmentFilter(low, high, patient_id=owner.id if owner else None)
-        found: dict[int, AppointmentEntry] = {}
-        for sitting, person in appointments.occurrences(session, wanted):
-            appointment = sitting.appointment
-            if appointment.id is not None and appointment.id not in found:
-                found[appointment.id] = AppointmentEntry(
-                    appointment, person.name, appointments.exceptions_of(session, appointment)
-                )
+        unique = {s.appointment.id: (s.appointment, person) for s, person in appointments.occurrences(session, wanted)}
+        exceptions = appointments.exceptions_for(session, [a for a, _ in unique.values()])
+        found = {
+            key: AppointmentEntry(appointment, person.name, exceptions.get(key or 0, []))
+            for key, (appointment, person) in unique.items()
+        }
         todo: list[TaskEntry] = []
         if tasks:
             last_day = (high - timedelta(seconds=1)).date()

@@ -10,17 +10,25 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, or_
 from sqlmodel import Session, col, select
 
-from carecoord.dates import localize, zone
+from carecoord.dates import day_start, local_zone, localize, zone
 from carecoord.errors import ConflictError, NotFoundError, ValidationError
 from carecoord.models import Appointment, AppointmentException, Patient
-from carecoord.recurrence import fixed_weekdays, last_moment, moments_between
+from carecoord.recurrence import (
+    count_of,
+    first_moment,
+    fixed_weekdays,
+    last_moment,
+    moments_between,
+    shift_until,
+    without_end,
+)
 from carecoord.services import text
 from carecoord.services.lookup import as_id, pick_one, require_ref
 from carecoord.vocab import APPOINTMENT_FREE, APPOINTMENT_TYPE_LABELS, AppointmentStatus
@@ -268,9 +276,16 @@ def add_appointment(session: Session, patient: Patient, booking: Booking, *, for
         notes=text.free_text(booking.notes, "notes"),
     )
     appointment.series_ends_at = _series_end(appointment)
-    first_year = _original_starts(appointment, appointment.starts_at, appointment.starts_at + CONFLICT_HORIZON)
-    if booking.rrule and not first_year:
-        raise ValidationError("the series has no occurrence: check --until/--count and the rule against the start")
+    if booking.rrule:
+        local_start = booking.start.astimezone(_zone_of(appointment))
+        first = first_moment(booking.rrule, local_start)
+        if first is None:
+            raise ValidationError("the series has no occurrence: check --until/--count and the rule against the start")
+        if _utc(first) != appointment.starts_at:
+            raise ValidationError(
+                f"{local_start:%a %Y-%m-%d} is not a day of this series (first: {first:%a %Y-%m-%d}); "
+                "start it on its first day, as calendar apps count the start as an occurrence"
+            )
     if not force:
         check_clashes(session, _spans(appointment, appointment.starts_at, CONFLICT_HORIZON))
     session.add(appointment)
@@ -278,11 +293,28 @@ def add_appointment(session: Session, patient: Patient, booking: Booking, *, for
     return appointment
 
 
+# Statuses 'appt edit --status' may set; outcomes (fulfilled, noshow, cancelled) have their own commands.
+EDITABLE_STATUSES = frozenset({"proposed", "pending", "booked", "waitlist", "arrived", "checked-in"})
+OUTCOMES = frozenset({AppointmentStatus.fulfilled.value, AppointmentStatus.noshow.value})
+SERIES_SEARCH = timedelta(days=3660)  # how far ahead to look for a series' next occurrence
+
+
+def _refuse_if_closed(appointment: Appointment) -> None:
+    if appointment.status in (AppointmentStatus.cancelled.value, AppointmentStatus.entered_in_error.value):
+        raise ConflictError(f"appointment {describe(appointment)} is {appointment.status}; book a new one instead")
+
+
 def update_appointment(session: Session, appointment: Appointment, fields: Mapping[str, Any]) -> Appointment:
-    """Change what, where, with whom, reminder, notes or status (times change with ``move``)."""
+    """Change what, where, with whom, reminder, notes or a pre-visit status (times change with ``move``)."""
+    _refuse_if_closed(appointment)
     for key, value in fields.items():
         if key not in EDITABLE_FIELDS:
             raise ValidationError(f"unknown appointment field: {key}")
+        if key == "status" and value not in EDITABLE_STATUSES:
+            raise ValidationError(
+                f"--status sets one of {', '.join(sorted(EDITABLE_STATUSES))}; "
+                "use 'appt done', 'appt noshow' or 'appt cancel' for outcomes"
+            )
         if key in ("location", "notes"):
             value = text.free_text(value, key)
         elif key == "with_whom":
@@ -295,20 +327,20 @@ def update_appointment(session: Session, appointment: Appointment, fields: Mappi
     return appointment
 
 
-def find_occurrence(session: Session, appointment: Appointment, day: date) -> datetime:
-    """The original start of the occurrence on ``day`` (in the appointment's zone), or an error."""
-    tz = _zone_of(appointment)
-    low, high = localize(day, time(0, 0), tz), localize(day + timedelta(days=1), time(0, 0), tz)
-    originals = _original_starts(appointment, _utc(low), _utc(high))
-    if not originals:
-        exceptions = session.exec(
-            select(AppointmentException).where(AppointmentException.appointment_id == appointment.id)
-        ).all()
-        originals = [e.original_start for e in exceptions if e.starts_at and low <= e.starts_at < high]
-    if not originals:
-        kind = "series" if appointment.rrule else "appointment"
-        raise NotFoundError(f"{day} is not a date of the {kind} {describe(appointment)}")
-    return originals[0]
+def find_occurrence(session: Session, appointment: Appointment, day: date) -> Occurrence:
+    """The occurrence taking place on ``day`` (in the user's zone, as 'appt list' shows it), else
+    the one originally due that day; an error if the day is not one of the appointment's."""
+    zone = local_zone()
+    low, high = day_start(day, zone), day_start(day + timedelta(days=1), zone)
+    sittings = expand(appointment, exceptions_of(session, appointment), low, high)
+    happening = [o for o in sittings if low <= o.start < high]
+    if happening:
+        return happening[0]
+    originals = [o for o in _original_starts(appointment, low, high) if low <= o < high]
+    if originals:
+        return occurrence_of(session, appointment, originals[0])
+    kind = "series" if appointment.rrule else "appointment"
+    raise NotFoundError(f"{day} is not a date of the {kind} {describe(appointment)}")
 
 
 def _exception(session: Session, appointment: Appointment, original: datetime) -> AppointmentException:
@@ -332,9 +364,50 @@ def _exception(session: Session, appointment: Appointment, original: datetime) -
 
 def occurrence_of(session: Session, appointment: Appointment, original: datetime) -> Occurrence:
     """The occurrence that originally started at ``original``, its exception applied."""
-    exceptions = _exceptions_of(session, [appointment.id]).get(appointment.id or 0, [])
-    match = next((e for e in exceptions if e.original_start == original), None)
+    match = next((e for e in exceptions_of(session, appointment) if e.original_start == original), None)
     return _occurrence(appointment, original, match)
+
+
+def split_series(session: Session, appointment: Appointment, at: datetime) -> Appointment | None:
+    """The series from its first occurrence at or after ``at`` on, as an appointment of its own.
+
+    The earlier part keeps its id, its past occurrences and their outcomes, and now ends before
+    ``at``: changing "the whole series" never rewrites what already happened. Returns the series
+    itself when it has not started yet, and None when it has no occurrence left.
+    """
+    assert appointment.rrule is not None
+    if appointment.starts_at >= at:
+        return appointment
+    upcoming = [o for o in _original_starts(appointment, at, at + SERIES_SEARCH) if o >= at]
+    if not upcoming:
+        return None
+    following = upcoming[0]
+    rule = appointment.rrule
+    remaining = count_of(rule)
+    if remaining is not None:
+        local_start = appointment.starts_at.astimezone(_zone_of(appointment))
+        before = moments_between(rule, local_start, local_start, following.astimezone(local_start.tzinfo))
+        remaining -= len([m for m in before if _utc(m) < following])
+    future = Appointment(
+        patient_id=appointment.patient_id, kind=appointment.kind, status=appointment.status,
+        starts_at=following, ends_at=following + _duration(appointment), tz=appointment.tz,
+        rrule=f"{without_end(rule)};COUNT={remaining}" if remaining is not None else rule,
+        location=appointment.location, with_whom=appointment.with_whom,
+        reminder_minutes=appointment.reminder_minutes, status_reason=appointment.status_reason,
+        notes=appointment.notes,
+    )  # fmt: skip
+    future.series_ends_at = _series_end(future)
+    appointment.rrule = f"{without_end(rule)};UNTIL={following - timedelta(seconds=1):%Y%m%dT%H%M%SZ}"
+    appointment.series_ends_at = _series_end(appointment)
+    _touch(appointment)
+    session.add(future)
+    session.flush()
+    for exception in exceptions_of(session, appointment):
+        if exception.original_start >= following:
+            assert future.id is not None
+            exception.appointment_id = future.id
+    session.flush()
+    return future
 
 
 def move(
@@ -345,67 +418,81 @@ def move(
     new_end: datetime | None = None,
     occurrence: date | None = None,
     force: bool = False,
-    now: datetime | None = None,
 ) -> Occurrence | Appointment:
-    """Move a one-off appointment, one occurrence of a series, or the whole series.
+    """Move a one-off appointment, one occurrence of a series, or the rest of a series.
 
-    For a whole series, ``new_start`` is where its next occurrence should be; every occurrence
-    (and every exception) shifts by the same wall-clock difference.
+    For a series without ``occurrence``, ``new_start`` is where its next occurrence goes; that one
+    and every later one shift alike, and past occurrences stay where they were.
     """
-    if appointment.status in APPOINTMENT_FREE:
-        raise ConflictError(f"appointment {describe(appointment)} is {appointment.status}; it cannot be moved")
+    _refuse_if_closed(appointment)
     duration = (new_end - new_start) if new_end is not None else _duration(appointment)
     end = new_start + duration
     _check_times(new_start, end)
     if appointment.rrule and occurrence is not None:
-        original = find_occurrence(session, appointment, occurrence)
+        sitting = find_occurrence(session, appointment, occurrence)
+        if sitting.status in APPOINTMENT_FREE or sitting.status in OUTCOMES:
+            raise ConflictError(f"the {occurrence} occurrence is {sitting.status}; it cannot be moved")
         if not force:
-            check_clashes(session, [(new_start, end)], ignore=appointment, ignore_original=original)
-        exception = _exception(session, appointment, original)
-        if exception.status in APPOINTMENT_FREE:
-            raise ConflictError(f"the {occurrence} occurrence is {exception.status}; it cannot be moved")
+            check_clashes(session, [(new_start, end)], ignore=appointment, ignore_original=sitting.original_start)
+        exception = _exception(session, appointment, sitting.original_start)
         exception.starts_at, exception.ends_at = _utc(new_start), _utc(end)
         _touch(appointment)
         session.flush()
-        return occurrence_of(session, appointment, original)
+        return occurrence_of(session, appointment, sitting.original_start)
     if occurrence is not None:
         find_occurrence(session, appointment, occurrence)  # a one-off: the date must be its date
-    if appointment.rrule:
-        shift = _series_shift(appointment, new_start, now or datetime.now(UTC))
-        appointment.starts_at = _utc(_shift_wall(appointment.starts_at, shift, appointment))
-    else:
-        appointment.starts_at = _utc(new_start)
-    appointment.ends_at = appointment.starts_at + duration
-    if appointment.rrule:
-        for exception in exceptions_of(session, appointment):
-            exception.original_start = _utc(_shift_wall(exception.original_start, shift, appointment))
-    appointment.series_ends_at = _series_end(appointment)
+    if not appointment.rrule:
+        appointment.starts_at, appointment.ends_at = _utc(new_start), _utc(end)
+        appointment.series_ends_at = appointment.ends_at
+        if not force:
+            check_clashes(session, [(appointment.starts_at, appointment.ends_at)], ignore=appointment)
+        _touch(appointment)
+        session.flush()
+        return appointment
+    series = split_series(session, appointment, datetime.now(UTC))
+    if series is None:
+        raise ConflictError(f"the series {describe(appointment)} has no occurrence left to move")
+    shift = _wall(new_start, series) - _wall(series.starts_at, series)
+    assert series.rrule is not None
+    if shift.days and fixed_weekdays(series.rrule):
+        raise ValidationError(
+            "this series repeats on fixed days; move one occurrence with --occurrence, or keep the day"
+        )
+    old_start = series.starts_at.astimezone(_zone_of(series))
+    series.starts_at = _utc(_shift_wall(series.starts_at, shift, series))
+    series.ends_at = series.starts_at + duration
+    series.rrule = shift_until(series.rrule, old_start, shift)
+    for exception in exceptions_of(session, series):
+        exception.original_start = _utc(_shift_wall(exception.original_start, shift, series))
+    series.series_ends_at = _series_end(series)
     if not force:
-        check_clashes(session, _spans(appointment, appointment.starts_at, CONFLICT_HORIZON), ignore=appointment)
-    _touch(appointment)
+        check_clashes(session, _spans(series, series.starts_at, CONFLICT_HORIZON), ignore=series)
+    _touch(series)
     session.flush()
-    return appointment
+    return series
+
+
+def _wall(moment: datetime, appointment: Appointment) -> datetime:
+    """``moment`` as a naive wall-clock time in the appointment's zone."""
+    return moment.astimezone(_zone_of(appointment)).replace(tzinfo=None)
 
 
 def _shift_wall(moment: datetime, shift: timedelta, appointment: Appointment) -> datetime:
     """``moment`` moved by ``shift`` of wall-clock time in the appointment's zone."""
-    tz = _zone_of(appointment)
-    local = moment.astimezone(tz).replace(tzinfo=None) + shift
-    return localize(local.date(), local.time(), tz)
+    local = _wall(moment, appointment) + shift
+    return localize(local.date(), local.time(), _zone_of(appointment))
 
 
-def _series_shift(appointment: Appointment, new_start: datetime, now: datetime) -> timedelta:
-    """The wall-clock difference from the series' next occurrence to ``new_start``."""
-    assert appointment.rrule is not None
-    tz = _zone_of(appointment)
-    upcoming = _original_starts(appointment, now, now + timedelta(days=3660))
-    anchor = upcoming[0] if upcoming else appointment.starts_at
-    shift = new_start.astimezone(tz).replace(tzinfo=None) - anchor.astimezone(tz).replace(tzinfo=None)
-    if shift.days and fixed_weekdays(appointment.rrule):
-        raise ValidationError(
-            "this series repeats on fixed days; move one occurrence with --occurrence, or keep the day"
-        )
-    return shift
+def _check_outcome(sitting: Occurrence, status: str, what: str) -> None:
+    """Outcomes follow the visit: no 'done' before it happened, no cancelling what took place."""
+    if sitting.status in (AppointmentStatus.cancelled.value, AppointmentStatus.entered_in_error.value):
+        raise ConflictError(f"{what} is {sitting.status}")
+    if status in OUTCOMES and sitting.start > datetime.now(UTC):
+        raise ConflictError(f"{what} has not happened yet ({sitting.start:%Y-%m-%d %H:%M})")
+    if status == AppointmentStatus.cancelled.value and sitting.status in OUTCOMES:
+        raise ConflictError(f"{what} is already {sitting.status}: it cannot be cancelled")
+    if sitting.status == status:
+        raise ConflictError(f"{what} is already {status}")
 
 
 def set_outcome(
@@ -416,25 +503,31 @@ def set_outcome(
     occurrence: date | None = None,
     reason: str | None = None,
 ) -> Occurrence | Appointment:
-    """Cancel, fulfil or mark missed: the whole appointment/series, or one occurrence of a series."""
+    """Fulfilled, no-show or cancelled: a one-off, one occurrence of a series, or (cancelling only)
+    the rest of a series; past occurrences keep what happened."""
     reason = text.single_line(reason, "reason")
-    if appointment.status in (AppointmentStatus.cancelled.value, AppointmentStatus.entered_in_error.value):
-        raise ConflictError(f"appointment {describe(appointment)} is already {appointment.status}")
+    _refuse_if_closed(appointment)
     if appointment.rrule and occurrence is not None:
-        original = find_occurrence(session, appointment, occurrence)
-        exception = _exception(session, appointment, original)
-        if exception.status == status:
-            raise ConflictError(f"the {occurrence} occurrence is already {status}")
+        sitting = find_occurrence(session, appointment, occurrence)
+        _check_outcome(sitting, status, f"the {occurrence} occurrence")
+        exception = _exception(session, appointment, sitting.original_start)
         exception.status, exception.status_reason = status, reason
         _touch(appointment)
         session.flush()
-        return occurrence_of(session, appointment, original)
-    if appointment.rrule and status != AppointmentStatus.cancelled.value:
-        raise ValidationError(f"{describe(appointment)} is a series: say which one with --occurrence DATE")
+        return occurrence_of(session, appointment, sitting.original_start)
+    if appointment.rrule:
+        if status != AppointmentStatus.cancelled.value:
+            raise ValidationError(f"{describe(appointment)} is a series: say which one with --occurrence DATE")
+        series = split_series(session, appointment, datetime.now(UTC))
+        if series is None:
+            raise ConflictError(f"the series {describe(appointment)} has no occurrence left to cancel")
+        series.status, series.status_reason = status, reason
+        _touch(series)
+        session.flush()
+        return series
     if occurrence is not None:
         find_occurrence(session, appointment, occurrence)
-    if appointment.status == status:
-        raise ConflictError(f"appointment {describe(appointment)} is already {status}")
+    _check_outcome(first_occurrence(appointment), status, f"appointment {describe(appointment)}")
     appointment.status, appointment.status_reason = status, reason
     _touch(appointment)
     session.flush()
@@ -465,5 +558,10 @@ def patient_of(session: Session, appointment: Appointment) -> Patient:
 
 def exceptions_of(session: Session, appointment: Appointment) -> list[AppointmentException]:
     """The appointment's per-occurrence exceptions, by original start."""
-    found = _exceptions_of(session, [appointment.id]).get(appointment.id or 0, [])
-    return sorted(found, key=lambda e: e.original_start)
+    return exceptions_for(session, [appointment]).get(appointment.id or 0, [])
+
+
+def exceptions_for(session: Session, appointments: Iterable[Appointment]) -> dict[int, list[AppointmentException]]:
+    """Exceptions of many appointments in a few queries, each list by original start."""
+    grouped = _exceptions_of(session, [a.id for a in appointments if a.rrule])
+    return {key: sorted(found, key=lambda e: e.original_start) for key, found in grouped.items()}

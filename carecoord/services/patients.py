@@ -118,10 +118,18 @@ def update_patient(
     values = _validate(fields)
     if "mrn" in values:
         _check_mrn_free(session, values["mrn"], patient.id)
+    if "name" in values and values["name"] != patient.name:
+        _renamed(session, patient)
     _apply(patient, values)
     patient.tags = retag(patient.tags, add_tags, remove_tags, f"patient #{patient.id}")
     session.flush()
     return patient
+
+
+def _renamed(session: Session, patient: Patient) -> None:
+    """A new name changes the patient's calendar entries: raise their SEQUENCE so calendars update."""
+    for appointment in session.exec(select(Appointment).where(Appointment.patient_id == patient.id)).all():
+        appointment.sequence += 1
 
 
 def discharge(session: Session, patient: Patient, *, on: date | None = None, reason: str | None = None) -> Patient:

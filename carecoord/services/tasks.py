@@ -161,11 +161,9 @@ def _next_occurrence(session: Session, task: Task) -> Task | None:
     due = next_date(task.rrule, task.repeat_from or task.due_on, task.due_on)
     if due is None:
         return None
-    already = session.exec(
-        select(Task).where(Task.series_id == task.series_id, Task.due_on == due, col(Task.status).in_(TASK_OPEN))
-    ).first()
-    if already is not None:
-        return already
+    already = session.exec(select(Task).where(Task.series_id == task.series_id, Task.due_on == due)).first()
+    if already is not None:  # reopened and finished again: the next one exists (or was already done)
+        return already if already.status in TASK_OPEN else None
     following = Task(
         title=task.title,
         patient_id=task.patient_id,
@@ -186,16 +184,15 @@ def _next_occurrence(session: Session, task: Task) -> Task | None:
 
 
 def end_series(session: Session, task: Task) -> int:
-    """Stop a recurring series: its open occurrences stop repeating. Returns how many changed."""
+    """Stop a recurring series for good: no occurrence repeats any more, even if reopened.
+    Returns how many changed; the chain stays visible in 'task show'."""
     if not task.rrule:
         raise ConflictError(f"task #{task.id} does not repeat")
-    open_ones = session.exec(
-        select(Task).where(Task.series_id == task.series_id, col(Task.status).in_(TASK_OPEN))
-    ).all()
-    for occurrence in open_ones:
+    repeating = session.exec(select(Task).where(Task.series_id == task.series_id, col(Task.rrule).is_not(None))).all()
+    for occurrence in repeating:
         occurrence.rrule = None
     session.flush()
-    return len(open_ones)
+    return len(repeating)
 
 
 def delete_task(session: Session, task: Task) -> None:
