@@ -74,6 +74,7 @@ COMMANDS = {
     "timer": "carecoord.commands.timer",
     "transition": "carecoord.commands.transitions",
     "report": "carecoord.commands.reports",
+    "import": "carecoord.commands.imports",
     "export": "carecoord.commands.export",
     "audit": "carecoord.commands.audit",
     "db": "carecoord.commands.db",

@@ -143,6 +143,48 @@ def backup_file(source: Path, target: Path) -> None:
         raise StorageError(f"cannot write the backup {target}: {error.strerror or error}") from None
 
 
+def check_restorable(source: Path) -> str:
+    """Refuse anything but a healthy carecoord database this version can read; its revision."""
+    source = source.expanduser().absolute()
+    revision = stored_revision(source)
+    if revision is None:
+        raise StorageError(f"{source} is an empty database, not a carecoord backup")
+    if revision not in known_revisions():
+        raise StorageError(f"{source} was written by a newer carecoord (schema {revision}); upgrade carecoord first")
+    problems = integrity_problems(source)
+    if problems:
+        raise StorageError(f"{source} fails its integrity check ({problems[0]}); it was not restored")
+    return revision
+
+
+def restore_file(source: Path, target: Path) -> Path | None:
+    """Replace the database at ``target`` with ``source`` (checked first), after backing ``target`` up.
+
+    Uses SQLite's backup API into the live file, so other connections see the old or the new
+    database, never a mix. Returns the safety copy of what was replaced (None if there was none).
+    """
+    check_restorable(source)
+    source = source.expanduser().resolve()
+    if target.exists() and os.path.samefile(source, target):
+        raise ConflictError("that file is the database itself")
+    safety = None
+    if target.exists() and target.stat().st_size:
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        safety = target.with_name(f"{target.name}.before-restore-{stamp}.bak")
+        backup_file(target, safety)
+    else:
+        _create_file(target)
+    with closing(_connect_raw(source)) as src, closing(_connect_raw(target)) as dst:
+        try:
+            dst.execute(f"PRAGMA busy_timeout={busy_timeout_ms()}")
+            src.backup(dst)
+        except sqlite3.Error as error:
+            raise storage_error(target, error) from None
+    os.chmod(target, FILE_MODE)
+    ensure_current(target)
+    return safety
+
+
 def _migrate(path: Path, current: str | None) -> None:
     """Upgrade the file to the head revision, after a backup copy when it holds data."""
     if current is not None:

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from carecoord.commands._common import FormatOption, db_path, may_create, new_app
+from carecoord.commands._common import FormatOption, YesOption, confirm_or_refuse, db_path, may_create, new_app
 from carecoord.output import Column, console, render_list, render_record, to_json
 from carecoord.vocab import OutputFormat
 
@@ -93,3 +93,23 @@ def backup(
         raise ConflictError(f"{destination} already exists; add --force to replace it")
     db.backup_file(file, destination)
     print(f"Backed up {file} to {destination}.")
+
+
+@app.command("restore")
+def restore(
+    source: Annotated[Path, typer.Argument(help="A backup made with 'db backup' (or any carecoord database).")],
+    yes: YesOption = False,
+) -> None:
+    """Replace the database with a backup. The backup is checked first (a carecoord database that
+    passes the integrity check), and the current database is copied aside before it is replaced.
+
+    Example: carecoord db restore ~/backups/carecoord-2026-11-24.db --yes
+    """
+    from carecoord import db
+
+    file = db_path()
+    db.check_restorable(source)
+    confirm_or_refuse(f"Replace {file} with {source}? (the current one is kept as a .bak copy)", yes)
+    safety = db.restore_file(source, file)
+    kept = f" The previous database was kept as {safety}." if safety else ""
+    print(f"Restored {file} from {source}.{kept}")

@@ -22,7 +22,7 @@ _LINES = {"name": "contact's name", "role": "role", "organization": "organizatio
 METHODS = tuple(method.value for method in ContactMethod)
 
 
-def _validate(fields: Mapping[str, Any]) -> dict[str, Any]:
+def validate_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValidationError(f"unknown contact field(s): {', '.join(sorted(unknown))}")
@@ -45,7 +45,7 @@ def _validate(fields: Mapping[str, Any]) -> dict[str, Any]:
 
 def add_contact(session: Session, patient: Patient, **fields: Any) -> Contact:
     """Add a care-team member or family contact to ``patient``."""
-    values = _validate({"name": None, **fields})
+    values = validate_fields({"name": None, **fields})
     assert patient.id is not None
     contact = Contact(patient_id=patient.id, **values)
     session.add(contact)
@@ -55,7 +55,7 @@ def add_contact(session: Session, patient: Patient, **fields: Any) -> Contact:
 
 def update_contact(session: Session, contact: Contact, fields: Mapping[str, Any]) -> Contact:
     """Change any fields of a contact; empty text clears a field."""
-    for key, value in _validate(fields).items():
+    for key, value in validate_fields(fields).items():
         setattr(contact, key, value)
     session.flush()
     return contact

@@ -47,7 +47,7 @@ _LINES = {"mrn": "MRN", "phone": "phone number", "language": "language", "payer"
 RISK_LEVELS = tuple(level.value for level in RiskLevel)
 
 
-def _validate(fields: Mapping[str, Any]) -> dict[str, Any]:
+def validate_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
     """Clean and check editable fields; empty text clears a field."""
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
@@ -94,7 +94,7 @@ def add_patient(
     session: Session, *, tags: Iterable[str] = (), enrolled_on: date | None = None, **fields: Any
 ) -> Patient:
     """Enrol a new active patient."""
-    values = _validate({"name": None, **fields})
+    values = validate_fields({"name": None, **fields})
     enrolled = enrolled_on or today()
     if enrolled > today():
         raise ValidationError(f"the enrolment date {enrolled} is in the future")
@@ -115,7 +115,7 @@ def update_patient(
     remove_tags: Iterable[str] = (),
 ) -> Patient:
     """Change any editable fields and tags; empty text clears a field."""
-    values = _validate(fields)
+    values = validate_fields(fields)
     if "mrn" in values:
         _check_mrn_free(session, values["mrn"], patient.id)
     if "name" in values and values["name"] != patient.name:
