@@ -25,6 +25,7 @@ def write_atomically(target: str | Path, data: bytes) -> Path | None:
         raise StorageError(f"cannot write {path}: it is a folder")
     if not path.parent.is_dir():
         raise StorageError(f"cannot write {path}: the folder {path.parent} does not exist")
+    _remove_stale_temporaries(path)
     try:
         fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)  # created 0600
     except OSError as error:
@@ -43,6 +44,21 @@ def write_atomically(target: str | Path, data: bytes) -> Path | None:
         Path(temp).unlink(missing_ok=True)
         raise
     return path
+
+
+STALE_AFTER_SECONDS = 600
+
+
+def _remove_stale_temporaries(path: Path) -> None:
+    """Temporary files a killed export left behind (not those of an export running now)."""
+    import time
+
+    for leftover in path.parent.glob(f".{path.name}.*.tmp"):
+        try:
+            if time.time() - leftover.stat().st_mtime > STALE_AFTER_SECONDS:
+                leftover.unlink()
+        except OSError:
+            pass
 
 
 def _sync_folder(folder: Path) -> None:

@@ -53,7 +53,8 @@ PATIENT_HEADERS: dict[str, str] = {
     **{h: SKIP for h in ("id", "created at", "updated at")},
 }
 CONTACT_HEADERS: dict[str, str] = {
-    **{h: "patient" for h in ("patient", "patient name", "patient id", "patient mrn", "mrn")},
+    **{h: "patient" for h in ("patient", "patient id", "patient mrn", "mrn")},
+    **{h: "patient_name" for h in ("patient name", "client", "client name")},
     **{h: "name" for h in ("name", "contact", "contact name", "full name")},
     **{h: "role" for h in ("role", "relationship", "relation")},
     **{h: "organization" for h in ("organization", "organisation", "org", "agency", "practice")},
@@ -360,7 +361,7 @@ def _create_patient(session: Session, row: PatientRow, taken_uids: set[str]) -> 
 
 # --- contacts -----------------------------------------------------------------------------------
 
-CONTACT_FIELDS = ("patient", "name", "role", "organization", "phone", "email", "preferred_method",
+CONTACT_FIELDS = ("patient", "patient_name", "name", "role", "organization", "phone", "email", "preferred_method",
                   "consent_to_share", "notes")  # fmt: skip
 
 
@@ -384,16 +385,18 @@ def import_contacts(
 ) -> ImportResult:
     """Contacts for existing patients (by id, MRN or name); all rows checked first, all or nothing."""
     chosen = column_fields(sheet.header, mapping, CONTACT_HEADERS, CONTACT_FIELDS)
-    for needed in ("patient", "name"):
-        if needed not in chosen:
-            raise ValidationError(f"no column holds the contact's {needed}; use --map 'COLUMN={needed}'")
+    if "patient" not in chosen and "patient_name" not in chosen:
+        raise ValidationError("no column names the patient (id, MRN or name); use --map 'COLUMN=patient'")
+    if "name" not in chosen:
+        raise ValidationError("no column holds the contact's name; use --map 'COLUMN=name'")
     errors: list[str] = []
     plan: list[tuple[Patient, dict[str, Any], Contact | None]] = []
     seen: dict[tuple[int, str], int] = {}
     for line, cells in sheet.rows:
         values: dict[str, Any] = {target: cell for target, cell in zip(chosen, cells, strict=True) if target != SKIP}
         try:
-            owner = patient_service.resolve(session, values.pop("patient"))
+            by_name = values.pop("patient_name", "")
+            owner = patient_service.resolve(session, values.pop("patient", "") or by_name)
             if "consent_to_share" in values:
                 values["consent_to_share"] = _yes_no(values["consent_to_share"])
             checked = contact_service.validate_fields({"name": None, **values})
