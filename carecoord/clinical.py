@@ -57,11 +57,14 @@ PROGRAMS = (CCM, COMPLEX_CCM, PHYSICIAN_CCM, PCM)
 TCM_CONTACT_BUSINESS_DAYS = 2
 TCM_VISIT_DAYS = {"moderate": 14, "high": 7}
 TCM_CODES = {"moderate": "99495", "high": "99496"}
+# The TCM service period: a contact or visit more than this many days after discharge does not count.
+TCM_PERIOD_DAYS = 30
 # Which logged contacts count: an interactive contact (reached, by phone, visit or video)
 # and a face-to-face visit.
 INTERACTIVE_CHANNELS = frozenset({"phone", "visit", "video"})
 FACE_TO_FACE_CHANNELS = frozenset({"visit"})
 FACE_TO_FACE_APPOINTMENTS = frozenset({"home-visit", "office", "pcp", "specialist"})
+# Any fulfilled appointment is an interactive contact (phone and telehealth included).
 
 # Patients with no successful contact for this many days are "due for contact" on the agenda.
 CONTACT_DUE_DAYS = 30

@@ -7,10 +7,10 @@ writes them as ISO 8601.
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from carecoord.clinical import PROGRAMS, TCM_CODES
+from carecoord.clinical import CONTACT_DUE_DAYS, PROGRAMS, TCM_CODES
 from carecoord.dates import local_zone, now, today
 from carecoord.models import (
     Appointment,
@@ -300,7 +300,7 @@ def agenda_record(days: list[AgendaDay]) -> dict[str, Any]:
                 "tasks": [task_record(task, name) for task, name in day.tasks],
                 "reviews": [plan_record(plan, patient) for plan, patient in day.reviews],
                 "goals": [{**goal_record(goal), "patient_name": patient.name} for goal, patient in day.goals],
-                "contacts_due": [contact_gap_record(gap) for gap in day.contacts_due],
+                "contacts_due": [_contact_due_record(gap) for gap in day.contacts_due],
                 "transition_deadlines": [
                     {**transition_record(status), "deadline": which} for status, which in day.deadlines
                 ],
@@ -406,3 +406,13 @@ def overdue_record(item: OverdueItem) -> dict[str, Any]:
 def event_record(event: Event) -> dict[str, Any]:
     """One timeline event."""
     return {"at": _local(event.at), "kind": event.kind, "id": event.record_id, "summary": event.summary}
+
+
+def _contact_due_record(gap: ContactGap) -> dict[str, Any]:
+    """A patient due for contact on the agenda: ``due_on`` is when the gap reaches its limit."""
+    due = (
+        gap.last_reached.astimezone(local_zone()).date() + timedelta(days=CONTACT_DUE_DAYS)
+        if gap.last_reached
+        else None
+    )
+    return {**contact_gap_record(gap), "due_on": due}

@@ -222,7 +222,7 @@ def test_caseload_report(cli):
     assert report["active_by_risk"] == {"high": 2, "low": 1}
     assert report["patients_by_status"] == {"active": 3, "discharged": 1}
     assert (report["enrolled"], report["discharged"]) == (2, 1)
-    assert report["appointments"] == {"kept": 1, "cancelled": 1, "missed": 1, "booked or open": 0}
+    assert report["appointments"] == {"kept": 1, "cancelled": 1, "missed": 1, "booked": 0}
     table = cli("report", "caseload", "--from", "2026-11-01", "--to", "2026-11-30").stdout
     assert "Active patients by risk" in table and "appointments kept" in table
 

@@ -146,3 +146,13 @@ def time_window(start: str | None, end: str | None, days: int | None) -> tuple[d
     if high <= low:
         raise ValidationError("the window ends before it starts")
     return low, high
+
+
+def close_met_followups(session: Session, patient_id: int, on: date, *, contact: bool, visit: bool, why: str) -> str:
+    """Complete the transition-of-care tasks a contact or visit just met; a sentence saying so."""
+    if not (contact or visit):
+        return ""
+    from carecoord.services.transitions import close_met_tasks
+
+    closed = close_met_tasks(session, patient_id, on, contact=contact, visit=visit, why=why)
+    return "".join(f" Completed follow-up task #{task.id} ({task.title})." for task in closed)

@@ -96,9 +96,9 @@ def _flat_rows(record: dict[str, object]) -> list[tuple[object, ...]]:
         for p in day["reviews"]:
             rows.append((date, "review", "", p["id"], p["patient_name"], p["title"], p["status"], p["review_due"]))
         for c in day["contacts_due"]:
-            rows.append(
-                (date, "contact due", "", c["patient_id"], c["patient_name"], "no successful contact", "", True)
-            )
+            overdue = c["due_on"] is None or c["due_on"].isoformat() < date
+            rows.append((date, "contact due", "", c["patient_id"], c["patient_name"], "no successful contact", "",
+                         overdue))  # fmt: skip
         for t in day["transition_deadlines"]:
             rows.append((date, f"tcm {t['deadline']}", "", t["id"], t["patient_name"], t["facility"],
                          t[f"{t['deadline']}_state"], t[f"{t['deadline']}_state"] == "missed"))  # fmt: skip

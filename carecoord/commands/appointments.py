@@ -293,9 +293,26 @@ def _outcome(appointment: str, status: AppointmentStatus, verb: str, occurrence:
         person = appointments.patient_of(session, found)
         message, record = _result(verb, changed, person)
         message = message.removesuffix(".") + _series_note(found.id, changed) + "."
+        if status is AppointmentStatus.fulfilled:
+            message += _met_followups(session, changed)
         if follow_up:
             message += " " + _follow_up_task(session, changed, person)
     confirm_change(message, record, fmt)
+
+
+def _met_followups(session: Any, changed: Appointment | Occurrence) -> str:
+    """A fulfilled appointment meets open transition-of-care follow-ups (a visit only if in person)."""
+    from carecoord.clinical import FACE_TO_FACE_APPOINTMENTS
+    from carecoord.commands._common import close_met_followups
+    from carecoord.dates import local_zone
+    from carecoord.services.appointments import Occurrence
+
+    appointment = changed.appointment if isinstance(changed, Occurrence) else changed
+    start = changed.start if isinstance(changed, Occurrence) else appointment.starts_at
+    return close_met_followups(
+        session, appointment.patient_id, start.astimezone(local_zone()).date(), contact=True,
+        visit=appointment.kind in FACE_TO_FACE_APPOINTMENTS, why=f"met by appointment #{appointment.id}",
+    )  # fmt: skip
 
 
 def _today_if_series(session: Any, appointment: Appointment, status: AppointmentStatus) -> date | None:

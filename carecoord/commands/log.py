@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from carecoord.commands._common import FormatOption, YesOption, confirm_or_refuse, given, new_app, store, time_window
+from carecoord.commands._common import (
+    FormatOption,
+    YesOption,
+    close_met_followups,
+    confirm_or_refuse,
+    given,
+    new_app,
+    store,
+    time_window,
+)
 from carecoord.output import Column, confirm_change, render_list
 from carecoord.vocab import Channel, Direction, Outcome, OutputFormat
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from carecoord.models import Communication
 
 app = new_app(
     "The communication log.\n\nExample: carecoord log add jane --channel phone --outcome reached --minutes 15"
@@ -68,8 +82,24 @@ def add(
         owner = patients.resolve(session, patient)
         logged = communications.add_entry(session, owner, entry)
         record = communication_record(logged, owner)
+        assert owner.id is not None
+        effects = met_followups(session, owner.id, logged)
     message = f"Logged {record['channel']} #{record['id']} with {patients.describe(owner)}: {record['outcome']}"
-    confirm_change(message + (f", {record['minutes']} min." if record["minutes"] else "."), record, fmt)
+    confirm_change(message + (f", {record['minutes']} min." if record["minutes"] else ".") + effects, record, fmt)
+
+
+def met_followups(session: Session, patient_id: int, logged: Communication) -> str:
+    """A reached call, visit or video call meets open transition-of-care follow-ups."""
+    from carecoord.clinical import FACE_TO_FACE_CHANNELS, INTERACTIVE_CHANNELS
+    from carecoord.dates import local_zone
+
+    reached = logged.outcome == "reached"
+    return close_met_followups(
+        session, patient_id, logged.at.astimezone(local_zone()).date(),
+        contact=reached and logged.channel in INTERACTIVE_CHANNELS,
+        visit=reached and logged.channel in FACE_TO_FACE_CHANNELS,
+        why=f"met by log entry #{logged.id}",
+    )  # fmt: skip
 
 
 @app.command("list")

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
+from carecoord.clinical import CONTACT_DUE_DAYS
 from carecoord.commands._common import FormatOption, new_app, store
 from carecoord.output import Column, bar_chart, render_list
 from carecoord.vocab import OutputFormat
@@ -66,6 +67,7 @@ def minutes(
 
     Example: carecoord report minutes --month 2026-11 --format csv
     """
+    from carecoord.clinical import CCM
     from carecoord.dates import today
     from carecoord.records import minutes_records
     from carecoord.services import patients, reports
@@ -75,14 +77,14 @@ def minutes(
         only = patients.resolve(session, patient).id if patient else None
         report = reports.minutes_report(session, first, patient_id=only)
     records = minutes_records(report)
-    if fmt is OutputFormat.table:
+    if fmt in (OutputFormat.table, OutputFormat.markdown):
         for record in records:
             record["ccm_next"] = _next(record["ccm_minutes_to_next"])
             record["complex_next"] = _next(record["complex_ccm_minutes_to_next"])
     total = sum(r["minutes"] for r in records)
     reached = sum(1 for r in records if r["ccm_units"])
-    title = (f"Care-management minutes, {first:%B %Y}: {total} min, {reached} of {len(records)} patients at 99490 "
-             f"or more, {report.days_left} days left")  # fmt: skip
+    title = (f"Care-management minutes, {first:%B %Y}: {total} min, {reached} of {len(records)} patients at "
+             f"{CCM.base_code} or more, {report.days_left} days left")  # fmt: skip
     render_list(records, MINUTES_COLUMNS, fmt, keys=list(records[0]) if records else None, title=title,
                 empty="No patients.")  # fmt: skip
     weeks = [(f"week of {week:%b %d}", value) for week, value in report.weeks.items()]
@@ -106,7 +108,9 @@ def transitions(
 
 @app.command("contacts")
 def contacts(
-    days: Annotated[int, typer.Option("--days", "-d", min=1, help="No successful contact in this many days.")] = 30,
+    days: Annotated[
+        int, typer.Option("--days", "-d", min=1, max=36500, help="No successful contact in this many days.")
+    ] = CONTACT_DUE_DAYS,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Active patients with no successful contact (outcome reached) in N days, with the last attempt.
@@ -118,7 +122,7 @@ def contacts(
 
     with store(write=False) as session:
         records = [contact_gap_record(gap) for gap in reports.contact_gaps(session, days)]
-    if fmt is OutputFormat.table:
+    if fmt in (OutputFormat.table, OutputFormat.markdown):
         for record in records:
             attempt = record["last_attempt"]
             record["last_try"] = (f"{attempt:%Y-%m-%d} {record['last_channel']} {record['last_outcome']}"
@@ -175,8 +179,7 @@ def caseload(
         "appointments": {
             "kept": result.appointments.get("fulfilled", 0), "cancelled": result.appointments.get("cancelled", 0),
             "missed": result.appointments.get("noshow", 0),
-            "booked or open": sum(n for s, n in result.appointments.items()
-                                  if s not in ("fulfilled", "cancelled", "noshow")),
+            "booked": sum(n for s, n in result.appointments.items() if s not in ("fulfilled", "cancelled", "noshow")),
         },
     }  # fmt: skip
     if fmt is OutputFormat.json:
@@ -184,9 +187,8 @@ def caseload(
         return
     rows = [{"measure": f"active, {risk} risk", "value": n} for risk, n in sorted(result.by_risk.items())]
     rows += [{"measure": f"patients {status}", "value": n} for status, n in sorted(result.by_status.items())]
-    rows += [{"measure": f"{key.replace('_', ' ')} {start}..{end}" if key in ("enrolled", "discharged")
-              else key.replace("_", " "), "value": record[key]}
-             for key in ("enrolled", "discharged", "open_tasks", "overdue_tasks")]  # fmt: skip
+    rows += [{"measure": f"{key.replace('_', ' ')}{' in the period' if key in ('enrolled', 'discharged') else ''}",
+              "value": record[key]} for key in ("enrolled", "discharged", "open_tasks", "overdue_tasks")]  # fmt: skip
     rows += [{"measure": f"appointments {k}", "value": v} for k, v in record["appointments"].items()]
     render_list(rows, COUNT_COLUMNS, fmt, keys=("measure", "value"), title=f"Caseload, {start} to {end}")
     order = {"high": 0, "moderate": 1, "low": 2}

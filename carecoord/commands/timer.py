@@ -40,20 +40,42 @@ def stop(
     ),
     channel: Annotated[Channel, typer.Option("--channel", "-c", help="How.", case_sensitive=False)] = Channel.phone,
     note: Annotated[str | None, typer.Option("--note", "-n", help="What was said or done.")] = None,
+    minutes: Annotated[
+        int | None, typer.Option("--minutes", "-m", min=0, help="The call's real length, for a timer left running.")
+    ] = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Stop the timer and log the call with the minutes it took (rounded up).
 
     Example: carecoord timer stop --outcome reached --note 'refill arranged'
     """
+    from carecoord.commands.log import met_followups
     from carecoord.records import communication_record
     from carecoord.services import communications, patients
 
     with store(write=True) as session:
-        logged, owner = communications.stop_timer(session, outcome=outcome.value, channel=channel.value, note=note)
+        logged, owner = communications.stop_timer(
+            session, outcome=outcome.value, channel=channel.value, note=note, minutes=minutes
+        )
         record = communication_record(logged, owner)
         name = patients.describe(owner)
-    confirm_change(f"Logged {record['minutes']} min {record['channel']} #{record['id']} with {name}.", record, fmt)
+        assert owner.id is not None
+        effects = met_followups(session, owner.id, logged)
+    message = f"Logged {record['minutes']} min {record['channel']} #{record['id']} with {name}.{effects}"
+    confirm_change(message, record, fmt)
+
+
+@app.command("cancel")
+def cancel() -> None:
+    """Throw the running timer away without logging anything.
+
+    Example: carecoord timer cancel
+    """
+    from carecoord.services import communications, patients
+
+    with store(write=True) as session:
+        name = patients.describe(communications.cancel_timer(session))
+    print(f"Timer for {name} discarded; nothing was logged.")
 
 
 @app.command("status")
@@ -62,7 +84,7 @@ def status() -> None:
 
     Example: carecoord timer status
     """
-    from carecoord.dates import local_zone
+    from carecoord.dates import local_zone, today
     from carecoord.services import communications, patients
 
     with store(write=False) as session:
@@ -72,5 +94,6 @@ def status() -> None:
             return
         timer, owner = running
         minutes = communications.elapsed_minutes(timer)
-        print(f"Timing a call with {patients.describe(owner)} since "
-              f"{timer.started_at.astimezone(local_zone()):%H:%M} ({minutes} min so far).")  # fmt: skip
+        since = timer.started_at.astimezone(local_zone())
+        when = f"{since:%H:%M}" if since.date() == today() else f"{since:%Y-%m-%d %H:%M}"
+        print(f"Timing a call with {patients.describe(owner)} since {when} ({minutes} min so far).")

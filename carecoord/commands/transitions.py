@@ -85,7 +85,7 @@ def show_transitions(patient: str | None, since: str | None, fmt: OutputFormat, 
         rows = transitions.list_transitions(session, patient_id=owner.id if owner else None,
                                             since=optional_date(since))  # fmt: skip
         records = [transition_record(status) for status in transitions.judge(session, rows)]
-    if fmt is OutputFormat.table:
+    if fmt in (OutputFormat.table, OutputFormat.markdown):
         records = table_rows(records)
     render_list(records, TRANSITION_COLUMNS, fmt, keys=TRANSITION_KEYS, title=f"{title} ({len(records)})",
                 empty="No transitions of care.")  # fmt: skip

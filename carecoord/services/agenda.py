@@ -44,7 +44,7 @@ def build(session: Session, first: date, days: int) -> list[AgendaDay]:
     window = AppointmentFilter(day_start(first, zone), day_start(last + timedelta(days=1), zone))
     for sitting, patient in occurrences(session, window):
         bucket(sitting.start.astimezone(zone).date()).appointments.append((sitting, patient))
-    for task, name in list_tasks(session, TaskFilter(due_to=last, due_filter=True)):
+    for task, name in list_tasks(session, TaskFilter(due_to=last, due_filter=True, active_patients_only=True)):
         bucket(task.due_on).tasks.append((task, name))
     for plan, patient in _due_reviews(session, last):
         bucket(plan.next_review).reviews.append((plan, patient))

@@ -55,8 +55,7 @@ class Entry:
 
 def add_entry(session: Session, patient: Patient, entry: Entry) -> Communication:
     """Log a call, visit, message or letter."""
-    if entry.at > utcnow() + FUTURE_GRACE:
-        raise ValidationError(f"{entry.at:%Y-%m-%d %H:%M} is in the future; log what has happened")
+    _check_not_future(entry.at)
     with_whom = text.single_line(entry.with_whom, "'with'")
     assert patient.id is not None
     logged = Communication(
@@ -84,11 +83,21 @@ def update_entry(session: Session, logged: Communication, fields: Mapping[str, A
             value = _check_minutes(value)
         elif key == "note":
             value = text.free_text(value, "note")
+        elif key == "at":
+            _check_not_future(value)
         elif key == "with_whom":
             value = text.single_line(value, "'with'")
+            patient = session.get(Patient, logged.patient_id)
+            assert patient is not None
+            logged.contact_id = _match_contact(session, patient, value)
         setattr(logged, key, value)
     session.flush()
     return logged
+
+
+def _check_not_future(at: datetime) -> None:
+    if at > utcnow() + FUTURE_GRACE:
+        raise ValidationError(f"{at.astimezone(local_zone()):%Y-%m-%d %H:%M} is in the future; log what has happened")
 
 
 def delete_entry(session: Session, logged: Communication) -> None:
@@ -176,18 +185,38 @@ def elapsed_minutes(timer: CallTimer, now: datetime | None = None) -> int:
 
 
 def stop_timer(
-    session: Session, *, outcome: str = Outcome.reached.value, channel: str = "phone", note: str | None = None
+    session: Session,
+    *,
+    outcome: str = Outcome.reached.value,
+    channel: str = "phone",
+    note: str | None = None,
+    minutes: int | None = None,
 ) -> tuple[Communication, Patient]:
-    """Stop the timer and log the call with its minutes."""
+    """Stop the timer and log the call with its minutes (or ``minutes``, for a timer left running)."""
     running = running_timer(session)
     if running is None:
         raise NotFoundError("no timer is running (start one with: carecoord timer start PATIENT)")
     timer, patient = running
+    took = elapsed_minutes(timer) if minutes is None else minutes
+    if minutes is None and took > MAX_MINUTES:
+        raise ValidationError(
+            f"the timer has run for {took} minutes; give the call's real length with --minutes, or 'timer cancel'"
+        )
     notes = "\n".join(part for part in (timer.note, note) if part) or None
     logged = add_entry(
-        session, patient,
-        Entry(at=timer.started_at, channel=channel, outcome=outcome, minutes=elapsed_minutes(timer), note=notes),
-    )  # fmt: skip
+        session, patient, Entry(at=timer.started_at, channel=channel, outcome=outcome, minutes=took, note=notes)
+    )
     session.delete(timer)
     session.flush()
     return logged, patient
+
+
+def cancel_timer(session: Session) -> Patient:
+    """Discard the running timer without logging anything."""
+    running = running_timer(session)
+    if running is None:
+        raise NotFoundError("no timer is running")
+    timer, patient = running
+    session.delete(timer)
+    session.flush()
+    return patient

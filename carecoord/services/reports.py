@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -18,12 +19,11 @@ from carecoord.vocab import GOAL_CLOSED, PLAN_CLOSED, TASK_OPEN, PatientStatus
 
 
 def parse_month(text: str) -> date:
-    """``2026-11`` as the first day of that month."""
-    try:
-        year, month = (int(part) for part in text.strip().split("-"))
-        return date(year, month, 1)
-    except ValueError:
-        raise ValidationError(f"cannot read '{text}' as a month; use YYYY-MM, e.g. 2026-11") from None
+    """``2026-11`` as the first day of that month (years 1900 to 2100)."""
+    match = re.fullmatch(r"(\d{4})-(\d{2})", text.strip())
+    if not match or not 1900 <= int(match.group(1)) <= 2100 or not 1 <= int(match.group(2)) <= 12:
+        raise ValidationError(f"cannot read '{text}' as a month; use YYYY-MM, e.g. 2026-11")
+    return date(int(match.group(1)), int(match.group(2)), 1)
 
 
 # --- care-management minutes --------------------------------------------------------------------
@@ -170,18 +170,21 @@ def overdue(session: Session) -> list[OverdueItem]:
     tasks = session.exec(
         select(Task, Patient).outerjoin(Patient, col(Patient.id) == Task.patient_id)
         .where(col(Task.status).in_(TASK_OPEN), col(Task.due_on) < now_day)
+        .where(or_(col(Task.patient_id).is_(None), col(Patient.status) != PatientStatus.discharged.value))
     ).all()  # fmt: skip
     items += [OverdueItem(patient, "task", task.id or 0, task.title, task.due_on) for task, patient in tasks
               if task.due_on is not None]  # fmt: skip
     reviews = session.exec(
         select(CarePlan, Patient).join(Patient, col(Patient.id) == CarePlan.patient_id)
         .where(col(CarePlan.next_review) < now_day, col(CarePlan.status).not_in(PLAN_CLOSED))
+        .where(col(Patient.status) != PatientStatus.discharged.value)
     ).all()  # fmt: skip
     items += [OverdueItem(patient, "plan review", plan.id or 0, plan.title, plan.next_review)
               for plan, patient in reviews if plan.next_review is not None]  # fmt: skip
     targets = session.exec(
         select(Goal, Patient).join(Patient, col(Patient.id) == Goal.patient_id)
         .where(col(Goal.target_on) < now_day, col(Goal.lifecycle_status).not_in(GOAL_CLOSED))
+        .where(col(Patient.status) != PatientStatus.discharged.value)
     ).all()  # fmt: skip
     items += [OverdueItem(patient, "goal", goal.id or 0, goal.description, goal.target_on) for goal, patient in targets
               if goal.target_on is not None]  # fmt: skip
@@ -228,10 +231,13 @@ def caseload(session: Session, start: date, end: date) -> Caseload:
         select(func.count()).select_from(Patient)
         .where(col(Patient.discharged_on) >= start, col(Patient.discharged_on) <= end)
     ).one()  # fmt: skip
-    open_tasks = session.exec(select(func.count()).select_from(Task).where(col(Task.status).in_(TASK_OPEN))).one()
-    overdue_tasks = session.exec(
-        select(func.count()).select_from(Task).where(col(Task.status).in_(TASK_OPEN), col(Task.due_on) < today())
-    ).one()
+    open_work = (
+        select(func.count()).select_from(Task).outerjoin(Patient, col(Patient.id) == Task.patient_id)
+        .where(col(Task.status).in_(TASK_OPEN))
+        .where(or_(col(Task.patient_id).is_(None), col(Patient.status) != PatientStatus.discharged.value))
+    )  # fmt: skip
+    open_tasks = session.exec(open_work).one()
+    overdue_tasks = session.exec(open_work.where(col(Task.due_on) < today())).one()
     window = AppointmentFilter(day_start(start, zone), day_start(end + timedelta(days=1), zone))
     outcomes = Counter(sitting.status for sitting, _ in occurrences(session, window))
     return Caseload(start, end, by_risk, by_status, enrolled, discharged, open_tasks, overdue_tasks, dict(outcomes))

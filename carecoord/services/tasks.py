@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, time
 from typing import Any
 
-from sqlalchemy import case
+from sqlalchemy import case, or_
 from sqlmodel import Session, col, select
 
 from carecoord.dates import today
@@ -23,6 +23,7 @@ from carecoord.vocab import (
     TASK_OPEN,
     TASK_STATUS_WORDS,
     TASK_TRANSITIONS,
+    PatientStatus,
     TaskPriority,
     TaskStatus,
 )
@@ -239,6 +240,7 @@ class TaskFilter:
     due_from: date | None = None
     due_to: date | None = None
     due_filter: bool = False
+    active_patients_only: bool = False
     limit: int | None = None
 
 
@@ -252,6 +254,8 @@ def list_tasks(session: Session, wanted: TaskFilter) -> Sequence[tuple[Task, str
             query = query.where(column == value)
     if wanted.tag:
         query = query.where(has_tag(col(Task.tags), wanted.tag))
+    if wanted.active_patients_only:
+        query = query.where(or_(col(Task.patient_id).is_(None), col(Patient.status) != PatientStatus.discharged.value))
     if wanted.due_filter:
         query = query.where(col(Task.due_on).is_not(None))
     if wanted.due_from is not None:

@@ -14,14 +14,16 @@ from carecoord.clinical import (
     INTERACTIVE_CHANNELS,
     TCM_CODES,
     TCM_CONTACT_BUSINESS_DAYS,
+    TCM_PERIOD_DAYS,
     TCM_VISIT_DAYS,
 )
 from carecoord.dates import add_business_days, day_start, local_zone, today
-from carecoord.errors import ValidationError
+from carecoord.errors import ConflictError, ValidationError
 from carecoord.models import Communication, Patient, Task, Transition
 from carecoord.services import text
 from carecoord.services.appointments import AppointmentFilter, occurrences
-from carecoord.services.tasks import Placement, add_task
+from carecoord.services.tasks import Placement, add_task, complete
+from carecoord.vocab import TASK_OPEN
 
 TCM_TAG = "tcm"
 
@@ -35,6 +37,14 @@ def add_transition(
         raise ValidationError(f"the discharge date {discharged_on} is in the future")
     if complexity not in TCM_VISIT_DAYS:
         raise ValidationError(f"complexity is one of {', '.join(TCM_VISIT_DAYS)}, not {complexity}")
+    same = session.exec(
+        select(Transition).where(
+            Transition.patient_id == patient.id, Transition.discharged_on == discharged_on,
+            col(Transition.facility).ilike(facility),
+        )
+    ).first()  # fmt: skip
+    if same is not None:
+        raise ConflictError(f"this discharge is already recorded as transition #{same.id}")
     contact_due = add_business_days(discharged_on, TCM_CONTACT_BUSINESS_DAYS)
     visit_due = discharged_on + timedelta(days=TCM_VISIT_DAYS[complexity])
     here = Placement(patient.id, None, None)
@@ -58,8 +68,9 @@ def add_transition(
 
 
 def _earliest(since: date, dates: list[date]) -> date | None:
-    """The first of ``dates`` on or after ``since``."""
-    return min((d for d in dates if d >= since), default=None)
+    """The first of ``dates`` within the TCM period that starts at ``since``."""
+    end = since + timedelta(days=TCM_PERIOD_DAYS)
+    return min((d for d in dates if since <= d <= end), default=None)
 
 
 @dataclass(frozen=True)
@@ -122,26 +133,28 @@ def judge(session: Session, rows: Sequence[tuple[Transition, Patient]]) -> list[
         for task in session.exec(select(Task).where(col(Task.id).in_(task_ids))).all()
         if task.completed_at is not None and task.status == "completed"
     }
-    last = max(t.visit_due for t, _ in rows) + timedelta(days=1)
-    visits = [
-        (sitting.appointment.patient_id, sitting.start.astimezone(zone).date())
+    last = max(t.discharged_on for t, _ in rows) + timedelta(days=TCM_PERIOD_DAYS + 1)
+    fulfilled = [
+        (sitting.appointment.patient_id, sitting.start.astimezone(zone).date(), sitting.appointment.kind)
         for sitting, _ in occurrences(session, AppointmentFilter(day_start(first, zone), day_start(last, zone)))
-        if sitting.status == "fulfilled" and sitting.appointment.kind in FACE_TO_FACE_APPOINTMENTS
+        if sitting.status == "fulfilled" and sitting.appointment.patient_id in patient_ids
     ]
     now = today()
     result = []
     for transition, patient in rows:
         since = transition.discharged_on
         logged = [(c.channel, c.at.astimezone(zone).date()) for c in reached if c.patient_id == patient.id]
+        visits = [(d, kind) for who, d, kind in fulfilled if who == patient.id]
         contact_done = _earliest(
             since,
             [d for channel, d in logged if channel in INTERACTIVE_CHANNELS]
+            + [d for d, _kind in visits]
             + [done_tasks[i] for i in (transition.contact_task_id,) if i in done_tasks],
         )
         visit_done = _earliest(
             since,
             [d for channel, d in logged if channel in FACE_TO_FACE_CHANNELS]
-            + [d for who, d in visits if who == patient.id]
+            + [d for d, kind in visits if kind in FACE_TO_FACE_APPOINTMENTS]
             + [done_tasks[i] for i in (transition.visit_task_id,) if i in done_tasks],
         )
         result.append(
@@ -152,3 +165,23 @@ def judge(session: Session, rows: Sequence[tuple[Transition, Patient]]) -> list[
             )
         )  # fmt: skip
     return result
+
+
+def close_met_tasks(session: Session, patient_id: int, on: date, *, contact: bool, visit: bool, why: str) -> list[Task]:
+    """Complete the open TCM follow-up tasks that a contact or visit on ``on`` has just met."""
+    rows = session.exec(
+        select(Transition).where(
+            Transition.patient_id == patient_id,
+            col(Transition.discharged_on) <= on,
+            col(Transition.discharged_on) >= on - timedelta(days=TCM_PERIOD_DAYS),
+        )
+    ).all()
+    ids = [t.contact_task_id for t in rows if contact] + [t.visit_task_id for t in rows if visit]
+    wanted = [i for i in ids if i is not None]
+    if not wanted:
+        return []
+    closed = []
+    for task in session.exec(select(Task).where(col(Task.id).in_(wanted), col(Task.status).in_(TASK_OPEN))).all():
+        complete(session, task, why)
+        closed.append(task)
+    return closed
