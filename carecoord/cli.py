@@ -6,11 +6,16 @@ SQLModel, SQLAlchemy, Alembic or icalendar (a test checks it).
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import sys
 from collections.abc import Sequence
 from typing import Annotated, Any
+
+# Typer converts options through pydantic; scanning for pydantic plugins costs every run ~60 ms
+# and carecoord uses none. (Set before typer loads pydantic; an explicit setting is respected.)
+os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
 import typer
 from typer._click.exceptions import (  # typer vendors click; its exception types live here
@@ -60,36 +65,41 @@ def _outcome() -> str:
     return "; the change itself was saved" if _change_saved() else "; nothing was changed"
 
 
-# Each sub-command and the module that holds its Typer app. A module is imported, and its
-# commands built, only when that sub-command runs: start-up stays fast however many there are.
-COMMANDS = {
-    "agenda": "carecoord.commands.agenda",
-    "patient": "carecoord.commands.patients",
-    "contact": "carecoord.commands.contacts",
-    "plan": "carecoord.commands.plans",
-    "goal": "carecoord.commands.goals",
-    "task": "carecoord.commands.tasks",
-    "appt": "carecoord.commands.appointments",
-    "log": "carecoord.commands.log",
-    "timer": "carecoord.commands.timer",
-    "transition": "carecoord.commands.transitions",
-    "report": "carecoord.commands.reports",
-    "import": "carecoord.commands.imports",
-    "export": "carecoord.commands.export",
-    "audit": "carecoord.commands.audit",
-    "db": "carecoord.commands.db",
-    "demo": "carecoord.commands.demo",
-}
+# Each sub-command: the module that holds its Typer app, and its one-line summary for --help and
+# shell completion (tests/test_cli.py checks each summary is its help's first line). A module is
+# imported, and its commands built, only when that sub-command runs: start-up stays fast.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "agenda": ("carecoord.commands.agenda",
+               "Your day: appointments, tasks due and overdue, plan reviews due and goal targets reached."),
+    "patient": ("carecoord.commands.patients", "Patients on your caseload."),
+    "contact": ("carecoord.commands.contacts", "Care team and family contacts."),
+    "plan": ("carecoord.commands.plans", "Care plans: needs, goals, tasks and reviews."),
+    "goal": ("carecoord.commands.goals", "Goals within care plans."),
+    "task": ("carecoord.commands.tasks", "Tasks and follow-ups."),
+    "appt": ("carecoord.commands.appointments", "Appointments: visits, calls and series."),
+    "log": ("carecoord.commands.log", "The communication log."),
+    "timer": ("carecoord.commands.timer", "A call timer: start it when you dial, stop it when you hang up."),
+    "transition": ("carecoord.commands.transitions", "Transitions of care: discharges and their follow-up deadlines."),
+    "report": ("carecoord.commands.reports", "Reports for the month and the caseload."),
+    "import": ("carecoord.commands.imports", "Import from a spreadsheet saved as CSV."),
+    "export": ("carecoord.commands.export", "Export to other programs."),
+    "audit": ("carecoord.commands.audit", "The audit trail of every create, update and delete, newest first."),
+    "db": ("carecoord.commands.db", "The database file: path, status, check, backup."),
+    "demo": ("carecoord.commands.demo",
+             "Build a demo caseload (patients, contacts, plans, tasks, recurring visits) around today and show "
+             "today's agenda."),
+}  # fmt: skip
 
 
-def _sub_app(name: str) -> typer.Typer:
-    module: Any = importlib.import_module(COMMANDS[name])
+def sub_app(name: str) -> typer.Typer:
+    """The Typer app of a sub-command (importing its module)."""
+    module: Any = importlib.import_module(COMMANDS[name][0])
     sub: typer.Typer = module.app
     return sub
 
 
-def _short_help(sub: typer.Typer) -> str:
-    """The first line of a sub-command's help, without building it."""
+def short_help(sub: typer.Typer) -> str:
+    """The first line of a sub-command's help, read from its app."""
     text = sub.info.help if isinstance(sub.info.help, str) else None
     if text is None and sub.registered_commands:
         text = sub.registered_commands[0].callback.__doc__ if sub.registered_commands[0].callback else None
@@ -105,9 +115,18 @@ class CarecoordGroup(TyperGroup):
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
         if cmd_name not in COMMANDS:
             return None
-        command = typer.main.get_command(_sub_app(cmd_name))
+        command = typer.main.get_command(sub_app(cmd_name))
         command.name = cmd_name
         return command
+
+    def shell_complete(self, ctx: Any, incomplete: str) -> list[Any]:
+        """Sub-command names from the table above, without loading any of them."""
+        from typer._click.shell_completion import CompletionItem
+
+        names = [CompletionItem(name, help=summary) for name, (_, summary) in COMMANDS.items()
+                 if name.startswith(incomplete)]  # fmt: skip
+        options = [item for item in super().shell_complete(ctx, incomplete) if item.value not in COMMANDS]
+        return names + options
 
     def invoke(self, ctx: Any) -> Any:
         try:
@@ -120,7 +139,7 @@ class CarecoordGroup(TyperGroup):
             raise typer.Exit(0) from None
 
     def format_commands(self, ctx: Any, formatter: Any) -> None:
-        rows = [(name, _short_help(_sub_app(name))) for name in COMMANDS]
+        rows = [(name, summary) for name, (_, summary) in COMMANDS.items()]
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 
@@ -209,5 +228,23 @@ def root(
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point.
+
+    Everything a command writes is committed, synced or flushed before it returns, so the process
+    ends at once instead of spending ~100 ms tearing down SQLAlchemy's and pydantic's modules.
+    """
+    try:
+        app()
+    except SystemExit as done:
+        code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+    else:
+        code = 0
+    _leave(code)
+
+
+def _leave(code: int) -> None:
+    """Flush what is buffered and end the process with ``code``."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a reader that went away, or a closed stream
+            stream.flush()
+    os._exit(code)

@@ -107,31 +107,11 @@ def write_csv(records: Sequence[Mapping[str, Any]], keys: Sequence[str] | None =
         writer.writerow([_csv_value(record.get(key)) for key in keys])
 
 
-def table(records: Sequence[Mapping[str, Any]], columns: Sequence[Column], *, title: str | None = None) -> Any:
-    """A Rich table of ``records``; every cell is literal text (no markup is interpreted)."""
-    from rich import box
-    from rich.table import Table
-    from rich.text import Text
+def table(records: Sequence[Mapping[str, Any]], columns: Sequence[Column], *, title: str | None = None) -> str:
+    """A text table of ``records``: every cell literal, sized to the terminal."""
+    from carecoord import tables
 
-    grid = Table(
-        title=title,
-        title_justify="left",
-        header_style="bold",
-        box=box.SIMPLE_HEAD,
-        pad_edge=False,
-        collapse_padding=True,
-    )
-    for column in columns:
-        grid.add_column(
-            column.header,
-            no_wrap=column.no_wrap,
-            max_width=column.max_width,
-            min_width=column.min_width,
-            overflow="fold",
-        )
-    for record in records:
-        grid.add_row(*(Text(display(record.get(column.key))) for column in columns))
-    return grid
+    return tables.render(records, columns, display, title=title)
 
 
 def render_list(
@@ -151,24 +131,17 @@ def render_list(
     elif fmt is OutputFormat.markdown:
         print(markdown_table(records, columns, title=title, empty=empty))
     elif not records:
-        console().print(empty, markup=False)
+        print(empty)
     else:
-        console().print(table(records, columns, title=title))
+        print(table(records, columns, title=title))
 
 
-def details(record: Mapping[str, Any], fields: Sequence[Column], *, title: str | None = None) -> Any:
-    """A two-column field/value Rich table for one record."""
-    from rich.table import Table
-    from rich.text import Text
+def details(record: Mapping[str, Any], fields: Sequence[Column], *, title: str | None = None) -> str:
+    """One record as 'Field  value' lines (empty fields left out)."""
+    from carecoord import tables
 
-    grid = Table(title=title, title_justify="left", show_header=False, box=None)
-    grid.add_column("field", style="bold", no_wrap=True)
-    grid.add_column("value", overflow="fold")
-    for field in fields:
-        value = record.get(field.key)
-        if value not in (None, "", [], ()):
-            grid.add_row(Text(field.header), Text(display(value)))
-    return grid
+    pairs = [(f.header, display(record.get(f.key))) for f in fields if record.get(f.key) not in (None, "", [], ())]
+    return tables.key_values(pairs, title=title)
 
 
 def render_record(
@@ -194,15 +167,21 @@ def render_record(
         for section_title, key, columns in sections:
             print("\n" + markdown_table(record.get(key) or [], columns, title=section_title, empty="None."))
         return
-    out = console()
-    out.print(details(record, fields, title=title))
+    print(details(record, fields, title=title))
     for section_title, key, columns in sections:
         rows = record.get(key) or []
-        out.print()
-        if rows:
-            out.print(table(rows, columns, title=section_title))
-        else:
-            out.print(f"{section_title}: none", markup=False)
+        print()
+        print(table(rows, columns, title=section_title) if rows else f"{section_title}: none")
+
+
+def print_document(markdown: str) -> None:
+    """A printable document: drawn by Rich on a terminal, its Markdown text everywhere else."""
+    if not sys.stdout.isatty():
+        print(markdown, end="")
+        return
+    from rich.markdown import Markdown
+
+    console().print(Markdown(markdown))
 
 
 def confirm_change(message: str, record: Mapping[str, Any] | None, fmt: OutputFormat) -> None:

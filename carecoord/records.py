@@ -8,30 +8,32 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from carecoord.clinical import CONTACT_DUE_DAYS, PROGRAMS, TCM_CODES
 from carecoord.dates import local_zone, now, today
-from carecoord.models import (
-    Appointment,
-    AuditEntry,
-    CarePlan,
-    Communication,
-    Contact,
-    Goal,
-    Patient,
-    PlanReview,
-    Task,
-)
-from carecoord.recurrence import describe as describe_rule
-from carecoord.services.agenda import AgendaDay
-from carecoord.services.appointments import Occurrence
-from carecoord.services.plans import PlanDocument, split_needs
-from carecoord.services.reports import ContactGap, MinutesReport, OverdueItem
+from carecoord.services.plans import split_needs
 from carecoord.services.tags import split_tags
-from carecoord.services.timeline import Event
-from carecoord.services.transitions import TransitionStatus
 from carecoord.vocab import TASK_OPEN
+
+if TYPE_CHECKING:  # only for annotations: a listing must not load every service
+    from carecoord.models import (
+        Appointment,
+        AuditEntry,
+        CarePlan,
+        Communication,
+        Contact,
+        Goal,
+        Patient,
+        PlanReview,
+        Task,
+    )
+    from carecoord.services.agenda import AgendaDay
+    from carecoord.services.appointments import Occurrence
+    from carecoord.services.plans import PlanDocument
+    from carecoord.services.reports import ContactGap, MinutesReport, OverdueItem
+    from carecoord.services.timeline import Event
+    from carecoord.services.transitions import TransitionStatus
 
 # The stable keys of each record, in order: the JSON and CSV contract (README, Scripting).
 # tests/test_output.py checks that every record carries exactly these.
@@ -69,6 +71,12 @@ TRANSITION_KEYS = tuple(
     "contact_state visit_due visit_done visit_state contact_task_id visit_task_id notes".split()
 )
 REVIEW_KEYS = tuple("id plan_id reviewed_on note next_review created_at".split())
+
+
+def _describe_rule(rule: str) -> str:
+    from carecoord.recurrence import describe
+
+    return describe(rule)
 
 
 def _local(moment: datetime | None) -> datetime | None:
@@ -217,7 +225,7 @@ def task_record(task: Task, patient_name: str | None = None) -> dict[str, Any]:
         "plan_id": task.plan_id,
         "goal_id": task.goal_id,
         "repeat": task.rrule,
-        "repeat_text": describe_rule(task.rrule) if task.rrule else None,
+        "repeat_text": _describe_rule(task.rrule) if task.rrule else None,
         "series_id": task.series_id,
         "tags": split_tags(task.tags),
         "notes": task.notes,

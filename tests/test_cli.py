@@ -13,10 +13,10 @@ HEAVY = ("sqlmodel", "sqlalchemy", "alembic", "icalendar")
 
 PROBE = """
 import sys
-from carecoord.cli import main
+from carecoord.cli import app
 sys.argv = ["carecoord", *sys.argv[1:]]
 try:
-    main()
+    app(prog_name="carecoord")
 except SystemExit:
     pass
 import json
@@ -80,3 +80,19 @@ def test_unexpected_errors_are_one_line_without_traceback(cli, monkeypatch):
     assert run.exit_code == 1
     assert run.stderr.count("\n") == 1
     assert "RuntimeError" in run.stderr and "secret" not in run.stderr and "Traceback" not in run.stderr
+
+
+def test_the_command_summaries_are_the_first_lines_of_their_help():
+    from carecoord.cli import COMMANDS, short_help, sub_app
+
+    for name, (_module, summary) in COMMANDS.items():
+        assert summary == short_help(sub_app(name)), name
+
+
+def test_completion_offers_the_sub_commands(tmp_path):
+    env = {**os.environ, "_CARECOORD_COMPLETE": "complete_bash", "COMP_WORDS": "carecoord re", "COMP_CWORD": "1"}
+    result = subprocess.run([sys.executable, "-m", "carecoord"], capture_output=True, text=True, env=env, timeout=60)
+    assert result.stdout.split() == ["report"]
+    env["COMP_WORDS"], env["COMP_CWORD"] = "carecoord patient li", "2"
+    result = subprocess.run([sys.executable, "-m", "carecoord"], capture_output=True, text=True, env=env, timeout=60)
+    assert result.stdout.split() == ["list"]

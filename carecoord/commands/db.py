@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from carecoord.commands._common import FormatOption, YesOption, confirm_or_refuse, db_path, may_create, new_app
-from carecoord.output import Column, console, render_list, render_record, to_json
+from carecoord.output import Column, render_list, render_record, to_json
 from carecoord.vocab import OutputFormat
 
 app = new_app("The database file: path, status, check, backup.\n\nExample: carecoord db status")
@@ -45,7 +45,7 @@ def status(fmt: FormatOption = OutputFormat.table) -> None:
     if fmt is OutputFormat.table:
         fields = [Column(key, key.replace("_", " ").capitalize()) for key in list(record)[:-1]]
         render_record(record, fields, fmt, title="carecoord database")
-        console().print()
+        print()
         per_table = [{"table": name, "rows": rows} for name, rows in counts.items()]
         render_list(per_table, (Column("table", "Table"), Column("rows", "Rows")), fmt)
     elif fmt is OutputFormat.json:

@@ -124,7 +124,7 @@ def show(
     Example: carecoord plan show 3 --format markdown > plan.md
     """
     from carecoord.documents import plan_markdown
-    from carecoord.output import console, to_json, write_csv
+    from carecoord.output import print_document, to_json, write_csv
     from carecoord.records import PLAN_KEYS, plan_document_record
     from carecoord.services import plans
 
@@ -137,9 +137,7 @@ def show(
     elif fmt is OutputFormat.markdown:
         print(plan_markdown(record), end="")
     else:
-        from rich.markdown import Markdown
-
-        console().print(Markdown(plan_markdown(record)))
+        print_document(plan_markdown(record))
 
 
 @app.command("edit")
