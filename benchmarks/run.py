@@ -30,6 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from generate import generate, patients_csv
 
 CARECOORD = [str(Path(sys.executable).with_name("carecoord"))]
+# GNU time reports a process's own peak memory; a forked child's rusage also counts the parent's.
+GNU_TIME = Path("/usr/bin/time").exists()
 PYTHON = [sys.executable]
 MEMORY_BUDGET_MB = 250
 
@@ -60,15 +62,18 @@ def measure(argv: list[str], env: dict[str, str], runs: int, fresh: Path | None,
     for attempt in range(runs + 1):
         if fresh is not None:
             shutil.copy2(fresh, db)
+        command = ["/usr/bin/time", "-f", "peak-kb=%M", *argv] if GNU_TIME else argv
         started = time.perf_counter()
-        process = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         _, status, usage = os.wait4(process.pid, 0)
         elapsed = time.perf_counter() - started
+        errors = process.stderr.read().decode() if process.stderr else ""
         if os.waitstatus_to_exitcode(status) != 0:
-            raise SystemExit(f"{' '.join(argv)} failed: {process.stderr.read().decode() if process.stderr else ''}")
+            raise SystemExit(f"{' '.join(argv)} failed: {errors}")
+        peak_kb = next((int(line[8:]) for line in errors.splitlines() if line.startswith("peak-kb=")), usage.ru_maxrss)
         if attempt:  # the first run only warms caches
             times.append(elapsed)
-            peaks.append(usage.ru_maxrss / 1024)
+            peaks.append(peak_kb / 1024)
     return Timing(statistics.median(times), min(times), max(times), max(peaks))
 
 
