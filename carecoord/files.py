@@ -5,19 +5,22 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 from carecoord.errors import StorageError
 
 
-def write_atomically(target: str | Path, data: bytes) -> Path | None:
+def write_atomically(target: str | Path, data: bytes | Iterable[bytes]) -> Path | None:
     """Write ``data`` to ``target`` (``-`` for stdout) via a private temporary file and a rename.
 
     The previous file stays whole until the new one is complete and synced; a failure leaves no
     temporary file behind. Exports hold patient data, so the file is created 0600.
     """
+    chunks = [data] if isinstance(data, bytes) else data
     if str(target) == "-":
-        sys.stdout.buffer.write(data)
+        for chunk in chunks:
+            sys.stdout.buffer.write(chunk)
         sys.stdout.flush()
         return None
     path = Path(target).expanduser().absolute()
@@ -32,7 +35,8 @@ def write_atomically(target: str | Path, data: bytes) -> Path | None:
         raise StorageError(f"cannot write {path}: {error.strerror or error}") from None
     try:
         with os.fdopen(fd, "wb") as file:
-            file.write(data)
+            for chunk in chunks:
+                file.write(chunk)
             file.flush()
             os.fsync(file.fileno())
         os.replace(temp, path)

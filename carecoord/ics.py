@@ -1,25 +1,28 @@
-"""Appointments and tasks as an RFC 5545 calendar (icalendar). No CLI, no database.
+"""Appointments and tasks as an RFC 5545 calendar. No CLI, no database.
 
-The same data always gives the same bytes: components are sorted, DTSTAMP is the record's last
-change (never "now"), and time zones are added in name order. Cancelled appointments and
-cancelled occurrences stay in the file with STATUS:CANCELLED so subscribers see them go.
+The content lines are written directly (escaped, folded at 75 octets, CRLF), one component at a
+time, so a year of an agency's appointments is a few seconds and a few megabytes; icalendar is
+used only to build the VTIMEZONE definitions. The same data always gives the same bytes:
+components are sorted, DTSTAMP is the record's last change (never "now"), and time zones come
+in name order. Cancelled appointments and cancelled occurrences stay in the file with
+STATUS:CANCELLED, so subscribers see them go.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from zoneinfo import ZoneInfo
-
-from icalendar import Alarm, Calendar, Event, Timezone, Todo, vRecur
 
 from carecoord import __version__
 from carecoord.models import Appointment, AppointmentException, Task
+from carecoord.recurrence import normalise_until
 from carecoord.vocab import APPOINTMENT_TYPE_LABELS, PRIORITY_RANK
 
 PRODID = f"-//carecoord//carecoord {__version__}//EN"
 UID_DOMAIN = "carecoord"
+LINE_OCTETS = 75
 
 # FHIR appointment status -> iCalendar VEVENT STATUS
 EVENT_STATUS = {
@@ -58,8 +61,44 @@ def initials(name: str) -> str:
     return "".join(f"{letter}." for letter in letters) or "?"
 
 
-def _uid(uid: str) -> str:
-    return f"{uid}@{UID_DOMAIN}"
+# --- content lines (RFC 5545 section 3.1) ------------------------------------------------------
+
+
+def text(value: str) -> str:
+    """A TEXT value: backslash, semicolon, comma and newline escaped."""
+    return (
+        value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\r\n", "\n").replace("\n", "\\n")
+    )
+
+
+def fold(line: str) -> bytes:
+    """One content line as UTF-8, folded so that no line is longer than 75 octets."""
+    raw = line.encode("utf-8")
+    if len(raw) <= LINE_OCTETS:
+        return raw + b"\r\n"
+    parts, start, limit = [], 0, LINE_OCTETS
+    while start < len(raw):
+        end = min(start + limit, len(raw))
+        while end < len(raw) and (raw[end] & 0xC0) == 0x80:  # never split a UTF-8 character
+            end -= 1
+        parts.append(raw[start:end])
+        start, limit = end, LINE_OCTETS - 1  # continuation lines begin with a space
+    return b"\r\n ".join(parts) + b"\r\n"
+
+
+def _utc(moment: datetime) -> str:
+    return f"{moment.astimezone(UTC):%Y%m%dT%H%M%SZ}"
+
+
+def _zoned(name: str, moment: datetime, tz: ZoneInfo) -> str:
+    return f"{name};TZID={tz.key}:{moment.astimezone(tz):%Y%m%dT%H%M%S}"
+
+
+def _duration(minutes: int) -> str:
+    return f"-PT{minutes}M"
+
+
+# --- components ---------------------------------------------------------------------------------
 
 
 def _label(appointment: Appointment) -> str:
@@ -75,98 +114,127 @@ def _describe(appointment: Appointment, status: str, reason: str | None) -> str:
     return "\n".join(lines)
 
 
-def _event(entry: AppointmentEntry, *, redact: bool, status: str, reason: str | None, stamp: datetime) -> Event:
-    """The properties a master VEVENT and its overrides share."""
+def _event_lines(
+    entry: AppointmentEntry, *, redact: bool, status: str, reason: str | None, stamp: datetime, timing: list[str]
+) -> list[str]:
+    """A VEVENT: the properties a master and its overrides share, around ``timing``."""
     appointment = entry.appointment
     who = initials(entry.patient_name) if redact else entry.patient_name
-    event = Event()
-    event.add("uid", _uid(appointment.uid))
-    event.add("dtstamp", stamp)
-    event.add("summary", f"{_label(appointment)}: {who}")
-    event.add("status", EVENT_STATUS.get(status, "CONFIRMED"))
-    event.add("sequence", appointment.sequence)
-    event.add("categories", [appointment.kind])
+    summary = f"{_label(appointment)}: {who}"
+    lines = [
+        "BEGIN:VEVENT",
+        f"UID:{text(appointment.uid)}@{UID_DOMAIN}",
+        f"DTSTAMP:{_utc(stamp)}",
+        *timing,
+        f"SUMMARY:{text(summary)}",
+        f"STATUS:{EVENT_STATUS.get(status, 'CONFIRMED')}",
+        f"SEQUENCE:{appointment.sequence}",
+        f"CATEGORIES:{text(appointment.kind)}",
+    ]
     if not redact:
         if appointment.location:
-            event.add("location", appointment.location)
+            lines.append(f"LOCATION:{text(appointment.location)}")
         description = _describe(appointment, status, reason)
         if description:
-            event.add("description", description)
+            lines.append(f"DESCRIPTION:{text(description)}")
     if appointment.reminder_minutes and status not in ("cancelled", "entered-in-error"):
-        alarm = Alarm()
-        alarm.add("action", "DISPLAY")
-        alarm.add("description", f"{_label(appointment)}: {who}")
-        alarm.add("trigger", timedelta(minutes=-appointment.reminder_minutes))
-        event.add_component(alarm)
-    return event
+        lines += ["BEGIN:VALARM", "ACTION:DISPLAY", f"DESCRIPTION:{text(summary)}",
+                  f"TRIGGER:{_duration(appointment.reminder_minutes)}", "END:VALARM"]  # fmt: skip
+    lines.append("END:VEVENT")
+    return lines
 
 
-def appointment_events(entry: AppointmentEntry, *, redact: bool = False) -> list[Event]:
+def appointment_lines(entry: AppointmentEntry, *, redact: bool = False) -> list[str]:
     """The master VEVENT (with RRULE and EXDATE for a series) and one override per changed occurrence."""
     appointment = entry.appointment
     tz = ZoneInfo(appointment.tz)
     duration = appointment.ends_at - appointment.starts_at
-    master = _event(entry, redact=redact, status=appointment.status, reason=appointment.status_reason,
-                    stamp=appointment.updated_at)  # fmt: skip
-    master.add("dtstart", appointment.starts_at.astimezone(tz))
-    master.add("dtend", appointment.ends_at.astimezone(tz))
-    master.add("created", appointment.created_at)
-    master.add("last-modified", appointment.updated_at)
-    events = [master]
+    timing = [
+        _zoned("DTSTART", appointment.starts_at, tz),
+        _zoned("DTEND", appointment.ends_at, tz),
+        f"CREATED:{_utc(appointment.created_at)}",
+        f"LAST-MODIFIED:{_utc(appointment.updated_at)}",
+    ]
+    if appointment.rrule:
+        timing.append(f"RRULE:{normalise_until(appointment.rrule, tz)}")
+        removed = sorted(e.original_start for e in entry.exceptions if e.status == "entered-in-error")
+        if removed:
+            timing.append(f"EXDATE;TZID={tz.key}:" + ",".join(f"{m.astimezone(tz):%Y%m%dT%H%M%S}" for m in removed))
+    lines = _event_lines(entry, redact=redact, status=appointment.status, reason=appointment.status_reason,
+                         stamp=appointment.updated_at, timing=timing)  # fmt: skip
     if not appointment.rrule:
-        return events
-    master.add("rrule", vRecur.from_ical(appointment.rrule))
-    removed = sorted(e.original_start for e in entry.exceptions if e.status == "entered-in-error")
-    if removed:
-        master.add("exdate", [moment.astimezone(tz) for moment in removed])
+        return lines
     for exception in sorted(entry.exceptions, key=lambda e: e.original_start):
         if exception.status == "entered-in-error":
             continue
         status = appointment.status if appointment.status == "cancelled" else exception.status
-        override = _event(entry, redact=redact, status=status, reason=exception.status_reason,
-                          stamp=max(exception.updated_at, appointment.updated_at))  # fmt: skip
-        start = (exception.starts_at or exception.original_start).astimezone(tz)
-        end = exception.ends_at.astimezone(tz) if exception.ends_at else start + duration
-        override.add("recurrence-id", exception.original_start.astimezone(tz))
-        override.add("dtstart", start)
-        override.add("dtend", end)
-        events.append(override)
-    return events
+        start = exception.starts_at or exception.original_start
+        end = exception.ends_at or start + duration
+        override_timing = [_zoned("RECURRENCE-ID", exception.original_start, tz), _zoned("DTSTART", start, tz),
+                           _zoned("DTEND", end, tz)]  # fmt: skip
+        stamp = max(exception.updated_at, appointment.updated_at)
+        lines += _event_lines(entry, redact=redact, status=status, reason=exception.status_reason, stamp=stamp,
+                              timing=override_timing)  # fmt: skip
+    return lines
 
 
-def task_todo(entry: TaskEntry, zone: tzinfo, *, redact: bool = False) -> Todo:
+def task_lines(entry: TaskEntry, zone: tzinfo, *, redact: bool = False) -> list[str]:
     """A VTODO for a task: due date (or date and time in the user's zone), status, priority."""
     task = entry.task
-    todo = Todo()
-    todo.add("uid", _uid(task.uid))
-    todo.add("dtstamp", task.updated_at)
+    lines = ["BEGIN:VTODO", f"UID:{text(task.uid)}@{UID_DOMAIN}", f"DTSTAMP:{_utc(task.updated_at)}"]
     if redact:
-        todo.add("summary", f"Task: {initials(entry.patient_name)}" if entry.patient_name else "Task")
+        lines.append("SUMMARY:" + (f"Task: {initials(entry.patient_name)}" if entry.patient_name else "Task"))
     else:
-        todo.add("summary", task.title + (f" ({entry.patient_name})" if entry.patient_name else ""))
+        lines.append("SUMMARY:" + text(task.title + (f" ({entry.patient_name})" if entry.patient_name else "")))
         if task.notes:
-            todo.add("description", task.notes)
+            lines.append(f"DESCRIPTION:{text(task.notes)}")
     if task.due_on is not None:
-        due: date | datetime = task.due_on
-        if task.due_time is not None:
+        if task.due_time is None:
+            lines.append(f"DUE;VALUE=DATE:{task.due_on:%Y%m%d}")
+        else:
             due = datetime.combine(task.due_on, task.due_time, tzinfo=zone)
-            if not getattr(zone, "key", None):  # a zone without an IANA name cannot be a TZID
-                due = due.astimezone(UTC)
-        todo.add("due", due)
-    todo.add("status", TODO_STATUS.get(task.status, "NEEDS-ACTION"))
-    todo.add("priority", TODO_PRIORITY.get(task.priority, 9))
+            key = getattr(zone, "key", None)
+            lines.append(f"DUE;TZID={key}:{due:%Y%m%dT%H%M%S}" if key else f"DUE:{_utc(due)}")
+    lines.append(f"STATUS:{TODO_STATUS.get(task.status, 'NEEDS-ACTION')}")
+    lines.append(f"PRIORITY:{TODO_PRIORITY.get(task.priority, 9)}")
     if task.completed_at is not None:
-        todo.add("completed", task.completed_at)
-    todo.add("last-modified", task.updated_at)
-    return todo
+        lines.append(f"COMPLETED:{_utc(task.completed_at)}")
+    lines += [f"LAST-MODIFIED:{_utc(task.updated_at)}", "END:VTODO"]
+    return lines
 
 
-def _add_timezones(calendar: Calendar, years: Sequence[int]) -> None:
-    """VTIMEZONEs for every zone used, in name order, covering the years the data spans."""
+def timezone_block(tzid: str, years: Sequence[int]) -> bytes:
+    """The VTIMEZONE for ``tzid``, covering the years the data spans (built by icalendar)."""
+    from icalendar import Timezone
+
     first = date(min(years) - 1, 1, 1) if years else Timezone.DEFAULT_FIRST_DATE
     last = date(max(years) + 2, 1, 1) if years else Timezone.DEFAULT_LAST_DATE
-    for position, tzid in enumerate(sorted(calendar.get_missing_tzids())):
-        calendar.subcomponents.insert(position, Timezone.from_tzid(tzid, first_date=first, last_date=last))
+    return bytes(Timezone.from_tzid(tzid, first_date=first, last_date=last).to_ical())
+
+
+def calendar_chunks(
+    appointments: Iterable[AppointmentEntry],
+    tasks: Sequence[TaskEntry] = (),
+    *,
+    zone: tzinfo,
+    zones: Iterable[str],
+    years: Sequence[int],
+    name: str = "carecoord",
+    redact: bool = False,
+) -> Iterator[bytes]:
+    """The calendar, piece by piece: ``appointments`` in (start, uid) order may be a stream;
+    ``zones`` are their time zones and ``years`` the years they span (for the VTIMEZONEs)."""
+    task_zone = {str(zone.key)} if tasks and getattr(zone, "key", None) else set()  # type: ignore[attr-defined]
+    header = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{PRODID}", "CALSCALE:GREGORIAN", "METHOD:PUBLISH",
+              f"X-WR-CALNAME:{text(name)}"]  # fmt: skip
+    yield b"".join(fold(line) for line in header)
+    for tzid in sorted(set(zones) | task_zone):
+        yield timezone_block(tzid, years)
+    for entry in appointments:
+        yield b"".join(fold(line) for line in appointment_lines(entry, redact=redact))
+    for task_entry in sorted(tasks, key=lambda e: (e.task.due_on or date.max, e.task.id or 0)):
+        yield b"".join(fold(line) for line in task_lines(task_entry, zone, redact=redact))
+    yield fold("END:VCALENDAR")
 
 
 def calendar_bytes(
@@ -177,21 +245,9 @@ def calendar_bytes(
     name: str = "carecoord",
     redact: bool = False,
 ) -> bytes:
-    """The whole calendar, deterministic for the same data."""
-    calendar = Calendar()
-    calendar.add("prodid", PRODID)
-    calendar.add("version", "2.0")
-    calendar.add("calscale", "GREGORIAN")
-    calendar.add("method", "PUBLISH")
-    calendar.add("x-wr-calname", name)
-    years: set[int] = set()
+    """The whole calendar as bytes, for appointments already in memory."""
     ordered = sorted(appointments, key=lambda e: (e.appointment.starts_at, e.appointment.uid))
-    for entry in ordered:
-        for event in appointment_events(entry, redact=redact):
-            calendar.add_component(event)
-        years.add(entry.appointment.starts_at.year)
-        years.add((entry.appointment.series_ends_at or entry.appointment.starts_at).year)
-    for task_entry in sorted(tasks, key=lambda e: (e.task.due_on or date.max, e.task.id or 0)):
-        calendar.add_component(task_todo(task_entry, zone, redact=redact))
-    _add_timezones(calendar, sorted(years))
-    return bytes(calendar.to_ical())
+    spans = [(e.appointment.starts_at, e.appointment.series_ends_at or e.appointment.starts_at) for e in ordered]
+    years = sorted({moment.year for span in spans for moment in span})
+    zones = {e.appointment.tz for e in ordered}
+    return b"".join(calendar_chunks(ordered, tasks, zone=zone, zones=zones, years=years, name=name, redact=redact))

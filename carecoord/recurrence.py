@@ -110,7 +110,7 @@ def _check(rule: str, typed: str) -> None:
         raise ValidationError(f"'{typed}' never happens (no such date, e.g. 30 February)")
 
 
-def _normalise_until(rule: str, tz: tzinfo | None) -> str:
+def normalise_until(rule: str, tz: tzinfo | None) -> str:
     """UNTIL as dateutil wants it: naive for a date-based series, UTC for a zoned one.
 
     A date alone means the whole of that day (in ``tz`` for a zoned series).
@@ -131,7 +131,7 @@ def _normalise_until(rule: str, tz: tzinfo | None) -> str:
 
 
 def _rule(rule: str, start: date, **overrides: Any) -> rrule:
-    parsed = rrulestr(f"RRULE:{_normalise_until(rule, None)}", dtstart=datetime.combine(start, time(0, 0)))
+    parsed = rrulestr(f"RRULE:{normalise_until(rule, None)}", dtstart=datetime.combine(start, time(0, 0)))
     assert isinstance(parsed, rrule)
     return parsed.replace(**overrides) if overrides else parsed
 
@@ -191,7 +191,7 @@ def with_end(rule: str, *, until: datetime | None = None, count: int | None = No
 
 
 def _zoned_rule(rule: str, start: datetime) -> rrule:
-    parsed = rrulestr(f"RRULE:{_normalise_until(rule, start.tzinfo)}", dtstart=start)
+    parsed = rrulestr(f"RRULE:{normalise_until(rule, start.tzinfo)}", dtstart=start)
     assert isinstance(parsed, rrule)
     return parsed
 
@@ -210,7 +210,7 @@ def last_moment(rule: str, start: datetime) -> datetime | None:
     if "COUNT" in parts:
         moments = list(series)
         return moments[-1] if moments else start
-    until_text = _rule_parts(_normalise_until(rule, start.tzinfo))["UNTIL"]
+    until_text = _rule_parts(normalise_until(rule, start.tzinfo))["UNTIL"]
     until = datetime.strptime(until_text.rstrip("Z"), "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
     return series.before(until, inc=True) or start
 
@@ -228,7 +228,7 @@ def first_moment(rule: str, start: datetime) -> datetime | None:
 
 def shift_until(rule: str, start: datetime, shift: timedelta) -> str:
     """The rule with its UNTIL moved by ``shift`` (when a whole series moves, its end moves with it)."""
-    normalised = _normalise_until(rule, start.tzinfo)
+    normalised = normalise_until(rule, start.tzinfo)
     parts = _rule_parts(normalised)
     if "UNTIL" not in parts:
         return rule

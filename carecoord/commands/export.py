@@ -31,11 +31,12 @@ def ics(
 
     Example: carecoord export ics --from tomorrow --days 1 --redact --out ~/calendar/tomorrow.ics
     """
+    from collections.abc import Iterator
     from datetime import timedelta
 
     from carecoord.dates import local_zone
     from carecoord.files import write_atomically
-    from carecoord.ics import AppointmentEntry, TaskEntry, calendar_bytes
+    from carecoord.ics import AppointmentEntry, TaskEntry, calendar_chunks
     from carecoord.services import appointments, patients
     from carecoord.services import tasks as task_service
     from carecoord.vocab import TASK_OPEN
@@ -44,12 +45,14 @@ def ics(
     with store(write=False) as session:
         owner = patients.resolve(session, patient) if patient else None
         wanted = appointments.AppointmentFilter(low, high, patient_id=owner.id if owner else None)
-        unique = {s.appointment.id: (s.appointment, person) for s, person in appointments.occurrences(session, wanted)}
-        exceptions = appointments.exceptions_for(session, [a for a, _ in unique.values()])
-        found = {
-            key: AppointmentEntry(appointment, person.name, exceptions.get(key or 0, []))
-            for key, (appointment, person) in unique.items()
-        }
+        zones, years = appointments.zones_and_years(session, wanted)
+        written_appointments = [0]
+
+        def entries() -> Iterator[AppointmentEntry]:
+            for appointment, person, exceptions in appointments.spanning(session, wanted):
+                written_appointments[0] += 1
+                yield AppointmentEntry(appointment, person.name, exceptions)
+
         todo: list[TaskEntry] = []
         if tasks:
             last_day = (high - timedelta(seconds=1)).date()
@@ -58,7 +61,8 @@ def ics(
                 due_filter=True, patient_id=owner.id if owner else None,
             )  # fmt: skip
             todo = [TaskEntry(task, name_) for task, name_ in task_service.list_tasks(session, window)]
-        data = calendar_bytes(list(found.values()), todo, zone=local_zone(), name=name, redact=redact)
-    written = write_atomically(out, data)
+        chunks = calendar_chunks(entries(), todo, zone=local_zone(), zones=zones, years=years, name=name, redact=redact)
+        written = write_atomically(out, chunks)
+    count = written_appointments[0]
     if written is not None:
-        print(f"Wrote {len(found)} appointments" + (f" and {len(todo)} tasks" if tasks else "") + f" to {written}.")
+        print(f"Wrote {count} appointments" + (f" and {len(todo)} tasks" if tasks else "") + f" to {written}.")

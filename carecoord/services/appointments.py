@@ -8,14 +8,14 @@ occurrence is identified by its original start (the iCalendar RECURRENCE-ID).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, or_
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from carecoord.dates import day_start, local_zone, localize, zone
 from carecoord.errors import ConflictError, NotFoundError, ValidationError
@@ -120,8 +120,8 @@ class AppointmentFilter:
     status: str | None = None
 
 
-def occurrences(session: Session, wanted: AppointmentFilter) -> list[tuple[Occurrence, Patient]]:
-    """All occurrences in the window, by start; one query for series, one for their exceptions."""
+def _in_window(wanted: AppointmentFilter) -> Any:
+    """Appointments (or series) whose span overlaps the window, or with an occurrence moved into it."""
     low, high = _utc(wanted.start), _utc(wanted.end)
     moved_in = select(AppointmentException.appointment_id).where(
         col(AppointmentException.starts_at) < high, col(AppointmentException.ends_at) > low
@@ -141,7 +141,13 @@ def occurrences(session: Session, wanted: AppointmentFilter) -> list[tuple[Occur
         query = query.where(Appointment.patient_id == wanted.patient_id)
     if wanted.kind is not None:
         query = query.where(Appointment.kind == wanted.kind)
-    rows = session.exec(query).all()
+    return query
+
+
+def occurrences(session: Session, wanted: AppointmentFilter) -> list[tuple[Occurrence, Patient]]:
+    """All occurrences in the window, by start; one query for series, one for their exceptions."""
+    low, high = _utc(wanted.start), _utc(wanted.end)
+    rows = session.exec(_in_window(wanted)).all()
     exceptions = _exceptions_of(session, [appointment.id for appointment, _ in rows if appointment.rrule])
     found = [
         (sitting, patient)
@@ -542,6 +548,28 @@ def resolve(session: Session, ref: str) -> Appointment:
         raise ValidationError(f"give the appointment's id (see 'carecoord appt list'), not '{cleaned}'")
     found = session.exec(select(Appointment).where(Appointment.id == appointment_id)).all()
     return pick_one(cleaned, "appointment", found, describe)
+
+
+def spanning(
+    session: Session, wanted: AppointmentFilter, *, batch: int = 1000
+) -> Iterator[tuple[Appointment, Patient, list[AppointmentException]]]:
+    """Appointments and series whose span overlaps the window, by first start, with their
+    exceptions; streamed in batches, so memory stays flat however many there are."""
+    query = _in_window(wanted).order_by(col(Appointment.starts_at), col(Appointment.uid))
+    result = session.exec(query.execution_options(yield_per=batch))
+    for part in result.partitions(batch):
+        exceptions = exceptions_for(session, [appointment for appointment, _ in part])
+        for appointment, patient in part:
+            yield appointment, patient, exceptions.get(appointment.id or 0, [])
+
+
+def zones_and_years(session: Session, wanted: AppointmentFilter) -> tuple[list[str], list[int]]:
+    """The time zones, and the first and last years, of the appointments in the window."""
+    window = _in_window(wanted).subquery()
+    zones = sorted(set(session.exec(select(window.c.tz).distinct()).all()))
+    first, last = session.exec(select(func.min(window.c.starts_at), func.max(window.c.series_ends_at))).one()
+    years = [moment.year for moment in (first, last) if moment is not None]
+    return zones, years
 
 
 def first_occurrence(appointment: Appointment) -> Occurrence:
