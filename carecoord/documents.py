@@ -176,6 +176,8 @@ def agenda_markdown(agenda: Mapping[str, Any]) -> str:
                 lines.append(f"- {md(c['patient_name'])} · {last}" + (f" · {md(c['phone'])}" if c["phone"] else ""))
             lines.append("")
             empty = False
+        for kind, count in day.get("more_overdue", {}).items():
+            lines += [f"... and {count} more overdue {kind.replace('_', ' ')}: see 'carecoord report overdue'.", ""]
         if empty:
             lines += ["Nothing scheduled.", ""]
     return "\n".join(lines).rstrip() + "\n"

@@ -216,7 +216,10 @@ class AppointmentException(Timestamped, table=True):
 class Communication(Timestamped, table=True):
     """One entry of the communication log: a call, visit, message or letter, and its minutes."""
 
-    __table_args__ = (Index("ix_communication_patient_at", "patient_id", "at"),)
+    __table_args__ = (
+        Index("ix_communication_patient_at", "patient_id", "at"),
+        Index("ix_communication_outcome_patient_at", "outcome", "patient_id", "at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     patient_id: int = _parent("patient", index=False)

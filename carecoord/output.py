@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 LIST_SEPARATOR = ";"
+# A table for people shows this many rows at most (JSON, CSV and Markdown are always complete).
+TABLE_ROWS = 500
 
 
 @dataclass(frozen=True)
@@ -133,7 +135,9 @@ def render_list(
     elif not records:
         print(empty)
     else:
-        print(table(records, columns, title=title))
+        print(table(records[:TABLE_ROWS], columns, title=title))
+        if len(records) > TABLE_ROWS:
+            print(f"... and {len(records) - TABLE_ROWS} more: narrow the list, or use --format csv or json for all.")
 
 
 def details(record: Mapping[str, Any], fields: Sequence[Column], *, title: str | None = None) -> str:

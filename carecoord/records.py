@@ -312,6 +312,7 @@ def agenda_record(days: list[AgendaDay]) -> dict[str, Any]:
                 "transition_deadlines": [
                     {**transition_record(status), "deadline": which} for status, which in day.deadlines
                 ],
+                "more_overdue": day.more_overdue,
             }
             for day in days
         ],

@@ -118,3 +118,31 @@ def test_demo_builds_a_separate_caseload_and_shows_today(cli, db_file, tmp_path)
 def test_demo_refuses_a_database_that_is_not_a_demo(cli, db_file):
     cli("patient", "add", "Real Person")
     assert_one_line_error(cli("demo", "--path", str(db_file)), 1, "your own database")
+
+
+def test_a_long_overdue_list_is_counted_not_listed(cli, db_file):
+    cli("patient", "add", "Jane Doe")
+    with closing(sqlite3.connect(db_file)) as conn:
+        conn.executemany(
+            "INSERT INTO task (uid, created_at, updated_at, patient_id, title, status, priority, due_on, tags) "
+            "VALUES (?, '2026-01-01', '2026-01-01', 1, ?, 'requested', 'routine', '2026-11-01', '')",
+            [(f"u{n}", f"Old task {n}") for n in range(130)],
+        )
+        conn.commit()
+    cli("task", "add", "Today's task", "--patient", "jane", "--due", "today")
+    [day] = json.loads(cli("agenda", "-f", "json").stdout)["days"]
+    assert len(day["tasks"]) == 101 and day["more_overdue"] == {"tasks": 30}
+    assert "Today's task" in [t["title"] for t in day["tasks"]]
+    assert "... and 30 more overdue tasks" in cli("agenda", "-f", "markdown").stdout
+
+
+def test_a_long_table_is_cut_but_json_is_complete(cli, db_file):
+    with closing(sqlite3.connect(db_file)) as conn:
+        conn.executemany(
+            "INSERT INTO patient (uid, created_at, updated_at, name, name_key, status, enrolled_on, tags) "
+            "VALUES (?, '2026-01-01', '2026-01-01', ?, ?, 'active', '2026-01-01', '')",
+            [(f"u{n}", f"P {n:04d}", f"p {n:04d}") for n in range(520)],
+        )
+        conn.commit()
+    assert "... and 20 more" in cli("patient", "list").stdout
+    assert len(json.loads(cli("patient", "list", "-f", "json").stdout)) == 520

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -14,7 +15,7 @@ from carecoord.dates import day_start, local_zone
 from carecoord.models import CarePlan, Goal, Patient, Task
 from carecoord.services.appointments import AppointmentFilter, Occurrence, occurrences
 from carecoord.services.reports import ContactGap, contact_gaps
-from carecoord.services.tasks import TaskFilter, list_tasks
+from carecoord.services.tasks import TaskFilter, count_tasks, list_tasks
 from carecoord.services.transitions import TransitionStatus, judge, list_transitions
 from carecoord.vocab import GOAL_CLOSED, PLAN_CLOSED, PatientStatus
 
@@ -30,6 +31,12 @@ class AgendaDay:
     goals: list[tuple[Goal, Patient]] = field(default_factory=list)
     contacts_due: list[ContactGap] = field(default_factory=list)
     deadlines: list[tuple[TransitionStatus, str]] = field(default_factory=list)
+    more_overdue: dict[str, int] = field(default_factory=dict)  # carried-over items left out, by kind
+
+
+# Overdue items carried to the first day beyond this many per kind are counted, not listed:
+# an agenda is read, and the full lists are in 'task list --due overdue' and 'report overdue'.
+OVERDUE_SHOWN = 100
 
 
 def build(session: Session, first: date, days: int) -> list[AgendaDay]:
@@ -44,8 +51,15 @@ def build(session: Session, first: date, days: int) -> list[AgendaDay]:
     window = AppointmentFilter(day_start(first, zone), day_start(last + timedelta(days=1), zone))
     for sitting, patient in occurrences(session, window):
         bucket(sitting.start.astimezone(zone).date()).appointments.append((sitting, patient))
-    for task, name in list_tasks(session, TaskFilter(due_to=last, due_filter=True, active_patients_only=True)):
+    due_now = TaskFilter(due_from=first, due_to=last, due_filter=True, active_patients_only=True)
+    for task, name in list_tasks(session, due_now):
         bucket(task.due_on).tasks.append((task, name))
+    late = TaskFilter(due_to=first - timedelta(days=1), due_filter=True, active_patients_only=True)
+    agenda[first].tasks[:0] = list_tasks(session, replace(late, limit=OVERDUE_SHOWN))
+    if len(agenda[first].tasks) >= OVERDUE_SHOWN:
+        hidden = count_tasks(session, late) - OVERDUE_SHOWN
+        if hidden > 0:
+            agenda[first].more_overdue["tasks"] = hidden
     for plan, patient in _due_reviews(session, last):
         bucket(plan.next_review).reviews.append((plan, patient))
     for goal, patient in _goal_targets(session, last):
@@ -58,7 +72,24 @@ def build(session: Session, first: date, days: int) -> list[AgendaDay]:
         for which, deadline in (("contact", status.contact), ("visit", status.visit)):
             if deadline.state in ("open", "missed") and deadline.due <= last:
                 bucket(deadline.due).deadlines.append((status, which))
+    _trim_carried_over(agenda[first])
     return list(agenda.values())
+
+
+def _trim_carried_over(day: AgendaDay) -> None:
+    """Keep the first day readable: at most OVERDUE_SHOWN carried-over items of each kind."""
+    overdue: dict[str, Callable[[Any], bool]] = {
+        "reviews": lambda item: item[0].next_review is not None and item[0].next_review < day.day,
+        "goals": lambda item: item[0].target_on is not None and item[0].target_on < day.day,
+        "contacts_due": lambda _item: True,
+    }
+    for kind, is_overdue in overdue.items():
+        items = getattr(day, kind)
+        late = [item for item in items if is_overdue(item)]
+        if len(late) > OVERDUE_SHOWN:
+            left_out = {id(item) for item in late[OVERDUE_SHOWN:]}
+            setattr(day, kind, [item for item in items if id(item) not in left_out])
+            day.more_overdue[kind] = len(left_out)
 
 
 def _due_reviews(session: Session, last: date) -> Sequence[tuple[CarePlan, Patient]]:

@@ -112,32 +112,41 @@ def contact_gaps(session: Session, days: int, *, as_of: datetime | None = None) 
         .group_by(col(Communication.patient_id))
         .subquery()
     )
-    ranked = select(  # type: ignore[call-overload]
-        Communication.patient_id, Communication.at, Communication.outcome, Communication.channel,
-        func.row_number().over(
-            partition_by=col(Communication.patient_id),
-            order_by=(col(Communication.at).desc(), col(Communication.id).desc()),
-        ).label("rank"),
-    ).subquery()  # fmt: skip
-    last_attempts = {
-        pid: (_aware(at), outcome, channel)
-        for pid, at, outcome, channel in session.exec(
-            select(ranked.c.patient_id, ranked.c.at, ranked.c.outcome, ranked.c.channel).where(ranked.c.rank == 1)
-        ).all()
-    }
     query = (
         select(Patient, reached.c.at)
         .outerjoin(reached, reached.c.patient_id == Patient.id)
         .where(Patient.status == PatientStatus.active.value)
         .where(or_(reached.c.at.is_(None), reached.c.at < cutoff))
     )
+    rows = session.exec(query).all()
+    last_attempts = _last_attempts(session, [patient.id for patient, _ in rows if patient.id is not None])
     gaps = []
-    for patient, last_reached in session.exec(query).all():
+    for patient, last_reached in rows:
         attempt = last_attempts.get(patient.id or 0)
         gaps.append(ContactGap(patient, _aware(last_reached), attempt[0] if attempt else None,
                                attempt[1] if attempt else None, attempt[2] if attempt else None))  # fmt: skip
     gaps.sort(key=lambda gap: (gap.last_reached is not None, gap.last_reached or datetime.min, gap.patient.name_key))
     return gaps
+
+
+def _last_attempts(session: Session, patient_ids: list[int]) -> dict[int, tuple[datetime | None, str, str]]:
+    """Each patient's latest log entry (when, outcome, channel), a few queries for all of them."""
+    found: dict[int, tuple[datetime | None, str, str]] = {}
+    for start in range(0, len(patient_ids), 500):
+        batch = patient_ids[start : start + 500]
+        latest = (
+            select(Communication.patient_id, func.max(Communication.at).label("at"))
+            .where(col(Communication.patient_id).in_(batch))
+            .group_by(col(Communication.patient_id))
+            .subquery()
+        )
+        rows = session.exec(
+            select(Communication.patient_id, Communication.at, Communication.outcome, Communication.channel)
+            .join(latest, (latest.c.patient_id == Communication.patient_id) & (latest.c.at == Communication.at))
+        ).all()  # fmt: skip
+        for pid, at, outcome, channel in rows:
+            found[pid] = (_aware(at), outcome, channel)
+    return found
 
 
 def _aware(moment: datetime | None) -> datetime | None:

@@ -8,7 +8,7 @@ from datetime import date, time
 from typing import Any
 
 from sqlalchemy import case, or_
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from carecoord.dates import today
 from carecoord.errors import ConflictError, ValidationError
@@ -244,9 +244,8 @@ class TaskFilter:
     limit: int | None = None
 
 
-def list_tasks(session: Session, wanted: TaskFilter) -> Sequence[tuple[Task, str | None]]:
-    """Tasks with their patient's name, most urgent first: overdue, then priority, then due."""
-    query = select(Task, Patient.name).outerjoin(Patient, col(Patient.id) == Task.patient_id)
+def _filtered(query: Any, wanted: TaskFilter) -> Any:
+    """``query`` (tasks outer-joined to their patients) narrowed by ``wanted``."""
     query = query.where(col(Task.status).in_(wanted.statuses))
     for column, value in ((Task.patient_id, wanted.patient_id), (Task.plan_id, wanted.plan_id),
                           (Task.goal_id, wanted.goal_id), (Task.priority, wanted.priority)):  # fmt: skip
@@ -262,6 +261,18 @@ def list_tasks(session: Session, wanted: TaskFilter) -> Sequence[tuple[Task, str
         query = query.where(col(Task.due_on) >= wanted.due_from)
     if wanted.due_to is not None:
         query = query.where(col(Task.due_on) <= wanted.due_to)
+    return query
+
+
+def count_tasks(session: Session, wanted: TaskFilter) -> int:
+    """How many tasks match ``wanted``."""
+    query = select(func.count()).select_from(Task).outerjoin(Patient, col(Patient.id) == Task.patient_id)
+    return int(session.exec(_filtered(query, wanted)).one())
+
+
+def list_tasks(session: Session, wanted: TaskFilter) -> Sequence[tuple[Task, str | None]]:
+    """Tasks with their patient's name, most urgent first: overdue, then priority, then due."""
+    query = _filtered(select(Task, Patient.name).outerjoin(Patient, col(Patient.id) == Task.patient_id), wanted)
     overdue_first = case((col(Task.due_on) < today(), 0), else_=1)
     priority_rank = case(PRIORITY_RANK, value=Task.priority, else_=len(PRIORITY_RANK))
     query = query.order_by(
