@@ -124,8 +124,10 @@ def render_list(
     keys: Sequence[str] | None = None,
     title: str | None = None,
     empty: str = "Nothing to show.",
+    total: int | None = None,
 ) -> None:
-    """Print a listing in the chosen format; ``keys`` are the CSV columns (even with no rows)."""
+    """Print a listing in the chosen format; ``keys`` are the CSV columns (even with no rows);
+    ``total`` is how many there are when a table was given only its first TABLE_ROWS."""
     if fmt is OutputFormat.json:
         print(to_json(list(records)))
     elif fmt is OutputFormat.csv:
@@ -136,8 +138,9 @@ def render_list(
         print(empty)
     else:
         print(table(records[:TABLE_ROWS], columns, title=title))
-        if len(records) > TABLE_ROWS:
-            print(f"... and {len(records) - TABLE_ROWS} more: narrow the list, or use --format csv or json for all.")
+        hidden = max(total or 0, len(records)) - min(len(records), TABLE_ROWS)
+        if hidden > 0:
+            print(f"... and {hidden} more: narrow the list, or use --format csv or json for all.")
 
 
 def details(record: Mapping[str, Any], fields: Sequence[Column], *, title: str | None = None) -> str:

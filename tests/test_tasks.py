@@ -204,3 +204,20 @@ def test_a_finished_task_cannot_be_started_without_reopening(tasks, unchanged):
     tasks("task", "done", "1")
     with unchanged():
         assert_one_line_error(tasks("task", "start", "1"), 1, "is completed and cannot become in-progress (reopen it")
+
+
+def test_a_long_task_table_fetches_only_what_it_shows(cli, db_file):
+    import sqlite3
+    from contextlib import closing
+
+    with closing(sqlite3.connect(db_file)) as conn:
+        conn.executemany(
+            "INSERT INTO task (uid, created_at, updated_at, title, status, priority, due_on, tags) "
+            "VALUES (?, '2026-01-01', '2026-01-01', ?, 'requested', 'routine', '2026-11-20', '')",
+            [(f"u{n}", f"Task {n}") for n in range(510)],
+        )
+        conn.commit()
+    table = cli("task", "list").stdout
+    assert table.startswith("Tasks (510)") and "... and 10 more" in table
+    assert len(json.loads(cli("task", "list", "-f", "json").stdout)) == 510
+    assert "more" not in cli("task", "list", "--limit", "5").stdout

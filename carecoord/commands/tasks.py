@@ -149,6 +149,9 @@ def list_(
 
     Example: carecoord task list --due overdue --format json
     """
+    from dataclasses import replace
+
+    from carecoord.output import TABLE_ROWS
     from carecoord.records import TASK_KEYS, task_record
     from carecoord.services import patients, plans, tasks
 
@@ -166,10 +169,15 @@ def list_(
             due_filter=due is not None,
             limit=limit,
         )
+        total = None
+        if fmt is OutputFormat.table and limit is None:  # a table shows the first rows: fetch only those
+            total = tasks.count_tasks(session, wanted)
+            wanted = replace(wanted, limit=TABLE_ROWS)
         records = [task_record(task, name) for task, name in tasks.list_tasks(session, wanted)]
     if fmt is OutputFormat.table:
         records = _rows(records)
-    render_list(records, TASK_COLUMNS, fmt, keys=TASK_KEYS, title=f"Tasks ({len(records)})", empty="No tasks match.")
+    render_list(records, TASK_COLUMNS, fmt, keys=TASK_KEYS, title=f"Tasks ({total or len(records)})",
+                empty="No tasks match.", total=total)  # fmt: skip
 
 
 @app.command("show")
