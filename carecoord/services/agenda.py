@@ -14,7 +14,7 @@ from carecoord.clinical import CONTACT_DUE_DAYS
 from carecoord.dates import day_start, local_zone
 from carecoord.models import CarePlan, Goal, Patient, Task
 from carecoord.services.appointments import AppointmentFilter, Occurrence, occurrences
-from carecoord.services.reports import ContactGap, contact_gaps
+from carecoord.services.reports import ContactGap, contact_gaps, count_contact_gaps
 from carecoord.services.tasks import TaskFilter, count_tasks, list_tasks
 from carecoord.services.transitions import TransitionStatus, judge, list_transitions
 from carecoord.vocab import GOAL_CLOSED, PLAN_CLOSED, PatientStatus
@@ -65,9 +65,14 @@ def build(session: Session, first: date, days: int) -> list[AgendaDay]:
     for goal, patient in _goal_targets(session, last):
         bucket(goal.target_on).goals.append((goal, patient))
     end_of_last = day_start(last + timedelta(days=1), zone)
-    for gap in contact_gaps(session, CONTACT_DUE_DAYS, as_of=end_of_last):
+    shown = contact_gaps(session, CONTACT_DUE_DAYS, as_of=end_of_last, limit=OVERDUE_SHOWN)
+    for gap in shown:
         due = gap.last_reached.astimezone(zone).date() + timedelta(days=CONTACT_DUE_DAYS) if gap.last_reached else None
         bucket(due).contacts_due.append(gap)
+    if len(shown) == OVERDUE_SHOWN:
+        hidden = count_contact_gaps(session, CONTACT_DUE_DAYS, as_of=end_of_last) - OVERDUE_SHOWN
+        if hidden > 0:
+            agenda[first].more_overdue["contacts_due"] = hidden
     for status in judge(session, list_transitions(session, since=first - timedelta(days=30))):
         for which, deadline in (("contact", status.contact), ("visit", status.visit)):
             if deadline.state in ("open", "missed") and deadline.due <= last:
@@ -81,7 +86,6 @@ def _trim_carried_over(day: AgendaDay) -> None:
     overdue: dict[str, Callable[[Any], bool]] = {
         "reviews": lambda item: item[0].next_review is not None and item[0].next_review < day.day,
         "goals": lambda item: item[0].target_on is not None and item[0].target_on < day.day,
-        "contacts_due": lambda _item: True,
     }
     for kind, is_overdue in overdue.items():
         items = getattr(day, kind)

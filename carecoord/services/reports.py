@@ -101,8 +101,11 @@ class ContactGap:
     last_channel: str | None
 
 
-def contact_gaps(session: Session, days: int, *, as_of: datetime | None = None) -> list[ContactGap]:
-    """Active patients with no successful contact in the ``days`` days before ``as_of`` (default now)."""
+def contact_gaps(
+    session: Session, days: int, *, as_of: datetime | None = None, limit: int | None = None
+) -> list[ContactGap]:
+    """Active patients with no successful contact in the ``days`` days before ``as_of`` (default now),
+    longest gap first (never reached before all); the first ``limit`` of them if given."""
     if days < 1:
         raise ValidationError("--days must be at least 1")
     cutoff = (as_of or now()) - timedelta(days=days)
@@ -117,7 +120,10 @@ def contact_gaps(session: Session, days: int, *, as_of: datetime | None = None) 
         .outerjoin(reached, reached.c.patient_id == Patient.id)
         .where(Patient.status == PatientStatus.active.value)
         .where(or_(reached.c.at.is_(None), reached.c.at < cutoff))
+        .order_by(reached.c.at.is_not(None), reached.c.at, col(Patient.name_key))
     )
+    if limit is not None:
+        query = query.limit(limit)
     rows = session.exec(query).all()
     last_attempts = _last_attempts(session, [patient.id for patient, _ in rows if patient.id is not None])
     gaps = []
@@ -127,6 +133,20 @@ def contact_gaps(session: Session, days: int, *, as_of: datetime | None = None) 
                                attempt[1] if attempt else None, attempt[2] if attempt else None))  # fmt: skip
     gaps.sort(key=lambda gap: (gap.last_reached is not None, gap.last_reached or datetime.min, gap.patient.name_key))
     return gaps
+
+
+def count_contact_gaps(session: Session, days: int, *, as_of: datetime | None = None) -> int:
+    """How many active patients :func:`contact_gaps` would list."""
+    cutoff = (as_of or now()) - timedelta(days=days)
+    reached = select(Communication.patient_id).where(
+        Communication.outcome == "reached", col(Communication.at) >= cutoff
+    )
+    query = (
+        select(func.count())
+        .select_from(Patient)
+        .where(Patient.status == PatientStatus.active.value, col(Patient.id).not_in(reached))
+    )
+    return int(session.exec(query).one())
 
 
 def _last_attempts(session: Session, patient_ids: list[int]) -> dict[int, tuple[datetime | None, str, str]]:
