@@ -106,6 +106,15 @@ def short_help(sub: typer.Typer) -> str:
     return (text or "").strip().splitlines()[0] if text else ""
 
 
+def _command_items(incomplete: str) -> list[Any]:
+    """Completion items for the sub-commands starting with ``incomplete``."""
+    from typer._click.shell_completion import CompletionItem
+
+    return [
+        CompletionItem(name, help=summary) for name, (_, summary) in COMMANDS.items() if name.startswith(incomplete)
+    ]
+
+
 class CarecoordGroup(TyperGroup):
     """The root group: loads sub-commands lazily, and turns every failure into one line and an exit code."""
 
@@ -121,12 +130,25 @@ class CarecoordGroup(TyperGroup):
 
     def shell_complete(self, ctx: Any, incomplete: str) -> list[Any]:
         """Sub-command names from the table above, without loading any of them."""
-        from typer._click.shell_completion import CompletionItem
-
-        names = [CompletionItem(name, help=summary) for name, (_, summary) in COMMANDS.items()
-                 if name.startswith(incomplete)]  # fmt: skip
         options = [item for item in super().shell_complete(ctx, incomplete) if item.value not in COMMANDS]
-        return names + options
+        return _command_items(incomplete) + options
+
+    def _main_shell_completion(self, ctx_args: Any, prog_name: str, complete_var: str | None = None) -> None:
+        """Complete the first word (a sub-command) straight from the table: no context to build,
+        so no option coercion and none of its imports. Everything else goes the usual way."""
+        instruction = os.environ.get(complete_var or f"_{prog_name}_COMPLETE".replace("-", "_").upper(), "")
+        action, _, shell = instruction.partition("_")
+        if action == "complete":
+            from typer._click.shell_completion import get_completion_class
+
+            completer_class = get_completion_class(shell)
+            if completer_class is not None:
+                completer = completer_class(self, ctx_args, prog_name, complete_var or "")
+                args, incomplete = completer.get_completion_args()
+                if not args and not incomplete.startswith("-"):
+                    print("\n".join(completer.format_completion(item) for item in _command_items(incomplete)))
+                    sys.exit(0)
+        super()._main_shell_completion(ctx_args, prog_name, complete_var)
 
     def invoke(self, ctx: Any) -> Any:
         try:

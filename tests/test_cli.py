@@ -96,3 +96,9 @@ def test_completion_offers_the_sub_commands(tmp_path):
     env["COMP_WORDS"], env["COMP_CWORD"] = "carecoord patient li", "2"
     result = subprocess.run([sys.executable, "-m", "carecoord"], capture_output=True, text=True, env=env, timeout=60)
     assert result.stdout.split() == ["list"]
+
+
+def test_completing_the_first_word_loads_nothing_heavy():
+    env = {"_CARECOORD_COMPLETE": "complete_bash", "COMP_WORDS": "carecoord ap", "COMP_CWORD": "1"}
+    loaded = _loaded_modules(env=env)
+    assert not loaded & {*HEAVY, "pydantic"}, loaded & {*HEAVY, "pydantic"}
