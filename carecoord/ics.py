@@ -1,8 +1,8 @@
 """Appointments and tasks as an RFC 5545 calendar. No CLI, no database.
 
 The content lines are written directly (escaped, folded at 75 octets, CRLF), one component at a
-time, so a year of an agency's appointments is a few seconds and a few megabytes; icalendar is
-used only to build the VTIMEZONE definitions. The same data always gives the same bytes:
+time, so a year of an agency's appointments is a few seconds and a few megabytes; VTIMEZONE
+definitions are built from the system's zoneinfo, one part per offset change. The same data always gives the same bytes:
 components are sorted, DTSTAMP is the record's last change (never "now"), and time zones come
 in name order. Cancelled appointments and cancelled occurrences stay in the file with
 STATUS:CANCELLED, so subscribers see them go.
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 from carecoord import __version__
@@ -203,13 +203,53 @@ def task_lines(entry: TaskEntry, zone: tzinfo, *, redact: bool = False) -> list[
     return lines
 
 
-def timezone_block(tzid: str, years: Sequence[int]) -> bytes:
-    """The VTIMEZONE for ``tzid``, covering the years the data spans (built by icalendar)."""
-    from icalendar import Timezone
+def _offset(delta: timedelta | None) -> str:
+    minutes = int((delta or timedelta(0)).total_seconds() // 60)
+    sign = "-" if minutes < 0 else "+"
+    return f"{sign}{abs(minutes) // 60:02d}{abs(minutes) % 60:02d}"
 
-    first = date(min(years) - 1, 1, 1) if years else Timezone.DEFAULT_FIRST_DATE
-    last = date(max(years) + 2, 1, 1) if years else Timezone.DEFAULT_LAST_DATE
-    return bytes(Timezone.from_tzid(tzid, first_date=first, last_date=last).to_ical())
+
+def _transitions(tz: ZoneInfo, first: datetime, last: datetime) -> Iterator[datetime]:
+    """The UTC moments between ``first`` and ``last`` at which ``tz`` changes its offset."""
+    step = timedelta(days=1)
+    moment = first
+    while moment < last:
+        following = moment + step
+        if moment.astimezone(tz).utcoffset() != following.astimezone(tz).utcoffset():
+            low, high = moment, following
+            while high - low > timedelta(minutes=1):
+                middle = low + (high - low) / 2
+                if middle.astimezone(tz).utcoffset() == low.astimezone(tz).utcoffset():
+                    low = middle
+                else:
+                    high = middle
+            yield high.replace(second=0, microsecond=0)
+        moment = following
+
+
+def timezone_block(tzid: str, years: Sequence[int]) -> bytes:
+    """The VTIMEZONE for ``tzid``: its offset at the start of the data's first year, then every
+    change up to two years after the last, one STANDARD or DAYLIGHT part each (from zoneinfo)."""
+    tz = ZoneInfo(tzid)
+    first_year = (min(years) - 1) if years else 1970
+    last_year = (max(years) + 2) if years else 2038
+    start = datetime(first_year, 1, 1, tzinfo=UTC)
+    end = datetime(last_year, 1, 1, tzinfo=UTC)
+
+    def part(moment: datetime, before: timedelta | None) -> list[str]:
+        local = moment.astimezone(tz)
+        kind = "DAYLIGHT" if local.dst() else "STANDARD"
+        wall = (moment + (before if before is not None else local.utcoffset() or timedelta(0))).replace(tzinfo=None)
+        return [f"BEGIN:{kind}", f"DTSTART:{wall:%Y%m%dT%H%M%S}",
+                f"TZOFFSETFROM:{_offset(before if before is not None else local.utcoffset())}",
+                f"TZOFFSETTO:{_offset(local.utcoffset())}", f"TZNAME:{text(local.tzname() or tzid)}",
+                f"END:{kind}"]  # fmt: skip
+
+    lines = ["BEGIN:VTIMEZONE", f"TZID:{text(tzid)}", *part(start, None)]
+    for change in _transitions(tz, start, end):
+        lines += part(change, (change - timedelta(minutes=1)).astimezone(tz).utcoffset())
+    lines.append("END:VTIMEZONE")
+    return b"".join(fold(line) for line in lines)
 
 
 def calendar_chunks(
