@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from datetime import date
 from typing import Any
 
 from carecoord.output import display
@@ -133,6 +134,18 @@ def _dated(what: str, when: Any, overdue: bool) -> str:
     return f"{what} {when}" + (" **overdue**" if overdue else "")
 
 
+def _deadline_line(t: Mapping[str, Any], day: date) -> str:
+    what = "interactive contact" if t["deadline"] == "contact" else "face-to-face visit"
+    due = t[f"{t['deadline']}_due"]
+    return (f"- {what.capitalize()} after discharge from {md(t['facility'])} · {md(t['patient_name'])} · "
+            + _dated("due", due, due < day))  # fmt: skip
+
+
+def _contact_due_line(c: Mapping[str, Any]) -> str:
+    last = f"last reached {c['last_reached']:%Y-%m-%d}" if c["last_reached"] else "never reached"
+    return f"- {md(c['patient_name'])} · {last}" + (f" · {md(c['phone'])}" if c["phone"] else "")
+
+
 def agenda_markdown(agenda: Mapping[str, Any]) -> str:
     """The agenda as Markdown: one section per day (from :func:`carecoord.records.agenda_record`)."""
     first, last = agenda["from"], agenda["to"]
@@ -140,44 +153,24 @@ def agenda_markdown(agenda: Mapping[str, Any]) -> str:
     lines = [f"# Agenda: {span}", ""]
     for day in agenda["days"]:
         lines += [f"## {day['date']:%A %d %B %Y}", ""]
-        empty = True
-        if day["appointments"]:
-            lines += ["### Appointments", ""] + [_appointment_line(a) for a in day["appointments"]] + [""]
-            empty = False
-        if day["tasks"]:
-            lines += ["### Tasks", ""] + [_task_line(t) + (f" · {md(t['patient_name'])}" if t["patient_name"] else "")
-                                          for t in day["tasks"]] + [""]  # fmt: skip
-            empty = False
-        if day["reviews"]:
-            lines += ["### Plan reviews", ""]
-            lines += [f"- Plan #{p['id']} {md(p['title'])} · {md(p['patient_name'])} · "
-                      + _dated("review due", p["next_review"], p["next_review"] < day["date"])
-                      for p in day["reviews"]] + [""]  # fmt: skip
-            empty = False
-        if day["goals"]:
-            lines += ["### Goal targets", ""]
-            lines += [f"- Goal #{g['id']} {md(g['description'])} · {md(g['patient_name'])} · "
-                      + _dated("target", g["target_on"], g["target_on"] < day["date"])
-                      for g in day["goals"]] + [""]  # fmt: skip
-            empty = False
-        if day["transition_deadlines"]:
-            lines += ["### Transition-of-care deadlines", ""]
-            for t in day["transition_deadlines"]:
-                what = "interactive contact" if t["deadline"] == "contact" else "face-to-face visit"
-                due = t[f"{t['deadline']}_due"]
-                lines.append(f"- {what.capitalize()} after discharge from {md(t['facility'])} · "
-                             f"{md(t['patient_name'])} · " + _dated("due", due, due < day["date"]))  # fmt: skip
-            lines.append("")
-            empty = False
-        if day["contacts_due"]:
-            lines += ["### Due for contact", ""]
-            for c in day["contacts_due"]:
-                last = f"last reached {c['last_reached']:%Y-%m-%d}" if c["last_reached"] else "never reached"
-                lines.append(f"- {md(c['patient_name'])} · {last}" + (f" · {md(c['phone'])}" if c["phone"] else ""))
-            lines.append("")
-            empty = False
+        sections = [
+            ("Appointments", [_appointment_line(a) for a in day["appointments"]]),
+            ("Tasks", [_task_line(t) + (f" · {md(t['patient_name'])}" if t["patient_name"] else "")
+                       for t in day["tasks"]]),
+            ("Plan reviews", [f"- Plan #{p['id']} {md(p['title'])} · {md(p['patient_name'])} · "
+                              + _dated("review due", p["next_review"], p["next_review"] < day["date"])
+                              for p in day["reviews"]]),
+            ("Goal targets", [f"- Goal #{g['id']} {md(g['description'])} · {md(g['patient_name'])} · "
+                              + _dated("target", g["target_on"], g["target_on"] < day["date"])
+                              for g in day["goals"]]),
+            ("Transition-of-care deadlines", [_deadline_line(t, day["date"]) for t in day["transition_deadlines"]]),
+            ("Due for contact", [_contact_due_line(c) for c in day["contacts_due"]]),
+        ]  # fmt: skip
+        for heading, items in sections:
+            if items:
+                lines += [f"### {heading}", "", *items, ""]
         for kind, count in day.get("more_overdue", {}).items():
             lines += [f"... and {count} more overdue {kind.replace('_', ' ')}: see 'carecoord report overdue'.", ""]
-        if empty:
+        if not any(items for _, items in sections):
             lines += ["Nothing scheduled.", ""]
     return "\n".join(lines).rstrip() + "\n"

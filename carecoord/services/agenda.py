@@ -96,26 +96,27 @@ def _trim_carried_over(day: AgendaDay) -> None:
             day.more_overdue[kind] = len(left_out)
 
 
-def _due_reviews(session: Session, last: date) -> Sequence[tuple[CarePlan, Patient]]:
+def _open_items_due(session: Session, model: Any, due: Any, status: Any, closed: frozenset[str], last: date) -> Any:
+    """Rows of ``model`` (plans or goals) still open, dated by ``due`` on or before ``last``, with
+    their patient (not discharged patients'), by date."""
     query = (
-        select(CarePlan, Patient)
-        .join(Patient, col(Patient.id) == CarePlan.patient_id)
-        .where(col(CarePlan.next_review) <= last, col(CarePlan.status).not_in(PLAN_CLOSED))
+        select(model, Patient)
+        .join(Patient, col(Patient.id) == model.patient_id)
+        .where(col(due) <= last, col(status).not_in(closed))
         .where(Patient.status != PatientStatus.discharged.value)
-        .order_by(col(CarePlan.next_review), col(CarePlan.id))
+        .order_by(col(due), col(model.id))
     )
-    return [(plan, patient) for plan, patient in session.exec(query).all()]
+    return session.exec(query).all()
+
+
+def _due_reviews(session: Session, last: date) -> Sequence[tuple[CarePlan, Patient]]:
+    rows = _open_items_due(session, CarePlan, CarePlan.next_review, CarePlan.status, PLAN_CLOSED, last)
+    return [(plan, patient) for plan, patient in rows]
 
 
 def _goal_targets(session: Session, last: date) -> Sequence[tuple[Goal, Patient]]:
-    query = (
-        select(Goal, Patient)
-        .join(Patient, col(Patient.id) == Goal.patient_id)
-        .where(col(Goal.target_on) <= last, col(Goal.lifecycle_status).not_in(GOAL_CLOSED))
-        .where(Patient.status != PatientStatus.discharged.value)
-        .order_by(col(Goal.target_on), col(Goal.id))
-    )
-    return [(goal, patient) for goal, patient in session.exec(query).all()]
+    rows = _open_items_due(session, Goal, Goal.target_on, Goal.lifecycle_status, GOAL_CLOSED, last)
+    return [(goal, patient) for goal, patient in rows]
 
 
 def counts(days: Sequence[AgendaDay]) -> dict[str, int]:
