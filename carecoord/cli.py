@@ -7,6 +7,7 @@ SQLModel, SQLAlchemy, Alembic or icalendar (a test checks it).
 from __future__ import annotations
 
 import contextlib
+import gc
 import importlib
 import os
 import sys
@@ -32,6 +33,10 @@ from carecoord.commands._common import settings
 from carecoord.errors import EXIT_DOMAIN, EXIT_STORAGE, EXIT_USAGE, CarecoordError
 
 DEBUG_ENV_VAR = "CARECOORD_DEBUG"
+# A command is a short process whose objects are freed by reference counting. With the default
+# thresholds the cycle collector re-walks every object the imports made, again and again: about
+# 0.3 s of a 7-day agenda at agency size. Young objects are still collected, old ones never.
+GC_THRESHOLDS = (50_000, 1_000, 1_000)
 
 
 def report(message: str) -> None:
@@ -255,6 +260,7 @@ def main() -> None:
     Everything a command writes is committed, synced or flushed before it returns, so the process
     ends at once instead of spending ~100 ms tearing down SQLAlchemy's and pydantic's modules.
     """
+    gc.set_threshold(*GC_THRESHOLDS)
     try:
         app()
     except SystemExit as done:

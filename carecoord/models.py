@@ -4,7 +4,7 @@ import uuid
 from datetime import UTC, date, datetime, time
 from typing import Any, Optional
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, String
+from sqlalchemy import Column, ForeignKey, Index, Integer, String, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import DateTime, TypeDecorator
 from sqlmodel import Field, Relationship, SQLModel
@@ -155,7 +155,8 @@ class Goal(Timestamped, table=True):
 class Task(Timestamped, table=True):
     """Something to do, for a patient or not, maybe under a plan and goal, maybe recurring."""
 
-    __table_args__ = (Index("ix_task_status_due", "status", "due_on"),)
+    # Covers "open tasks due by a date" with what counts and the most-urgent-first order need (0006).
+    __table_args__ = (Index("ix_task_due_cover", "status", "due_on", "patient_id", "priority", "due_time"),)
 
     id: int | None = Field(default=None, primary_key=True)
     patient_id: int | None = _parent("patient", nullable=True)
@@ -177,6 +178,9 @@ class Task(Timestamped, table=True):
 
 class Appointment(Timestamped, table=True):
     """An appointment, one-off or a recurring series, kept in the zone it was booked in."""
+
+    # Series are few and long: finding those alive in a window scans only them (migration 0006).
+    __table_args__ = (Index("ix_appointment_series_start", "starts_at", sqlite_where=text("rrule IS NOT NULL")),)
 
     id: int | None = Field(default=None, primary_key=True)
     patient_id: int = _parent("patient")
@@ -201,7 +205,10 @@ class AppointmentException(Timestamped, table=True):
     """One occurrence of a series that differs: moved, cancelled, fulfilled or missed."""
 
     __tablename__ = "appointment_exception"
-    __table_args__ = (Index("ux_exception_occurrence", "appointment_id", "original_start", unique=True),)
+    __table_args__ = (
+        Index("ux_exception_occurrence", "appointment_id", "original_start", unique=True),
+        Index("ix_appointment_exception_starts_at", "starts_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     appointment_id: int = _parent("appointment", index=False)
@@ -219,11 +226,12 @@ class Communication(Timestamped, table=True):
     __table_args__ = (
         Index("ix_communication_patient_at", "patient_id", "at"),
         Index("ix_communication_outcome_patient_at", "outcome", "patient_id", "at"),
+        Index("ix_communication_at_patient_minutes", "at", "patient_id", "minutes"),  # a month's minutes (0006)
     )
 
     id: int | None = Field(default=None, primary_key=True)
     patient_id: int = _parent("patient", index=False)
-    at: datetime = Field(sa_type=UTCDateTime, index=True)
+    at: datetime = Field(sa_type=UTCDateTime)
     channel: str = Field(default="phone")
     direction: str = Field(default="outbound")
     with_whom: str | None = None

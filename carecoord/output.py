@@ -50,9 +50,33 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"cannot serialise {type(value).__name__}")
 
 
+def _compact(value: Any) -> str:
+    return json.dumps(value, default=_json_default, ensure_ascii=False)
+
+
+def _is_leaf(value: Any) -> bool:
+    """A record, or a list of plain values: written on one line below the top level."""
+    inner = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    return not any(isinstance(item, dict) or (isinstance(item, list) and not _is_leaf(item)) for item in inner)
+
+
+def _layout(value: Any, depth: int) -> str:
+    if not value or not isinstance(value, dict | list) or (depth and _is_leaf(value)):
+        return _compact(value)
+    pad, inner = "  " * depth, "  " * (depth + 1)
+    if isinstance(value, dict):
+        items = [f"{inner}{_compact(str(key))}: {_layout(item, depth + 1)}" for key, item in value.items()]
+        return "{\n" + ",\n".join(items) + f"\n{pad}}}"
+    return "[\n" + ",\n".join(f"{inner}{_layout(item, depth + 1)}" for item in value) + f"\n{pad}]"
+
+
 def to_json(data: Any) -> str:
-    """Stable, readable JSON: keys in record order, ISO 8601 dates, UTF-8 kept."""
-    return json.dumps(data, default=_json_default, ensure_ascii=False, indent=2)
+    """Stable, readable JSON: keys in record order, ISO 8601 dates, UTF-8 kept.
+
+    Containers are indented and each record sits on one line, so a listing reads (and greps) a
+    record per line; records go through the C encoder, which ``indent=`` would turn off.
+    """
+    return _layout(data, 0)
 
 
 def _visible(text: str) -> str:

@@ -136,6 +136,39 @@ def test_a_long_overdue_list_is_counted_not_listed(cli, db_file):
     assert "... and 30 more overdue tasks" in cli("agenda", "-f", "markdown").stdout
 
 
+def test_long_overdue_reviews_and_targets_are_counted_and_this_weeks_still_listed(cli, db_file):
+    cli("patient", "add", "Jane Doe")
+    cli("patient", "add", "Gone Away")
+    with closing(sqlite3.connect(db_file)) as conn:
+        plans = [(f"p{n}", 1, f"Plan {n}", "active", f"2026-10-{1 + n % 28:02d}") for n in range(120)]
+        plans += [("p-week", 1, "Plan due Friday", "active", "2026-11-27"), ("p-late", 1, "Plan next month", "active",
+                  "2026-12-20"), ("p-gone", 2, "Discharged patient's plan", "active", "2026-10-01"),
+                  ("p-done", 1, "Closed plan", "completed", "2026-10-01")]  # fmt: skip
+        conn.executemany(
+            "INSERT INTO care_plan (uid, created_at, updated_at, patient_id, title, status, needs, next_review) "
+            "VALUES (?, '2026-01-01', '2026-01-01', ?, ?, ?, '', ?)",
+            plans,
+        )
+        conn.executemany(
+            "INSERT INTO goal (uid, created_at, updated_at, plan_id, patient_id, description, lifecycle_status, "
+            "target_on) VALUES (?, '2026-01-01', '2026-01-01', 1, 1, ?, 'active', ?)",
+            [(f"g{n}", f"Goal {n}", "2026-11-02") for n in range(105)]
+            + [("g-week", "Goal due Thursday", "2026-11-26")],
+        )
+        conn.commit()
+    cli("patient", "discharge", "gone away", "--reason", "moved")
+    agenda = json.loads(cli("agenda", "--days", "7", "-f", "json").stdout)
+    first, second, third = agenda["days"][:3]
+    assert first["more_overdue"] == {"reviews": 20, "goals": 5}
+    assert len(first["reviews"]) == 100 and len(first["goals"]) == 100
+    assert first["reviews"][0]["next_review"] == "2026-10-01"  # the oldest first
+    assert [r["title"] for r in third["reviews"]] == ["Plan due Friday"]
+    assert [g["description"] for g in second["goals"]] == ["Goal due Thursday"]
+    titles = {r["title"] for day in agenda["days"] for r in day["reviews"]}
+    assert not titles & {"Plan next month", "Discharged patient's plan", "Closed plan"}
+    assert "... and 20 more overdue reviews: see 'carecoord report overdue'" in cli("agenda", "-f", "markdown").stdout
+
+
 def test_a_long_table_is_cut_but_json_is_complete(cli, db_file):
     with closing(sqlite3.connect(db_file)) as conn:
         conn.executemany(

@@ -6,9 +6,10 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
+from functools import partial
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from carecoord.clinical import CONTACT_DUE_DAYS
 from carecoord.dates import day_start, local_zone
@@ -55,68 +56,54 @@ def build(session: Session, first: date, days: int) -> list[AgendaDay]:
     for task, name in list_tasks(session, due_now):
         bucket(task.due_on).tasks.append((task, name))
     late = TaskFilter(due_to=first - timedelta(days=1), due_filter=True, active_patients_only=True)
-    agenda[first].tasks[:0] = list_tasks(session, replace(late, limit=OVERDUE_SHOWN))
-    if len(agenda[first].tasks) >= OVERDUE_SHOWN:
-        hidden = count_tasks(session, late) - OVERDUE_SHOWN
-        if hidden > 0:
-            agenda[first].more_overdue["tasks"] = hidden
-    for plan, patient in _due_reviews(session, last):
+    carried = list_tasks(session, replace(late, limit=OVERDUE_SHOWN))
+    agenda[first].tasks[:0] = carried
+    _count_left_out(agenda[first], "tasks", len(carried), partial(count_tasks, session, late))
+    reviews = _open_by_date(CarePlan, CarePlan.next_review, CarePlan.status, PLAN_CLOSED)
+    for plan, patient in _due_by(session, agenda[first], "reviews", reviews, CarePlan.next_review, last):
         bucket(plan.next_review).reviews.append((plan, patient))
-    for goal, patient in _goal_targets(session, last):
+    targets = _open_by_date(Goal, Goal.target_on, Goal.lifecycle_status, GOAL_CLOSED)
+    for goal, patient in _due_by(session, agenda[first], "goals", targets, Goal.target_on, last):
         bucket(goal.target_on).goals.append((goal, patient))
     end_of_last = day_start(last + timedelta(days=1), zone)
     shown = contact_gaps(session, CONTACT_DUE_DAYS, as_of=end_of_last, limit=OVERDUE_SHOWN)
     for gap in shown:
         due = gap.last_reached.astimezone(zone).date() + timedelta(days=CONTACT_DUE_DAYS) if gap.last_reached else None
         bucket(due).contacts_due.append(gap)
-    if len(shown) == OVERDUE_SHOWN:
-        hidden = count_contact_gaps(session, CONTACT_DUE_DAYS, as_of=end_of_last) - OVERDUE_SHOWN
-        if hidden > 0:
-            agenda[first].more_overdue["contacts_due"] = hidden
+    gaps = partial(count_contact_gaps, session, CONTACT_DUE_DAYS, as_of=end_of_last)
+    _count_left_out(agenda[first], "contacts_due", len(shown), gaps)
     for status in judge(session, list_transitions(session, since=first - timedelta(days=30))):
         for which, deadline in (("contact", status.contact), ("visit", status.visit)):
             if deadline.state in ("open", "missed") and deadline.due <= last:
                 bucket(deadline.due).deadlines.append((status, which))
-    _trim_carried_over(agenda[first])
     return list(agenda.values())
 
 
-def _trim_carried_over(day: AgendaDay) -> None:
-    """Keep the first day readable: at most OVERDUE_SHOWN carried-over items of each kind."""
-    overdue: dict[str, Callable[[Any], bool]] = {
-        "reviews": lambda item: item[0].next_review is not None and item[0].next_review < day.day,
-        "goals": lambda item: item[0].target_on is not None and item[0].target_on < day.day,
-    }
-    for kind, is_overdue in overdue.items():
-        items = getattr(day, kind)
-        late = [item for item in items if is_overdue(item)]
-        if len(late) > OVERDUE_SHOWN:
-            left_out = {id(item) for item in late[OVERDUE_SHOWN:]}
-            setattr(day, kind, [item for item in items if id(item) not in left_out])
-            day.more_overdue[kind] = len(left_out)
-
-
-def _open_items_due(session: Session, model: Any, due: Any, status: Any, closed: frozenset[str], last: date) -> Any:
-    """Rows of ``model`` (plans or goals) still open, dated by ``due`` on or before ``last``, with
-    their patient (not discharged patients'), by date."""
-    query = (
+def _open_by_date(model: Any, due: Any, status: Any, closed: frozenset[str]) -> Any:
+    """Rows of ``model`` (plans or goals) still open and dated by ``due``, with their patient (not
+    discharged patients'), by date."""
+    return (
         select(model, Patient)
         .join(Patient, col(Patient.id) == model.patient_id)
-        .where(col(due) <= last, col(status).not_in(closed))
-        .where(Patient.status != PatientStatus.discharged.value)
+        .where(col(status).not_in(closed), Patient.status != PatientStatus.discharged.value)
         .order_by(col(due), col(model.id))
     )
-    return session.exec(query).all()
 
 
-def _due_reviews(session: Session, last: date) -> Sequence[tuple[CarePlan, Patient]]:
-    rows = _open_items_due(session, CarePlan, CarePlan.next_review, CarePlan.status, PLAN_CLOSED, last)
-    return [(plan, patient) for plan, patient in rows]
+def _due_by(session: Session, first: AgendaDay, kind: str, query: Any, due: Any, last: date) -> list[Any]:
+    """``query``'s rows dated up to ``last``: every one from ``first.day`` on, and the OVERDUE_SHOWN
+    oldest of those before it, the others counted in ``first.more_overdue``."""
+    late = query.where(col(due) < first.day)
+    carried = list(session.exec(late.limit(OVERDUE_SHOWN)).all())
+    count = late.with_only_columns(func.count()).order_by(None)
+    _count_left_out(first, kind, len(carried), lambda: int(session.scalar(count) or 0))
+    return carried + list(session.exec(query.where(col(due) >= first.day, col(due) <= last)).all())
 
 
-def _goal_targets(session: Session, last: date) -> Sequence[tuple[Goal, Patient]]:
-    rows = _open_items_due(session, Goal, Goal.target_on, Goal.lifecycle_status, GOAL_CLOSED, last)
-    return [(goal, patient) for goal, patient in rows]
+def _count_left_out(first: AgendaDay, kind: str, shown: int, count: Callable[[], int]) -> None:
+    """When OVERDUE_SHOWN carried-over items of ``kind`` are listed, note how many more there are."""
+    if shown >= OVERDUE_SHOWN and (hidden := count() - OVERDUE_SHOWN) > 0:
+        first.more_overdue[kind] = hidden
 
 
 def counts(days: Sequence[AgendaDay]) -> dict[str, int]:

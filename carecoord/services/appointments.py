@@ -35,6 +35,8 @@ from carecoord.vocab import APPOINTMENT_FREE, APPOINTMENT_TYPE_LABELS, Appointme
 
 # Conflicts are checked over the first year of a series that has no end.
 CONFLICT_HORIZON = timedelta(days=366)
+# The longest a single sitting may last; it bounds the start of a one-off overlapping a window.
+LONGEST_SITTING = timedelta(hours=24)
 EDITABLE_FIELDS = ("kind", "location", "with_whom", "reminder_minutes", "notes", "status")
 
 
@@ -121,22 +123,33 @@ class AppointmentFilter:
 
 
 def _in_window(wanted: AppointmentFilter) -> Any:
-    """Appointments (or series) whose span overlaps the window, or with an occurrence moved into it."""
+    """Appointments (or series) whose span overlaps the window, or with an occurrence moved into it.
+
+    Three index searches (see migration 0006): one-offs by a start range no wider than the window
+    plus the longest sitting, series by the partial index on their first start, and moved sittings
+    by their new start. A plain ``starts_at < high AND series_ends_at > low`` is a two-sided range
+    that no index serves, and scans half the table.
+    """
     low, high = _utc(wanted.start), _utc(wanted.end)
+    one_off = and_(
+        col(Appointment.rrule).is_(None),
+        col(Appointment.starts_at) > low - LONGEST_SITTING,
+        col(Appointment.starts_at) < high,
+        col(Appointment.ends_at) > low,
+    )
+    series = and_(
+        col(Appointment.rrule).is_not(None),
+        col(Appointment.starts_at) < high,
+        or_(col(Appointment.series_ends_at).is_(None), col(Appointment.series_ends_at) > low),
+    )
     moved_in = select(AppointmentException.appointment_id).where(
         col(AppointmentException.starts_at) < high, col(AppointmentException.ends_at) > low
     )
     query = (
         select(Appointment, Patient)
         .join(Patient, col(Patient.id) == Appointment.patient_id)
-        .where(
-            or_(
-                and_(col(Appointment.starts_at) < high,
-                     or_(col(Appointment.series_ends_at).is_(None), col(Appointment.series_ends_at) > low)),
-                col(Appointment.id).in_(moved_in),
-            )
-        )
-    )  # fmt: skip
+        .where(or_(one_off, series, col(Appointment.id).in_(moved_in)))
+    )
     if wanted.patient_id is not None:
         query = query.where(Appointment.patient_id == wanted.patient_id)
     if wanted.kind is not None:
@@ -234,7 +247,7 @@ def _series_end(appointment: Appointment) -> datetime | None:
 def _check_times(start: datetime, end: datetime) -> None:
     if end <= start:
         raise ValidationError(f"the appointment ends ({end:%Y-%m-%d %H:%M}) before it starts ({start:%Y-%m-%d %H:%M})")
-    if end - start > timedelta(hours=24):
+    if end - start > LONGEST_SITTING:
         raise ValidationError("an appointment lasts at most 24 hours")
 
 
