@@ -368,8 +368,8 @@ def minutes_records(report: MinutesReport) -> list[dict[str, Any]]:
     rows = []
     for row in report.rows:
         record: dict[str, Any] = {
-            "patient_id": row.patient.id,
-            "patient_name": row.patient.name,
+            "patient_id": row.patient_id,
+            "patient_name": row.patient_name,
             "month": f"{report.month:%Y-%m}",
             "minutes": row.minutes,
             "entries": row.entries,

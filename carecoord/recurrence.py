@@ -8,8 +8,10 @@ day of every month.
 
 from __future__ import annotations
 
+import itertools
 import re
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from functools import lru_cache
 from typing import Any
 
 from dateutil.rrule import rrule, rrulestr
@@ -198,7 +200,47 @@ def _zoned_rule(rule: str, start: datetime) -> rrule:
 
 def moments_between(rule: str, start: datetime, low: datetime, high: datetime) -> list[datetime]:
     """Occurrence starts in [low, high], at the same wall-clock time in ``start``'s zone (DST-proof)."""
-    return list(_zoned_rule(rule, start).between(low, high, inc=True))
+    stepped = _stepped(normalise_until(rule, start.tzinfo))
+    if stepped is None:
+        return list(_zoned_rule(rule, start).between(low, high, inc=True))
+    return _stepped_between(start, *stepped, low, high)
+
+
+_STEP_DAYS = {"DAILY": 1, "WEEKLY": 7}
+_STEPPED_PARTS = frozenset({"FREQ", "INTERVAL", "COUNT", "UNTIL"})
+_UTC_UNTIL = re.compile(r"^\d{8}T\d{6}Z$")
+
+
+@lru_cache(maxsize=256)
+def _stepped(rule: str) -> tuple[int, int | None, datetime | None] | None:
+    """(days between occurrences, COUNT, UNTIL) for a plain daily or weekly rule (no BYxxx parts),
+    whose occurrences are the start's wall-clock time every N days; None for any other rule."""
+    parts = _rule_parts(rule)
+    if parts.keys() - _STEPPED_PARTS or parts.get("FREQ") not in _STEP_DAYS:
+        return None
+    if "UNTIL" in parts and not _UTC_UNTIL.match(parts["UNTIL"]):
+        return None
+    until = datetime.strptime(parts["UNTIL"], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC) if "UNTIL" in parts else None
+    count = int(parts["COUNT"]) if "COUNT" in parts else None
+    return _STEP_DAYS[parts["FREQ"]] * int(parts.get("INTERVAL", "1")), count, until
+
+
+def _stepped_between(
+    start: datetime, step: int, count: int | None, until: datetime | None, low: datetime, high: datetime
+) -> list[datetime]:
+    """What dateutil's ``between(low, high, inc=True)`` gives for a stepped rule, by arithmetic: the
+    busiest part of every agenda is skipping series with no sitting in the window. Each moment is
+    built as dateutil builds it: the day, then the start's wall-clock time and zone (fold 0)."""
+    wall = start.timetz().replace(fold=0)
+    skip = (low.astimezone(start.tzinfo).date() - start.date()).days // step - 1
+    found = []
+    for index in itertools.count(max(skip, 0)):
+        moment = datetime.combine(start.date() + timedelta(days=index * step), wall)
+        if moment > high or (count is not None and index >= count) or (until is not None and moment > until):
+            break
+        if moment >= low:
+            found.append(moment)
+    return found
 
 
 def last_moment(rule: str, start: datetime) -> datetime | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from dateutil.rrule import rrulestr
@@ -91,3 +91,36 @@ def test_the_next_date_is_the_rules_next_date(typed, start, offset):
     expanded = rrulestr(f"RRULE:{rule}", dtstart=datetime.combine(start, time()))
     between = expanded.between(datetime.combine(after, time()), datetime.combine(following, time()), inc=True)
     assert next(d.date() for d in between if d.date() > after) == following
+
+
+# Daily and weekly series are expanded by arithmetic (the agenda's hot path); dateutil is the oracle.
+ZONES = ["America/New_York", "Europe/London", "Australia/Lord_Howe", "Asia/Kathmandu", "UTC"]
+stepped_rules = st.builds(
+    lambda freq, interval, end: ";".join(part for part in (f"FREQ={freq}", interval, end) if part),
+    st.sampled_from(["DAILY", "WEEKLY"]),
+    st.sampled_from(["", "INTERVAL=2", "INTERVAL=3"]),
+    st.sampled_from(["", "COUNT=1", "COUNT=12", "UNTIL=20270315", "UNTIL=20261101T060000Z", "UNTIL=20260301T063000"]),
+)
+
+
+@given(
+    stepped_rules,
+    st.sampled_from(ZONES),
+    st.datetimes(min_value=datetime(2025, 1, 1), max_value=datetime(2027, 12, 31)),
+    st.booleans(),
+    st.datetimes(min_value=datetime(2024, 12, 1), max_value=datetime(2028, 2, 1)),
+    st.integers(min_value=0, max_value=40 * 24),
+)
+def test_stepped_series_give_what_dateutil_gives(rule, zone_name, wall, fold, low_naive, hours):
+    from zoneinfo import ZoneInfo
+
+    from carecoord.recurrence import _zoned_rule, moments_between
+
+    zone = ZoneInfo(zone_name)
+    start = wall.replace(second=0, microsecond=0, tzinfo=zone, fold=int(fold))  # ambiguous and skipped times too
+    low = low_naive.replace(tzinfo=UTC)
+    high = low + timedelta(hours=hours)
+    expected = list(_zoned_rule(rule, start).between(low, high, inc=True))
+    found = moments_between(rule, start, low, high)
+    assert found == expected
+    assert [(m.utcoffset(), m.fold) for m in found] == [(m.utcoffset(), m.fold) for m in expected]

@@ -88,6 +88,26 @@ def test_minutes_table_and_chart(month):
     assert "| Ed Test | 60 |" in month("report", "minutes", "--month", "2026-11", "-f", "markdown").stdout
 
 
+def test_minutes_per_week_split_at_local_midnight_on_mondays_across_the_dst_change(cli):
+    cli("patient", "add", "Wk Test")
+    for when, minutes in (("2026-02-28 23:59", 1),  # February: not counted
+                          ("2026-03-01 00:00", 2),  # Sunday the 1st: week of Feb 23
+                          ("2026-03-08 23:30", 4),  # Sunday, the day clocks went forward: week of Mar 02
+                          ("2026-03-09 00:00", 8),  # Monday: week of Mar 09
+                          ("2026-03-30 00:00", 16),  # Monday: week of Mar 30
+                          ("2026-03-31 23:59", 32),  # the last minute of March: week of Mar 30
+                          ("2026-04-01 00:00", 64)):  # April: not counted  # fmt: skip
+        assert cli("log", "add", "wk", "--when", when, "--minutes", str(minutes)).exit_code == 0
+    chart = cli("report", "minutes", "--month", "2026-03").stdout.split("Minutes per week")[1]
+    weeks = [(" ".join(line.split()[:4]), line.split()[-2]) for line in chart.splitlines() if "week of" in line]
+    assert weeks == [
+        ("week of Feb 23", "2"),
+        ("week of Mar 02", "4"),
+        ("week of Mar 09", "8"),
+        ("week of Mar 30", "48"),
+    ]
+
+
 @pytest.mark.parametrize("bad", ["2026-13", "2026", "november", "2026-00"])
 def test_a_bad_month(month, bad):
     assert_one_line_error(month("report", "minutes", "--month", bad), 1, "as a month")

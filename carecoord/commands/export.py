@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from carecoord.commands._common import new_app, store, time_window
+from carecoord.commands._common import counted, new_app, store, time_window
 
 app = new_app("Export to other programs.\n\nExample: carecoord export ics --days 7 --out week.ics")
 
@@ -65,4 +65,5 @@ def ics(
         written = write_atomically(out, chunks)
     count = written_appointments[0]
     if written is not None:
-        print(f"Wrote {count} appointments" + (f" and {len(todo)} tasks" if tasks else "") + f" to {written}.")
+        with_tasks = f" and {counted(len(todo), 'task')}" if tasks else ""
+        print(f"Wrote {counted(count, 'appointment')}{with_tasks} to {written}.")

@@ -30,7 +30,7 @@ from carecoord.recurrence import (
     without_end,
 )
 from carecoord.services import text
-from carecoord.services.lookup import as_id, pick_one, require_ref
+from carecoord.services.lookup import as_id, id_batches, pick_one, require_ref
 from carecoord.vocab import APPOINTMENT_FREE, APPOINTMENT_TYPE_LABELS, AppointmentStatus
 
 # Conflicts are checked over the first year of a series that has no end.
@@ -122,8 +122,9 @@ class AppointmentFilter:
     status: str | None = None
 
 
-def _in_window(wanted: AppointmentFilter) -> Any:
-    """Appointments (or series) whose span overlaps the window, or with an occurrence moved into it.
+def _in_window(wanted: AppointmentFilter) -> list[Any]:
+    """Conditions for appointments (or series) whose span overlaps the window, or with an occurrence
+    moved into it.
 
     Three index searches (see migration 0006): one-offs by a start range no wider than the window
     plus the longest sitting, series by the partial index on their first start, and moved sittings
@@ -145,38 +146,44 @@ def _in_window(wanted: AppointmentFilter) -> Any:
     moved_in = select(AppointmentException.appointment_id).where(
         col(AppointmentException.starts_at) < high, col(AppointmentException.ends_at) > low
     )
-    query = (
-        select(Appointment, Patient)
-        .join(Patient, col(Patient.id) == Appointment.patient_id)
-        .where(or_(one_off, series, col(Appointment.id).in_(moved_in)))
-    )
+    conditions = [or_(one_off, series, col(Appointment.id).in_(moved_in))]
     if wanted.patient_id is not None:
-        query = query.where(Appointment.patient_id == wanted.patient_id)
+        conditions.append(col(Appointment.patient_id) == wanted.patient_id)
     if wanted.kind is not None:
-        query = query.where(Appointment.kind == wanted.kind)
-    return query
+        conditions.append(col(Appointment.kind) == wanted.kind)
+    return conditions
 
 
 def occurrences(session: Session, wanted: AppointmentFilter) -> list[tuple[Occurrence, Patient]]:
-    """All occurrences in the window, by start; one query for series, one for their exceptions."""
+    """All occurrences in the window, by start, with their patients: a few queries however many.
+
+    Patients are loaded only for the sittings found: most series alive in a short window have no
+    sitting in it.
+    """
     low, high = _utc(wanted.start), _utc(wanted.end)
-    rows = session.exec(_in_window(wanted)).all()
-    exceptions = _exceptions_of(session, [appointment.id for appointment, _ in rows if appointment.rrule])
-    found = [
-        (sitting, patient)
-        for appointment, patient in rows
+    appointments = session.exec(select(Appointment).where(*_in_window(wanted))).all()
+    exceptions = _exceptions_of(session, [appointment.id for appointment in appointments if appointment.rrule])
+    sittings = [
+        sitting
+        for appointment in appointments
         for sitting in expand(appointment, exceptions.get(appointment.id or 0, []), low, high)
         if wanted.status is None or sitting.status == wanted.status
     ]
-    found.sort(key=lambda pair: (pair[0].start, pair[0].appointment.id))
+    patients = _patients_by_id(session, [sitting.appointment.patient_id for sitting in sittings])
+    sittings.sort(key=lambda sitting: (sitting.start, sitting.appointment.id))
+    return [(sitting, patients[sitting.appointment.patient_id]) for sitting in sittings]
+
+
+def _patients_by_id(session: Session, ids: Iterable[int]) -> dict[int, Patient]:
+    found: dict[int, Patient] = {}
+    for batch in id_batches(ids):
+        found.update((p.id or 0, p) for p in session.exec(select(Patient).where(col(Patient.id).in_(batch))).all())
     return found
 
 
 def _exceptions_of(session: Session, ids: Iterable[int | None]) -> dict[int, list[AppointmentException]]:
-    wanted = [i for i in ids if i is not None]
     grouped: dict[int, list[AppointmentException]] = defaultdict(list)
-    for start in range(0, len(wanted), 500):
-        batch = wanted[start : start + 500]
+    for batch in id_batches(ids):
         for exception in session.exec(
             select(AppointmentException).where(col(AppointmentException.appointment_id).in_(batch))
         ).all():
@@ -568,7 +575,12 @@ def spanning(
 ) -> Iterator[tuple[Appointment, Patient, list[AppointmentException]]]:
     """Appointments and series whose span overlaps the window, by first start, with their
     exceptions; streamed in batches, so memory stays flat however many there are."""
-    query = _in_window(wanted).order_by(col(Appointment.starts_at), col(Appointment.uid))
+    query = (
+        select(Appointment, Patient)
+        .join(Patient, col(Patient.id) == Appointment.patient_id)
+        .where(*_in_window(wanted))
+        .order_by(col(Appointment.starts_at), col(Appointment.uid))
+    )
     result = session.exec(query.execution_options(yield_per=batch))
     for part in result.partitions(batch):
         exceptions = exceptions_for(session, [appointment for appointment, _ in part])
@@ -578,7 +590,7 @@ def spanning(
 
 def zones_and_years(session: Session, wanted: AppointmentFilter) -> tuple[list[str], list[int]]:
     """The time zones, and the first and last years, of the appointments in the window."""
-    window = _in_window(wanted).subquery()
+    window = select(Appointment).where(*_in_window(wanted)).subquery()
     zones = sorted(set(session.exec(select(window.c.tz).distinct()).all()))
     first, last = session.exec(select(func.min(window.c.starts_at), func.max(window.c.series_ends_at))).one()
     years = [moment.year for moment in (first, last) if moment is not None]

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TypeVar
 
 from carecoord.errors import AmbiguousError, NotFoundError, ValidationError
 
 T = TypeVar("T")
 CANDIDATES_SHOWN = 5
+IN_LIST_SIZE = 500  # ids per SQL ``IN (...)``: well under SQLite's variable limit
+
+
+def id_batches(ids: Iterable[int | None]) -> Iterator[list[int]]:
+    """The distinct ids (None left out), in lists short enough for one ``IN (...)`` each."""
+    distinct = list(dict.fromkeys(i for i in ids if i is not None))
+    for start in range(0, len(distinct), IN_LIST_SIZE):
+        yield distinct[start : start + IN_LIST_SIZE]
 
 
 def search_key(text: str) -> str:
