@@ -1,14 +1,16 @@
 """Time carecoord's commands as whole processes, against the floors of Python and its libraries.
 
-    python benchmarks/run.py                    # caseload size, 5 runs each, Markdown to stdout
-    python benchmarks/run.py --size agency --runs 3 --out benchmarks/results-agency.md
+    python benchmarks/run.py                    # both sizes: caseload (5 runs), then agency (3 runs)
+    python benchmarks/run.py --size caseload    # one size only
+    python benchmarks/run.py --out benchmarks/RESULTS.md
 
 Each command runs once to warm the disk cache, then --runs times; the table gives the median, the
 spread (min..max), the peak memory (max RSS) and the ratio to its floor: `python -c pass`,
 `python -c "import typer"` (for --help/--version/completion) and `python -c "import typer, sqlmodel"`
 (for everything else), measured in the same run. Budgets (issue 7): 1.5x typer for start-up, 1.25x
-the typer+sqlmodel floor at caseload size, 10 s for a year's export and a 10,000-row import,
-250 MB of memory.
+the typer+sqlmodel floor at caseload size; at agency size every listing, agenda and report within
+2x its caseload median (so both sizes must be run together to judge it), 10 s for a year's export
+and a 10,000-row import, and 250 MB of memory everywhere.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ CARECOORD = [str(Path(sys.executable).with_name("carecoord"))]
 GNU_TIME = Path("/usr/bin/time").exists()
 PYTHON = [sys.executable]
 MEMORY_BUDGET_MB = 250
+AGENCY_RATIO = 2.0
+DEFAULT_RUNS = {"caseload": 5, "agency": 3}
 
 
 @dataclass
@@ -46,6 +50,7 @@ class Case:
     budget: float | None = None  # ratio to the floor
     seconds: float | None = None  # absolute budget
     writes: bool = False  # needs a fresh copy of the database each run
+    scales: bool = False  # a listing, agenda or report: within AGENCY_RATIO x its caseload median
 
 
 @dataclass
@@ -85,17 +90,24 @@ def cases(workdir: Path) -> list[Case]:
         Case("carecoord --help", [*CARECOORD, "--help"], "typer", budget=1.5),
         Case("carecoord --version", [*CARECOORD, "--version"], "typer", budget=1.5),
         Case("shell completion", [*CARECOORD], "typer", budget=1.5),
-        Case("patient list", [*CARECOORD, "patient", "list"], "typer+sqlmodel", budget=1.25),
-        Case("patient show", [*CARECOORD, "patient", "show", "#5"], "typer+sqlmodel", budget=1.25),
-        Case("task list --due week", [*CARECOORD, "task", "list", "--due", "week"], "typer+sqlmodel", budget=1.25),
-        Case("agenda", [*CARECOORD, "agenda"], "typer+sqlmodel", budget=1.25),
+        Case("patient list", [*CARECOORD, "patient", "list"], "typer+sqlmodel", budget=1.25, scales=True),
+        Case("patient show", [*CARECOORD, "patient", "show", "#5"], "typer+sqlmodel", budget=1.25, scales=True),
+        Case(
+            "task list --due week",
+            [*CARECOORD, "task", "list", "--due", "week"],
+            "typer+sqlmodel",
+            budget=1.25,
+            scales=True,
+        ),
+        Case("agenda", [*CARECOORD, "agenda"], "typer+sqlmodel", budget=1.25, scales=True),
         Case(
             "agenda --days 7 --format json",
             [*CARECOORD, "agenda", "--days", "7", "--format", "json"],
             "typer+sqlmodel",
             budget=1.25,
+            scales=True,
         ),
-        Case("report minutes", [*CARECOORD, "report", "minutes"], "typer+sqlmodel", budget=1.25),
+        Case("report minutes", [*CARECOORD, "report", "minutes"], "typer+sqlmodel", budget=1.25, scales=True),
         Case(
             "export ics (a day)",
             [*CARECOORD, "export", "ics", "--out", str(workdir / "day.ics")],
@@ -152,78 +164,111 @@ FLOORS = {
 }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--size", choices=("caseload", "agency"), default="caseload")
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--db", type=Path, help="reuse a database made by generate.py (default: make one)")
-    parser.add_argument("--out", type=Path, help="also write the Markdown table here")
-    args = parser.parse_args()
+Measured = tuple[dict[str, Timing], list[tuple[Case, Timing]]]
 
+
+def run_size(size: str, runs: int, given_db: Path | None) -> Measured:
+    """Floors and every case at one size, on a private copy of the database."""
     with tempfile.TemporaryDirectory(prefix="carecoord-bench-") as tmp:
         workdir = Path(tmp)
         db = workdir / "carecoord.db"
-        if args.db:
-            shutil.copy2(args.db, db)
+        if given_db:
+            shutil.copy2(given_db, db)
         else:
-            print(f"generating the {args.size} database...", file=sys.stderr)
-            generate(db, args.size)
+            print(f"generating the {size} database...", file=sys.stderr)
+            generate(db, size)
         pristine = workdir / "pristine.db"
         shutil.copy2(db, pristine)
         env = {**os.environ, "CARECOORD_DB": str(db), "CARECOORD_TZ": "America/New_York", "COLUMNS": "100"}
         completion = {**env, "_CARECOORD_COMPLETE": "complete_bash", "COMP_WORDS": "carecoord pat", "COMP_CWORD": "1"}
-        floors = {name: measure(argv, env, args.runs, None, db) for name, argv in FLOORS.items()}
+        floors = {name: measure(argv, env, runs, None, db) for name, argv in FLOORS.items()}
         rows = []
         for case in cases(workdir):
-            print(f"timing {case.label}...", file=sys.stderr)
+            print(f"{size}: timing {case.label}...", file=sys.stderr)
             run_env = completion if case.label == "shell completion" else env
-            timing = measure(case.argv, run_env, args.runs, pristine if case.writes else None, db)
-            rows.append((case, timing))
-    print_table(args, floors, rows)
+            rows.append((case, measure(case.argv, run_env, runs, pristine if case.writes else None, db)))
+    return floors, rows
 
 
-def verdict(case: Case, timing: Timing, floor: Timing, size: str) -> str:
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--size", choices=("caseload", "agency", "both"), default="both")
+    parser.add_argument("--runs", type=int, help="runs per command (default: 5 at caseload size, 3 at agency)")
+    parser.add_argument("--db", type=Path, help="with one --size: reuse a database made by generate.py")
+    parser.add_argument("--agency-db", type=Path, help="with --size both: reuse this agency database")
+    parser.add_argument("--out", type=Path, help="also write the Markdown tables here")
+    args = parser.parse_args()
+    if args.db and args.size == "both":
+        parser.error("--db needs --size caseload or agency (use --agency-db with both)")
+
+    sizes = ("caseload", "agency") if args.size == "both" else (args.size,)
+    results: dict[str, Measured] = {}
+    for size in sizes:
+        given = args.db if args.size != "both" else (args.agency_db if size == "agency" else None)
+        results[size] = run_size(size, args.runs or DEFAULT_RUNS[size], given)
+    caseload = {case.label: timing for case, timing in results["caseload"][1]} if "caseload" in results else None
+    text = "\n".join(table(size, args.runs or DEFAULT_RUNS[size], *results[size], caseload) for size in sizes)
+    print(text)
+    if args.out:
+        args.out.write_text(text, encoding="utf-8")
+
+
+def verdict(case: Case, timing: Timing, floor: Timing, size: str, caseload: Timing | None) -> str:
     checks = []
     if case.budget is not None and size == "caseload":
         checks.append(timing.median <= case.budget * floor.median)
+    if case.scales and size == "agency":
+        if caseload is None:
+            return "needs --size both"
+        checks.append(timing.median <= AGENCY_RATIO * caseload.median)
     if case.seconds is not None:
         checks.append(timing.median <= case.seconds)
     checks.append(timing.peak_mb <= MEMORY_BUDGET_MB)
     return "met" if all(checks) else "**NOT MET**"
 
 
-def print_table(args: argparse.Namespace, floors: dict[str, Timing], rows: list[tuple[Case, Timing]]) -> None:
+def budget_text(case: Case, size: str) -> str:
+    parts = []
+    if case.budget and size == "caseload":
+        parts.append(f"≤ {case.budget}x {case.floor}")
+    if case.scales and size == "agency":
+        parts.append(f"≤ {AGENCY_RATIO:.0f}x caseload")
+    if case.seconds:
+        parts.append(f"≤ {case.seconds:.0f} s")
+    parts.append(f"≤ {MEMORY_BUDGET_MB} MB")
+    return ", ".join(parts)
+
+
+def table(
+    size: str,
+    runs: int,
+    floors: dict[str, Timing],
+    rows: list[tuple[Case, Timing]],
+    caseload: dict[str, Timing] | None,
+) -> str:
+    """One size's results as a Markdown table, with a verdict per budget."""
     lines = [
-        f"## carecoord benchmarks: {args.size} size, {args.runs} runs each, {os.cpu_count()} cores, "
+        f"## carecoord benchmarks: {size} size, {runs} runs each, {os.cpu_count()} cores, "
         f"Python {sys.version.split()[0]}",
         "",
-        "| command | median s | min..max s | peak MB | floor | x floor | budget | |",
-        "|---|---:|---:|---:|---|---:|---|---|",
+        "| command | median s | min..max s | peak MB | floor | x floor | x caseload | budget | |",
+        "|---|---:|---:|---:|---|---:|---:|---|---|",
     ]
     for name, timing in floors.items():
         lines.append(
             f"| floor: {name} | {timing.median:.3f} | {timing.low:.3f}..{timing.high:.3f} | "
-            f"{timing.peak_mb:.0f} | | | | |"
+            f"{timing.peak_mb:.0f} | | | | | |"
         )
     for case, timing in rows:
         floor = floors[case.floor]
-        budget = ", ".join(
-            part
-            for part in (
-                f"≤ {case.budget}x {case.floor}" if case.budget and args.size == "caseload" else "",
-                f"≤ {case.seconds:.0f} s" if case.seconds else "",
-                f"≤ {MEMORY_BUDGET_MB} MB",
-            )
-            if part
-        )
+        small = caseload.get(case.label) if caseload and size == "agency" else None
+        scaled = f"{timing.median / small.median:.2f}" if small else ""
         lines.append(
             f"| {case.label} | {timing.median:.3f} | {timing.low:.3f}..{timing.high:.3f} | {timing.peak_mb:.0f} | "
-            f"{case.floor} | {timing.median / floor.median:.2f} | {budget} | {verdict(case, timing, floor, args.size)} |"
+            f"{case.floor} | {timing.median / floor.median:.2f} | {scaled} | {budget_text(case, size)} | "
+            f"{verdict(case, timing, floor, size, small)} |"
         )
-    text = "\n".join(lines) + "\n"
-    print(text)
-    if args.out:
-        args.out.write_text(text, encoding="utf-8")
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":

@@ -50,14 +50,17 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"cannot serialise {type(value).__name__}")
 
 
-def _compact(value: Any) -> str:
-    return json.dumps(value, default=_json_default, ensure_ascii=False)
+# One encoder for every record: json.dumps with options builds a new one per call.
+_compact = json.JSONEncoder(default=_json_default, ensure_ascii=False).encode
 
 
-def _is_leaf(value: Any) -> bool:
+def _is_leaf(value: dict[str, Any] | list[Any]) -> bool:
     """A record, or a list of plain values: written on one line below the top level."""
-    inner = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
-    return not any(isinstance(item, dict) or (isinstance(item, list) and not _is_leaf(item)) for item in inner)
+    items = list(value.values()) if isinstance(value, dict) else value
+    kinds = set(map(type, items))  # one pass in C: this runs for every record of a long listing
+    if dict in kinds:
+        return False
+    return list not in kinds or all(_is_leaf(item) for item in items if type(item) is list)
 
 
 def _layout(value: Any, depth: int) -> str:
