@@ -590,11 +590,15 @@ def spanning(
 
 def zones_and_years(session: Session, wanted: AppointmentFilter) -> tuple[list[str], list[int]]:
     """The time zones, and the first and last years, of the appointments in the window."""
-    window = select(Appointment).where(*_in_window(wanted)).subquery()
-    zones = sorted(set(session.exec(select(window.c.tz).distinct()).all()))
-    first, last = session.exec(select(func.min(window.c.starts_at), func.max(window.c.series_ends_at))).one()
-    years = [moment.year for moment in (first, last) if moment is not None]
-    return zones, years
+    per_zone = session.exec(
+        select(Appointment.tz, func.min(Appointment.starts_at), func.max(Appointment.series_ends_at))
+        .where(*_in_window(wanted))
+        .group_by(col(Appointment.tz))
+    ).all()
+    firsts = [first for _, first, _ in per_zone if first is not None]
+    lasts = [last for _, _, last in per_zone if last is not None]
+    years = [moment.year for moment in (min(firsts, default=None), max(lasts, default=None)) if moment is not None]
+    return sorted(tz for tz, _, _ in per_zone), years
 
 
 def first_occurrence(appointment: Appointment) -> Occurrence:
