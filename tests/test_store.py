@@ -235,3 +235,58 @@ def test_an_older_database_upgrades_with_its_rows_intact_after_a_backup(tmp_path
         assert conn.execute("SELECT name FROM patient").fetchall() == [("Old Patient",)]
     # and the upgraded file takes the new kinds of record
     assert run_with("--db", str(old), "plan", "add", "MRN-OLD", "New plan").exit_code == 0
+
+
+def test_every_migration_steps_down_and_up_again_with_rows_intact(tmp_path, cli, db_file):
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import create_engine
+
+    from carecoord.migrations import MIGRATIONS_DIR
+
+    for step in (("patient", "add", "Kept Patient"), ("log", "add", "kept", "--minutes", "15"),
+                 ("appt", "add", "kept", "--start", "tomorrow 10:00", "--type", "home-visit", "--every", "weekly")):  # fmt: skip
+        assert cli(*step).exit_code == 0
+    before = dump(db_file)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    engine = create_engine(f"sqlite:///{db_file}")
+    revisions = list(known_revisions())
+    for previous in reversed(revisions[3:-1]):  # down to 0004 (the oldest with appointments and the log), and back
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, previous)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+    engine.dispose()
+    assert dump(db_file) == before
+    assert cli("agenda", "--days", "9").stdout.count("Home visit: Kept Patient") == 2  # Thu 26 Nov and 3 Dec
+
+
+def test_window_queries_search_indexes_and_never_scan_a_big_table(db_file):
+    """The plans behind the agenda's speed at agency size (benchmarks/): a regression shows as a SCAN."""
+    from datetime import UTC, date, datetime
+
+    from sqlalchemy import create_engine
+    from sqlmodel import select
+
+    from carecoord.models import Appointment, Patient, Task
+    from carecoord.services.appointments import AppointmentFilter, _in_window
+    from carecoord.services.tasks import TaskFilter, _filtered
+
+    window = AppointmentFilter(datetime(2026, 11, 25, 5, tzinfo=UTC), datetime(2026, 11, 26, 5, tzinfo=UTC))
+    overdue = TaskFilter(due_to=date(2026, 11, 24), due_filter=True, active_patients_only=True)
+    queries = {  # what each must use (migration 0006)
+        "ix_appointment_series_start": select(Appointment.id).where(*_in_window(window)),
+        "COVERING INDEX ix_task_due_cover": _filtered(
+            select(Task.id).outerjoin(Patient, Patient.id == Task.patient_id), overdue
+        ),
+    }
+    engine = create_engine(f"sqlite:///{db_file}")
+    with engine.connect() as conn:
+        for name, query in queries.items():
+            sql = str(query.compile(engine, compile_kwargs={"literal_binds": True}))
+            plan = " | ".join(row[3] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}"))
+            assert "SCAN" not in plan and name in plan, plan
+    engine.dispose()
