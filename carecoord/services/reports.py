@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import case, func, or_
+from sqlalchemy import and_, case, func, or_
 from sqlmodel import Session, col, select
 
 from carecoord.dates import day_start, local_zone, now, today
@@ -119,18 +119,11 @@ def contact_gaps(
     if days < 1:
         raise ValidationError("--days must be at least 1")
     cutoff = (as_of or now()) - timedelta(days=days)
-    reached = (
-        select(Communication.patient_id, func.max(Communication.at).label("at"))
-        .where(Communication.outcome == "reached")
-        .group_by(col(Communication.patient_id))
-        .subquery()
-    )
+    last_reached = select(func.max(Communication.at)).where(_reached_patient()).scalar_subquery()
     query = (
-        select(Patient, reached.c.at)
-        .outerjoin(reached, reached.c.patient_id == Patient.id)
-        .where(Patient.status == PatientStatus.active.value)
-        .where(or_(reached.c.at.is_(None), reached.c.at < cutoff))
-        .order_by(reached.c.at.is_not(None), reached.c.at, col(Patient.name_key))
+        select(Patient, last_reached)
+        .where(Patient.status == PatientStatus.active.value, ~_reached_since(cutoff))
+        .order_by(last_reached.is_not(None), last_reached, col(Patient.name_key))
     )
     if limit is not None:
         query = query.limit(limit)
@@ -148,15 +141,23 @@ def contact_gaps(
 def count_contact_gaps(session: Session, days: int, *, as_of: datetime | None = None) -> int:
     """How many active patients :func:`contact_gaps` would list."""
     cutoff = (as_of or now()) - timedelta(days=days)
-    reached = select(Communication.patient_id).where(
-        Communication.outcome == "reached", col(Communication.at) >= cutoff
-    )
     query = (
         select(func.count())
         .select_from(Patient)
-        .where(Patient.status == PatientStatus.active.value, col(Patient.id).not_in(reached))
+        .where(Patient.status == PatientStatus.active.value, ~_reached_since(cutoff))
     )
     return int(session.exec(query).one())
+
+
+def _reached_patient() -> Any:
+    """SQL: a successful contact of the patient in the outer query."""
+    return and_(col(Communication.outcome) == "reached", col(Communication.patient_id) == col(Patient.id))
+
+
+def _reached_since(cutoff: datetime) -> Any:
+    """SQL: the outer query's patient was reached at or after ``cutoff``: one seek per patient in
+    the (outcome, patient, at) index, where grouping the whole log took 50 ms at agency size."""
+    return select(Communication.id).where(_reached_patient(), col(Communication.at) >= cutoff).exists()
 
 
 def _last_attempts(session: Session, patient_ids: list[int]) -> dict[int, tuple[datetime | None, str, str]]:
