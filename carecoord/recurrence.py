@@ -230,8 +230,9 @@ def _stepped_between(
 ) -> list[datetime]:
     """What dateutil's ``between(low, high, inc=True)`` gives for a stepped rule, by arithmetic: the
     busiest part of every agenda is skipping series with no sitting in the window. Each moment is
-    built as dateutil builds it: the day, then the start's wall-clock time and zone (fold 0)."""
-    wall = start.timetz().replace(fold=0)
+    built as dateutil builds it: the day, then the start's wall-clock time (whole seconds, fold 0)
+    and zone."""
+    wall = start.timetz().replace(microsecond=0, fold=0)
     skip = (low.astimezone(start.tzinfo).date() - start.date()).days // step - 1
     found = []
     for index in itertools.count(max(skip, 0)):

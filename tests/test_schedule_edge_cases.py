@@ -175,3 +175,20 @@ def test_renaming_a_patient_raises_the_calendar_sequence(jane, rows):
 def test_appt_list_takes_days(jane):
     jane("appt", "add", "jane", "--start", "2026-12-05 10:00")
     assert len(listing(jane, "--days", "14")) == 1 and listing(jane, "--days", "7") == []
+
+
+def test_a_sitting_over_the_dst_change_is_measured_in_real_hours_and_found_to_its_end(jane, unchanged, db_file):
+    import sqlite3
+    from contextlib import closing
+
+    with unchanged():  # 12:00 to 12:00 across the night clocks go back is 25 hours
+        run = jane("appt", "add", "jane", "--start", "2026-10-31 12:00", "--end", "2026-11-01 12:00", "--type", "other")
+        assert_one_line_error(run, 1, "at most 24 hours")
+    added = jane("appt", "add", "jane", "--start", "2026-10-31 13:00", "--end", "2026-11-01 12:00", "--type", "other")
+    assert added.exit_code == 0, added.stderr
+    with closing(sqlite3.connect(db_file)) as conn:  # as an older version stored it: 25 hours
+        conn.execute("UPDATE appointment SET starts_at = '2026-10-31 16:00:00.000000'")
+        conn.commit()
+    assert [a["start"] for a in listing(jane, "--from", "2026-11-01 11:30", "--to", "2026-11-01 11:45")] == [
+        "2026-10-31T12:00:00-04:00"
+    ]

@@ -35,8 +35,11 @@ from carecoord.vocab import APPOINTMENT_FREE, APPOINTMENT_TYPE_LABELS, Appointme
 
 # Conflicts are checked over the first year of a series that has no end.
 CONFLICT_HORIZON = timedelta(days=366)
-# The longest a single sitting may last; it bounds the start of a one-off overlapping a window.
+# The longest a single sitting may last (elapsed time); it bounds the start of a one-off that
+# overlaps a window. The check once compared wall-clock times, so a sitting stored then across a DST
+# change may run up to two hours longer: the window search allows for that.
 LONGEST_SITTING = timedelta(hours=24)
+WINDOW_SLACK = LONGEST_SITTING + timedelta(hours=2)
 EDITABLE_FIELDS = ("kind", "location", "with_whom", "reminder_minutes", "notes", "status")
 
 
@@ -134,7 +137,7 @@ def _in_window(wanted: AppointmentFilter) -> list[Any]:
     low, high = _utc(wanted.start), _utc(wanted.end)
     one_off = and_(
         col(Appointment.rrule).is_(None),
-        col(Appointment.starts_at) > low - LONGEST_SITTING,
+        col(Appointment.starts_at) > low - WINDOW_SLACK,
         col(Appointment.starts_at) < high,
         col(Appointment.ends_at) > low,
     )
@@ -254,7 +257,7 @@ def _series_end(appointment: Appointment) -> datetime | None:
 def _check_times(start: datetime, end: datetime) -> None:
     if end <= start:
         raise ValidationError(f"the appointment ends ({end:%Y-%m-%d %H:%M}) before it starts ({start:%Y-%m-%d %H:%M})")
-    if end - start > LONGEST_SITTING:
+    if _utc(end) - _utc(start) > LONGEST_SITTING:  # elapsed: aware times in one zone subtract wall clocks
         raise ValidationError("an appointment lasts at most 24 hours")
 
 
