@@ -57,7 +57,7 @@ PROGRAMS = (CCM, COMPLEX_CCM, PHYSICIAN_CCM, PCM)
 TCM_CONTACT_BUSINESS_DAYS = 2
 TCM_VISIT_DAYS = {"moderate": 14, "high": 7}
 TCM_CODES = {"moderate": "99495", "high": "99496"}
-# The TCM service period: a contact or visit more than this many days after discharge does not count.
+# The TCM service period: the discharge day and the 29 days after it; a contact or visit after it does not count.
 TCM_PERIOD_DAYS = 30
 # Which logged contacts count: an interactive contact (reached, by phone, visit or video)
 # and a face-to-face visit.

@@ -115,6 +115,21 @@ def test_demo_builds_a_separate_caseload_and_shows_today(cli, db_file, tmp_path)
         assert conn.execute("SELECT count(*) FROM patient").fetchone()[0] == 8
 
 
+def test_demo_has_calls_minutes_and_transitions_to_report(cli, tmp_path, monkeypatch):
+    assert cli("demo").exit_code == 0
+    monkeypatch.setenv("CARECOORD_DB", str(tmp_path / "xdg" / "carecoord" / "demo.db"))
+    minutes = {r["patient_name"]: r["minutes"] for r in json.loads(cli("report", "minutes", "-f", "json").stdout)}
+    assert len(minutes) == 8
+    assert sum(m >= 20 for m in minutes.values()) >= 2
+    assert sum(0 < m < 20 for m in minutes.values()) >= 2
+    assert sum(m == 0 for m in minutes.values()) >= 1
+    gaps = json.loads(cli("report", "contacts", "-f", "json").stdout)
+    assert 1 <= len(gaps) < 8
+    transitions = json.loads(cli("transition", "list", "-f", "json").stdout)
+    assert sorted((t["contact_state"], t["visit_state"]) for t in transitions) == [("met", "met"), ("open", "open")]
+    assert json.loads(cli("log", "list", "-f", "json").stdout)
+
+
 def test_demo_refuses_a_database_that_is_not_a_demo(cli, db_file):
     cli("patient", "add", "Real Person")
     assert_one_line_error(cli("demo", "--path", str(db_file)), 1, "your own database")

@@ -250,5 +250,11 @@ def test_caseload_report(cli):
 def test_agenda_shows_contacts_due_and_transition_deadlines(discharged):
     day = json.loads(discharged("agenda", "--days", "3", "-f", "json").stdout)["days"]
     assert [c["patient_name"] for c in day[0]["contacts_due"]] == ["Jane Doe"]
+    # each deadline once: as its follow-up task, or as the deadline when that task was deleted
+    assert [(t["id"], t["overdue"]) for t in day[0]["tasks"]] == [(1, True)]
+    assert all(d["transition_deadlines"] == [] for d in day)
+    discharged("task", "delete", "1", "--yes")
+    day = json.loads(discharged("agenda", "--days", "3", "-f", "json").stdout)["days"]
+    assert day[0]["tasks"] == []
     assert [(t["deadline"], t["contact_state"]) for t in day[0]["transition_deadlines"]] == [("contact", "missed")]
-    assert [t["deadline"] for t in day[2]["transition_deadlines"]] == ["visit"]
+    assert [t["id"] for t in day[2]["tasks"]] == [2] and day[2]["transition_deadlines"] == []

@@ -148,11 +148,11 @@ def time_window(start: str | None, end: str | None, days: int | None) -> tuple[d
     return low, high
 
 
-def close_met_followups(session: Session, patient_id: int, on: date, *, contact: bool, visit: bool, why: str) -> str:
-    """Complete the transition-of-care tasks a contact or visit just met; a sentence saying so."""
-    if not (contact or visit):
-        return ""
-    from carecoord.services.transitions import close_met_tasks
+def followup_effects(session: Session) -> str:
+    """What the services did to transition-of-care follow-up tasks in this command, as sentences."""
+    from carecoord.services.transitions import followup_changes
 
-    closed = close_met_tasks(session, patient_id, on, contact=contact, visit=visit, why=why)
-    return "".join(f" Completed follow-up task #{task.id} ({task.title})." for task in closed)
+    return "".join(
+        f" {change.action.capitalize()} follow-up task #{change.task.id} ({change.task.title}): {change.why}."
+        for change in followup_changes(session)
+    )

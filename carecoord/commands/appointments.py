@@ -7,7 +7,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from carecoord.commands._common import FormatOption, given, new_app, optional_date, store, time_window
+from carecoord.commands._common import (
+    FormatOption,
+    followup_effects,
+    given,
+    new_app,
+    optional_date,
+    store,
+    time_window,
+)
 from carecoord.output import Column, confirm_change, render_list
 from carecoord.vocab import AppointmentStatus, AppointmentType, OutputFormat
 
@@ -246,6 +254,7 @@ def edit(
     with store(write=True) as session:
         found = appointments.update_appointment(session, appointments.resolve(session, appointment), fields)
         message, record = _result("updated", found, appointments.patient_of(session, found))
+        message += followup_effects(session)
     confirm_change(message, record, fmt)
 
 
@@ -278,7 +287,7 @@ def move(
         message, record = _result(
             f"moved to {new_start:%Y-%m-%d %H:%M}", changed, appointments.patient_of(session, found)
         )
-        message = message.removesuffix(".") + _series_note(found.id, changed) + "."
+        message = message.removesuffix(".") + _series_note(found.id, changed) + "." + followup_effects(session)
     confirm_change(message, record, fmt)
 
 
@@ -293,26 +302,10 @@ def _outcome(appointment: str, status: AppointmentStatus, verb: str, occurrence:
         person = appointments.patient_of(session, found)
         message, record = _result(verb, changed, person)
         message = message.removesuffix(".") + _series_note(found.id, changed) + "."
-        if status is AppointmentStatus.fulfilled:
-            message += _met_followups(session, changed)
+        message += followup_effects(session)
         if follow_up:
             message += " " + _follow_up_task(session, changed, person)
     confirm_change(message, record, fmt)
-
-
-def _met_followups(session: Any, changed: Appointment | Occurrence) -> str:
-    """A fulfilled appointment meets open transition-of-care follow-ups (a visit only if in person)."""
-    from carecoord.clinical import FACE_TO_FACE_APPOINTMENTS
-    from carecoord.commands._common import close_met_followups
-    from carecoord.dates import local_zone
-    from carecoord.services.appointments import Occurrence
-
-    appointment = changed.appointment if isinstance(changed, Occurrence) else changed
-    start = changed.start if isinstance(changed, Occurrence) else appointment.starts_at
-    return close_met_followups(
-        session, appointment.patient_id, start.astimezone(local_zone()).date(), contact=True,
-        visit=appointment.kind in FACE_TO_FACE_APPOINTMENTS, why=f"met by appointment #{appointment.id}",
-    )  # fmt: skip
 
 
 def _today_if_series(session: Any, appointment: Appointment, status: AppointmentStatus) -> date | None:

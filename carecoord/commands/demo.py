@@ -28,6 +28,8 @@ def run_demo(
     """Build a demo caseload (patients, contacts, plans, tasks, recurring visits) around today and show today's agenda.
 
     The demo lives in its own database and is rebuilt each time; your own caseload is never touched.
+    It holds this month's calls and two recent discharges, so 'report minutes', 'report contacts'
+    and 'report transitions' have something to show.
 
     Example: carecoord demo
     """

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from carecoord.commands._common import (
     FormatOption,
     YesOption,
-    close_met_followups,
     confirm_or_refuse,
+    followup_effects,
     given,
     new_app,
     store,
@@ -18,11 +18,6 @@ from carecoord.commands._common import (
 )
 from carecoord.output import Column, confirm_change, render_list
 from carecoord.vocab import Channel, Direction, Outcome, OutputFormat
-
-if TYPE_CHECKING:
-    from sqlmodel import Session
-
-    from carecoord.models import Communication
 
 app = new_app(
     "The communication log.\n\nExample: carecoord log add jane --channel phone --outcome reached --minutes 15"
@@ -82,24 +77,9 @@ def add(
         owner = patients.resolve(session, patient)
         logged = communications.add_entry(session, owner, entry)
         record = communication_record(logged, owner)
-        assert owner.id is not None
-        effects = met_followups(session, owner.id, logged)
+        effects = followup_effects(session)
     message = f"Logged {record['channel']} #{record['id']} with {patients.describe(owner)}: {record['outcome']}"
     confirm_change(message + (f", {record['minutes']} min." if record["minutes"] else ".") + effects, record, fmt)
-
-
-def met_followups(session: Session, patient_id: int, logged: Communication) -> str:
-    """A reached call, visit or video call meets open transition-of-care follow-ups."""
-    from carecoord.clinical import FACE_TO_FACE_CHANNELS, INTERACTIVE_CHANNELS
-    from carecoord.dates import local_zone
-
-    reached = logged.outcome == "reached"
-    return close_met_followups(
-        session, patient_id, logged.at.astimezone(local_zone()).date(),
-        contact=reached and logged.channel in INTERACTIVE_CHANNELS,
-        visit=reached and logged.channel in FACE_TO_FACE_CHANNELS,
-        why=f"met by log entry #{logged.id}",
-    )  # fmt: skip
 
 
 @app.command("list")
@@ -166,7 +146,8 @@ def edit(
         owner = session.get(Patient, found.patient_id)
         assert owner is not None
         record = communication_record(found, owner)
-    confirm_change(f"Updated log entry #{record['id']}.", record, fmt)
+        effects = followup_effects(session)
+    confirm_change(f"Updated log entry #{record['id']}.{effects}", record, fmt)
 
 
 @app.command("delete")
@@ -183,4 +164,5 @@ def delete(entry: LogArg, yes: YesOption = False) -> None:
     confirm_or_refuse(f"Delete log entry {name}?", yes)
     with store(write=True) as session:
         communications.delete_entry(session, communications.resolve(session, target))
-    print(f"Deleted log entry {name}.")
+        effects = followup_effects(session)
+    print(f"Deleted log entry {name}.{effects}")

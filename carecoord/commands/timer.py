@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from carecoord.commands._common import FormatOption, new_app, store
+from carecoord.commands._common import FormatOption, followup_effects, new_app, store
 from carecoord.output import confirm_change
 from carecoord.vocab import Channel, Outcome, OutputFormat
 
@@ -49,7 +49,6 @@ def stop(
 
     Example: carecoord timer stop --outcome reached --note 'refill arranged'
     """
-    from carecoord.commands.log import met_followups
     from carecoord.records import communication_record
     from carecoord.services import communications, patients
 
@@ -59,8 +58,7 @@ def stop(
         )
         record = communication_record(logged, owner)
         name = patients.describe(owner)
-        assert owner.id is not None
-        effects = met_followups(session, owner.id, logged)
+        effects = followup_effects(session)
     message = f"Logged {record['minutes']} min {record['channel']} #{record['id']} with {name}.{effects}"
     confirm_change(message, record, fmt)
 

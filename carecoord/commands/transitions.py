@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from carecoord.commands._common import FormatOption, new_app, optional_date, store
+from carecoord.commands._common import (
+    FormatOption,
+    YesOption,
+    confirm_or_refuse,
+    followup_effects,
+    given,
+    new_app,
+    optional_date,
+    store,
+)
 from carecoord.output import Column, confirm_change, render_list
 from carecoord.vocab import Complexity, OutputFormat
+
+if TYPE_CHECKING:
+    from carecoord.models import Task
 
 app = new_app(
     "Transitions of care: discharges and their follow-up deadlines.\n\n"
@@ -37,6 +49,13 @@ def table_rows(records: list[dict[str, object]]) -> list[dict[str, object]]:
     return records
 
 
+TransitionArg = Annotated[str, typer.Argument(help="Transition id (see 'carecoord transition list').")]
+FacilityOpt = Annotated[str | None, typer.Option("--from", help="Hospital or facility discharged from.")]
+ComplexityOpt = Annotated[
+    Complexity | None, typer.Option("--complexity", help="Decision-making complexity (visit within 14 or 7 days).")
+]
+
+
 @app.command("add")
 def add(
     patient: Annotated[str, typer.Argument(help="Patient id, MRN, or an unambiguous part of the name.")],
@@ -46,33 +65,122 @@ def add(
         Complexity, typer.Option("--complexity", help="Decision-making complexity (visit within 14 or 7 days).")
     ] = Complexity.moderate,
     note: Annotated[str | None, typer.Option("--note", "-n", help="Notes.")] = None,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Record it even if another discharge is within 2 days (no question).")
+    ] = False,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Record a discharge: creates the follow-up tasks, an interactive contact within 2 business days
-    and a face-to-face visit within 14 days (moderate) or 7 days (high).
+    and a face-to-face visit within 14 days (moderate) or 7 days (high). Calls and visits already
+    logged in the service period complete them at once.
+
+    Another discharge of the same patient within 2 days is probably this one typed differently:
+    you are asked first (off a terminal, it is refused unless --yes).
 
     Example: carecoord transition add jane --discharged fri --from 'Mercy Hospital' --complexity high
     """
-    from carecoord.errors import ValidationError
+    from carecoord.errors import UsageError, ValidationError
     from carecoord.records import transition_record
     from carecoord.services import patients, transitions
 
     day = optional_date(discharged)
     if day is None:
         raise ValidationError("give the discharge date")
-    with store(write=True) as session:
+    with store(write=False) as session:
         owner = patients.resolve(session, patient)
+        near = transitions.near_duplicates(session, owner, day, facility)
+        who, ref = patients.describe(owner), f"{owner.id}"
+    if near:
+        already = "; ".join(transitions.describe(t) for t in near)
+        try:
+            confirm_or_refuse(f"{who} already has transition {already}. Record this discharge as well?", yes)
+        except UsageError:
+            raise UsageError(
+                f"{who} already has transition {already}: if this is another discharge, add --yes"
+            ) from None
+    with store(write=True) as session:
+        owner = patients.resolve(session, ref)
         added = transitions.add_transition(session, owner, discharged_on=day, facility=facility,
                                            complexity=complexity.value, notes=note)  # fmt: skip
         [status] = transitions.judge(session, [(added, owner)])
         record = transition_record(status)
+        effects = followup_effects(session)
     confirm_change(
-        f"Recorded the discharge of {patients.describe(owner)} from {record['facility']} on {record['discharged_on']}: "
+        f"Recorded the discharge of {who} from {record['facility']} on {record['discharged_on']}: "
         f"contact by {record['contact_due']} (task #{record['contact_task_id']}), "
-        f"face-to-face visit by {record['visit_due']} (task #{record['visit_task_id']}).",
+        f"face-to-face visit by {record['visit_due']} (task #{record['visit_task_id']}).{effects}",
         record,
         fmt,
     )
+
+
+@app.command("edit")
+def edit(
+    transition: TransitionArg,
+    discharged: Annotated[str | None, typer.Option("--discharged", "-d", help="The right discharge date.")] = None,
+    facility: FacilityOpt = None,
+    complexity: ComplexityOpt = None,
+    note: Annotated[str | None, typer.Option("--note", "-n", help="Replace the notes ('' clears).")] = None,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Correct a discharge: its date, facility, complexity or notes. The deadlines are worked out
+    again and the open follow-up tasks' due dates and titles move with them.
+
+    Example: carecoord transition edit 3 --discharged 2026-11-19 --complexity high
+    """
+    from carecoord.errors import UsageError
+    from carecoord.models import Patient
+    from carecoord.records import transition_record
+    from carecoord.services import transitions
+
+    fields = given(discharged_on=optional_date(discharged), facility=facility, complexity=complexity, notes=note)
+    if not fields:
+        raise UsageError("nothing to change: give at least one option (see 'carecoord transition edit --help')")
+    with store(write=True) as session:
+        changed = transitions.update_transition(session, transitions.resolve(session, transition), fields)
+        owner = session.get(Patient, changed.patient_id)
+        assert owner is not None
+        [status] = transitions.judge(session, [(changed, owner)])
+        record = transition_record(status)
+        effects = followup_effects(session)
+    confirm_change(
+        f"Updated transition #{record['id']}: discharged {record['discharged_on']} from {record['facility']}, "
+        f"contact by {record['contact_due']}, face-to-face visit by {record['visit_due']}.{effects}",
+        record,
+        fmt,
+    )
+
+
+@app.command("delete")
+def delete(transition: TransitionArg, yes: YesOption = False) -> None:
+    """Delete a discharge entered in error, with its open follow-up tasks (the audit trail keeps
+    them); follow-up tasks already done are kept.
+
+    Example: carecoord transition delete 3 --yes
+    """
+    from carecoord.services import transitions
+
+    with store(write=False) as session:
+        found = transitions.resolve(session, transition)
+        target, name = f"{found.id}", transitions.describe(found)
+        going = _tasks(transitions.open_followups(session, found))
+    confirm_or_refuse(f"Delete transition {name}" + (f" and its open follow-up {going}?" if going else "?"), yes)
+    with store(write=True) as session:
+        deleted = transitions.delete_transition(session, transitions.resolve(session, target))
+    message = f"Deleted transition {name}"
+    if deleted.deleted_tasks:
+        message += f", with its open follow-up {_tasks(deleted.deleted_tasks)}"
+    if deleted.kept_tasks:
+        kept = ", ".join(f"#{task.id} ({task.status})" for task in deleted.kept_tasks)
+        message += f"; kept follow-up {'task' if len(deleted.kept_tasks) == 1 else 'tasks'} {kept}"
+    print(message + ".")
+
+
+def _tasks(tasks: list[Task]) -> str:
+    """``task #3``, ``tasks #3, #4`` (empty for none)."""
+    if not tasks:
+        return ""
+    return ("task " if len(tasks) == 1 else "tasks ") + ", ".join(f"#{task.id}" for task in tasks)
 
 
 def show_transitions(patient: str | None, since: str | None, fmt: OutputFormat, title: str) -> None:

@@ -72,9 +72,15 @@ def build(session: Session, first: date, days: int) -> list[AgendaDay]:
         bucket(due).contacts_due.append(gap)
     gaps = partial(count_contact_gaps, session, CONTACT_DUE_DAYS, as_of=end_of_last)
     _count_left_out(agenda[first], "contacts_due", len(shown), gaps)
+    # A deadline owed shows once: as its follow-up task while there is one (above); listed as a
+    # deadline only when that task was deleted. Discharged patients leave the agenda, as their tasks do.
     for status in judge(session, list_transitions(session, since=first - timedelta(days=30))):
-        for which, deadline in (("contact", status.contact), ("visit", status.visit)):
-            if deadline.state in ("open", "missed") and deadline.due <= last:
+        if status.patient.status == PatientStatus.discharged.value:
+            continue
+        transition = status.transition
+        for which, deadline, task_id in (("contact", status.contact, transition.contact_task_id),
+                                         ("visit", status.visit, transition.visit_task_id)):  # fmt: skip
+            if task_id is None and deadline.state in ("open", "missed") and deadline.due <= last:
                 bucket(deadline.due).deadlines.append((status, which))
     return list(agenda.values())
 

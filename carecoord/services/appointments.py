@@ -353,6 +353,7 @@ def update_appointment(session: Session, appointment: Appointment, fields: Mappi
         setattr(appointment, key, value if value != "" else None)
     _touch(appointment)
     session.flush()
+    _sync_followups(session, appointment)
     return appointment
 
 
@@ -477,6 +478,7 @@ def move(
             check_clashes(session, [(appointment.starts_at, appointment.ends_at)], ignore=appointment)
         _touch(appointment)
         session.flush()
+        _sync_followups(session, appointment)  # a visit already fulfilled may move in or out of a period
         return appointment
     series = split_series(session, appointment, datetime.now(UTC))
     if series is None:
@@ -543,6 +545,7 @@ def set_outcome(
         exception.status, exception.status_reason = status, reason
         _touch(appointment)
         session.flush()
+        _sync_followups(session, appointment)
         return occurrence_of(session, appointment, sitting.original_start)
     if appointment.rrule:
         if status != AppointmentStatus.cancelled.value:
@@ -553,6 +556,7 @@ def set_outcome(
         series.status, series.status_reason = status, reason
         _touch(series)
         session.flush()
+        _sync_followups(session, series)
         return series
     if occurrence is not None:
         find_occurrence(session, appointment, occurrence)
@@ -560,7 +564,16 @@ def set_outcome(
     appointment.status, appointment.status_reason = status, reason
     _touch(appointment)
     session.flush()
+    _sync_followups(session, appointment)
     return appointment
+
+
+def _sync_followups(session: Session, appointment: Appointment) -> None:
+    """A fulfilled visit meets transition-of-care follow-ups; one that no longer is (or moved) may
+    reopen them: the rule is in services/transitions.py."""
+    from carecoord.services.transitions import sync_followups  # it reads appointments: imported late
+
+    sync_followups(session, appointment.patient_id)
 
 
 def resolve(session: Session, ref: str) -> Appointment:

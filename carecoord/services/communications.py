@@ -15,6 +15,7 @@ from carecoord.errors import ConflictError, NotFoundError, ValidationError
 from carecoord.models import CallTimer, Communication, Contact, Patient, utcnow
 from carecoord.services import text
 from carecoord.services.lookup import as_id, pick_one, require_ref
+from carecoord.services.transitions import sync_followups
 from carecoord.vocab import Outcome
 
 EDITABLE_FIELDS = ("at", "channel", "direction", "with_whom", "outcome", "minutes", "note")
@@ -54,7 +55,7 @@ class Entry:
 
 
 def add_entry(session: Session, patient: Patient, entry: Entry) -> Communication:
-    """Log a call, visit, message or letter."""
+    """Log a call, visit, message or letter; a reached contact meets open transition follow-ups."""
     _check_not_future(entry.at)
     with_whom = text.single_line(entry.with_whom, "'with'")
     assert patient.id is not None
@@ -71,11 +72,12 @@ def add_entry(session: Session, patient: Patient, entry: Entry) -> Communication
     )
     session.add(logged)
     session.flush()
+    sync_followups(session, patient.id)
     return logged
 
 
 def update_entry(session: Session, logged: Communication, fields: Mapping[str, Any]) -> Communication:
-    """Correct a log entry."""
+    """Correct a log entry; the follow-ups it meets (or no longer meets) follow."""
     for key, value in fields.items():
         if key not in EDITABLE_FIELDS:
             raise ValidationError(f"unknown log field: {key}")
@@ -92,6 +94,7 @@ def update_entry(session: Session, logged: Communication, fields: Mapping[str, A
             logged.contact_id = _match_contact(session, patient, value)
         setattr(logged, key, value)
     session.flush()
+    sync_followups(session, logged.patient_id)
     return logged
 
 
@@ -101,9 +104,10 @@ def _check_not_future(at: datetime) -> None:
 
 
 def delete_entry(session: Session, logged: Communication) -> None:
-    """Remove a log entry made by mistake (the audit trail keeps it)."""
+    """Remove a log entry made by mistake (the audit trail keeps it); a follow-up it alone met reopens."""
     session.delete(logged)
     session.flush()
+    sync_followups(session, logged.patient_id)
 
 
 def describe(logged: Communication) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
@@ -10,7 +10,7 @@ from sqlmodel import Session
 from carecoord.dates import add_business_days, localize
 from carecoord.models import Patient
 from carecoord.recurrence import parse_rule
-from carecoord.services import appointments, contacts, goals, patients, plans, tasks
+from carecoord.services import appointments, communications, contacts, goals, patients, plans, tasks, transitions
 
 DEMO_TAG = "demo"
 
@@ -74,8 +74,6 @@ def populate(session: Session, today: date, zone: ZoneInfo) -> dict[str, int]:
                    due_on=today - timedelta(days=1), priority="urgent")  # fmt: skip
     tasks.add_task(session, "Monthly medication reconciliation", here(mei.id, None, None),
                    due_on=today + timedelta(days=7), rrule=parse_rule("monthly"))  # fmt: skip
-    tasks.add_task(session, "Post-discharge call", here(dolores.id, None, None),
-                   due_on=add_business_days(today - timedelta(days=1), 2), priority="stat")  # fmt: skip
     tasks.add_task(session, "Renew CPR certification", here(None, None, None), due_on=today + timedelta(days=20))
 
     tz = str(zone.key)
@@ -98,4 +96,54 @@ def populate(session: Session, today: date, zone: ZoneInfo) -> dict[str, int]:
     booked = [appointments.add_appointment(session, who, booking, force=True) for who, booking in bookings]
     appointments.set_outcome(session, booked[0], "cancelled", occurrence=today + timedelta(days=14),
                              reason="daughter visiting; moved to phone")  # fmt: skip
-    return {"patients": len(people), "plans": 2, "appointments": len(booked)}
+    logged = _log(session, today, zone, people)
+    # Walter came home from hospital 6 days ago; reached the next working day, seen at home 4 days
+    # after: both deadlines met. Dolores was discharged yesterday and is still owed her call.
+    walter_out = today - timedelta(days=6)
+    transitions.add_transition(session, walter, discharged_on=walter_out, facility="St. Luke's Hospital",
+                               complexity="high", notes="Fall at home; hip contusion, no fracture.")  # fmt: skip
+    for day, channel, minutes, note in (
+        (add_business_days(walter_out, 1), "phone", 14, "Post-discharge call: meds reviewed, walker delivered"),
+        (walter_out + timedelta(days=4), "visit", 35, "Home visit: med reconciliation, home safety check"),
+    ):
+        logged += 1
+        communications.add_entry(session, walter, communications.Entry(
+            at=_past(_at(day, 10, 30, zone)), channel=channel, minutes=minutes, note=note))  # fmt: skip
+    transitions.add_transition(session, dolores, discharged_on=today - timedelta(days=1),
+                               facility="Mercy General Hospital", complexity="moderate",
+                               notes="CKD stage 4; fluid overload. New diuretic dose.")  # fmt: skip
+    return {"patients": len(people), "plans": 2, "appointments": len(booked), "log entries": logged,
+            "transitions": 2}  # fmt: skip
+
+
+# This month's calls: (patient index, days ago, hour, minute, channel, outcome, minutes, with, note).
+# Margaret and Luis pass the 20 care-management minutes (Walter too, with his post-discharge calls),
+# Aisha, Mei and Frank fall short,
+# Samuel and Dolores were not contacted.
+CALLS = (
+    (0, 20, 9, 40, "phone", "reached", 12, None, "Weight stable; reviewed low-salt diet"),
+    (0, 12, 14, 10, "phone", "reached", 6, "Kathleen O'Neill", "Daughter: mother more breathless on stairs"),
+    (0, 2, 11, 0, "phone", "reached", 9, None, "Diuretic refill requested; weight up 1 lb"),
+    (1, 16, 10, 15, "phone", "no-answer", 2, None, None),
+    (1, 15, 16, 0, "phone", "reached", 15, "Rosa Hernández", "Insulin teaching booked; glucose log reviewed"),
+    (1, 5, 9, 20, "video", "reached", 10, None, "Fasting glucose 150-180; meter technique checked"),
+    (2, 9, 13, 45, "phone", "reached", 8, None, "Inhaler refilled; Medicaid renewal form mailed"),
+    (4, 7, 15, 30, "phone", "left-message", 3, None, "Asked her to call back about the eye exam"),
+    (7, 3, 10, 0, "phone", "reached", 18, None, "Annual wellness visit due; BP log reviewed"),
+)  # fmt: skip
+
+
+def _past(moment: datetime) -> datetime:
+    """A log entry is about the past: a moment later than now (early on the 1st) becomes now."""
+    return min(moment, datetime.now(UTC).replace(microsecond=0))
+
+
+def _log(session: Session, today: date, zone: ZoneInfo, people: list[Patient]) -> int:
+    """This month's calls, on days of the current month up to today."""
+    first_of_month = today.replace(day=1)
+    for index, days_ago, hour, minute, channel, outcome, minutes, with_whom, note in CALLS:
+        day = max(today - timedelta(days=days_ago), first_of_month)
+        entry = communications.Entry(at=_past(_at(day, hour, minute, zone)), channel=channel, outcome=outcome,
+                                     minutes=minutes, with_whom=with_whom, note=note)  # fmt: skip
+        communications.add_entry(session, people[index], entry)
+    return len(CALLS)
