@@ -124,7 +124,7 @@ def edit(
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Correct a discharge: its date, facility, complexity or notes. The deadlines are worked out
-    again and the open follow-up tasks' due dates and titles move with them.
+    again and the follow-up tasks' due dates and titles move with them.
 
     Example: carecoord transition edit 3 --discharged 2026-11-19 --complexity high
     """
