@@ -67,7 +67,7 @@ def test_every_row_is_checked_and_nothing_is_written_if_one_is_bad(cli, tmp_path
     assert lines[1].endswith("line 4: the patient's name must not be empty")
     assert lines[2].endswith("line 5: risk 'extreme' is not low, moderate or high")
     assert lines[3].endswith("line 6: MRN A1 is also on line 2")
-    assert lines[-1] == "carecoord: error: 4 problem(s) in 5 rows; nothing was imported"
+    assert lines[-1] == "carecoord: error: 4 problems in 5 rows; nothing was imported"
     assert "Traceback" not in run.stderr
 
 

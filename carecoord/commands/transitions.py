@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from carecoord.commands._common import FormatOption, new_app, optional_date, store
+from carecoord.commands._common import FormatOption, new_app, optional_date, store, text_option
 from carecoord.output import Column, confirm_change, render_list
 from carecoord.vocab import Complexity, OutputFormat
 
@@ -45,7 +45,7 @@ def add(
     complexity: Annotated[
         Complexity, typer.Option("--complexity", help="Decision-making complexity (visit within 14 or 7 days).")
     ] = Complexity.moderate,
-    note: Annotated[str | None, typer.Option("--note", "-n", help="Notes.")] = None,
+    note: Annotated[str | None, text_option("--note", "-n", help="Notes.")] = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Record a discharge: creates the follow-up tasks, an interactive contact within 2 business days
