@@ -92,7 +92,8 @@ def minutes(
     render_list(records, MINUTES_COLUMNS, fmt, keys=list(records[0]) if records else None, title=title,
                 empty="No patients.")  # fmt: skip
     if fmt in (OutputFormat.table, OutputFormat.markdown) and report.long_entries:
-        print("\n" + _long_entries_note(report.long_entries, {r["patient_id"]: r["patient_name"] for r in records}))
+        note = _long_entries_note(report.long_entries, {r["patient_id"]: r["patient_name"] for r in records})
+        print("\n" + (_wrapped(note) if fmt is OutputFormat.table else note))
     weeks = [(f"week of {week:%b %d}", value) for week, value in report.weeks.items()]
     _chart(fmt, "Minutes per week", weeks, " min")
 
@@ -110,6 +111,15 @@ def _long_entries_note(entries: Sequence[LongEntry], names: dict[int, str]) -> s
         f"Over {LONG_ENTRY_MINUTES} min in one entry, check before billing: {listed}. "
         "Correct one with: carecoord log edit ID --minutes N"
     )
+
+
+def _wrapped(text: str) -> str:
+    """A paragraph under a table, wrapped to the terminal."""
+    import textwrap
+
+    from carecoord.tables import width
+
+    return textwrap.fill(text, width() - 1, break_long_words=False, break_on_hyphens=False)
 
 
 @app.command("transitions")
