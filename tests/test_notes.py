@@ -8,7 +8,6 @@ from types import SimpleNamespace
 
 import pytest
 
-from carecoord.commands._common import read_text
 from tests.conftest import assert_one_line_error
 
 SUMMARY = "Discharge summary, Mercy General\nDx: CHF exacerbation\r\nFollow up with PCP in 7 days\n\n"
@@ -65,6 +64,8 @@ def test_edits_read_notes_from_standard_input_too(jane, rows):
 
 
 def test_on_a_terminal_standard_input_is_typed_after_a_hint(monkeypatch, capsys):
+    from carecoord.commands._common import read_text
+
     class Terminal(io.StringIO):
         def isatty(self) -> bool:
             return True
