@@ -78,7 +78,7 @@ def _run(kind: str, path: Path, sheet_reader: Callable[[], Sheet], action: Calla
             print(f"carecoord: error: {path.name}: {problem}", file=sys.stderr)
         raise
     done = "Would import" if dry_run else "Imported"
-    parts = [f"{done} {result.created} new {kind}"]
+    parts = [f"{done} {counted(result.created, 'new ' + kind.removesuffix('s'))}"]
     if result.updated:
         parts.append(f"{'would update' if dry_run else 'updated'} {result.updated}")
     if result.skipped:
