@@ -74,7 +74,9 @@ def test_every_row_is_checked_and_nothing_is_written_if_one_is_bad(cli, tmp_path
 def test_dry_run_writes_nothing(cli, tmp_path, unchanged):
     with unchanged():
         run = cli("import", "patients", write(tmp_path, HEADER + "Jane Doe,1950-01-01,A1,,,,,\n"), "--dry-run")
-    assert run.exit_code == 0 and "Would import 1 new patient from" in run.stdout and "Nothing was written." in run.stdout
+    assert (
+        run.exit_code == 0 and "Would import 1 new patient from" in run.stdout and "Nothing was written." in run.stdout
+    )
 
 
 def test_duplicates_by_mrn_or_name_and_birth_date(cli, tmp_path, rows, unchanged):
