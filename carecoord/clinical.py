@@ -68,3 +68,9 @@ FACE_TO_FACE_APPOINTMENTS = frozenset({"home-visit", "office", "pcp", "specialis
 
 # Patients with no successful contact for this many days are "due for contact" on the agenda.
 CONTACT_DUE_DAYS = 30
+
+# Care-management minutes in one log entry: more than this is almost always a typo (600 for 60) and
+# would go straight into billing, so it needs --force; entries over LONG_ENTRY_MINUTES are pointed
+# out in the month's minutes report for a check before billing.
+ENTRY_MINUTES_LIMIT = 240
+LONG_ENTRY_MINUTES = 120

@@ -26,6 +26,7 @@ DATE_FORMS = (
 )
 DATETIME_FORMS = f"{DATE_FORMS}, now, any of these with a time (fri 14:30, tomorrow 9am), ISO date-time"
 DURATION_FORMS = "30m, 1h30m, 2h, 90d, 2w (m = minutes, h = hours, d = days, w = weeks)"
+MINUTES_FORMS = "a number of minutes (90) or a duration (45m, 1h30m, 2h)"
 
 WEEKDAYS = {
     name: index
@@ -278,6 +279,17 @@ def parse_duration(text: str) -> timedelta:
         raise ValidationError(f"cannot read '{text}' as a duration; use {DURATION_FORMS}")
     weeks, days, hours, minutes = (int(g or 0) for g in match.groups())
     return timedelta(weeks=weeks, days=days, hours=hours, minutes=minutes)
+
+
+def parse_minutes(text: str) -> int:
+    """Whole minutes from a plain number (``90``) or a duration (``45m``, ``1h30m``; see :data:`DURATION_FORMS`)."""
+    cleaned = text.strip()
+    if re.fullmatch(r"[+-]?\d{1,9}", cleaned):
+        return int(cleaned)  # the caller decides what a negative number means
+    try:
+        return int(parse_duration(cleaned).total_seconds() // 60)
+    except (ValidationError, OverflowError):
+        raise ValidationError(f"cannot read '{text}' as minutes; use {MINUTES_FORMS}") from None
 
 
 def add_business_days(start: date, days: int) -> date:

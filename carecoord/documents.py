@@ -64,7 +64,8 @@ def plan_markdown(plan: Mapping[str, Any]) -> str:
     period = f"{plan['start_on'] or '?'} to {plan['end_on'] or 'ongoing'}"
     review = ""
     if plan["next_review"]:
-        every = f", every {plan['review_every_days']} days" if plan["review_every_days"] else ""
+        days = plan["review_every_days"]
+        every = (", every day" if days == 1 else f", every {days} days") if days else ""
         due = " **(due)**" if plan["review_due"] else ""
         review = f"**Next review:** {plan['next_review']}{every}{due}"
     lines += [_joined(f"**Status:** {plan['status']}", f"**Period:** {period}", review), ""]

@@ -28,13 +28,15 @@ TABLE_ROWS = 500
 
 @dataclass(frozen=True)
 class Column:
-    """A table column: which record key, under which header."""
+    """A table column: which record key, under which header. A ``first_line`` column (a note) shows
+    only the first line of its text, cut to the column with an ellipsis; show, JSON and CSV keep it all."""
 
     key: str
     header: str
     no_wrap: bool = False
     max_width: int | None = None
     min_width: int | None = None
+    first_line: bool = False
 
 
 def console() -> Console:

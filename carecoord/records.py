@@ -364,7 +364,11 @@ def transition_record(status: TransitionStatus) -> dict[str, Any]:
 
 
 def minutes_records(report: MinutesReport) -> list[dict[str, Any]]:
-    """One row per patient: minutes, and for each program the level reached and minutes to the next."""
+    """One row per patient: minutes, the ids of entries over LONG_ENTRY_MINUTES (to check before billing),
+    and for each program the level reached and minutes to the next."""
+    long_entries: dict[int, list[int]] = {}
+    for entry in report.long_entries:
+        long_entries.setdefault(entry.patient_id, []).append(entry.id)
     rows = []
     for row in report.rows:
         record: dict[str, Any] = {
@@ -373,6 +377,7 @@ def minutes_records(report: MinutesReport) -> list[dict[str, Any]]:
             "month": f"{report.month:%Y-%m}",
             "minutes": row.minutes,
             "entries": row.entries,
+            "long_entries": long_entries.get(row.patient_id, []),
             "days_left": report.days_left,
         }
         for program in PROGRAMS:

@@ -167,7 +167,7 @@ def describe(rule: str) -> str:
         day = parts["BYMONTHDAY"]
         text += " on the last day" if day == "-1" else f" on day {day}"
     if "COUNT" in parts:
-        text += f", {parts['COUNT']} times"
+        text += ", once" if parts["COUNT"] == "1" else f", {parts['COUNT']} times"
     if "UNTIL" in parts:
         text += f", until {parts['UNTIL'][:8]}"
     return text

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 GAP = "  "
 PIPED_WIDTH = 80
 MIN_WRAP_WIDTH = 8
+ELLIPSIS = "\u2026"
 
 
 def width() -> int:
@@ -60,6 +61,25 @@ def _wrap(text: str, size: int) -> list[str]:
     return lines
 
 
+def _first_line(text: str) -> str:
+    """A note's first line, ending in an ellipsis when more lines follow."""
+    head, _, rest = text.partition("\n")
+    return head.rstrip() + ELLIPSIS if rest.strip() else head
+
+
+def _cut(text: str, size: int) -> list[str]:
+    """``text`` as one line of at most ``size`` cells, its end replaced by an ellipsis if cut."""
+    if cells(text) <= size:
+        return [text]
+    kept, used = [], 0
+    for ch in text:
+        used += cells(ch)
+        if used > size - 1:
+            break
+        kept.append(ch)
+    return ["".join(kept).rstrip() + ELLIPSIS]
+
+
 def _fit(natural: list[int], minimum: list[int], wrappable: list[bool], room: int) -> list[int]:
     """Shrink the widest wrappable columns until the row fits in ``room``."""
     widths = list(natural)
@@ -77,6 +97,9 @@ def render(
 ) -> str:
     """The table as text (``display`` turns a value into what a person reads)."""
     texts = [[display(row.get(c.key)) for c in columns] for row in rows]
+    for i in [i for i, c in enumerate(columns) if c.first_line]:
+        for row_texts in texts:
+            row_texts[i] = _first_line(row_texts[i])
     headers = [c.header for c in columns]
     natural = [
         max([cells(h)] + [max((cells(line) for line in r[i].split("\n")), default=0) for r in texts])
@@ -92,8 +115,8 @@ def render(
                .rstrip() + plain)  # fmt: skip
     out.append("-" * min(width() - 1, sum(widths) + len(GAP) * (len(columns) - 1)))
     for row in texts:
-        wrapped = [_wrap(text, w) if wrappable[i] else [text.replace("\n", " ")] for i, (text, w) in
-                   enumerate(zip(row, widths, strict=True))]  # fmt: skip
+        wrapped = [_cut(text, w) if columns[i].first_line else _wrap(text, w) if wrappable[i] else
+                   [text.replace("\n", " ")] for i, (text, w) in enumerate(zip(row, widths, strict=True))]  # fmt: skip
         for line in range(max(len(w) for w in wrapped)):
             parts = [_pad(w[line] if line < len(w) else "", size) for w, size in zip(wrapped, widths, strict=True)]
             out.append(GAP.join(parts).rstrip())

@@ -122,3 +122,92 @@ def test_timeline_newest_first(people):
     assert any(e["summary"] == "patient #1: active -> on-hold" for e in events)
     assert any("first call" in e["summary"] for e in events)
     assert "Mercy Hospital" in people("patient", "timeline", "jane").stdout
+
+
+# --- implausible minutes, durations, search, messages (issue 11, items 3, 8 and 9) -------------------
+
+
+def test_more_than_four_hours_in_one_entry_needs_force(people, rows, unchanged):
+    with unchanged():
+        assert_one_line_error(
+            people("log", "add", "jane", "--minutes", "600"),
+            1,
+            "600 minutes",
+            "more than 4 hours",
+            "billing",
+            "--force",
+        )
+    assert people("log", "add", "jane", "--minutes", "240").exit_code == 0  # the limit itself is fine
+    run = people("log", "add", "jane", "--minutes", "300", "--force")
+    assert run.exit_code == 0, run.stderr
+    assert rows("SELECT minutes FROM communication ORDER BY id") == [{"minutes": 240}, {"minutes": 300}]
+    with unchanged():
+        assert_one_line_error(people("log", "edit", "1", "--minutes", "5h"), 1, "more than 4 hours", "--force")
+        assert_one_line_error(people("log", "add", "jane", "--minutes", "2d", "--force"), 1, "more than a day")
+    assert people("log", "edit", "1", "--minutes", "5h", "--force").exit_code == 0
+    assert people("log", "edit", "2", "--note", "long family meeting").exit_code == 0  # other fields need no --force
+    assert rows("SELECT minutes, note FROM communication ORDER BY id") == [
+        {"minutes": 300, "note": None},
+        {"minutes": 300, "note": "long family meeting"},
+    ]
+
+
+@pytest.mark.parametrize(("typed", "minutes"), [("45m", 45), ("1h30m", 90), ("90", 90), ("2h", 120), ("0", 0)])
+def test_minutes_are_read_like_every_other_duration(people, rows, typed, minutes):
+    assert people("log", "add", "jane", "--minutes", typed).exit_code == 0
+    assert people("log", "edit", "1", "--minutes", typed).exit_code == 0
+    assert rows("SELECT minutes FROM communication") == [{"minutes": minutes}]
+
+
+def test_unreadable_minutes_are_one_line(people, unchanged):
+    with unchanged():
+        assert_one_line_error(
+            people("log", "add", "jane", "--minutes", "abc"), 1, "cannot read 'abc' as minutes", "1h30m"
+        )
+        assert_one_line_error(people("timer", "stop", "--minutes", "1x"), 1, "cannot read '1x' as minutes")
+
+
+def test_a_timer_left_running_for_hours_needs_its_real_length_or_force(people, rows, unchanged):
+    with time_machine.travel("2026-11-25T09:00:00Z", tick=False):
+        people("timer", "start", "jane")
+    with time_machine.travel("2026-11-25T14:00:00Z", tick=False):
+        with unchanged():
+            assert_one_line_error(people("timer", "stop"), 1, "has run for 300 minutes", "--minutes", "--force")
+        assert people("timer", "stop", "--minutes", "1h5m").exit_code == 0
+    assert rows("SELECT minutes FROM communication") == [{"minutes": 65}]
+    with time_machine.travel("2026-11-25T10:00:00Z", tick=False):
+        people("timer", "start", "omar")
+    with time_machine.travel("2026-11-25T14:00:00Z", tick=False):
+        assert_one_line_error(people("timer", "stop", "--minutes", "250"), 1, "more than 4 hours")
+        assert people("timer", "stop", "--force").exit_code == 0
+    assert rows("SELECT minutes FROM communication ORDER BY id") == [{"minutes": 65}, {"minutes": 240}]
+
+
+def test_log_list_searches_notes_in_any_case(people):
+    people("log", "add", "jane", "--minutes", "5", "--note", "Discharge summary from Mercy\nmeds changed")
+    people("log", "add", "omar", "--minutes", "5", "--note", "refill sent to MERCY pharmacy")
+    people("log", "add", "omar", "--minutes", "5", "--note", "100% adherent")
+    people("log", "add", "jane", "--minutes", "5")
+
+    def found(*args: str) -> list[int]:
+        return [e["id"] for e in json.loads(people("log", "list", *args, "-f", "json").stdout)]
+
+    assert found("--search", "mercy") == [2, 1]
+    assert found("--search", "MEDS CHANGED") == [1]
+    assert found("--search", "mercy", "--patient", "omar") == [2]
+    assert found("--search", "%") == [3]  # LIKE wildcards are searched for, not obeyed
+    assert found("--search", "_") == []
+    assert people("log", "list", "--search", "nothing like it").stdout.strip() == "No log entries."
+
+
+def test_log_list_title_counts_one_entry(people):
+    people("log", "add", "jane", "--minutes", "5")
+    assert "Communication log (1 entry, 5 min)" in people("log", "list").stdout
+    people("log", "add", "jane", "--minutes", "6")
+    assert "Communication log (2 entries, 11 min)" in people("log", "list").stdout
+
+
+def test_log_delete_confirms_in_local_time(people):
+    people("log", "add", "jane", "--when", "today 9:15", "--minutes", "5")  # 14:15 UTC
+    run = people("log", "delete", "1", "--yes")
+    assert run.stdout.strip() == "Deleted log entry #1 phone 2026-11-25 09:15."

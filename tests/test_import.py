@@ -28,7 +28,7 @@ def test_a_messy_spreadsheet_imports_with_synonyms_and_us_dates(cli, tmp_path, r
     run = cli("import", "patients", write(tmp_path, text))
     assert run.exit_code == 0, run.stderr
     assert run.stdout.splitlines()[0] == f"Imported 3 new patients from {tmp_path / 'in.csv'} (3 rows)."
-    assert "1 names are written 'Last, First'" in run.stdout
+    assert "1 name is written 'Last, First'" in run.stdout
     stored = rows("SELECT name, birth_date, mrn, payer, risk, notes FROM patient ORDER BY id")
     assert stored[0] == {"name": "Smith-Jones, Dmitri", "birth_date": "1955-11-02", "mrn": "MRN-1", "payer": "Aetna",
                          "risk": None, "notes": 'interpreter needed, "Spanish"'}  # fmt: skip
@@ -67,14 +67,16 @@ def test_every_row_is_checked_and_nothing_is_written_if_one_is_bad(cli, tmp_path
     assert lines[1].endswith("line 4: the patient's name must not be empty")
     assert lines[2].endswith("line 5: risk 'extreme' is not low, moderate or high")
     assert lines[3].endswith("line 6: MRN A1 is also on line 2")
-    assert lines[-1] == "carecoord: error: 4 problem(s) in 5 rows; nothing was imported"
+    assert lines[-1] == "carecoord: error: 4 problems in 5 rows; nothing was imported"
     assert "Traceback" not in run.stderr
 
 
 def test_dry_run_writes_nothing(cli, tmp_path, unchanged):
     with unchanged():
         run = cli("import", "patients", write(tmp_path, HEADER + "Jane Doe,1950-01-01,A1,,,,,\n"), "--dry-run")
-    assert run.exit_code == 0 and "Would import 1 new patients" in run.stdout and "Nothing was written." in run.stdout
+    assert (
+        run.exit_code == 0 and "Would import 1 new patient from" in run.stdout and "Nothing was written." in run.stdout
+    )
 
 
 def test_duplicates_by_mrn_or_name_and_birth_date(cli, tmp_path, rows, unchanged):
@@ -87,7 +89,7 @@ def test_duplicates_by_mrn_or_name_and_birth_date(cli, tmp_path, rows, unchanged
         assert run.exit_code == 1 and "line 2: already stored as #1 Jane Doe (MRN A1)" in run.stderr
         assert "line 3: already stored as #2 Omar Haddad" in run.stderr
     assert (
-        "Imported 1 new patients, skipped 2 already stored"
+        "Imported 1 new patient, skipped 2 already stored"
         in cli("import", "patients", path, "--on-duplicate", "skip").stdout
     )
     assert rows("SELECT phone FROM patient ORDER BY id") == [{"phone": "111"}, {"phone": None}, {"phone": None}]
@@ -187,3 +189,10 @@ def test_the_sample_caseload_imports(cli):
 def test_import_json_counts_match(cli, tmp_path):
     cli("import", "patients", write(tmp_path, HEADER + "A B,1950-01-01,1,,,,,\nC D,1950-01-01,2,,,,,\n"))
     assert len(json.loads(cli("patient", "list", "-f", "json").stdout)) == 2
+
+
+def test_a_one_row_sheet_says_one_row(cli, tmp_path):
+    run = cli("import", "patients", write(tmp_path, HEADER + "Jane Doe,1950-01-02,MRN-1,,,,,\n"))
+    assert run.stdout.splitlines()[0] == f"Imported 1 new patient from {tmp_path / 'in.csv'} (1 row)."
+    bad = cli("import", "patients", write(tmp_path, HEADER + "Omar Haddad,not a date,MRN-2,,,,,\n", "bad.csv"))
+    assert bad.stderr.splitlines()[-1] == "carecoord: error: 1 problem in 1 row; nothing was imported"

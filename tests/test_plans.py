@@ -171,3 +171,10 @@ def test_deleting_a_patient_removes_and_audits_their_plan(plan, rows):
     assert {r["table_name"]: r["n"] for r in deleted} == {
         "task": 6, "goal": 3, "care_plan": 1, "contact": 1, "patient": 1,
     }  # fmt: skip
+
+
+def test_a_daily_review_reads_every_day(cli):
+    cli("patient", "add", "Jane Doe")
+    cli("plan", "add", "jane", "CHF", "--review", "tomorrow", "--review-every", "1d")
+    shown = cli("plan", "show", "1").stdout
+    assert "every day" in shown and "every 1 days" not in shown

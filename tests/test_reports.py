@@ -7,6 +7,7 @@ import io
 import json
 
 import pytest
+import time_machine
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -258,3 +259,37 @@ def test_agenda_shows_contacts_due_and_transition_deadlines(discharged):
     assert day[0]["tasks"] == []
     assert [(t["deadline"], t["contact_state"]) for t in day[0]["transition_deadlines"]] == [("contact", "missed")]
     assert [t["id"] for t in day[2]["tasks"]] == [2] and day[2]["transition_deadlines"] == []
+
+
+def test_minutes_report_points_at_entries_over_two_hours(cli):
+    for name in ("Ann Test", "Bob Test"):
+        cli("patient", "add", name)
+    cli("log", "add", "Ann", "--when", "2026-11-03 10:00", "--minutes", "150")  # #1: worth a look
+    cli("log", "add", "Ann", "--when", "2026-11-04 10:00", "--minutes", "120")  # #2: the limit itself is fine
+    cli("log", "add", "Bob", "--when", "2026-11-05 10:00", "--minutes", "4h", "--force")  # #3
+    cli("log", "add", "Bob", "--when", "2026-10-30 10:00", "--minutes", "200")  # #4: October
+    report = {
+        r["patient_name"]: r for r in json.loads(cli("report", "minutes", "--month", "2026-11", "-f", "json").stdout)
+    }
+    assert report["Ann Test"]["long_entries"] == [1] and report["Bob Test"]["long_entries"] == [3]
+    data = {r["patient_name"]: r for r in csv.DictReader(io.StringIO(cli("report", "minutes", "-f", "csv").stdout))}
+    assert data["Ann Test"]["long_entries"] == "1" and data["Bob Test"]["long_entries"] == "3"
+    table = cli("report", "minutes").stdout
+    assert ("Over 120 min in one entry, check before billing: #1 Ann Test 2026-11-03 (150 min), "
+            "#3 Bob Test 2026-11-05 (240 min).") in " ".join(table.split())  # fmt: skip
+    note = table[table.index("Over 120") :].split("\n\n")[0]
+    assert max(len(line) for line in note.splitlines()) < 80  # wrapped to the terminal
+    assert "#3 Bob Test" in cli("report", "minutes", "-f", "markdown").stdout
+    october_table = " ".join(cli("report", "minutes", "--month", "2026-10").stdout.split())
+    assert "check before billing: #4 Bob Test 2026-10-30 (200 min)." in october_table
+    assert "check before billing" not in cli("report", "minutes", "--month", "2026-09").stdout
+    october = json.loads(cli("report", "minutes", "--month", "2026-10", "-f", "json").stdout)
+    assert {r["patient_name"]: r["long_entries"] for r in october} == {"Ann Test": [], "Bob Test": [4]}
+
+
+def test_report_titles_count_one_day_and_one_patient(cli):
+    cli("patient", "add", "Ann Test")
+    with time_machine.travel("2026-11-30T15:00:00Z", tick=False):
+        title = cli("report", "minutes").stdout.splitlines()[0]
+    assert "0 of 1 patient at 99490 or more, 1 day left" in title
+    assert cli("report", "contacts", "--days", "1").stdout.startswith("Not reached in 1 day (1)")

@@ -221,3 +221,8 @@ def test_a_long_task_table_fetches_only_what_it_shows(cli, db_file):
     assert table.startswith("Tasks (510)") and "... and 10 more" in table
     assert len(json.loads(cli("task", "list", "-f", "json").stdout)) == 510
     assert "more" not in cli("task", "list", "--limit", "5").stdout
+
+
+def test_a_rule_that_runs_once_says_once(cli):
+    run = cli("task", "add", "Weigh in", "--due", "tomorrow", "--every", "FREQ=DAILY;COUNT=1", "-f", "json")
+    assert json.loads(run.stdout)["repeat_text"] == "every day, once"

@@ -92,9 +92,42 @@ def given(**options: Any) -> dict[str, Any]:
             for key, value in options.items() if value is not None}  # fmt: skip
 
 
-def counted(n: int, noun: str) -> str:
-    """``1 contact``, ``2 contacts``."""
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """``1 contact``, ``2 contacts``; ``plural`` for nouns that do not just add an s (entry, entries)."""
+    return f"{n} {noun}" if n == 1 else f"{n} {plural or noun + 's'}"
+
+
+STDIN_TEXT = "-"
+
+
+def text_option(*names: str, help: str) -> Any:
+    """A free-text option (--note, --notes) whose value ``-`` reads the text from standard input."""
+    return typer.Option(*names, help=f"{help} '-' reads it from standard input.", callback=read_text)
+
+
+def read_text(ctx: typer.Context, param: typer.CallbackParam, value: str | None) -> str | None:
+    """``-`` as standard input, so a discharge summary can be piped or pasted (on a terminal: type or
+    paste it, then Ctrl-D on a line of its own); empty input is an error, not an empty note."""
+    if value != STDIN_TEXT or ctx.resilient_parsing:
+        return value
+    from carecoord.errors import ValidationError
+
+    name = param.opts[0] if param.opts else "the text"
+    if sys.stdin.isatty():
+        print(f"Type or paste the text for {name}, then press Ctrl-D on a line of its own:", file=sys.stderr)
+    text = sys.stdin.read()
+    if not text.strip():
+        raise ValidationError(f"{name} -: standard input is empty; pipe or paste the text, or give it in quotes")
+    return text.rstrip("\r\n")
+
+
+def optional_minutes(value: str | None) -> int | None:
+    """A --minutes option as whole minutes: ``90`` (plain number = minutes), ``45m``, ``1h30m``."""
+    if value is None:
+        return None
+    from carecoord.dates import parse_minutes
+
+    return parse_minutes(value)
 
 
 def optional_date(value: str | None) -> date | None:

@@ -14,6 +14,7 @@ from carecoord.commands._common import (
     new_app,
     optional_date,
     store,
+    text_option,
     time_window,
 )
 from carecoord.output import Column, confirm_change, render_list
@@ -118,7 +119,7 @@ def add(
     status: Annotated[
         AppointmentStatus, typer.Option("--status", help="proposed or booked.", case_sensitive=False)
     ] = AppointmentStatus.booked,
-    note: Annotated[str | None, typer.Option("--note", help="A note.")] = None,
+    note: Annotated[str | None, text_option("--note", help="A note.")] = None,
     force: ForceOpt = False,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
@@ -235,7 +236,7 @@ def edit(
         AppointmentStatus | None,
         typer.Option("--status", help="New status (e.g. booked, arrived).", case_sensitive=False),
     ] = None,
-    note: Annotated[str | None, typer.Option("--note", help="Replace the notes ('' clears).")] = None,
+    note: Annotated[str | None, text_option("--note", help="Replace the notes ('' clears).")] = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Change what, where, with whom, the reminder, notes or status (use 'appt move' for times).

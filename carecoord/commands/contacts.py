@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from carecoord.commands._common import FormatOption, YesOption, confirm_or_refuse, given, new_app, store
+from carecoord.commands._common import FormatOption, YesOption, confirm_or_refuse, given, new_app, store, text_option
 from carecoord.output import Column, confirm_change, render_list
 from carecoord.vocab import ContactMethod, OutputFormat
 
@@ -27,7 +27,7 @@ ConsentOpt = Annotated[
     bool | None,
     typer.Option("--consent/--no-consent", help="Whether the patient consented to share information with them."),
 ]
-NotesOpt = Annotated[str | None, typer.Option("--notes", help="Free-text notes.")]
+NotesOpt = Annotated[str | None, text_option("--notes", help="Free-text notes.")]
 OfPatientOpt = Annotated[
     str | None, typer.Option("--patient", "-p", help="Look the contact up among this patient's contacts only.")
 ]

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from carecoord.commands._common import new_app, store
+from carecoord.commands._common import counted, new_app, store
 
 if TYPE_CHECKING:
     from carecoord.services.imports import ImportResult, Sheet
@@ -78,14 +78,16 @@ def _run(kind: str, path: Path, sheet_reader: Callable[[], Sheet], action: Calla
             print(f"carecoord: error: {path.name}: {problem}", file=sys.stderr)
         raise
     done = "Would import" if dry_run else "Imported"
-    parts = [f"{done} {result.created} new {kind}"]
+    parts = [f"{done} {counted(result.created, 'new ' + kind.removesuffix('s'))}"]
     if result.updated:
         parts.append(f"{'would update' if dry_run else 'updated'} {result.updated}")
     if result.skipped:
         parts.append(f"{'would skip' if dry_run else 'skipped'} {result.skipped} already stored")
-    print(", ".join(parts) + f" from {path} ({len(sheet.rows)} rows)." + (" Nothing was written." if dry_run else ""))
+    rows = counted(len(sheet.rows), "row")
+    print(", ".join(parts) + f" from {path} ({rows})." + (" Nothing was written." if dry_run else ""))
     if result.flippable_names:
-        print(f"{result.flippable_names} names are written 'Last, First'; --flip-names stores them as 'First Last'.")
+        names = "1 name is" if result.flippable_names == 1 else f"{result.flippable_names} names are"
+        print(f"{names} written 'Last, First'; --flip-names stores them as 'First Last'.")
 
 
 @app.command("patients")

@@ -6,14 +6,18 @@ from typing import Annotated
 
 import typer
 
+from carecoord.clinical import ENTRY_MINUTES_LIMIT
 from carecoord.commands._common import (
     FormatOption,
     YesOption,
     confirm_or_refuse,
+    counted,
     followup_effects,
     given,
     new_app,
+    optional_minutes,
     store,
+    text_option,
     time_window,
 )
 from carecoord.output import Column, confirm_change, render_list
@@ -30,8 +34,14 @@ DirectionOpt = Annotated[Direction | None, typer.Option("--direction", help="Who
 WithOpt = Annotated[
     str | None, typer.Option("--with", help="Who you spoke with: a contact's name (linked) or any text.")
 ]
-MinutesOpt = Annotated[int | None, typer.Option("--minutes", "-m", help="Minutes spent (care-management time).")]
-NoteOpt = Annotated[str | None, typer.Option("--note", "-n", help="What was said or done.")]
+MinutesOpt = Annotated[
+    str | None,
+    typer.Option("--minutes", "-m", metavar="MINUTES", help="Minutes spent (care-management time): 15, 45m or 1h30m."),
+]
+ForceOpt = Annotated[
+    bool, typer.Option("--force", help=f"Accept more than {ENTRY_MINUTES_LIMIT // 60} hours in one entry.")
+]
+NoteOpt = Annotated[str | None, text_option("--note", "-n", help="What was said or done.")]
 
 LOG_COLUMNS = (
     Column("id", "ID", no_wrap=True),
@@ -40,7 +50,7 @@ LOG_COLUMNS = (
     Column("channel", "How"),
     Column("outcome", "Outcome"),
     Column("minutes", "Min", no_wrap=True),
-    Column("note", "Note", min_width=12),
+    Column("note", "Note", min_width=12, first_line=True),
 )
 
 
@@ -54,6 +64,7 @@ def add(
     outcome: OutcomeOpt = None,
     minutes: MinutesOpt = None,
     note: NoteOpt = None,
+    force: ForceOpt = False,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Log a call, visit, message or letter.
@@ -70,12 +81,12 @@ def add(
         direction=(direction or Direction.outbound).value,
         with_whom=with_whom,
         outcome=(outcome or Outcome.reached).value,
-        minutes=minutes or 0,
+        minutes=optional_minutes(minutes) or 0,
         note=note,
     )
     with store(write=True) as session:
         owner = patients.resolve(session, patient)
-        logged = communications.add_entry(session, owner, entry)
+        logged = communications.add_entry(session, owner, entry, force=force)
         record = communication_record(logged, owner)
         effects = followup_effects(session)
     message = f"Logged {record['channel']} #{record['id']} with {patients.describe(owner)}: {record['outcome']}"
@@ -89,6 +100,9 @@ def list_(
     to: Annotated[str | None, typer.Option("--to", help="Up to this date or time, inclusive (default: now).")] = None,
     channel: ChannelOpt = None,
     outcome: OutcomeOpt = None,
+    search: Annotated[
+        str | None, typer.Option("--search", "-s", help="Only entries whose note contains this text (any case).")
+    ] = None,
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="At most this many, newest first.")] = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
@@ -107,11 +121,12 @@ def list_(
             end=high,
             channel=channel.value if channel else None,
             outcome=outcome.value if outcome else None,
+            search=search,
             limit=limit,
         )
         records = [communication_record(e, p) for e, p in communications.list_entries(session, wanted)]
     total = sum(r["minutes"] for r in records)
-    title = f"Communication log ({len(records)} entries, {total} min)"
+    title = f"Communication log ({counted(len(records), 'entry', 'entries')}, {total} min)"
     render_list(records, LOG_COLUMNS, fmt, keys=COMMUNICATION_KEYS, title=title, empty="No log entries.")
 
 
@@ -125,6 +140,7 @@ def edit(
     outcome: OutcomeOpt = None,
     minutes: MinutesOpt = None,
     note: NoteOpt = None,
+    force: ForceOpt = False,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Correct a log entry.
@@ -138,11 +154,11 @@ def edit(
     from carecoord.services import communications
 
     fields = given(at=parse_datetime(when) if when else None, channel=channel, direction=direction,
-                   with_whom=with_whom, outcome=outcome, minutes=minutes, note=note)  # fmt: skip
+                   with_whom=with_whom, outcome=outcome, minutes=optional_minutes(minutes), note=note)  # fmt: skip
     if not fields:
         raise UsageError("nothing to change: give at least one option (see 'carecoord log edit --help')")
     with store(write=True) as session:
-        found = communications.update_entry(session, communications.resolve(session, entry), fields)
+        found = communications.update_entry(session, communications.resolve(session, entry), fields, force=force)
         owner = session.get(Patient, found.patient_id)
         assert owner is not None
         record = communication_record(found, owner)

@@ -16,6 +16,7 @@ from carecoord.commands._common import (
     new_app,
     optional_date,
     store,
+    text_option,
 )
 from carecoord.output import Column, confirm_change, render_list, render_record
 from carecoord.vocab import OutputFormat, PatientSort, PatientStatus, RiskLevel
@@ -35,7 +36,7 @@ AuthOpt = Annotated[str | None, typer.Option("--auth-expires", help="Date the in
 PcpOpt = Annotated[str | None, typer.Option("--pcp", help="Primary care provider.")]
 RiskOpt = Annotated[RiskLevel | None, typer.Option("--risk", help="Risk level.", case_sensitive=False)]
 RiskEditOpt = Annotated[str | None, typer.Option("--risk", help="Risk level: low, moderate or high ('' clears).")]
-NotesOpt = Annotated[str | None, typer.Option("--notes", help="Free-text notes.")]
+NotesOpt = Annotated[str | None, text_option("--notes", help="Free-text notes.")]
 
 PATIENT_COLUMNS = (
     Column("id", "ID", no_wrap=True),

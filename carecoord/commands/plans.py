@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from carecoord.commands._common import FormatOption, clearable_date, given, new_app, optional_date, store
+from carecoord.commands._common import FormatOption, clearable_date, given, new_app, optional_date, store, text_option
 from carecoord.output import Column, confirm_change, render_list
 from carecoord.vocab import OutputFormat, PlanStatus
 
@@ -21,7 +21,7 @@ ReviewOpt = Annotated[str | None, typer.Option("--review", help="Next review dat
 EveryOpt = Annotated[
     str | None, typer.Option("--review-every", help="Review interval, e.g. 90d or 12w; sets the next review.")
 ]
-NotesOpt = Annotated[str | None, typer.Option("--notes", help="Free-text notes.")]
+NotesOpt = Annotated[str | None, text_option("--notes", help="Free-text notes.")]
 
 PLAN_COLUMNS = (
     Column("id", "ID", no_wrap=True),
@@ -202,7 +202,7 @@ def status(
 @app.command("review")
 def review(
     plan: PlanArg,
-    note: Annotated[str | None, typer.Option("--note", help="What the review found or changed.")] = None,
+    note: Annotated[str | None, text_option("--note", help="What the review found or changed.")] = None,
     next_: Annotated[
         str | None, typer.Option("--next", help="Next review date (default: today plus the plan's interval).")
     ] = None,

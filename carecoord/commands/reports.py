@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from carecoord.clinical import CONTACT_DUE_DAYS
-from carecoord.commands._common import FormatOption, new_app, store
+from carecoord.commands._common import FormatOption, counted, new_app, store
 from carecoord.output import Column, bar_chart, render_list
 from carecoord.vocab import OutputFormat
+
+if TYPE_CHECKING:
+    from carecoord.services.reports import LongEntry
 
 app = new_app("Reports for the month and the caseload.\n\nExample: carecoord report minutes --month 2026-11")
 
@@ -83,12 +87,39 @@ def minutes(
             record["complex_next"] = _next(record["complex_ccm_minutes_to_next"])
     total = sum(r["minutes"] for r in records)
     reached = sum(1 for r in records if r["ccm_units"])
-    title = (f"Care-management minutes, {first:%B %Y}: {total} min, {reached} of {len(records)} patients at "
-             f"{CCM.base_code} or more, {report.days_left} days left")  # fmt: skip
+    title = (f"Care-management minutes, {first:%B %Y}: {total} min, {reached} of {counted(len(records), 'patient')} "
+             f"at {CCM.base_code} or more, {counted(report.days_left, 'day')} left")  # fmt: skip
     render_list(records, MINUTES_COLUMNS, fmt, keys=list(records[0]) if records else None, title=title,
                 empty="No patients.")  # fmt: skip
+    if fmt in (OutputFormat.table, OutputFormat.markdown) and report.long_entries:
+        note = _long_entries_note(report.long_entries, {r["patient_id"]: r["patient_name"] for r in records})
+        print("\n" + (_wrapped(note) if fmt is OutputFormat.table else note))
     weeks = [(f"week of {week:%b %d}", value) for week, value in report.weeks.items()]
     _chart(fmt, "Minutes per week", weeks, " min")
+
+
+def _long_entries_note(entries: Sequence[LongEntry], names: dict[int, str]) -> str:
+    """The entries over LONG_ENTRY_MINUTES, under the table: a typo there would be billed."""
+    from carecoord.clinical import LONG_ENTRY_MINUTES
+    from carecoord.dates import local_zone
+
+    listed = ", ".join(
+        f"#{e.id} {names.get(e.patient_id, '?')} {e.at.astimezone(local_zone()):%Y-%m-%d} ({e.minutes} min)"
+        for e in entries
+    )
+    return (
+        f"Over {LONG_ENTRY_MINUTES} min in one entry, check before billing: {listed}. "
+        "Correct one with: carecoord log edit ID --minutes N"
+    )
+
+
+def _wrapped(text: str) -> str:
+    """A paragraph under a table, wrapped to the terminal."""
+    import textwrap
+
+    from carecoord.tables import width
+
+    return textwrap.fill(text, width() - 1, break_long_words=False, break_on_hyphens=False)
 
 
 @app.command("transitions")
@@ -130,8 +161,8 @@ def contacts(
             record["last_reached"] = record["last_reached"] or "never"
     keys = ("patient_id", "patient_name", "risk", "phone", "last_reached", "days_since_reached", "last_attempt",
             "last_outcome", "last_channel")  # fmt: skip
-    render_list(records, CONTACT_COLUMNS, fmt, keys=keys,
-                title=f"Not reached in {days} days ({len(records)})", empty="Everyone was reached.")  # fmt: skip
+    title = f"Not reached in {counted(days, 'day')} ({len(records)})"
+    render_list(records, CONTACT_COLUMNS, fmt, keys=keys, title=title, empty="Everyone was reached.")
 
 
 @app.command("overdue")

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from carecoord.commands._common import FormatOption, YesOption, confirm_or_refuse, new_app, store
+from carecoord.commands._common import FormatOption, YesOption, confirm_or_refuse, new_app, store, text_option
 from carecoord.output import Column, confirm_change, render_list
 from carecoord.vocab import TASK_STATUS_WORDS, OutputFormat, TaskPriority, TaskStatus
 
@@ -31,7 +31,7 @@ EveryOpt = Annotated[
     ),
 ]
 PriorityOpt = Annotated[TaskPriority | None, typer.Option("--priority", help="Priority.", case_sensitive=False)]
-NoteOpt = Annotated[str | None, typer.Option("--note", help="A note.")]
+NoteOpt = Annotated[str | None, text_option("--note", help="A note.")]
 DUE_WINDOWS = "today, overdue, week (the next 7 days, overdue included) or FROM..TO"
 
 TASK_COLUMNS = (
@@ -222,7 +222,7 @@ def edit(
     due: DueOpt = None,
     priority: PriorityOpt = None,
     every: EveryOpt = None,
-    note: Annotated[str | None, typer.Option("--note", help="Replace the notes ('' clears).")] = None,
+    note: Annotated[str | None, text_option("--note", help="Replace the notes ('' clears).")] = None,
     add_tag: Annotated[list[str] | None, typer.Option("--add-tag", help="Add a tag; repeatable.")] = None,
     remove_tag: Annotated[list[str] | None, typer.Option("--remove-tag", help="Remove a tag; repeatable.")] = None,
     fmt: FormatOption = OutputFormat.table,

@@ -6,7 +6,8 @@ from typing import Annotated
 
 import typer
 
-from carecoord.commands._common import FormatOption, followup_effects, new_app, store
+from carecoord.clinical import ENTRY_MINUTES_LIMIT
+from carecoord.commands._common import FormatOption, followup_effects, new_app, optional_minutes, store, text_option
 from carecoord.output import confirm_change
 from carecoord.vocab import Channel, Outcome, OutputFormat
 
@@ -16,7 +17,7 @@ app = new_app("A call timer: start it when you dial, stop it when you hang up.\n
 @app.command("start")
 def start(
     patient: Annotated[str, typer.Argument(help="Patient id, MRN, or an unambiguous part of the name.")],
-    note: Annotated[str | None, typer.Option("--note", "-n", help="What the call is about.")] = None,
+    note: Annotated[str | None, text_option("--note", "-n", help="What the call is about.")] = None,
 ) -> None:
     """Start timing a call (one timer at a time).
 
@@ -39,10 +40,19 @@ def stop(
         Outcome.reached
     ),
     channel: Annotated[Channel, typer.Option("--channel", "-c", help="How.", case_sensitive=False)] = Channel.phone,
-    note: Annotated[str | None, typer.Option("--note", "-n", help="What was said or done.")] = None,
+    note: Annotated[str | None, text_option("--note", "-n", help="What was said or done.")] = None,
     minutes: Annotated[
-        int | None, typer.Option("--minutes", "-m", min=0, help="The call's real length, for a timer left running.")
+        str | None,
+        typer.Option(
+            "--minutes",
+            "-m",
+            metavar="MINUTES",
+            help="The call's real length, for a timer left running: 15, 45m or 1h30m.",
+        ),
     ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help=f"Accept more than {ENTRY_MINUTES_LIMIT // 60} hours for one call.")
+    ] = False,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Stop the timer and log the call with the minutes it took (rounded up).
@@ -54,7 +64,12 @@ def stop(
 
     with store(write=True) as session:
         logged, owner = communications.stop_timer(
-            session, outcome=outcome.value, channel=channel.value, note=note, minutes=minutes
+            session,
+            outcome=outcome.value,
+            channel=channel.value,
+            note=note,
+            minutes=optional_minutes(minutes),
+            force=force,
         )
         record = communication_record(logged, owner)
         name = patients.describe(owner)

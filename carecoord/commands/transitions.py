@@ -15,6 +15,7 @@ from carecoord.commands._common import (
     new_app,
     optional_date,
     store,
+    text_option,
 )
 from carecoord.output import Column, confirm_change, render_list
 from carecoord.vocab import Complexity, OutputFormat
@@ -64,7 +65,7 @@ def add(
     complexity: Annotated[
         Complexity, typer.Option("--complexity", help="Decision-making complexity (visit within 14 or 7 days).")
     ] = Complexity.moderate,
-    note: Annotated[str | None, typer.Option("--note", "-n", help="Notes.")] = None,
+    note: Annotated[str | None, text_option("--note", "-n", help="Notes.")] = None,
     yes: Annotated[
         bool, typer.Option("--yes", "-y", help="Record it even if another discharge is within 2 days (no question).")
     ] = False,
@@ -120,7 +121,7 @@ def edit(
     discharged: Annotated[str | None, typer.Option("--discharged", "-d", help="The right discharge date.")] = None,
     facility: FacilityOpt = None,
     complexity: ComplexityOpt = None,
-    note: Annotated[str | None, typer.Option("--note", "-n", help="Replace the notes ('' clears).")] = None,
+    note: Annotated[str | None, text_option("--note", "-n", help="Replace the notes ('' clears).")] = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Correct a discharge: its date, facility, complexity or notes. The deadlines are worked out

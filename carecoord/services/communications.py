@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlmodel import Session, col, func, select
 
+from carecoord.clinical import ENTRY_MINUTES_LIMIT
 from carecoord.dates import local_zone
 from carecoord.errors import ConflictError, NotFoundError, ValidationError
 from carecoord.models import CallTimer, Communication, Contact, Patient, utcnow
@@ -23,11 +24,17 @@ MAX_MINUTES = 24 * 60
 FUTURE_GRACE = timedelta(minutes=5)  # clocks differ a little; a log entry is about the past
 
 
-def _check_minutes(minutes: int) -> int:
+def _check_minutes(minutes: int, *, force: bool = False) -> int:
+    """Minutes for one entry: never negative or more than a day; over ENTRY_MINUTES_LIMIT only with ``force``."""
     if minutes < 0:
         raise ValidationError(f"minutes cannot be negative ({minutes})")
     if minutes > MAX_MINUTES:
         raise ValidationError(f"{minutes} minutes is more than a day; check the number")
+    if minutes > ENTRY_MINUTES_LIMIT and not force:
+        raise ValidationError(
+            f"{minutes} minutes in one entry is more than {ENTRY_MINUTES_LIMIT // 60} hours: almost always a typo, "
+            "and log minutes go into care-management billing; add --force if it is right"
+        )
     return minutes
 
 
@@ -54,8 +61,9 @@ class Entry:
     note: str | None = None
 
 
-def add_entry(session: Session, patient: Patient, entry: Entry) -> Communication:
-    """Log a call, visit, message or letter; a reached contact meets open transition follow-ups."""
+def add_entry(session: Session, patient: Patient, entry: Entry, *, force: bool = False) -> Communication:
+    """Log a call, visit, message or letter (``force``: allow more than ENTRY_MINUTES_LIMIT minutes);
+    a reached contact meets open transition follow-ups."""
     _check_not_future(entry.at)
     with_whom = text.single_line(entry.with_whom, "'with'")
     assert patient.id is not None
@@ -67,7 +75,7 @@ def add_entry(session: Session, patient: Patient, entry: Entry) -> Communication
         with_whom=with_whom,
         contact_id=_match_contact(session, patient, with_whom),
         outcome=entry.outcome,
-        minutes=_check_minutes(entry.minutes),
+        minutes=_check_minutes(entry.minutes, force=force),
         note=text.free_text(entry.note, "note"),
     )
     session.add(logged)
@@ -76,13 +84,16 @@ def add_entry(session: Session, patient: Patient, entry: Entry) -> Communication
     return logged
 
 
-def update_entry(session: Session, logged: Communication, fields: Mapping[str, Any]) -> Communication:
-    """Correct a log entry; the follow-ups it meets (or no longer meets) follow."""
+def update_entry(
+    session: Session, logged: Communication, fields: Mapping[str, Any], *, force: bool = False
+) -> Communication:
+    """Correct a log entry (``force``: allow more than ENTRY_MINUTES_LIMIT minutes); the follow-ups it
+    meets (or no longer meets) follow."""
     for key, value in fields.items():
         if key not in EDITABLE_FIELDS:
             raise ValidationError(f"unknown log field: {key}")
         if key == "minutes":
-            value = _check_minutes(value)
+            value = _check_minutes(value, force=force)
         elif key == "note":
             value = text.free_text(value, "note")
         elif key == "at":
@@ -111,8 +122,8 @@ def delete_entry(session: Session, logged: Communication) -> None:
 
 
 def describe(logged: Communication) -> str:
-    """``#8 phone 2026-11-25 09:40``."""
-    return f"#{logged.id} {logged.channel} {logged.at:%Y-%m-%d %H:%M} UTC"
+    """``#8 phone 2026-11-25 09:40`` (in the user's zone)."""
+    return f"#{logged.id} {logged.channel} {logged.at.astimezone(local_zone()):%Y-%m-%d %H:%M}"
 
 
 def resolve(session: Session, ref: str) -> Communication:
@@ -134,6 +145,7 @@ class LogFilter:
     end: datetime | None = None
     channel: str | None = None
     outcome: str | None = None
+    search: str | None = None
     limit: int | None = None
 
 
@@ -150,6 +162,8 @@ def list_entries(session: Session, wanted: LogFilter) -> Sequence[tuple[Communic
         query = query.where(Communication.channel == wanted.channel)
     if wanted.outcome is not None:
         query = query.where(Communication.outcome == wanted.outcome)
+    if wanted.search:
+        query = query.where(col(Communication.note).icontains(wanted.search, autoescape=True))
     query = query.order_by(col(Communication.at).desc(), col(Communication.id).desc())
     if wanted.limit:
         query = query.limit(wanted.limit)
@@ -195,20 +209,27 @@ def stop_timer(
     channel: str = "phone",
     note: str | None = None,
     minutes: int | None = None,
+    force: bool = False,
 ) -> tuple[Communication, Patient]:
-    """Stop the timer and log the call with its minutes (or ``minutes``, for a timer left running)."""
+    """Stop the timer and log the call with its minutes (or ``minutes``, for a timer left running);
+    ``force`` allows more than ENTRY_MINUTES_LIMIT minutes."""
     running = running_timer(session)
     if running is None:
         raise NotFoundError("no timer is running (start one with: carecoord timer start PATIENT)")
     timer, patient = running
     took = elapsed_minutes(timer) if minutes is None else minutes
-    if minutes is None and took > MAX_MINUTES:
+    if minutes is None and (took > MAX_MINUTES or (took > ENTRY_MINUTES_LIMIT and not force)):
+        allow = "" if took > MAX_MINUTES else ", add --force if the call really took that long"
         raise ValidationError(
-            f"the timer has run for {took} minutes; give the call's real length with --minutes, or 'timer cancel'"
+            f"the timer has run for {took} minutes; give the call's real length with --minutes{allow}, "
+            "or 'timer cancel'"
         )
     notes = "\n".join(part for part in (timer.note, note) if part) or None
     logged = add_entry(
-        session, patient, Entry(at=timer.started_at, channel=channel, outcome=outcome, minutes=took, note=notes)
+        session,
+        patient,
+        Entry(at=timer.started_at, channel=channel, outcome=outcome, minutes=took, note=notes),
+        force=force,
     )
     session.delete(timer)
     session.flush()

@@ -81,7 +81,8 @@ class ImportError_(CarecoordError):
     def __init__(self, errors: Sequence[str], total: int) -> None:
         shown = list(errors[:MAX_REPORTED_ERRORS])
         more = f" (and {len(errors) - len(shown)} more)" if len(errors) > len(shown) else ""
-        super().__init__(f"{len(errors)} problem(s) in {total} rows{more}; nothing was imported")
+        problems = "1 problem" if len(errors) == 1 else f"{len(errors)} problems"
+        super().__init__(f"{problems} in {total} row{'' if total == 1 else 's'}{more}; nothing was imported")
         self.errors = shown
 
 

@@ -12,6 +12,7 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import and_, case, func, or_
 from sqlmodel import Session, col, select
 
+from carecoord.clinical import LONG_ENTRY_MINUTES
 from carecoord.dates import day_start, local_zone, now, today
 from carecoord.errors import ValidationError
 from carecoord.models import CarePlan, Communication, Goal, Patient, Task
@@ -41,14 +42,25 @@ class MinutesRow:
     entries: int = 0
 
 
+@dataclass(frozen=True)
+class LongEntry:
+    """A log entry of more than LONG_ENTRY_MINUTES: worth a look before the month is billed."""
+
+    id: int
+    patient_id: int
+    at: datetime
+    minutes: int
+
+
 @dataclass
 class MinutesReport:
-    """Minutes per patient in a calendar month, and per week for the chart."""
+    """Minutes per patient in a calendar month, per week for the chart, and the month's long entries."""
 
     month: date
     days_left: int
     rows: list[MinutesRow]
     weeks: dict[date, int] = field(default_factory=dict)
+    long_entries: list[LongEntry] = field(default_factory=list)
 
 
 def days_left_in(month: date, on: date) -> int:
@@ -60,8 +72,8 @@ def days_left_in(month: date, on: date) -> int:
 
 
 def minutes_report(session: Session, month: date, *, patient_id: int | None = None) -> MinutesReport:
-    """Every active patient (and anyone with minutes that month), with their minutes: three queries,
-    the log read from its (at, patient, minutes) index."""
+    """Every active patient (and anyone with minutes that month), with their minutes, and the entries
+    over LONG_ENTRY_MINUTES: four queries, the log read from its (at, patient, minutes) index."""
     zone = local_zone()
     start, end = day_start(month, zone), day_start(month + relativedelta(months=1), zone)
     in_month = [col(Communication.at) >= start, col(Communication.at) < end]
@@ -84,7 +96,15 @@ def minutes_report(session: Session, month: date, *, patient_id: int | None = No
         sort_names[pid or 0] = key
         rows.append(MinutesRow(pid or 0, name, *by_patient.get(pid or 0, (0, 0))))
     rows.sort(key=lambda row: (-row.minutes, sort_names[row.patient_id]))
-    return MinutesReport(month, days_left_in(month, today()), rows, _minutes_by_week(session, month, in_month))
+    long = select(Communication.id, Communication.patient_id, Communication.at, Communication.minutes).where(
+        *in_month, col(Communication.minutes) > LONG_ENTRY_MINUTES
+    )
+    long_entries = [
+        LongEntry(eid or 0, pid, at, n) for eid, pid, at, n in session.exec(long.order_by(col(Communication.at)))
+    ]
+    return MinutesReport(
+        month, days_left_in(month, today()), rows, _minutes_by_week(session, month, in_month), long_entries
+    )
 
 
 def _minutes_by_week(session: Session, month: date, in_month: list[Any]) -> dict[date, int]:
