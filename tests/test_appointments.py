@@ -18,7 +18,7 @@ def booked(cli):
     cli("patient", "add", "Jane Doe", "--mrn", "MRN-1")
     cli("patient", "add", "Omar Haddad", "--mrn", "MRN-2")
     # a weekly 10:00 home visit in New York from 22 Oct 2026, across the 1 Nov DST change
-    run = cli("appt", "add", "jane", "--start", "2026-10-22 10:00", "--duration", "45m", "--type", "home-visit",
+    run = cli("appt", "add", "jane", "--yes", "--start", "2026-10-22 10:00", "--duration", "45m", "--type", "home-visit",
               "--every", "weekly", "--count", "6", "--location", "12 Elm St", "--remind", "30m")  # fmt: skip
     assert run.exit_code == 0, run.stderr
     return cli
@@ -58,20 +58,20 @@ def test_list_defaults_to_the_next_seven_days(booked):
 
 def test_a_clash_is_refused_unless_forced(booked, unchanged, rows):
     with unchanged():
-        run = booked("appt", "add", "omar", "--start", "2026-11-12 10:30", "--type", "phone")
+        run = booked("appt", "add", "omar", "--yes", "--start", "2026-11-12 10:30", "--type", "phone")
         assert_one_line_error(run, 1, "clashes with appointment #1 (Home visit, Jane Doe) on 2026-11-12 10:00-10:45",
                               "--force")  # fmt: skip
-    assert booked("appt", "add", "omar", "--start", "2026-11-12 10:30", "--type", "phone", "--force").exit_code == 0
+    assert booked("appt", "add", "omar", "-y", "--start", "2026-11-12 10:30", "--type", "phone", "--force").exit_code == 0
     assert len(rows("SELECT id FROM appointment")) == 2
 
 
 def test_back_to_back_is_not_a_clash(booked):
-    assert booked("appt", "add", "omar", "--start", "2026-11-12 10:45", "--duration", "30m").exit_code == 0
+    assert booked("appt", "add", "omar", "--yes", "--start", "2026-11-12 10:45", "--duration", "30m").exit_code == 0
 
 
 def test_a_new_series_clashing_later_is_refused(booked, unchanged):
     with unchanged():
-        run = booked("appt", "add", "omar", "--start", "2026-10-15 10:15", "--every", "weekly")
+        run = booked("appt", "add", "omar", "--yes", "--start", "2026-10-15 10:15", "--every", "weekly", "--type", "phone")
         assert_one_line_error(run, 1, "on 2026-10-22 10:00")
 
 
@@ -82,7 +82,7 @@ def test_cancel_one_occurrence(booked, rows):
     assert (cancelled["status"], cancelled["reason"]) == ("cancelled", "in hospital")
     assert rows("SELECT sequence FROM appointment") == [{"sequence": 1}]
     # a cancelled sitting frees the time
-    assert booked("appt", "add", "omar", "--start", "2026-11-05 10:00").exit_code == 0
+    assert booked("appt", "add", "omar", "--yes", "--start", "2026-11-05 10:00", "--type", "phone").exit_code == 0
 
 
 def test_move_one_occurrence(booked):
@@ -197,7 +197,11 @@ def test_booking_in_another_zone(cli):
             2,
             "not both",
         ),
-        (("appt", "add", "jane", "--start", "2026-12-01 10:00", "--status", "fulfilled"), 1, "proposed or booked"),
+        (
+            ("appt", "add", "jane", "--start", "2026-12-01 10:00", "--status", "fulfilled"),
+            1,
+            "'fulfilled' is not one of 'proposed', 'booked'",
+        ),
         (("appt", "cancel", "1", "--occurrence", "2026-11-06"), 1, "2026-11-06 is not a date of the series"),
         (
             ("appt", "move", "1", "--occurrence", "2026-12-24", "--to", "2026-12-25 10:00"),
