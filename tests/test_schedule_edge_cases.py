@@ -182,9 +182,13 @@ def test_a_sitting_over_the_dst_change_is_measured_in_real_hours_and_found_to_it
     from contextlib import closing
 
     with unchanged():  # 12:00 to 12:00 across the night clocks go back is 25 hours
-        run = jane("appt", "add", "jane", "--yes", "--start", "2026-10-31 12:00", "--end", "2026-11-01 12:00", "--type", "other")
+        run = jane(
+            "appt", "add", "jane", "-y", "--start", "2026-10-31 12:00", "--end", "2026-11-01 12:00", "--type", "other"
+        )
         assert_one_line_error(run, 1, "at most 24 hours")
-    added = jane("appt", "add", "jane", "--yes", "--start", "2026-10-31 13:00", "--end", "2026-11-01 12:00", "--type", "other")
+    added = jane(
+        "appt", "add", "jane", "-y", "--start", "2026-10-31 13:00", "--end", "2026-11-01 12:00", "--type", "other"
+    )
     assert added.exit_code == 0, added.stderr
     with closing(sqlite3.connect(db_file)) as conn:  # as an older version stored it: 25 hours
         conn.execute("UPDATE appointment SET starts_at = '2026-10-31 16:00:00.000000'")
