@@ -355,7 +355,12 @@ def test_booking_in_the_past_off_a_terminal_is_refused_unless_yes(two, unchanged
     assert two("appt", "add", "jane", "--start", "2026-11-23 10:00", "--type", "home-visit", "--yes").exit_code == 0
     assert two("appt", "done", "1").exit_code == 0  # a visit recorded after the fact
     assert two("appt", "add", "jane", "--start", "today 11am").exit_code == 0  # later today is not the past
-    assert rows("SELECT status FROM appointment ORDER BY id") == [{"status": "fulfilled"}, {"status": "booked"}]
+    assert two("appt", "add", "omar", "--start", "today 9:28am", "--type", "phone").exit_code == 0  # nor one just begun
+    assert [r["status"] for r in rows("SELECT status FROM appointment ORDER BY id")] == [
+        "fulfilled",
+        "booked",
+        "booked",
+    ]
 
 
 def test_booking_in_the_past_on_a_terminal_asks(two, unchanged, rows, monkeypatch):

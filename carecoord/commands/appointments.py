@@ -45,6 +45,9 @@ AttendingOpt = Annotated[
     ),
 ]
 
+# A start this little before now is not "in the past": the call that is starting as you book it.
+PAST_GRACE = timedelta(minutes=5)
+
 OCCURRENCE_COLUMNS = (
     Column("id", "ID", no_wrap=True),
     Column("when", "When", no_wrap=True),
@@ -166,7 +169,7 @@ def add(
         location=location, with_whom=with_whom, reminder_minutes=_minutes(remind, "reminder"), notes=note,
         attending=attending,
     )  # fmt: skip
-    if begins < now():
+    if begins < now() - PAST_GRACE:
         when = f"{begins:%a %Y-%m-%d %H:%M}"
         if rule is None:
             question = f"{when} is in the past. Book it anyway?"
