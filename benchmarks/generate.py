@@ -21,6 +21,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from carecoord.db import ensure_current
+from carecoord.vocab import ATTENDED_APPOINTMENT_TYPES
 
 SIZES = {
     "caseload": {"patients": 200, "tasks": 2_000, "appointments": 3_000, "log": 5_000},
@@ -243,8 +244,8 @@ def generate(path: Path, size: str, seed: int = 20261125, today: date | None = N
         )
     conn.executemany(
         "INSERT INTO appointment (uid, created_at, updated_at, patient_id, kind, status, starts_at, ends_at, tz, rrule, "
-        "series_ends_at, location, reminder_minutes, sequence) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-        appointments,
+        "series_ends_at, location, reminder_minutes, sequence, attending) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        [(*row, row[4] in ATTENDED_APPOINTMENT_TYPES) for row in appointments],
     )
     entries = []
     for _ in range(counts["log"]):

@@ -4,7 +4,7 @@ import uuid
 from datetime import UTC, date, datetime, time
 from typing import Any, Optional
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, String, text
+from sqlalchemy import Column, ForeignKey, Index, Integer, String, false, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import DateTime, TypeDecorator
 from sqlmodel import Field, Relationship, SQLModel
@@ -195,6 +195,11 @@ class Appointment(Timestamped, table=True):
     )
     location: str | None = None
     with_whom: str | None = None
+    attending: bool = Field(
+        default=False,
+        sa_column_kwargs={"server_default": false()},
+        description="whether the coordinator attends (only attended appointments clash with each other; 0007)",
+    )
     reminder_minutes: int | None = None
     status_reason: str | None = None
     notes: str | None = None

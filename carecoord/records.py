@@ -59,8 +59,8 @@ TASK_KEYS = tuple(
     "plan_id goal_id repeat repeat_text series_id tags notes completed_at created_at updated_at".split()
 )
 APPOINTMENT_KEYS = tuple(
-    "id uid patient_id patient_name type status start end tz location with recurring repeat occurrence moved "
-    "reason reminder_minutes notes sequence".split()
+    "id uid patient_id patient_name type status start end tz location with attending recurring repeat occurrence "
+    "moved reason reminder_minutes notes sequence".split()
 )
 COMMUNICATION_KEYS = tuple(
     "id uid patient_id patient_name at channel direction with contact_id outcome minutes note created_at "
@@ -285,6 +285,7 @@ def occurrence_record(sitting: Occurrence, patient: Patient) -> dict[str, Any]:
         "tz": appointment.tz,
         "location": appointment.location,
         "with": appointment.with_whom,
+        "attending": appointment.attending,
         "recurring": appointment.rrule is not None,
         "repeat": appointment.rrule,
         "occurrence": sitting.original_start.astimezone(sitting.start.tzinfo),

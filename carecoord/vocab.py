@@ -178,6 +178,9 @@ APPOINTMENT_TYPE_LABELS = {
     "specialist": "Specialist visit",
     "other": "Appointment",
 }
+# Types the coordinator attends unless told otherwise (--attending/--not-attending): only appointments
+# the coordinator attends take the coordinator's time, so only they can clash with each other.
+ATTENDED_APPOINTMENT_TYPES = frozenset({"home-visit", "phone", "telehealth"})
 
 
 class AppointmentStatus(StrEnum):
@@ -197,7 +200,16 @@ class AppointmentStatus(StrEnum):
 
 # Statuses whose time no longer blocks the coordinator's calendar.
 APPOINTMENT_FREE = frozenset({"cancelled", "entered-in-error", "noshow"})
-NEW_APPOINTMENT_STATUSES = frozenset({"proposed", "booked"})
+
+
+class NewAppointmentStatus(StrEnum):
+    """The statuses a new appointment may have (``appt add --status``)."""
+
+    proposed = "proposed"
+    booked = "booked"
+
+
+NEW_APPOINTMENT_STATUSES = frozenset(status.value for status in NewAppointmentStatus)
 
 # How long an appointment lasts when neither --end nor --duration is given (minutes).
 DEFAULT_APPOINTMENT_MINUTES = {"phone": 30, "telehealth": 30}

@@ -18,7 +18,7 @@ def booked(cli):
     cli("patient", "add", "Jane Doe", "--mrn", "MRN-1")
     cli("patient", "add", "Omar Haddad", "--mrn", "MRN-2")
     # a weekly 10:00 home visit in New York from 22 Oct 2026, across the 1 Nov DST change
-    run = cli("appt", "add", "jane", "--start", "2026-10-22 10:00", "--duration", "45m", "--type", "home-visit",
+    run = cli("appt", "add", "jane", "--yes", "--start", "2026-10-22 10:00", "--duration", "45m", "--type", "home-visit",
               "--every", "weekly", "--count", "6", "--location", "12 Elm St", "--remind", "30m")  # fmt: skip
     assert run.exit_code == 0, run.stderr
     return cli
@@ -58,20 +58,24 @@ def test_list_defaults_to_the_next_seven_days(booked):
 
 def test_a_clash_is_refused_unless_forced(booked, unchanged, rows):
     with unchanged():
-        run = booked("appt", "add", "omar", "--start", "2026-11-12 10:30", "--type", "phone")
+        run = booked("appt", "add", "omar", "--yes", "--start", "2026-11-12 10:30", "--type", "phone")
         assert_one_line_error(run, 1, "clashes with appointment #1 (Home visit, Jane Doe) on 2026-11-12 10:00-10:45",
                               "--force")  # fmt: skip
-    assert booked("appt", "add", "omar", "--start", "2026-11-12 10:30", "--type", "phone", "--force").exit_code == 0
+    assert (
+        booked("appt", "add", "omar", "-y", "--start", "2026-11-12 10:30", "--type", "phone", "--force").exit_code == 0
+    )
     assert len(rows("SELECT id FROM appointment")) == 2
 
 
 def test_back_to_back_is_not_a_clash(booked):
-    assert booked("appt", "add", "omar", "--start", "2026-11-12 10:45", "--duration", "30m").exit_code == 0
+    assert booked("appt", "add", "omar", "--yes", "--start", "2026-11-12 10:45", "--duration", "30m").exit_code == 0
 
 
 def test_a_new_series_clashing_later_is_refused(booked, unchanged):
     with unchanged():
-        run = booked("appt", "add", "omar", "--start", "2026-10-15 10:15", "--every", "weekly")
+        run = booked(
+            "appt", "add", "omar", "--yes", "--start", "2026-10-15 10:15", "--every", "weekly", "--type", "phone"
+        )
         assert_one_line_error(run, 1, "on 2026-10-22 10:00")
 
 
@@ -82,7 +86,7 @@ def test_cancel_one_occurrence(booked, rows):
     assert (cancelled["status"], cancelled["reason"]) == ("cancelled", "in hospital")
     assert rows("SELECT sequence FROM appointment") == [{"sequence": 1}]
     # a cancelled sitting frees the time
-    assert booked("appt", "add", "omar", "--start", "2026-11-05 10:00").exit_code == 0
+    assert booked("appt", "add", "omar", "--yes", "--start", "2026-11-05 10:00", "--type", "phone").exit_code == 0
 
 
 def test_move_one_occurrence(booked):
@@ -197,7 +201,11 @@ def test_booking_in_another_zone(cli):
             2,
             "not both",
         ),
-        (("appt", "add", "jane", "--start", "2026-12-01 10:00", "--status", "fulfilled"), 1, "proposed or booked"),
+        (
+            ("appt", "add", "jane", "--start", "2026-12-01 10:00", "--status", "fulfilled"),
+            1,
+            "'fulfilled' is not one of 'proposed', 'booked'",
+        ),
         (("appt", "cancel", "1", "--occurrence", "2026-11-06"), 1, "2026-11-06 is not a date of the series"),
         (
             ("appt", "move", "1", "--occurrence", "2026-12-24", "--to", "2026-12-25 10:00"),
@@ -230,3 +238,164 @@ def test_a_cancelled_appointment_cannot_be_moved_or_cancelled_again(booked, unch
         assert_one_line_error(booked("appt", "move", "2", "--to", "2026-12-01 10:00"), 1, "is cancelled")
         assert_one_line_error(booked("appt", "cancel", "2"), 1, "is cancelled")
         assert_one_line_error(booked("appt", "move", "1", "--to", "2026-12-01 10:00"), 1, "no occurrence left")
+
+
+# --- who attends: only appointments the coordinator attends clash across patients ---------------
+
+
+@pytest.fixture
+def two(cli):
+    cli("patient", "add", "Jane Doe", "--mrn", "MRN-1")
+    cli("patient", "add", "Omar Haddad", "--mrn", "MRN-2")
+    return cli
+
+
+def test_two_patients_own_specialist_visits_at_the_same_hour_both_book(two, rows):
+    assert two("appt", "add", "jane", "--start", "2026-12-01 10:00", "--type", "specialist").exit_code == 0
+    run = two("appt", "add", "omar", "--start", "2026-12-01 10:00", "--type", "specialist")
+    assert run.exit_code == 0, run.stderr
+    assert rows("SELECT patient_id, attending FROM appointment ORDER BY id") == [
+        {"patient_id": 1, "attending": 0}, {"patient_id": 2, "attending": 0},
+    ]  # fmt: skip
+
+
+def test_two_home_visits_for_different_patients_at_the_same_hour_clash(two, unchanged):
+    assert two("appt", "add", "jane", "--start", "2026-12-01 10:00", "--type", "home-visit").exit_code == 0
+    with unchanged():
+        run = two("appt", "add", "omar", "--start", "2026-12-01 10:30", "--type", "home-visit")
+        assert_one_line_error(run, 1, "clashes with appointment #1 (Home visit, Jane Doe) on 2026-12-01 10:00-11:00")
+
+
+def test_a_patients_own_appointments_clash_with_each_other_whoever_attends(two, unchanged):
+    assert two("appt", "add", "jane", "--start", "2026-12-01 10:00", "--type", "office").exit_code == 0
+    with unchanged():
+        run = two("appt", "add", "jane", "--start", "2026-12-01 10:00", "--type", "office")
+        assert_one_line_error(run, 1, "clashes with appointment #1 (Office visit, Jane Doe)")
+        # a home visit for her at that hour clashes with her office visit too
+        run = two("appt", "add", "jane", "--start", "2026-12-01 10:30", "--type", "home-visit")
+        assert_one_line_error(run, 1, "clashes with appointment #1 (Office visit, Jane Doe)")
+    # while another patient's home visit at that hour is not a clash: the coordinator is free
+    assert two("appt", "add", "omar", "--start", "2026-12-01 10:00", "--type", "home-visit").exit_code == 0
+
+
+def test_attending_a_specialist_visit_makes_it_clash_with_a_home_visit(two, unchanged, rows):
+    assert two("appt", "add", "jane", "--start", "2026-12-01 10:00", "--type", "home-visit").exit_code == 0
+    with unchanged():
+        run = two("appt", "add", "omar", "--start", "2026-12-01 10:00", "--type", "specialist", "--attending")
+        assert_one_line_error(run, 1, "clashes with appointment #1 (Home visit, Jane Doe)", "--force")
+    assert two("appt", "add", "omar", "--start", "2026-12-01 10:00", "--type", "specialist").exit_code == 0
+    # and a phone call the coordinator will not make (a nurse line) does not clash either
+    run = two("appt", "add", "omar", "--start", "2026-12-01 11:30", "--type", "phone", "--not-attending")
+    assert run.exit_code == 0, run.stderr
+    two("patient", "add", "Ada Li")
+    assert two("appt", "add", "ada", "--start", "2026-12-01 11:30", "--type", "phone").exit_code == 0
+    assert [r["attending"] for r in rows("SELECT attending FROM appointment ORDER BY id")] == [1, 0, 0, 1]
+
+
+def test_edit_not_attending_frees_the_coordinators_time_and_attending_is_checked(two, unchanged, rows):
+    assert two("appt", "add", "jane", "--start", "2026-12-01 10:00", "--type", "home-visit").exit_code == 0
+    run = two("appt", "edit", "1", "--not-attending")
+    assert run.exit_code == 0, run.stderr
+    assert rows("SELECT attending, sequence FROM appointment") == [{"attending": 0, "sequence": 1}]
+    assert two("appt", "add", "omar", "--start", "2026-12-01 10:00", "--type", "home-visit").exit_code == 0
+    with unchanged():  # attending it again would double-book the coordinator
+        assert_one_line_error(two("appt", "edit", "1", "--attending"), 1, "clashes with appointment #2", "--force")
+    assert two("appt", "edit", "1", "--attending", "--force").exit_code == 0
+    assert rows("SELECT attending FROM appointment ORDER BY id") == [{"attending": 1}, {"attending": 1}]
+
+
+def test_a_new_type_brings_its_default_unless_overridden(two, rows):
+    two("appt", "add", "jane", "--start", "2026-12-01 10:00", "--type", "home-visit")
+    two("appt", "add", "jane", "--start", "2026-12-02 10:00", "--type", "specialist", "--attending")
+    assert two("appt", "edit", "1", "--type", "pcp").exit_code == 0  # the default followed the type
+    assert two("appt", "edit", "2", "--type", "office").exit_code == 0  # an override stays
+    assert two("appt", "edit", "2", "--type", "phone", "--not-attending").exit_code == 0  # as told
+    assert rows("SELECT kind, attending FROM appointment ORDER BY id") == [
+        {"kind": "pcp", "attending": 0}, {"kind": "phone", "attending": 0},
+    ]  # fmt: skip
+
+
+def test_an_endless_attended_series_is_checked_for_its_first_year(two, unchanged):
+    assert (
+        two("appt", "add", "jane", "--start", "2026-12-03 10:00", "--type", "home-visit", "--every", "weekly").exit_code
+        == 0
+    )
+    assert two("appt", "add", "omar", "--start", "2027-11-25 10:00", "--type", "specialist").exit_code == 0
+    with unchanged():
+        run = two("appt", "add", "omar", "--start", "2027-11-18 10:15", "--type", "telehealth")
+        assert_one_line_error(run, 1, "clashes with appointment #1 (Home visit, Jane Doe) on 2027-11-18 10:00-11:00")
+        # a series of the patient's own visits clashes with her own appointments within its first year
+        run = two("appt", "add", "omar", "--start", "2026-12-03 10:00", "--type", "office", "--every", "weekly")
+        assert_one_line_error(run, 1, "clashes with appointment #2 (Specialist visit, Omar Haddad) on 2027-11-25")
+    # a series of visits the coordinator does not attend stands beside the attended one
+    run = two(
+        "appt", "add", "omar", "--start", "2026-12-03 10:00", "--type", "office", "--every", "weekly", "--count", "4"
+    )
+    assert run.exit_code == 0, run.stderr
+
+
+def test_attending_is_shown_and_exported(two):
+    two("appt", "add", "jane", "--start", "2026-12-01 10:00", "--type", "specialist", "--with", "Dr. Lee")
+    shown = json.loads(two("appt", "show", "1", "-f", "json").stdout)
+    assert (shown["attending"], shown["with"]) == (False, "Dr. Lee")
+    assert "Attending" in two("appt", "show", "1").stdout
+    header, row = two("appt", "list", "--from", "2026-12-01", "--to", "2026-12-01", "-f", "csv").stdout.splitlines()
+    assert dict(zip(header.split(","), row.split(","), strict=True))["attending"] == "false"
+
+
+# --- booking in the past --------------------------------------------------------------------------
+
+
+def test_booking_in_the_past_off_a_terminal_is_refused_unless_yes(two, unchanged, rows):
+    with unchanged():
+        run = two("appt", "add", "jane", "--start", "2026-11-23 10:00", "--type", "home-visit")
+        assert_one_line_error(run, 2, "Mon 2026-11-23 10:00 is in the past", "after it took place, add --yes")
+        run = two("appt", "add", "jane", "--start", "2026-11-02 10:00", "--every", "weekly")
+        assert_one_line_error(run, 2, "the series starts in the past (Mon 2026-11-02 10:00)", "add --yes")
+    assert two("appt", "add", "jane", "--start", "2026-11-23 10:00", "--type", "home-visit", "--yes").exit_code == 0
+    assert two("appt", "done", "1").exit_code == 0  # a visit recorded after the fact
+    assert two("appt", "add", "jane", "--start", "today 11am").exit_code == 0  # later today is not the past
+    assert two("appt", "add", "omar", "--start", "today 9:28am", "--type", "phone").exit_code == 0  # nor one just begun
+    assert [r["status"] for r in rows("SELECT status FROM appointment ORDER BY id")] == [
+        "fulfilled",
+        "booked",
+        "booked",
+    ]
+
+
+def test_booking_in_the_past_on_a_terminal_asks(two, unchanged, rows, monkeypatch):
+    from types import SimpleNamespace
+
+    import carecoord.commands._common as common
+
+    monkeypatch.setattr(common, "sys", SimpleNamespace(stdin=SimpleNamespace(isatty=lambda: True)))
+    with unchanged():
+        run = two("appt", "add", "jane", "--start", "2026-11-23 10:00", input="n\n")
+        assert "Mon 2026-11-23 10:00 is in the past. Book it anyway?" in run.stderr
+        assert run.exit_code == 1 and "nothing was changed" in run.stderr
+    run = two("appt", "add", "jane", "--start", "2026-11-23 10:00", input="y\n")
+    assert run.exit_code == 0, run.stderr
+    assert len(rows("SELECT id FROM appointment")) == 1
+
+
+# --- what the options and tables say ---------------------------------------------------------------
+
+
+def test_add_status_offers_exactly_what_it_accepts(cli):
+    shown = cli("appt", "add", "--help").stdout
+    assert "--status <proposed|booked>" in shown and "fulfilled" not in shown
+
+
+def test_with_whom_has_its_own_column_not_the_where_column(two, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "120")  # no cell wraps
+    two("appt", "add", "jane", "--start", "2026-12-01 10:00", "--type", "specialist", "--location", "Mercy Clinic",
+        "--with", "Dr. Lee")  # fmt: skip
+    two("appt", "add", "omar", "--start", "2026-12-01 14:00", "--type", "phone", "--with", "son")
+    table = two("appt", "list", "--from", "2026-12-01", "--to", "2026-12-01").stdout
+    header = next(line for line in table.splitlines() if line.lstrip().startswith("ID"))
+    assert header.split()[-3:] == ["Where", "With", "Status"]
+    where, with_ = header.index("Where"), header.index("With")
+    jane = next(line for line in table.splitlines() if "Jane" in line)
+    omar = next(line for line in table.splitlines() if "Omar" in line)
+    assert jane[where:with_].strip() == "Mercy Clinic" and jane[with_:].split()[:2] == ["Dr.", "Lee"]
+    assert omar[where:with_].strip() == "" and omar[with_:].split()[0] == "son"

@@ -107,7 +107,7 @@ def test_stopping_without_a_timer(people, unchanged):
 
 def test_timeline_newest_first(people):
     people("log", "add", "jane", "--when", "-3d 10am", "--minutes", "10", "--note", "first call")
-    people("appt", "add", "jane", "--start", "-2d 11am", "--type", "home-visit")
+    people("appt", "add", "jane", "--yes", "--start", "-2d 11am", "--type", "home-visit")
     people("appt", "done", "1")
     people("task", "add", "Refill", "--patient", "jane", "--due", "-1d")
     people("task", "done", "1", "--note", "sent")

@@ -23,12 +23,12 @@ def schedule(cli):
     cli("patient", "add", "Jane Doe", "--mrn", "MRN-1", "--phone", "555-0100", "--address", "12 Elm St")
     cli("patient", "add", "Omar Haddad")
     steps = [
-        ("appt", "add", "jane", "--start", "2026-10-22 10:00", "--duration", "45m", "--type", "home-visit",
+        ("appt", "add", "jane", "--yes", "--start", "2026-10-22 10:00", "--duration", "45m", "--type", "home-visit",
          "--every", "weekly", "--count", "8", "--location", "12 Elm St", "--remind", "30m", "--note", "gate code 1234"),
         ("appt", "cancel", "1", "--occurrence", "2026-11-05", "--reason", "in hospital"),
         ("appt", "move", "1", "--occurrence", "2026-11-12", "--to", "2026-11-13 14:00"),
-        ("appt", "add", "omar", "--start", "2026-11-03 15:00", "--type", "phone", "--with", "son"),
-        ("appt", "add", "omar", "--start", "2026-11-04 15:00", "--type", "office"),
+        ("appt", "add", "omar", "--yes", "--start", "2026-11-03 15:00", "--type", "phone", "--with", "son"),
+        ("appt", "add", "omar", "--yes", "--start", "2026-11-04 15:00", "--type", "office"),
         ("appt", "cancel", "3", "--reason", "clinic closed"),
     ]  # fmt: skip
     for step in steps:

@@ -23,7 +23,7 @@ def eve(cli):
 
 def test_a_late_visit_is_late_whatever_the_filter(eve):
     eve("transition", "add", "eve", "--discharged", "2026-11-13", "--from", "General", "--complexity", "high")
-    eve("appt", "add", "eve", "--start", "2026-11-23 10:00", "--type", "home-visit")
+    eve("appt", "add", "eve", "--yes", "--start", "2026-11-23 10:00", "--type", "home-visit")
     eve("appt", "done", "1")
     assert transitions(eve, "--patient", "eve")[0]["visit_state"] == "late"
     assert transitions(eve)[0]["visit_state"] == "late"
@@ -31,7 +31,7 @@ def test_a_late_visit_is_late_whatever_the_filter(eve):
 
 def test_a_fulfilled_appointment_is_an_interactive_contact_and_closes_the_follow_ups(eve, rows):
     eve("transition", "add", "gus", "--discharged", "2026-11-21", "--from", "X", "--complexity", "high")
-    eve("appt", "add", "gus", "--start", "2026-11-23 14:00", "--type", "home-visit")
+    eve("appt", "add", "gus", "--yes", "--start", "2026-11-23 14:00", "--type", "home-visit")
     run = eve("appt", "done", "1")
     assert "Completed follow-up task #1" in run.stdout and "Completed follow-up task #2" in run.stdout
     [row] = transitions(eve)

@@ -170,7 +170,7 @@ def test_deadlines_met_missed_and_open(discharged):
 
 def test_a_late_contact_and_a_fulfilled_visit(discharged):
     discharged("log", "add", "jane", "--when", "2026-11-25 08:00", "--outcome", "reached")
-    discharged("appt", "add", "jane", "--start", "2026-11-25 09:00", "--type", "home-visit")
+    discharged("appt", "add", "jane", "--yes", "--start", "2026-11-25 09:00", "--type", "home-visit")
     discharged("appt", "done", "1")
     [row] = json.loads(discharged("report", "transitions", "-f", "json").stdout)
     assert (row["contact_state"], row["visit_state"], row["visit_done"]) == ("late", "met", "2026-11-25")
@@ -233,11 +233,11 @@ def test_caseload_report(cli):
     cli("patient", "add", "C", "--risk", "low", "--enrolled", "2026-01-01")
     cli("patient", "add", "D", "--enrolled", "2026-01-01")
     cli("patient", "discharge", "D", "--date", "2026-11-10")
-    cli("appt", "add", "A", "--start", "2026-11-10 10:00")
+    cli("appt", "add", "A", "--yes", "--start", "2026-11-10 10:00")
     cli("appt", "done", "1")
-    cli("appt", "add", "B", "--start", "2026-11-11 10:00")
+    cli("appt", "add", "B", "--yes", "--start", "2026-11-11 10:00")
     cli("appt", "noshow", "2")
-    cli("appt", "add", "C", "--start", "2026-11-12 10:00")
+    cli("appt", "add", "C", "--yes", "--start", "2026-11-12 10:00")
     cli("appt", "cancel", "3")
     report = json.loads(cli("report", "caseload", "--from", "2026-11-01", "--to", "2026-11-30", "-f", "json").stdout)
     assert report["active_by_risk"] == {"high": 2, "low": 1}

@@ -72,7 +72,7 @@ def test_moving_an_until_series_keeps_all_its_visits(jane):
 
 
 def test_done_means_the_visit_taking_place_that_day(jane):
-    jane("appt", "add", "jane", "--start", "2026-11-17 09:00", "--every", "weekly", "--count", "3")
+    jane("appt", "add", "jane", "--yes", "--start", "2026-11-17 09:00", "--every", "weekly", "--count", "3")
     jane("appt", "move", "1", "--occurrence", "2026-11-24", "--to", "2026-11-26 09:00")
     jane("appt", "move", "1", "--occurrence", "2026-11-17", "--to", "2026-11-24 07:00")
     assert jane("appt", "done", "1", "--occurrence", "2026-11-24").exit_code == 0
@@ -133,7 +133,7 @@ def test_an_occurrence_date_is_the_date_shown_in_your_zone(jane):
 )
 def test_outcomes_follow_the_visit(jane, unchanged, steps, args, fragment):
     jane("appt", "add", "jane", "--start", "2026-12-10 10:00")  # 1: a future one-off
-    jane("appt", "add", "jane", "--start", "2026-11-24 10:00", "--every", "weekly")  # 2: a series, started
+    jane("appt", "add", "jane", "--yes", "--start", "2026-11-24 10:00", "--every", "weekly")  # 2: a series, started
     for step in steps:
         assert jane(*step).exit_code == 0, step
     with unchanged():
@@ -141,7 +141,7 @@ def test_outcomes_follow_the_visit(jane, unchanged, steps, args, fragment):
 
 
 def test_a_missed_visit_can_be_corrected_to_fulfilled(jane):
-    jane("appt", "add", "jane", "--start", "2026-11-24 10:00")
+    jane("appt", "add", "jane", "--yes", "--start", "2026-11-24 10:00")
     jane("appt", "noshow", "1")
     assert jane("appt", "done", "1").exit_code == 0
 
@@ -182,9 +182,13 @@ def test_a_sitting_over_the_dst_change_is_measured_in_real_hours_and_found_to_it
     from contextlib import closing
 
     with unchanged():  # 12:00 to 12:00 across the night clocks go back is 25 hours
-        run = jane("appt", "add", "jane", "--start", "2026-10-31 12:00", "--end", "2026-11-01 12:00", "--type", "other")
+        run = jane(
+            "appt", "add", "jane", "-y", "--start", "2026-10-31 12:00", "--end", "2026-11-01 12:00", "--type", "other"
+        )
         assert_one_line_error(run, 1, "at most 24 hours")
-    added = jane("appt", "add", "jane", "--start", "2026-10-31 13:00", "--end", "2026-11-01 12:00", "--type", "other")
+    added = jane(
+        "appt", "add", "jane", "-y", "--start", "2026-10-31 13:00", "--end", "2026-11-01 12:00", "--type", "other"
+    )
     assert added.exit_code == 0, added.stderr
     with closing(sqlite3.connect(db_file)) as conn:  # as an older version stored it: 25 hours
         conn.execute("UPDATE appointment SET starts_at = '2026-10-31 16:00:00.000000'")

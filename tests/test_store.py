@@ -237,6 +237,35 @@ def test_an_older_database_upgrades_with_its_rows_intact_after_a_backup(tmp_path
     assert run_with("--db", str(old), "plan", "add", "MRN-OLD", "New plan").exit_code == 0
 
 
+def test_0007_backfills_who_attends_from_the_appointment_type(tmp_path):
+    old = tmp_path / "old.db"
+    _database_at(old, "0006")
+    kinds = ("home-visit", "office", "phone", "telehealth", "pcp", "specialist", "other")
+    with closing(sqlite3.connect(old)) as conn:
+        conn.execute(
+            "INSERT INTO patient (uid, created_at, updated_at, name, name_key, status, enrolled_on, tags) "
+            "VALUES ('u1', '2025-01-01 10:00:00', '2025-01-01 10:00:00', 'Old Patient', 'old patient', 'active', "
+            "'2025-01-01', '')"
+        )
+        conn.executemany(
+            "INSERT INTO appointment (uid, created_at, updated_at, patient_id, kind, status, starts_at, ends_at, tz, "
+            "series_ends_at, sequence) VALUES (?, '2026-11-01 10:00:00', '2026-11-01 10:00:00', 1, ?, 'booked', "
+            "?, ?, 'America/New_York', ?, 0)",
+            [(f"a{n}", kind, f"2026-12-0{n + 1} 15:00:00", f"2026-12-0{n + 1} 16:00:00", f"2026-12-0{n + 1} 16:00:00")
+             for n, kind in enumerate(kinds)],
+        )  # fmt: skip
+        conn.commit()
+    result = run_with("--db", str(old), "appt", "list", "--from", "2026-12-01", "--to", "2026-12-07", "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    attended = {sitting["type"]: sitting["attending"] for sitting in json.loads(result.stdout)}
+    assert attended == {"home-visit": True, "office": False, "phone": True, "telehealth": True, "pcp": False,
+                        "specialist": False, "other": False}  # fmt: skip
+    # the patient's own visits no longer take the coordinator's time: another patient's call fits beside them
+    assert run_with("--db", str(old), "patient", "add", "New Patient").exit_code == 0
+    booked = run_with("--db", str(old), "appt", "add", "new", "--start", "2026-12-02 10:30", "--type", "phone")
+    assert booked.exit_code == 0, booked.stderr
+
+
 def test_every_migration_steps_down_and_up_again_with_rows_intact(tmp_path, cli, db_file):
     from alembic import command
     from alembic.config import Config

@@ -106,7 +106,7 @@ def test_a_cancelled_follow_up_is_not_completed(jane, rows):
 
 def test_a_fulfilled_visit_undone_reopens_both_follow_ups(jane, rows):
     jane("transition", "add", "jane", "--discharged", "2026-11-21", "--from", "X", "--complexity", "high")
-    jane("appt", "add", "jane", "--start", "2026-11-23 14:00", "--type", "home-visit")
+    jane("appt", "add", "jane", "--start", "2026-11-23 14:00", "--type", "home-visit", "--yes")
     assert "Completed follow-up task #2" in jane("appt", "done", "1").stdout
     assert task_states(rows) == [(1, "completed"), (2, "completed")]
     run = jane("appt", "noshow", "1")
@@ -117,7 +117,7 @@ def test_a_fulfilled_visit_undone_reopens_both_follow_ups(jane, rows):
 
 def test_a_fulfilled_visit_changed_to_a_phone_call_meets_only_the_contact(jane, rows):
     jane("transition", "add", "jane", "--discharged", "2026-11-21", "--from", "X", "--complexity", "high")
-    jane("appt", "add", "jane", "--start", "2026-11-23 14:00", "--type", "home-visit")
+    jane("appt", "add", "jane", "--start", "2026-11-23 14:00", "--type", "home-visit", "--yes")
     jane("appt", "done", "1")
     run = jane("appt", "edit", "1", "--type", "phone")
     assert "Reopened follow-up task #2" in run.stdout and "#1" not in run.stdout.split("updated")[-1]
@@ -127,7 +127,7 @@ def test_a_fulfilled_visit_changed_to_a_phone_call_meets_only_the_contact(jane, 
 
 def test_a_fulfilled_visit_moved_out_of_the_period_reopens(jane, rows):
     jane("transition", "add", "jane", "--discharged", "2026-11-21", "--from", "X", "--complexity", "high")
-    jane("appt", "add", "jane", "--start", "2026-11-23 14:00", "--type", "office")
+    jane("appt", "add", "jane", "--start", "2026-11-23 14:00", "--type", "office", "--yes")
     jane("appt", "done", "1")
     run = jane("appt", "move", "1", "--to", "2026-11-20 14:00")
     assert "Reopened follow-up task #1" in run.stdout

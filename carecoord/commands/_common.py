@@ -155,12 +155,12 @@ def clearable_date(value: str | None) -> date | str | None:
     return optional_date(value)
 
 
-def confirm_or_refuse(question: str, yes: bool) -> None:
-    """Ask on a terminal; off a terminal, refuse unless ``--yes`` was given."""
+def confirm_or_refuse(question: str, yes: bool, *, refusal: str = "not on a terminal: add --yes to confirm") -> None:
+    """Ask on a terminal; off a terminal, refuse (with ``refusal``) unless ``--yes`` was given."""
     if yes:
         return
     if not sys.stdin.isatty():
-        raise UsageError("not on a terminal: add --yes to confirm")
+        raise UsageError(refusal)
     if not typer.confirm(question, default=False, err=True):
         raise typer.Abort()
 

@@ -9,6 +9,7 @@ import typer
 
 from carecoord.commands._common import (
     FormatOption,
+    confirm_or_refuse,
     followup_effects,
     given,
     new_app,
@@ -18,7 +19,7 @@ from carecoord.commands._common import (
     time_window,
 )
 from carecoord.output import Column, confirm_change, render_list
-from carecoord.vocab import AppointmentStatus, AppointmentType, OutputFormat
+from carecoord.vocab import AppointmentStatus, AppointmentType, NewAppointmentStatus, OutputFormat
 
 if TYPE_CHECKING:
     from carecoord.models import Appointment, Patient
@@ -36,13 +37,26 @@ OccurrenceOpt = Annotated[
 ForceOpt = Annotated[bool, typer.Option("--force", help="Book even if it overlaps another appointment.")]
 TypeOpt = Annotated[AppointmentType | None, typer.Option("--type", help="Kind of appointment.", case_sensitive=False)]
 RemindOpt = Annotated[str | None, typer.Option("--remind", help="Reminder before it starts, e.g. 30m or 1h.")]
+AttendingOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--attending/--not-attending",
+        help="Whether you attend it (default by type: home visits, phone and telehealth yes; others no). "
+        "Only appointments you attend clash with each other.",
+        show_default=False,
+    ),
+]
+
+# A start this little before now is not "in the past": the call that is starting as you book it.
+PAST_GRACE = timedelta(minutes=5)
 
 OCCURRENCE_COLUMNS = (
     Column("id", "ID", no_wrap=True),
     Column("when", "When", no_wrap=True),
     Column("type", "Type", no_wrap=True),
     Column("patient_name", "Patient", min_width=10),
-    Column("where", "Where", min_width=10),
+    Column("location", "Where", min_width=10),
+    Column("with", "With", min_width=8),
     Column("state", "Status"),
 )
 
@@ -64,11 +78,10 @@ def _minutes(text: str | None, what: str) -> int | None:
 
 
 def _table_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Add the table-only columns: when (day and times), where/with, status flags."""
+    """Add the table-only columns: when (day and times), status flags."""
     for record in records:
         start, end = record["start"], record["end"]
         record["when"] = f"{start:%a %Y-%m-%d %H:%M}-{end:%H:%M}"
-        record["where"] = " / ".join(part for part in (record["location"], record["with"]) if part)
         record["state"] = f"{record['status']}, moved" if record["moved"] else record["status"]
     return records
 
@@ -109,6 +122,7 @@ def add(
     kind: TypeOpt = None,
     location: Annotated[str | None, typer.Option("--location", "-l", help="Where.")] = None,
     with_whom: Annotated[str | None, typer.Option("--with", help="With whom, e.g. 'Dr. Lee' or 'daughter'.")] = None,
+    attending: AttendingOpt = None,
     every: Annotated[
         str | None, typer.Option("--every", help="Repeat: weekly, biweekly, monthly, 'every mon,thu', an RRULE...")
     ] = None,
@@ -117,17 +131,23 @@ def add(
     remind: RemindOpt = None,
     tz: Annotated[str | None, typer.Option("--tz", help="IANA zone it is booked in (default: yours).")] = None,
     status: Annotated[
-        AppointmentStatus, typer.Option("--status", help="proposed or booked.", case_sensitive=False)
-    ] = AppointmentStatus.booked,
+        NewAppointmentStatus,
+        typer.Option("--status", help="booked, or proposed (pencilled in).", case_sensitive=False),
+    ] = NewAppointmentStatus.booked,
     note: Annotated[str | None, text_option("--note", help="A note.")] = None,
     force: ForceOpt = False,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Book it even if it starts in the past (a visit recorded after it).")
+    ] = False,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Book an appointment or a recurring series for a patient.
 
+    A start in the past is asked about first (off a terminal, give --yes).
+
     Example: carecoord appt add jane --start 'thu 10am' --duration 45m --type home-visit --every weekly --count 6
     """
-    from carecoord.dates import local_zone, parse_bound, parse_datetime, zone, zone_name
+    from carecoord.dates import local_zone, now, parse_bound, parse_datetime, zone, zone_name
     from carecoord.errors import UsageError
     from carecoord.recurrence import parse_rule, with_end
     from carecoord.services import appointments, patients
@@ -149,7 +169,17 @@ def add(
     booking = appointments.Booking(
         start=begins, end=ends, tz=zone_name(booked_in), kind=kind_code, status=status.value, rrule=rule,
         location=location, with_whom=with_whom, reminder_minutes=_minutes(remind, "reminder"), notes=note,
+        attending=attending,
     )  # fmt: skip
+    if begins < now() - PAST_GRACE:
+        when = f"{begins:%a %Y-%m-%d %H:%M}"
+        if rule is None:
+            question = f"{when} is in the past. Book it anyway?"
+            refusal = f"{when} is in the past; to record an appointment after it took place, add --yes"
+        else:
+            question = f"The series starts in the past ({when}). Book its past occurrences too?"
+            refusal = f"the series starts in the past ({when}); add --yes to book its past occurrences too"
+        confirm_or_refuse(question, yes, refusal=refusal)
     with store(write=True) as session:
         owner = patients.resolve(session, patient)
         booked = appointments.add_appointment(session, owner, booking, force=force)
@@ -231,15 +261,21 @@ def edit(
     kind: TypeOpt = None,
     location: Annotated[str | None, typer.Option("--location", "-l", help="Where ('' clears).")] = None,
     with_whom: Annotated[str | None, typer.Option("--with", help="With whom ('' clears).")] = None,
+    attending: AttendingOpt = None,
     remind: Annotated[str | None, typer.Option("--remind", help="Reminder, e.g. 30m ('' clears).")] = None,
     status: Annotated[
         AppointmentStatus | None,
         typer.Option("--status", help="New status (e.g. booked, arrived).", case_sensitive=False),
     ] = None,
     note: Annotated[str | None, text_option("--note", help="Replace the notes ('' clears).")] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="With --attending: keep it even if it overlaps another you attend.")
+    ] = False,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
-    """Change what, where, with whom, the reminder, notes or status (use 'appt move' for times).
+    """Change what, where, with whom, whether you attend, reminder, notes or status ('appt move': times).
+
+    A new --type brings that type's default for attending, unless it was overridden.
 
     Example: carecoord appt edit 5 --location 'Clinic room 2' --remind 1h
     """
@@ -247,13 +283,15 @@ def edit(
     from carecoord.services import appointments
 
     minutes = _minutes(remind, "reminder")
-    fields = given(kind=kind, location=location, with_whom=with_whom, notes=note, status=status)
+    fields = given(kind=kind, location=location, with_whom=with_whom, attending=attending, notes=note, status=status)
     if minutes is not None:
         fields["reminder_minutes"] = None if minutes < 0 else minutes
     if not fields:
         raise UsageError("nothing to change: give at least one option (see 'carecoord appt edit --help')")
     with store(write=True) as session:
-        found = appointments.update_appointment(session, appointments.resolve(session, appointment), fields)
+        found = appointments.update_appointment(
+            session, appointments.resolve(session, appointment), fields, force=force
+        )
         message, record = _result("updated", found, appointments.patient_of(session, found))
         message += followup_effects(session)
     confirm_change(message, record, fmt)

@@ -31,7 +31,13 @@ from carecoord.recurrence import (
 )
 from carecoord.services import text
 from carecoord.services.lookup import as_id, id_batches, pick_one, require_ref
-from carecoord.vocab import APPOINTMENT_FREE, APPOINTMENT_TYPE_LABELS, AppointmentStatus
+from carecoord.vocab import (
+    APPOINTMENT_FREE,
+    APPOINTMENT_TYPE_LABELS,
+    ATTENDED_APPOINTMENT_TYPES,
+    NEW_APPOINTMENT_STATUSES,
+    AppointmentStatus,
+)
 
 # Conflicts are checked over the first year of a series that has no end.
 CONFLICT_HORIZON = timedelta(days=366)
@@ -40,7 +46,7 @@ CONFLICT_HORIZON = timedelta(days=366)
 # change may run up to two hours longer: the window search allows for that.
 LONGEST_SITTING = timedelta(hours=24)
 WINDOW_SLACK = LONGEST_SITTING + timedelta(hours=2)
-EDITABLE_FIELDS = ("kind", "location", "with_whom", "reminder_minutes", "notes", "status")
+EDITABLE_FIELDS = ("kind", "location", "with_whom", "attending", "reminder_minutes", "notes", "status")
 
 
 @dataclass(frozen=True)
@@ -204,22 +210,41 @@ def _spans(appointment: Appointment, first: datetime, horizon: timedelta) -> lis
     return [(start, start + duration) for start in _original_starts(appointment, first, end + duration)]
 
 
+def attended_by_default(kind: str) -> bool:
+    """Whether the coordinator attends an appointment of this type unless told otherwise."""
+    return kind in ATTENDED_APPOINTMENT_TYPES
+
+
+def can_clash(one: Appointment, other: Appointment) -> bool:
+    """Whether two appointments compete for someone's time if they overlap.
+
+    Only appointments the coordinator attends take the coordinator's time, so they clash with each
+    other; a patient's own appointments (a specialist visit, an office visit) clash only with that
+    patient's other appointments. Two patients' specialist visits at the same hour both stand.
+    """
+    return one.patient_id == other.patient_id or (one.attending and other.attending)
+
+
 def check_clashes(
     session: Session,
+    subject: Appointment,
     spans: Sequence[tuple[datetime, datetime]],
     *,
-    ignore: Appointment | None = None,
     ignore_original: datetime | None = None,
 ) -> None:
-    """Refuse spans that overlap another occupied occurrence (naming the first clash)."""
+    """Refuse spans of ``subject`` (new or changed) that overlap an occupied occurrence of another
+    appointment it can clash with (:func:`can_clash`), naming the first clash. ``subject``'s own
+    occurrences are left out when it is stored, or only the one at ``ignore_original`` if given."""
     if not spans:
         return
     low, high = min(s for s, _ in spans), max(e for _, e in spans)
+    # Not attended: only the patient's own appointments can clash, and one patient's are few.
+    wanted = AppointmentFilter(low, high, patient_id=None if subject.attending else subject.patient_id)
     taken = [
         (sitting, patient)
-        for sitting, patient in occurrences(session, AppointmentFilter(low, high))
-        if sitting.blocks_time
-        and not (ignore is not None and sitting.appointment.id == ignore.id
+        for sitting, patient in occurrences(session, wanted)
+        if sitting.blocks_time and can_clash(subject, sitting.appointment)
+        and not (subject.id is not None and sitting.appointment.id == subject.id
                  and (ignore_original is None or sitting.original_start == ignore_original))
     ]  # fmt: skip
     for start, end in sorted(spans):
@@ -280,13 +305,14 @@ class Booking:
     with_whom: str | None = None
     reminder_minutes: int | None = None
     notes: str | None = None
+    attending: bool | None = None  # None: as the type has it (attended_by_default)
 
 
 def add_appointment(session: Session, patient: Patient, booking: Booking, *, force: bool = False) -> Appointment:
     """Book an appointment or a series; refuses a clash with another unless ``force``."""
     zone(booking.tz)
     _check_times(booking.start, booking.end)
-    if booking.status not in (AppointmentStatus.proposed.value, AppointmentStatus.booked.value):
+    if booking.status not in NEW_APPOINTMENT_STATUSES:
         raise ValidationError(f"a new appointment is proposed or booked, not {booking.status}")
     if booking.reminder_minutes is not None and booking.reminder_minutes < 0:
         raise ValidationError("a reminder comes before the appointment: give a positive time")
@@ -301,6 +327,7 @@ def add_appointment(session: Session, patient: Patient, booking: Booking, *, for
         rrule=booking.rrule,
         location=text.free_text(booking.location, "location"),
         with_whom=text.single_line(booking.with_whom, "'with'"),
+        attending=attended_by_default(booking.kind) if booking.attending is None else booking.attending,
         reminder_minutes=booking.reminder_minutes,
         notes=text.free_text(booking.notes, "notes"),
     )
@@ -316,7 +343,7 @@ def add_appointment(session: Session, patient: Patient, booking: Booking, *, for
                 "start it on its first day, as calendar apps count the start as an occurrence"
             )
     if not force:
-        check_clashes(session, _spans(appointment, appointment.starts_at, CONFLICT_HORIZON))
+        check_clashes(session, appointment, _spans(appointment, appointment.starts_at, CONFLICT_HORIZON))
     session.add(appointment)
     session.flush()
     return appointment
@@ -333,9 +360,19 @@ def _refuse_if_closed(appointment: Appointment) -> None:
         raise ConflictError(f"appointment {describe(appointment)} is {appointment.status}; book a new one instead")
 
 
-def update_appointment(session: Session, appointment: Appointment, fields: Mapping[str, Any]) -> Appointment:
-    """Change what, where, with whom, reminder, notes or a pre-visit status (times change with ``move``)."""
+def update_appointment(
+    session: Session, appointment: Appointment, fields: Mapping[str, Any], *, force: bool = False
+) -> Appointment:
+    """Change what, where, with whom, whether attended, reminder, notes or a pre-visit status (times
+    change with ``move``).
+
+    A new type brings its default for ``attending`` unless that was overridden (or is given too). An
+    appointment that becomes attended is checked for clashes from now on, unless ``force``.
+    """
     _refuse_if_closed(appointment)
+    was_attending = appointment.attending
+    if "kind" in fields and "attending" not in fields and was_attending == attended_by_default(appointment.kind):
+        fields = {**fields, "attending": attended_by_default(fields["kind"])}
     for key, value in fields.items():
         if key not in EDITABLE_FIELDS:
             raise ValidationError(f"unknown appointment field: {key}")
@@ -351,10 +388,23 @@ def update_appointment(session: Session, appointment: Appointment, fields: Mappi
         elif key == "reminder_minutes" and value is not None and value < 0:
             raise ValidationError("a reminder comes before the appointment: give a positive time")
         setattr(appointment, key, value if value != "" else None)
+    if appointment.attending and not was_attending and not force:
+        check_clashes(session, appointment, _spans_to_come(session, appointment, CONFLICT_HORIZON))
     _touch(appointment)
     session.flush()
     _sync_followups(session, appointment)
     return appointment
+
+
+def _spans_to_come(session: Session, appointment: Appointment, horizon: timedelta) -> list[tuple[datetime, datetime]]:
+    """Where a stored appointment's occurrences still to come sit (moves applied, cancelled ones left
+    out), up to ``horizon`` for an open-ended series."""
+    low = datetime.now(UTC)
+    high = appointment.series_ends_at or (low + horizon)
+    if high <= low:
+        return []
+    sittings = expand(appointment, exceptions_of(session, appointment), low, high)
+    return [(sitting.start, sitting.end) for sitting in sittings if sitting.blocks_time]
 
 
 def find_occurrence(session: Session, appointment: Appointment, day: date) -> Occurrence:
@@ -422,7 +472,7 @@ def split_series(session: Session, appointment: Appointment, at: datetime) -> Ap
         patient_id=appointment.patient_id, kind=appointment.kind, status=appointment.status,
         starts_at=following, ends_at=following + _duration(appointment), tz=appointment.tz,
         rrule=f"{without_end(rule)};COUNT={remaining}" if remaining is not None else rule,
-        location=appointment.location, with_whom=appointment.with_whom,
+        location=appointment.location, with_whom=appointment.with_whom, attending=appointment.attending,
         reminder_minutes=appointment.reminder_minutes, status_reason=appointment.status_reason,
         notes=appointment.notes,
     )  # fmt: skip
@@ -463,7 +513,7 @@ def move(
         if sitting.status in APPOINTMENT_FREE or sitting.status in OUTCOMES:
             raise ConflictError(f"the {occurrence} occurrence is {sitting.status}; it cannot be moved")
         if not force:
-            check_clashes(session, [(new_start, end)], ignore=appointment, ignore_original=sitting.original_start)
+            check_clashes(session, appointment, [(new_start, end)], ignore_original=sitting.original_start)
         exception = _exception(session, appointment, sitting.original_start)
         exception.starts_at, exception.ends_at = _utc(new_start), _utc(end)
         _touch(appointment)
@@ -475,7 +525,7 @@ def move(
         appointment.starts_at, appointment.ends_at = _utc(new_start), _utc(end)
         appointment.series_ends_at = appointment.ends_at
         if not force:
-            check_clashes(session, [(appointment.starts_at, appointment.ends_at)], ignore=appointment)
+            check_clashes(session, appointment, [(appointment.starts_at, appointment.ends_at)])
         _touch(appointment)
         session.flush()
         _sync_followups(session, appointment)  # a visit already fulfilled may move in or out of a period
@@ -497,7 +547,7 @@ def move(
         exception.original_start = _utc(_shift_wall(exception.original_start, shift, series))
     series.series_ends_at = _series_end(series)
     if not force:
-        check_clashes(session, _spans(series, series.starts_at, CONFLICT_HORIZON), ignore=series)
+        check_clashes(session, series, _spans(series, series.starts_at, CONFLICT_HORIZON))
     _touch(series)
     session.flush()
     return series
