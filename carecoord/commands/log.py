@@ -11,6 +11,7 @@ from carecoord.commands._common import (
     YesOption,
     close_met_followups,
     confirm_or_refuse,
+    date_help,
     given,
     new_app,
     store,
@@ -52,7 +53,10 @@ LOG_COLUMNS = (
 @app.command("add")
 def add(
     patient: Annotated[str, typer.Argument(help="Patient id, MRN, or an unambiguous part of the name.")],
-    when: Annotated[str | None, typer.Option("--when", "-w", help="When it happened (default now).")] = None,
+    when: Annotated[
+        str | None,
+        typer.Option("--when", "-w", help=date_help("When it happened (default now).", past=True, time=True)),
+    ] = None,
     channel: ChannelOpt = None,
     direction: DirectionOpt = None,
     with_whom: WithOpt = None,
@@ -70,7 +74,7 @@ def add(
     from carecoord.services import communications, patients
 
     entry = communications.Entry(
-        at=parse_datetime(when) if when else now(),
+        at=parse_datetime(when, past=True) if when else now(),
         channel=(channel or Channel.phone).value,
         direction=(direction or Direction.outbound).value,
         with_whom=with_whom,
@@ -105,8 +109,16 @@ def met_followups(session: Session, patient_id: int, logged: Communication) -> s
 @app.command("list")
 def list_(
     patient: Annotated[str | None, typer.Option("--patient", "-p", help="Only this patient's.")] = None,
-    from_: Annotated[str | None, typer.Option("--from", help="From this date or time (default: 30 days ago).")] = None,
-    to: Annotated[str | None, typer.Option("--to", help="Up to this date or time, inclusive (default: now).")] = None,
+    from_: Annotated[
+        str | None,
+        typer.Option("--from", help=date_help("From this date or time (default: 30 days ago).", past=True, time=True)),
+    ] = None,
+    to: Annotated[
+        str | None,
+        typer.Option(
+            "--to", help=date_help("Up to this date or time, inclusive (default: now).", past=True, time=True)
+        ),
+    ] = None,
     channel: ChannelOpt = None,
     outcome: OutcomeOpt = None,
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="At most this many, newest first.")] = None,
@@ -119,7 +131,7 @@ def list_(
     from carecoord.records import COMMUNICATION_KEYS, communication_record
     from carecoord.services import communications, patients
 
-    low, high = time_window(from_ or "-30d", to or "today", None)
+    low, high = time_window(from_ or "-30d", to or "today", None, past=True)
     with store(write=False) as session:
         wanted = communications.LogFilter(
             patient_id=patients.resolve(session, patient).id if patient else None,
@@ -138,7 +150,9 @@ def list_(
 @app.command("edit")
 def edit(
     entry: LogArg,
-    when: Annotated[str | None, typer.Option("--when", "-w", help="When it happened.")] = None,
+    when: Annotated[
+        str | None, typer.Option("--when", "-w", help=date_help("When it happened.", past=True, time=True))
+    ] = None,
     channel: ChannelOpt = None,
     direction: DirectionOpt = None,
     with_whom: WithOpt = None,
@@ -157,7 +171,7 @@ def edit(
     from carecoord.records import communication_record
     from carecoord.services import communications
 
-    fields = given(at=parse_datetime(when) if when else None, channel=channel, direction=direction,
+    fields = given(at=parse_datetime(when, past=True) if when else None, channel=channel, direction=direction,
                    with_whom=with_whom, outcome=outcome, minutes=minutes, note=note)  # fmt: skip
     if not fields:
         raise UsageError("nothing to change: give at least one option (see 'carecoord log edit --help')")

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from carecoord.commands._common import FormatOption, new_app, optional_date, store
+from carecoord.commands._common import FormatOption, date_help, new_app, optional_date, store
 from carecoord.output import Column, confirm_change, render_list
 from carecoord.vocab import Complexity, OutputFormat
 
@@ -40,7 +40,9 @@ def table_rows(records: list[dict[str, object]]) -> list[dict[str, object]]:
 @app.command("add")
 def add(
     patient: Annotated[str, typer.Argument(help="Patient id, MRN, or an unambiguous part of the name.")],
-    discharged: Annotated[str, typer.Option("--discharged", "-d", help="Discharge date, e.g. 2026-11-20 or -2d.")],
+    discharged: Annotated[
+        str, typer.Option("--discharged", "-d", help=date_help("Discharge date, e.g. 2026-11-20 or -2d.", past=True))
+    ],
     facility: Annotated[str, typer.Option("--from", help="Hospital or facility discharged from.")],
     complexity: Annotated[
         Complexity, typer.Option("--complexity", help="Decision-making complexity (visit within 14 or 7 days).")
@@ -57,7 +59,7 @@ def add(
     from carecoord.records import transition_record
     from carecoord.services import patients, transitions
 
-    day = optional_date(discharged)
+    day = optional_date(discharged, past=True)
     if day is None:
         raise ValidationError("give the discharge date")
     with store(write=True) as session:
@@ -83,7 +85,7 @@ def show_transitions(patient: str | None, since: str | None, fmt: OutputFormat, 
     with store(write=False) as session:
         owner = patients.resolve(session, patient) if patient else None
         rows = transitions.list_transitions(session, patient_id=owner.id if owner else None,
-                                            since=optional_date(since))  # fmt: skip
+                                            since=optional_date(since, past=True))  # fmt: skip
         records = [transition_record(status) for status in transitions.judge(session, rows)]
     if fmt in (OutputFormat.table, OutputFormat.markdown):
         records = table_rows(records)
@@ -94,7 +96,9 @@ def show_transitions(patient: str | None, since: str | None, fmt: OutputFormat, 
 @app.command("list")
 def list_(
     patient: Annotated[str | None, typer.Option("--patient", "-p", help="Only this patient's.")] = None,
-    since: Annotated[str | None, typer.Option("--since", help="Discharged on or after this date.")] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help=date_help("Discharged on or after this date.", past=True))
+    ] = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """List transitions of care with their deadlines: met, late, missed or still open.
