@@ -99,7 +99,7 @@ def counted(n: int, noun: str) -> str:
 
 # The accepted forms, added to every date option's help. An option that records when something
 # already happened is read "past": a bare weekday or 11/24 there means the last one, not the next.
-DATE_FORMS_HELP = "Forms: 2026-11-24, 11/24, tomorrow, fri, next tue, last fri, +3d, eom"
+DATE_FORMS_HELP = "Forms: 2026-11-24, 11/24, tomorrow, fri, next tue (next week's), last fri, +3d, eom"
 TIME_FORMS_HELP = ", with a time: 'fri 2pm'"
 
 
