@@ -1,13 +1,21 @@
 """Dates and times as people type them, durations, business days and the user's time zone.
 
-Accepted forms (see :data:`DATE_FORMS`): ISO dates and times, US ``MM/DD/YYYY``, ``today``,
-``tomorrow``, ``yesterday``, ``now``, weekday names (the next such day, never today), offsets
-``+3d +2w +1m +1y -1d``, ``eow`` (this week's Friday), ``eom``, ``eoy``; any date form may be
-followed by a time: ``14:30``, ``9am``, ``9:15pm``, ``noon``.
+Accepted forms (see :data:`DATE_FORMS`): ISO dates and times, US ``MM/DD/YYYY``, ``MM/DD``
+(no year), ``today``, ``tomorrow``, ``yesterday``, ``now``, weekday names, ``next fri`` and
+``last fri``, offsets ``+3d +2w +1m +1y -1d``, ``eow`` (this week's Friday), ``eom``, ``eoy``; any
+date form may be followed (or preceded) by a time: ``14:30``, ``9am``, ``2 pm``, ``9:15pm``, ``noon``.
+
+Some forms depend on the direction of the option they are typed into (``past``): an option that
+records when something already happened reads a bare weekday as the last one (today included) and
+``11/24`` as the most recent 24 November (today included); any other option reads a bare weekday
+as the next one (never today) and ``11/24`` as the next 24 November (today included).
+``next fri`` is the Friday of next week and ``last fri`` the Friday of last week (weeks run Monday
+to Sunday), whatever the direction.
 """
 
 from __future__ import annotations
 
+import calendar
 import os
 import re
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
@@ -22,9 +30,13 @@ from carecoord.errors import ValidationError
 TZ_ENV_VAR = "CARECOORD_TZ"
 
 DATE_FORMS = (
-    "YYYY-MM-DD, MM/DD/YYYY, today, tomorrow, yesterday, a weekday (mon..sun), +3d/+2w/+1m/+1y/-1d, eow, eom, eoy"
+    "YYYY-MM-DD, MM/DD/YYYY, MM/DD, today, tomorrow, yesterday, a weekday (mon..sun), next fri, last fri, "
+    "+3d/+2w/+1m/+1y/-1d, eow, eom, eoy"
 )
-DATETIME_FORMS = f"{DATE_FORMS}, now, any of these with a time (fri 14:30, tomorrow 9am), ISO date-time"
+DATETIME_FORMS = f"{DATE_FORMS}, now, any of these with a time (fri 14:30, tomorrow 9am, 11/24 3 pm), ISO date-time"
+# What an error suggests: a few forms, short enough for one line.
+DATE_TRY = "2026-11-24, 11/24, tomorrow, fri, next tue, +3d, eom"
+DATETIME_TRY = "2026-11-24 14:30, 11/24 3pm, tomorrow 9am, fri, next tue, +3d, eom"
 DURATION_FORMS = "30m, 1h30m, 2h, 90d, 2w (m = minutes, h = hours, d = days, w = weeks)"
 MINUTES_FORMS = "a number of minutes (90) or a duration (45m, 1h30m, 2h)"
 
@@ -45,6 +57,9 @@ WEEKDAYS = {
 }
 _OFFSET = re.compile(r"^([+-])(\d{1,4})([dwmy])$")
 _US_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+_MONTH_DAY = re.compile(r"^(\d{1,2})/(\d{1,2})$")
+# "2 pm", "2:30 p.m." -> "2pm", "2:30pm"
+_MERIDIEM = re.compile(r"(\d)\s*([ap])\.?m\.?(?=\s|$)")
 _TIME = re.compile(r"^(\d{1,2})(?::(\d{2}))?\s*(am|pm)?$")
 _DURATION = re.compile(r"^(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m(?:in)?)?$")
 
@@ -119,7 +134,7 @@ def _end_of_month(day: date) -> date:
     return day + relativedelta(day=31)
 
 
-def _relative_date(word: str, base: date) -> date | None:
+def _relative_date(word: str, base: date, past: bool) -> date | None:
     """A date for the non-ISO forms, or None if ``word`` is not one of them."""
     if word in ("today", "now"):
         return base
@@ -133,9 +148,9 @@ def _relative_date(word: str, base: date) -> date | None:
         return date(base.year, 12, 31)
     if word == "eow":
         return base + timedelta(days=(4 - base.weekday()) % 7)
-    word = word.removeprefix("next ").strip()
-    if word in WEEKDAYS:
-        return base + timedelta(days=(WEEKDAYS[word] - base.weekday() - 1) % 7 + 1)
+    weekday = _weekday(word, base, past)
+    if weekday is not None:
+        return weekday
     match = _OFFSET.match(word)
     if match:
         sign, amount, unit = match.groups()
@@ -147,7 +162,44 @@ def _relative_date(word: str, base: date) -> date | None:
             "y": relativedelta(years=n),
         }[unit]
         return base + step
-    return None
+    return _month_day(word, base, past)
+
+
+def _weekday(word: str, base: date, past: bool) -> date | None:
+    """``fri`` (the last one if ``past``, today included, else the next one, never today);
+    ``next fri`` / ``last fri``: the Friday of next / last week (weeks run Monday to Sunday)."""
+    which, _, name = word.partition(" ")
+    if which in ("next", "last") and name in WEEKDAYS:
+        monday = base - timedelta(days=base.weekday())
+        return monday + timedelta(weeks=1 if which == "next" else -1, days=WEEKDAYS[name])
+    if word not in WEEKDAYS:
+        return None
+    if past:
+        return base - timedelta(days=(base.weekday() - WEEKDAYS[word]) % 7)
+    return base + timedelta(days=(WEEKDAYS[word] - base.weekday() - 1) % 7 + 1)
+
+
+def _month_day(text: str, base: date, past: bool) -> date | None:
+    """``11/24`` without a year: the nearest such date on or before ``base`` if ``past``, else on or
+    after it. A 2/29 that lands in a year without one is an error (it is most likely a typo)."""
+    match = _MONTH_DAY.match(text)
+    if not match:
+        return None
+    month, day = (int(part) for part in match.groups())
+    if past:
+        year = base.year if (month, day) <= (base.month, base.day) else base.year - 1
+    else:
+        year = base.year if (month, day) >= (base.month, base.day) else base.year + 1
+    try:
+        return date(year, month, day)
+    except ValueError as error:
+        if (month, day) == (2, 29) and 1 <= year <= 9999:
+            step = -1 if past else 1
+            leap = next(y for y in range(year, year + 9 * step, step) if calendar.isleap(y))
+            raise ValidationError(
+                f"there is no February 29 in {year}: type the year if you mean another, e.g. 2/29/{leap}"
+            ) from None
+        raise ValidationError(f"invalid date '{text}': {error}") from None
 
 
 def _calendar_date(text: str) -> date | None:
@@ -183,27 +235,36 @@ def _clock(text: str) -> time | None:
     return time(hour, minute)
 
 
-def _date_part(text: str, base: date) -> date | None:
+def _date_part(text: str, base: date, past: bool) -> date | None:
     try:
-        return _calendar_date(text) or _relative_date(text, base)
+        return _calendar_date(text) or _relative_date(text, base, past)
     except (OverflowError, ValueError):
         raise ValidationError(f"'{text}' is outside the calendar (years 1 to 9999)") from None
 
 
-def parse_date(text: str, *, base: date | None = None) -> date:
-    """A calendar date from what a person typed (see :data:`DATE_FORMS`)."""
+def parse_date(text: str, *, base: date | None = None, past: bool = False) -> date:
+    """A calendar date from what a person typed (see :data:`DATE_FORMS`).
+
+    ``past``: the option records when something already happened, so ``fri`` and ``11/24`` mean
+    the last such day rather than the next one (see the module's docstring).
+    """
     cleaned = " ".join(text.strip().lower().split())
-    result = _date_part(cleaned, base or today()) if cleaned else None
+    result = _date_part(cleaned, base or today(), past) if cleaned else None
     if result is None:
-        raise ValidationError(f"cannot read '{text}' as a date; use {DATE_FORMS}")
+        raise ValidationError(f"cannot read '{text}' as a date: try {DATE_TRY}")
     return result
 
 
-def parse_when(text: str, *, tz: tzinfo | None = None, base: datetime | None = None) -> tuple[date, time | None]:
-    """A date and, if one was typed, a wall-clock time (read in ``tz``, default: the user's zone)."""
+def parse_when(
+    text: str, *, tz: tzinfo | None = None, base: datetime | None = None, past: bool = False
+) -> tuple[date, time | None]:
+    """A date and, if one was typed, a wall-clock time (read in ``tz``, default: the user's zone).
+
+    The time may come after the date or before it (``fri 2pm``, ``2pm fri``); a time alone is today.
+    """
     tz = tz or local_zone()
     current = (base or now(tz)).astimezone(tz)
-    cleaned = " ".join(text.strip().lower().split())
+    cleaned = _MERIDIEM.sub(r"\1\2m", " ".join(text.strip().lower().split()))
     if cleaned == "now":
         moment = current.replace(second=0)
         return moment.date(), moment.time().replace(tzinfo=None)
@@ -213,38 +274,44 @@ def parse_when(text: str, *, tz: tzinfo | None = None, base: datetime | None = N
     day: date | None = None
     clock: time | None = None
     words = cleaned.rsplit(" ", 1)
+    first = cleaned.split(" ", 1)
     if len(words) == 2 and _clock(words[1]) is not None:
-        day, clock = _date_part(words[0], current.date()), _clock(words[1])
+        day, clock = _date_part(words[0], current.date(), past), _clock(words[1])
+    elif len(first) == 2 and _clock(first[0]) is not None:
+        day, clock = _date_part(first[1], current.date(), past), _clock(first[0])
     elif cleaned:
-        day = _date_part(cleaned, current.date())
+        day = _date_part(cleaned, current.date(), past)
         if day is None:
             clock = _clock(cleaned)
             day = current.date() if clock else None
     if day is None:
-        raise ValidationError(f"cannot read '{text}' as a date and time; use {DATETIME_FORMS}")
+        raise ValidationError(f"cannot read '{text}' as a date and time: try {DATETIME_TRY}")
     return day, clock
 
 
-def parse_datetime(text: str, *, tz: tzinfo | None = None, base: datetime | None = None) -> datetime:
+def parse_datetime(
+    text: str, *, tz: tzinfo | None = None, base: datetime | None = None, past: bool = False
+) -> datetime:
     """An aware moment from what a person typed, read in ``tz`` (default: the user's zone).
 
-    A date without a time means the start of that day; ``now`` is the current minute.
+    A date without a time means the start of that day; ``now`` is the current minute. ``past``
+    as for :func:`parse_date`.
     """
     tz = tz or local_zone()
-    day, clock = parse_when(text, tz=tz, base=base)
+    day, clock = parse_when(text, tz=tz, base=base, past=past)
     try:
         return localize(day, clock or time(0, 0), tz)
     except (OverflowError, ValueError):
         raise ValidationError(f"'{text}' is outside the calendar (years 1 to 9999)") from None
 
 
-def parse_date_range(text: str, *, base: date | None = None) -> tuple[date | None, date | None]:
+def parse_date_range(text: str, *, base: date | None = None, past: bool = False) -> tuple[date | None, date | None]:
     """``FROM..TO`` (inclusive; either side may be left out) as two dates."""
     if ".." not in text:
         raise ValidationError(f"cannot read '{text}' as a range; use FROM..TO, e.g. today..fri or ..eom")
     first, _, last = text.partition("..")
-    start = parse_date(first, base=base) if first.strip() else None
-    end = parse_date(last, base=base) if last.strip() else None
+    start = parse_date(first, base=base, past=past) if first.strip() else None
+    end = parse_date(last, base=base, past=past) if last.strip() else None
     if start and end and end < start:
         raise ValidationError(f"the range '{text}' ends before it starts")
     return start, end
@@ -311,10 +378,12 @@ def zone_name(tz: tzinfo) -> str:
     return str(key)
 
 
-def parse_bound(text: str, *, end: bool, tz: tzinfo | None = None, base: datetime | None = None) -> datetime:
+def parse_bound(
+    text: str, *, end: bool, tz: tzinfo | None = None, base: datetime | None = None, past: bool = False
+) -> datetime:
     """A window bound: a date alone means the start of that day, or for an ``end`` the end of it."""
     tz = tz or local_zone()
-    day, clock = parse_when(text, tz=tz, base=base)
+    day, clock = parse_when(text, tz=tz, base=base, past=past)
     if clock is None and end:
         return localize(day + timedelta(days=1), time(0, 0), tz)
     return localize(day, clock or time(0, 0), tz)

@@ -130,29 +130,44 @@ def optional_minutes(value: str | None) -> int | None:
     return parse_minutes(value)
 
 
-def optional_date(value: str | None) -> date | None:
-    """Parse a date option as people type it (None stays None)."""
+# The accepted forms, added to every date option's help. An option that records when something
+# already happened is read "past": a bare weekday or 11/24 there means the last one, not the next.
+DATE_FORMS_HELP = "Forms: 2026-11-24, 11/24, tomorrow, fri, next tue (next week's), last fri, +3d, eom"
+TIME_FORMS_HELP = ", with a time: 'fri 2pm'"
+
+
+def date_help(text: str, *, past: bool, time: bool = False) -> str:
+    """An option's help followed by the date forms it takes, and which way a weekday points."""
+    which = "last" if past else "next"
+    return f"{text} {DATE_FORMS_HELP}{TIME_FORMS_HELP if time else ''}. A weekday or 11/24 means the {which} one."
+
+
+def optional_date(value: str | None, *, past: bool) -> date | None:
+    """Parse a date option as people type it (None stays None).
+
+    ``past``: the option records when something already happened (see :func:`date_help`).
+    """
     if value is None:
         return None
     from carecoord.dates import parse_date
 
-    return parse_date(value)
+    return parse_date(value, past=past)
 
 
-def optional_datetime(value: str | None) -> datetime | None:
+def optional_datetime(value: str | None, *, past: bool) -> datetime | None:
     """Parse a date-and-time option as people type it, in the user's zone."""
     if value is None:
         return None
     from carecoord.dates import parse_datetime
 
-    return parse_datetime(value)
+    return parse_datetime(value, past=past)
 
 
-def clearable_date(value: str | None) -> date | str | None:
+def clearable_date(value: str | None, *, past: bool) -> date | str | None:
     """For edits: None = unchanged, '' = clear, else a parsed date."""
     if value is None or not value.strip():
         return value
-    return optional_date(value)
+    return optional_date(value, past=past)
 
 
 def confirm_or_refuse(question: str, yes: bool, *, refusal: str = "not on a terminal: add --yes to confirm") -> None:
@@ -165,8 +180,13 @@ def confirm_or_refuse(question: str, yes: bool, *, refusal: str = "not on a term
         raise typer.Abort()
 
 
-def time_window(start: str | None, end: str | None, days: int | None) -> tuple[datetime, datetime]:
-    """A [start, end) window from --from / --to / --days; a date alone means the whole day."""
+def time_window(
+    start: str | None, end: str | None, days: int | None, *, past: bool = False
+) -> tuple[datetime, datetime]:
+    """A [start, end) window from --from / --to / --days; a date alone means the whole day.
+
+    ``past``: a window over what already happened (the log), where ``mon`` is the last Monday.
+    """
     from carecoord.dates import parse_bound
     from carecoord.errors import ValidationError
 
@@ -174,8 +194,8 @@ def time_window(start: str | None, end: str | None, days: int | None) -> tuple[d
         raise UsageError("give --to or --days, not both")
     if days is not None and days < 1:
         raise ValidationError("--days must be at least 1")
-    low = parse_bound(start or "today", end=False)
-    high = parse_bound(end, end=True) if end else low + timedelta(days=days or 1)
+    low = parse_bound(start or "today", end=False, past=past)
+    high = parse_bound(end, end=True, past=past) if end else low + timedelta(days=days or 1)
     if high <= low:
         raise ValidationError("the window ends before it starts")
     return low, high

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from carecoord.commands._common import store
+from carecoord.commands._common import date_help, store
 from carecoord.vocab import OutputFormat
 
 AGENDA_CSV_KEYS = ("date", "kind", "time", "id", "patient", "summary", "status", "overdue")
@@ -17,7 +17,9 @@ app = typer.Typer(rich_markup_mode=None, add_completion=False)
 
 @app.command("agenda")
 def show_agenda(
-    day: Annotated[str | None, typer.Argument(help="First day (default today), e.g. tomorrow or mon.")] = None,
+    day: Annotated[
+        str | None, typer.Argument(help=date_help("First day (default today), e.g. tomorrow or mon.", past=False))
+    ] = None,
     days: Annotated[int, typer.Option("--days", "-n", min=1, max=366, help="How many days.")] = 1,
     fmt: Annotated[
         OutputFormat,
@@ -38,7 +40,7 @@ def show_agenda(
     from carecoord.records import agenda_record
     from carecoord.services import agenda
 
-    first = optional_date(day) or today()
+    first = optional_date(day, past=False) or today()
     with store(write=False) as session:
         record = agenda_record(agenda.build(session, first, days))
     print_agenda(record, fmt, out)

@@ -10,6 +10,7 @@ import typer
 from carecoord.commands._common import (
     FormatOption,
     confirm_or_refuse,
+    date_help,
     followup_effects,
     given,
     new_app,
@@ -31,9 +32,9 @@ app = new_app(
 )
 
 ApptArg = Annotated[str, typer.Argument(help="Appointment id (see 'carecoord appt list').")]
-OccurrenceOpt = Annotated[
-    str | None, typer.Option("--occurrence", help="Only this date's occurrence of a series, e.g. 2026-12-03.")
-]
+OCCURRENCE_HELP = "Only this date's occurrence of a series, e.g. 2026-12-03."
+OccurrenceOpt = Annotated[str | None, typer.Option("--occurrence", help=date_help(OCCURRENCE_HELP, past=False))]
+PastOccurrenceOpt = Annotated[str | None, typer.Option("--occurrence", help=date_help(OCCURRENCE_HELP, past=True))]
 ForceOpt = Annotated[bool, typer.Option("--force", help="Book even if it overlaps another appointment.")]
 TypeOpt = Annotated[AppointmentType | None, typer.Option("--type", help="Kind of appointment.", case_sensitive=False)]
 RemindOpt = Annotated[str | None, typer.Option("--remind", help="Reminder before it starts, e.g. 30m or 1h.")]
@@ -116,8 +117,17 @@ def _series_note(before: int | None, changed: Appointment | Occurrence) -> str:
 @app.command("add")
 def add(
     patient: Annotated[str, typer.Argument(help="Patient id, MRN, or an unambiguous part of the name.")],
-    start: Annotated[str, typer.Option("--start", "-s", help="When it starts, e.g. 'thu 10am', '2026-12-03 14:30'.")],
-    end: Annotated[str | None, typer.Option("--end", help="When it ends (or give --duration).")] = None,
+    start: Annotated[
+        str,
+        typer.Option(
+            "--start",
+            "-s",
+            help=date_help("When it starts, e.g. 'thu 10am', '2026-12-03 14:30'.", past=False, time=True),
+        ),
+    ],
+    end: Annotated[
+        str | None, typer.Option("--end", help=date_help("When it ends (or give --duration).", past=False, time=True))
+    ] = None,
     duration: Annotated[str | None, typer.Option("--duration", "-d", help="How long, e.g. 45m or 1h30m.")] = None,
     kind: TypeOpt = None,
     location: Annotated[str | None, typer.Option("--location", "-l", help="Where.")] = None,
@@ -126,7 +136,9 @@ def add(
     every: Annotated[
         str | None, typer.Option("--every", help="Repeat: weekly, biweekly, monthly, 'every mon,thu', an RRULE...")
     ] = None,
-    until: Annotated[str | None, typer.Option("--until", help="Last date of the series.")] = None,
+    until: Annotated[
+        str | None, typer.Option("--until", help=date_help("Last date of the series.", past=False))
+    ] = None,
     count: Annotated[int | None, typer.Option("--count", help="Number of occurrences in the series.")] = None,
     remind: RemindOpt = None,
     tz: Annotated[str | None, typer.Option("--tz", help="IANA zone it is booked in (default: yours).")] = None,
@@ -189,8 +201,16 @@ def add(
 
 @app.command("list")
 def list_(
-    from_: Annotated[str | None, typer.Option("--from", help="Start of the window (default: today).")] = None,
-    to: Annotated[str | None, typer.Option("--to", help="End of the window, inclusive (default: 7 days on).")] = None,
+    from_: Annotated[
+        str | None,
+        typer.Option("--from", help=date_help("Start of the window (default: today).", past=False, time=True)),
+    ] = None,
+    to: Annotated[
+        str | None,
+        typer.Option(
+            "--to", help=date_help("End of the window, inclusive (default: 7 days on).", past=False, time=True)
+        ),
+    ] = None,
     days: Annotated[int | None, typer.Option("--days", "-n", help="Window length in days (instead of --to).")] = None,
     patient: Annotated[str | None, typer.Option("--patient", "-p", help="Only this patient's.")] = None,
     kind: TypeOpt = None,
@@ -300,7 +320,7 @@ def edit(
 @app.command("move")
 def move(
     appointment: ApptArg,
-    to: Annotated[str, typer.Option("--to", help="The new start, e.g. 'fri 2pm'.")],
+    to: Annotated[str, typer.Option("--to", help=date_help("The new start, e.g. 'fri 2pm'.", past=False, time=True))],
     occurrence: OccurrenceOpt = None,
     duration: Annotated[str | None, typer.Option("--duration", "-d", help="A new length, e.g. 1h.")] = None,
     force: ForceOpt = False,
@@ -321,7 +341,7 @@ def move(
         found = appointments.resolve(session, appointment)
         new_end = new_start + timedelta(minutes=minutes) if minutes and minutes > 0 else None
         changed = appointments.move(
-            session, found, new_start, new_end=new_end, occurrence=optional_date(occurrence), force=force
+            session, found, new_start, new_end=new_end, occurrence=optional_date(occurrence, past=False), force=force
         )
         message, record = _result(
             f"moved to {new_start:%Y-%m-%d %H:%M}", changed, appointments.patient_of(session, found)
@@ -336,7 +356,8 @@ def _outcome(appointment: str, status: AppointmentStatus, verb: str, occurrence:
 
     with store(write=True) as session:
         found = appointments.resolve(session, appointment)
-        day = optional_date(occurrence) if occurrence else _today_if_series(session, found, status)
+        past = status is not AppointmentStatus.cancelled  # done and no-show record what happened
+        day = optional_date(occurrence, past=past) if occurrence else _today_if_series(session, found, status)
         changed = appointments.set_outcome(session, found, status.value, occurrence=day, reason=reason)
         person = appointments.patient_of(session, found)
         message, record = _result(verb, changed, person)
@@ -395,7 +416,7 @@ def cancel(
 
 
 @app.command("done")
-def done(appointment: ApptArg, occurrence: OccurrenceOpt = None, fmt: FormatOption = OutputFormat.table) -> None:
+def done(appointment: ApptArg, occurrence: PastOccurrenceOpt = None, fmt: FormatOption = OutputFormat.table) -> None:
     """Mark an appointment (or today's/one occurrence of a series) as fulfilled.
 
     Example: carecoord appt done 5
@@ -406,7 +427,7 @@ def done(appointment: ApptArg, occurrence: OccurrenceOpt = None, fmt: FormatOpti
 @app.command("noshow")
 def noshow(
     appointment: ApptArg,
-    occurrence: OccurrenceOpt = None,
+    occurrence: PastOccurrenceOpt = None,
     follow_up: Annotated[bool, typer.Option("--follow-up", help="Also add an urgent follow-up task.")] = False,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:

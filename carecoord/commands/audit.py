@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from carecoord.commands._common import FormatOption, optional_datetime, store
+from carecoord.commands._common import FormatOption, date_help, optional_datetime, store
 from carecoord.output import Column, render_list
 from carecoord.vocab import OutputFormat
 
@@ -28,7 +28,10 @@ def show_audit(
         str | None, typer.Option("--patient", "-p", help="Only changes about this patient (id, MRN or name).")
     ] = None,
     since: Annotated[
-        str | None, typer.Option("--since", help="From this date or time on, e.g. -7d or 2026-11-01.")
+        str | None,
+        typer.Option(
+            "--since", help=date_help("From this date or time on, e.g. -7d or 2026-11-01.", past=True, time=True)
+        ),
     ] = None,
     limit: Annotated[int | None, typer.Option("--limit", "-n", min=1, help="At most this many, newest first.")] = None,
     fmt: FormatOption = OutputFormat.table,
@@ -51,7 +54,7 @@ def show_audit(
                 patient_id = as_id(patient)  # a deleted patient's history is still asked for by id
                 if patient_id is None:
                     raise
-        rows = audit.entries(session, patient_id=patient_id, since=optional_datetime(since), limit=limit)
+        rows = audit.entries(session, patient_id=patient_id, since=optional_datetime(since, past=True), limit=limit)
         records = [audit_record(entry) for entry in rows]
     render_list(
         records,

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from carecoord.commands._common import counted, new_app, store, time_window
+from carecoord.commands._common import counted, date_help, new_app, store, time_window
 
 app = new_app("Export to other programs.\n\nExample: carecoord export ics --days 7 --out week.ics")
 
@@ -14,8 +14,13 @@ app = new_app("Export to other programs.\n\nExample: carecoord export ics --days
 @app.command("ics")
 def ics(
     out: Annotated[str, typer.Option("--out", "-o", help="The .ics file to write (atomically), or - for stdout.")],
-    from_: Annotated[str | None, typer.Option("--from", help="Start of the window (default today).")] = None,
-    to: Annotated[str | None, typer.Option("--to", help="End of the window, inclusive.")] = None,
+    from_: Annotated[
+        str | None,
+        typer.Option("--from", help=date_help("Start of the window (default today).", past=False, time=True)),
+    ] = None,
+    to: Annotated[
+        str | None, typer.Option("--to", help=date_help("End of the window, inclusive.", past=False, time=True))
+    ] = None,
     days: Annotated[int | None, typer.Option("--days", "-n", help="Window length in days (default 1).")] = None,
     patient: Annotated[str | None, typer.Option("--patient", "-p", help="Only this patient's.")] = None,
     tasks: Annotated[bool, typer.Option("--tasks", help="Also export tasks due in the window, as to-dos.")] = False,

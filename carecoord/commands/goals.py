@@ -6,14 +6,16 @@ from typing import Annotated
 
 import typer
 
-from carecoord.commands._common import FormatOption, clearable_date, given, new_app, optional_date, store
+from carecoord.commands._common import FormatOption, clearable_date, date_help, given, new_app, optional_date, store
 from carecoord.output import Column, confirm_change, render_list
 from carecoord.vocab import GoalAchievement, GoalLifecycle, OutputFormat
 
 app = new_app("Goals within care plans.\n\nExample: carecoord goal add 3 'Walk 20 minutes a day' --target +8w")
 
 GoalArg = Annotated[str, typer.Argument(help="Goal id, or an unambiguous part of its description.")]
-TargetOpt = Annotated[str | None, typer.Option("--target", help="Target date, e.g. +8w or 2027-01-31.")]
+TargetOpt = Annotated[
+    str | None, typer.Option("--target", help=date_help("Target date, e.g. +8w or 2027-01-31.", past=False))
+]
 MeasureOpt = Annotated[str | None, typer.Option("--measure", help="How progress is measured.")]
 
 GOAL_COLUMNS = (
@@ -48,7 +50,7 @@ def add(
     with store(write=True) as session:
         found = plans.resolve(session, plan)
         goal = goals.add_goal(
-            session, found, description, target_on=optional_date(target), measure=measure,
+            session, found, description, target_on=optional_date(target, past=False), measure=measure,
             lifecycle_status=status.value,
         )  # fmt: skip
         record = goal_record(goal)
@@ -105,7 +107,7 @@ def edit(
     from carecoord.records import goal_record
     from carecoord.services import goals
 
-    fields = given(description=description, target_on=clearable_date(target), measure=measure)
+    fields = given(description=description, target_on=clearable_date(target, past=False), measure=measure)
     if not fields:
         raise UsageError("nothing to change: give at least one option (see 'carecoord goal edit --help')")
     with store(write=True) as session:

@@ -12,6 +12,7 @@ from carecoord.commands._common import (
     YesOption,
     confirm_or_refuse,
     counted,
+    date_help,
     followup_effects,
     given,
     new_app,
@@ -57,7 +58,10 @@ LOG_COLUMNS = (
 @app.command("add")
 def add(
     patient: Annotated[str, typer.Argument(help="Patient id, MRN, or an unambiguous part of the name.")],
-    when: Annotated[str | None, typer.Option("--when", "-w", help="When it happened (default now).")] = None,
+    when: Annotated[
+        str | None,
+        typer.Option("--when", "-w", help=date_help("When it happened (default now).", past=True, time=True)),
+    ] = None,
     channel: ChannelOpt = None,
     direction: DirectionOpt = None,
     with_whom: WithOpt = None,
@@ -76,7 +80,7 @@ def add(
     from carecoord.services import communications, patients
 
     entry = communications.Entry(
-        at=parse_datetime(when) if when else now(),
+        at=parse_datetime(when, past=True) if when else now(),
         channel=(channel or Channel.phone).value,
         direction=(direction or Direction.outbound).value,
         with_whom=with_whom,
@@ -96,8 +100,16 @@ def add(
 @app.command("list")
 def list_(
     patient: Annotated[str | None, typer.Option("--patient", "-p", help="Only this patient's.")] = None,
-    from_: Annotated[str | None, typer.Option("--from", help="From this date or time (default: 30 days ago).")] = None,
-    to: Annotated[str | None, typer.Option("--to", help="Up to this date or time, inclusive (default: now).")] = None,
+    from_: Annotated[
+        str | None,
+        typer.Option("--from", help=date_help("From this date or time (default: 30 days ago).", past=True, time=True)),
+    ] = None,
+    to: Annotated[
+        str | None,
+        typer.Option(
+            "--to", help=date_help("Up to this date or time, inclusive (default: now).", past=True, time=True)
+        ),
+    ] = None,
     channel: ChannelOpt = None,
     outcome: OutcomeOpt = None,
     search: Annotated[
@@ -113,7 +125,7 @@ def list_(
     from carecoord.records import COMMUNICATION_KEYS, communication_record
     from carecoord.services import communications, patients
 
-    low, high = time_window(from_ or "-30d", to or "today", None)
+    low, high = time_window(from_ or "-30d", to or "today", None, past=True)
     with store(write=False) as session:
         wanted = communications.LogFilter(
             patient_id=patients.resolve(session, patient).id if patient else None,
@@ -133,7 +145,9 @@ def list_(
 @app.command("edit")
 def edit(
     entry: LogArg,
-    when: Annotated[str | None, typer.Option("--when", "-w", help="When it happened.")] = None,
+    when: Annotated[
+        str | None, typer.Option("--when", "-w", help=date_help("When it happened.", past=True, time=True))
+    ] = None,
     channel: ChannelOpt = None,
     direction: DirectionOpt = None,
     with_whom: WithOpt = None,
@@ -153,7 +167,7 @@ def edit(
     from carecoord.records import communication_record
     from carecoord.services import communications
 
-    fields = given(at=parse_datetime(when) if when else None, channel=channel, direction=direction,
+    fields = given(at=parse_datetime(when, past=True) if when else None, channel=channel, direction=direction,
                    with_whom=with_whom, outcome=outcome, minutes=optional_minutes(minutes), note=note)  # fmt: skip
     if not fields:
         raise UsageError("nothing to change: give at least one option (see 'carecoord log edit --help')")

@@ -12,6 +12,7 @@ from carecoord.commands._common import (
     clearable_date,
     confirm_or_refuse,
     counted,
+    date_help,
     given,
     new_app,
     optional_date,
@@ -32,7 +33,9 @@ AddressOpt = Annotated[str | None, typer.Option("--address", help="Home address.
 LanguageOpt = Annotated[str | None, typer.Option("--language", help="Preferred language, e.g. Spanish.")]
 PayerOpt = Annotated[str | None, typer.Option("--payer", help="Insurance payer, e.g. 'Medicare'.")]
 MemberOpt = Annotated[str | None, typer.Option("--member-id", help="Insurance member id.")]
-AuthOpt = Annotated[str | None, typer.Option("--auth-expires", help="Date the insurance authorization ends.")]
+AuthOpt = Annotated[
+    str | None, typer.Option("--auth-expires", help=date_help("Date the insurance authorization ends.", past=False))
+]
 PcpOpt = Annotated[str | None, typer.Option("--pcp", help="Primary care provider.")]
 RiskOpt = Annotated[RiskLevel | None, typer.Option("--risk", help="Risk level.", case_sensitive=False)]
 RiskEditOpt = Annotated[str | None, typer.Option("--risk", help="Risk level: low, moderate or high ('' clears).")]
@@ -84,7 +87,9 @@ def add(
     risk: RiskOpt = None,
     tag: Annotated[list[str] | None, typer.Option("--tag", "-t", help="A tag; repeat for more.")] = None,
     notes: NotesOpt = None,
-    enrolled: Annotated[str | None, typer.Option("--enrolled", help="Enrolment date (default today).")] = None,
+    enrolled: Annotated[
+        str | None, typer.Option("--enrolled", help=date_help("Enrolment date (default today).", past=True))
+    ] = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Enrol a patient.
@@ -95,12 +100,14 @@ def add(
     from carecoord.services import patients
 
     fields = given(
-        name=name, birth_date=optional_date(dob), mrn=mrn, phone=phone, email=email, address=address,
-        language=language, payer=payer, member_id=member_id, auth_expires=optional_date(auth_expires),
+        name=name, birth_date=optional_date(dob, past=True), mrn=mrn, phone=phone, email=email, address=address,
+        language=language, payer=payer, member_id=member_id, auth_expires=optional_date(auth_expires, past=False),
         pcp=pcp, risk=risk, notes=notes,
     )  # fmt: skip
     with store(write=True) as session:
-        patient = patients.add_patient(session, tags=tag or (), enrolled_on=optional_date(enrolled), **fields)
+        patient = patients.add_patient(
+            session, tags=tag or (), enrolled_on=optional_date(enrolled, past=True), **fields
+        )
         record = patient_record(patient)
     confirm_change(f"Added patient {patients.describe(patient)}.", record, fmt)
 
@@ -188,8 +195,8 @@ def edit(
     from carecoord.services import patients
 
     fields = given(
-        name=name, birth_date=clearable_date(dob), mrn=mrn, phone=phone, email=email, address=address,
-        language=language, payer=payer, member_id=member_id, auth_expires=clearable_date(auth_expires),
+        name=name, birth_date=clearable_date(dob, past=True), mrn=mrn, phone=phone, email=email, address=address,
+        language=language, payer=payer, member_id=member_id, auth_expires=clearable_date(auth_expires, past=False),
         pcp=pcp, risk=risk, notes=notes,
     )  # fmt: skip
     if not fields and not add_tag and not remove_tag:
@@ -204,7 +211,9 @@ def edit(
 @app.command("discharge")
 def discharge(
     patient: PatientArg,
-    date: Annotated[str | None, typer.Option("--date", help="Discharge date (default today).")] = None,
+    date: Annotated[
+        str | None, typer.Option("--date", help=date_help("Discharge date (default today).", past=True))
+    ] = None,
     reason: Annotated[str | None, typer.Option("--reason", help="Why, e.g. 'goals met'.")] = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
@@ -216,7 +225,9 @@ def discharge(
     from carecoord.services import patients
 
     with store(write=True) as session:
-        found = patients.discharge(session, patients.resolve(session, patient), on=optional_date(date), reason=reason)
+        found = patients.discharge(
+            session, patients.resolve(session, patient), on=optional_date(date, past=True), reason=reason
+        )
         record = patient_record(found)
     confirm_change(f"Discharged patient {patients.describe(found)} on {found.discharged_on}.", record, fmt)
 
@@ -239,7 +250,9 @@ def hold(patient: PatientArg, fmt: FormatOption = OutputFormat.table) -> None:
 @app.command("reactivate")
 def reactivate(
     patient: PatientArg,
-    date: Annotated[str | None, typer.Option("--date", help="Re-enrolment date (default today).")] = None,
+    date: Annotated[
+        str | None, typer.Option("--date", help=date_help("Re-enrolment date (default today).", past=True))
+    ] = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Make an on-hold or discharged patient active again.
@@ -250,7 +263,7 @@ def reactivate(
     from carecoord.services import patients
 
     with store(write=True) as session:
-        found = patients.reactivate(session, patients.resolve(session, patient), on=optional_date(date))
+        found = patients.reactivate(session, patients.resolve(session, patient), on=optional_date(date, past=True))
         record = patient_record(found)
     confirm_change(f"Patient {patients.describe(found)} is active again.", record, fmt)
 
@@ -279,7 +292,10 @@ def delete(patient: PatientArg, yes: YesOption = False) -> None:
 @app.command("timeline")
 def timeline(
     patient: PatientArg,
-    since: Annotated[str | None, typer.Option("--since", help="From this date on (default: a year ago).")] = None,
+    since: Annotated[
+        str | None,
+        typer.Option("--since", help=date_help("From this date on (default: a year ago).", past=True, time=True)),
+    ] = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Everything that happened for a patient, newest first: calls and visits, appointments,
@@ -294,7 +310,7 @@ def timeline(
 
     with store(write=False) as session:
         found = patients.resolve(session, patient)
-        records = [event_record(e) for e in history.timeline(session, found, optional_datetime(since))]
+        records = [event_record(e) for e in history.timeline(session, found, optional_datetime(since, past=True))]
         title = f"Timeline of {patients.describe(found)} ({len(records)})"
     columns = (Column("at", "When", no_wrap=True), Column("kind", "What", no_wrap=True),
                Column("summary", "Details", min_width=20))  # fmt: skip

@@ -6,7 +6,16 @@ from typing import Annotated
 
 import typer
 
-from carecoord.commands._common import FormatOption, clearable_date, given, new_app, optional_date, store, text_option
+from carecoord.commands._common import (
+    FormatOption,
+    clearable_date,
+    date_help,
+    given,
+    new_app,
+    optional_date,
+    store,
+    text_option,
+)
 from carecoord.output import Column, confirm_change, render_list
 from carecoord.vocab import OutputFormat, PlanStatus
 
@@ -16,8 +25,12 @@ app = new_app(
 )
 
 PlanArg = Annotated[str, typer.Argument(help="Plan id, or an unambiguous part of its title.")]
-StartOpt = Annotated[str | None, typer.Option("--start", help="First day of the plan (default today).")]
-ReviewOpt = Annotated[str | None, typer.Option("--review", help="Next review date, e.g. +90d or 2027-02-01.")]
+StartOpt = Annotated[
+    str | None, typer.Option("--start", help=date_help("First day of the plan (default today).", past=False))
+]
+ReviewOpt = Annotated[
+    str | None, typer.Option("--review", help=date_help("Next review date, e.g. +90d or 2027-02-01.", past=False))
+]
 EveryOpt = Annotated[
     str | None, typer.Option("--review-every", help="Review interval, e.g. 90d or 12w; sets the next review.")
 ]
@@ -70,8 +83,9 @@ def add(
     with store(write=True) as session:
         owner = patients.resolve(session, patient)
         plan = plans.add_plan(
-            session, owner, title, status=status.value, start_on=optional_date(start),
-            next_review=optional_date(review), review_every_days=_days(review_every), needs=need or (), notes=notes,
+            session, owner, title, status=status.value, start_on=optional_date(start, past=False),
+            next_review=optional_date(review, past=False), review_every_days=_days(review_every), needs=need or (),
+            notes=notes,
         )  # fmt: skip
         record = plan_record(plan, owner)
     confirm_change(f"Added plan {plans.describe(plan)} for {patients.describe(owner)} ({plan.status}).", record, fmt)
@@ -145,7 +159,7 @@ def edit(
     plan: PlanArg,
     title: Annotated[str | None, typer.Option("--title", help="New title.")] = None,
     start: StartOpt = None,
-    end: Annotated[str | None, typer.Option("--end", help="Last day of the plan.")] = None,
+    end: Annotated[str | None, typer.Option("--end", help=date_help("Last day of the plan.", past=False))] = None,
     review: ReviewOpt = None,
     review_every: EveryOpt = None,
     add_need: Annotated[list[str] | None, typer.Option("--add-need", help="Add a problem or need.")] = None,
@@ -164,8 +178,8 @@ def edit(
     from carecoord.services import plans
 
     fields = given(
-        title=title, start_on=clearable_date(start), end_on=clearable_date(end),
-        next_review=clearable_date(review), review_every_days=_days(review_every), notes=notes,
+        title=title, start_on=clearable_date(start, past=False), end_on=clearable_date(end, past=False),
+        next_review=clearable_date(review, past=False), review_every_days=_days(review_every), notes=notes,
     )  # fmt: skip
     if not fields and not add_need and not remove_need:
         raise UsageError("nothing to change: give at least one option (see 'carecoord plan edit --help')")
@@ -204,9 +218,14 @@ def review(
     plan: PlanArg,
     note: Annotated[str | None, text_option("--note", help="What the review found or changed.")] = None,
     next_: Annotated[
-        str | None, typer.Option("--next", help="Next review date (default: today plus the plan's interval).")
+        str | None,
+        typer.Option(
+            "--next", help=date_help("Next review date (default: today plus the plan's interval).", past=False)
+        ),
     ] = None,
-    date: Annotated[str | None, typer.Option("--date", help="When the review happened (default today).")] = None,
+    date: Annotated[
+        str | None, typer.Option("--date", help=date_help("When the review happened (default today).", past=True))
+    ] = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Record a plan review and set the next review date.
@@ -218,7 +237,8 @@ def review(
 
     with store(write=True) as session:
         found = plans.resolve(session, plan)
-        done = plans.record_review(session, found, on=optional_date(date), note=note, next_review=optional_date(next_))
+        done = plans.record_review(session, found, on=optional_date(date, past=True), note=note,
+                                   next_review=optional_date(next_, past=False))  # fmt: skip
         record = review_record(done)
     following = f" Next review {done.next_review}." if done.next_review else " No next review set."
     confirm_change(f"Recorded a review of plan {plans.describe(found)} on {done.reviewed_on}.{following}", record, fmt)

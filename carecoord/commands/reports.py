@@ -8,7 +8,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from carecoord.clinical import CONTACT_DUE_DAYS
-from carecoord.commands._common import FormatOption, counted, new_app, store
+from carecoord.commands._common import (
+    FormatOption,
+    counted,
+    date_help,
+    new_app,
+    store,
+)
 from carecoord.output import Column, bar_chart, render_list
 from carecoord.vocab import OutputFormat
 
@@ -125,7 +131,9 @@ def _wrapped(text: str) -> str:
 @app.command("transitions")
 def transitions(
     patient: PatientOpt = None,
-    since: Annotated[str | None, typer.Option("--since", help="Discharged on or after (default: 60 days ago).")] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help=date_help("Discharged on or after (default: 60 days ago).", past=True))
+    ] = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Transitions of care and their deadlines: met, late, missed or still open.
@@ -183,9 +191,12 @@ def overdue(fmt: FormatOption = OutputFormat.table) -> None:
 @app.command("caseload")
 def caseload(
     from_: Annotated[
-        str | None, typer.Option("--from", help="Start of the period (default: the 1st of this month).")
+        str | None,
+        typer.Option("--from", help=date_help("Start of the period (default: the 1st of this month).", past=True)),
     ] = None,
-    to: Annotated[str | None, typer.Option("--to", help="End of the period, inclusive (default: today).")] = None,
+    to: Annotated[
+        str | None, typer.Option("--to", help=date_help("End of the period, inclusive (default: today).", past=True))
+    ] = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """The caseload: active patients by risk and status, enrolments and discharges, open tasks,
@@ -198,8 +209,8 @@ def caseload(
     from carecoord.output import to_json
     from carecoord.services import reports
 
-    start = optional_date(from_) or today().replace(day=1)
-    end = optional_date(to) or today()
+    start = optional_date(from_, past=True) or today().replace(day=1)
+    end = optional_date(to, past=True) or today()
     with store(write=False) as session:
         result = reports.caseload(session, start, end)
     record: dict[str, Any] = {

@@ -7,7 +7,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from carecoord.commands._common import FormatOption, YesOption, confirm_or_refuse, new_app, store, text_option
+from carecoord.commands._common import (
+    FormatOption,
+    YesOption,
+    confirm_or_refuse,
+    date_help,
+    new_app,
+    store,
+    text_option,
+)
 from carecoord.output import Column, confirm_change, render_list
 from carecoord.vocab import TASK_STATUS_WORDS, OutputFormat, TaskPriority, TaskStatus
 
@@ -21,7 +29,9 @@ app = new_app("Tasks and follow-ups.\n\nExample: carecoord task add 'Call pharma
 TaskArg = Annotated[str, typer.Argument(help="Task id, or an unambiguous part of an open task's title.")]
 DueOpt = Annotated[
     str | None,
-    typer.Option("--due", help="When it is due: a date, maybe with a time (fri, +3d, 'tomorrow 9am')."),
+    typer.Option(
+        "--due", help=date_help("When it is due: a date, maybe with a time (fri, +3d, 'tomorrow 9am').", past=False)
+    ),
 ]
 EveryOpt = Annotated[
     str | None,
@@ -49,7 +59,7 @@ def _due(text: str | None) -> tuple[date | None, time | None]:
         return None, None
     from carecoord.dates import parse_when
 
-    return parse_when(text)
+    return parse_when(text, past=False)
 
 
 def _due_window(text: str) -> tuple[date | None, date | None]:
@@ -284,12 +294,14 @@ def reopen(task: TaskArg, fmt: FormatOption = OutputFormat.table) -> None:
     _change(task, TaskStatus.requested, "is open again", fmt)
 
 
-def _finish(task: str, note: str | None, fmt: OutputFormat, *, skipping: bool) -> None:
+def _finish(task: str, note: str | None, fmt: OutputFormat, *, skipping: bool, when: str | None = None) -> None:
+    from carecoord.commands._common import optional_datetime
     from carecoord.services import tasks
 
+    at = optional_datetime(when, past=True)
     with store(write=True) as session:
         found = tasks.resolve(session, task)
-        following = (tasks.skip if skipping else tasks.complete)(session, found, note)
+        following = tasks.skip(session, found, note) if skipping else tasks.complete(session, found, note, at=at)
         verb = "skipped" if skipping else "done"
         after = f" Next: #{following.id} due {following.due_on}." if following else ""
         if found.rrule and following is None:
@@ -299,12 +311,19 @@ def _finish(task: str, note: str | None, fmt: OutputFormat, *, skipping: bool) -
 
 
 @app.command("done")
-def done(task: TaskArg, note: NoteOpt = None, fmt: FormatOption = OutputFormat.table) -> None:
+def done(
+    task: TaskArg,
+    note: NoteOpt = None,
+    when: Annotated[
+        str | None, typer.Option("--date", help=date_help("When it was done (default now).", past=True, time=True))
+    ] = None,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
     """Complete a task; a repeating one gets its next occurrence.
 
-    Example: carecoord task done 12 --note 'refill sent to pharmacy'
+    Example: carecoord task done 12 --note 'refill sent to pharmacy' --date mon
     """
-    _finish(task, note, fmt, skipping=False)
+    _finish(task, note, fmt, skipping=False, when=when)
 
 
 @app.command("skip")

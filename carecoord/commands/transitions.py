@@ -10,6 +10,7 @@ from carecoord.commands._common import (
     FormatOption,
     YesOption,
     confirm_or_refuse,
+    date_help,
     followup_effects,
     given,
     new_app,
@@ -60,7 +61,9 @@ ComplexityOpt = Annotated[
 @app.command("add")
 def add(
     patient: Annotated[str, typer.Argument(help="Patient id, MRN, or an unambiguous part of the name.")],
-    discharged: Annotated[str, typer.Option("--discharged", "-d", help="Discharge date, e.g. 2026-11-20 or -2d.")],
+    discharged: Annotated[
+        str, typer.Option("--discharged", "-d", help=date_help("Discharge date, e.g. 2026-11-20 or -2d.", past=True))
+    ],
     facility: Annotated[str, typer.Option("--from", help="Hospital or facility discharged from.")],
     complexity: Annotated[
         Complexity, typer.Option("--complexity", help="Decision-making complexity (visit within 14 or 7 days).")
@@ -84,7 +87,7 @@ def add(
     from carecoord.records import transition_record
     from carecoord.services import patients, transitions
 
-    day = optional_date(discharged)
+    day = optional_date(discharged, past=True)
     if day is None:
         raise ValidationError("give the discharge date")
     with store(write=False) as session:
@@ -118,7 +121,9 @@ def add(
 @app.command("edit")
 def edit(
     transition: TransitionArg,
-    discharged: Annotated[str | None, typer.Option("--discharged", "-d", help="The right discharge date.")] = None,
+    discharged: Annotated[
+        str | None, typer.Option("--discharged", "-d", help=date_help("The right discharge date.", past=True))
+    ] = None,
     facility: FacilityOpt = None,
     complexity: ComplexityOpt = None,
     note: Annotated[str | None, text_option("--note", "-n", help="Replace the notes ('' clears).")] = None,
@@ -134,7 +139,9 @@ def edit(
     from carecoord.records import transition_record
     from carecoord.services import transitions
 
-    fields = given(discharged_on=optional_date(discharged), facility=facility, complexity=complexity, notes=note)
+    fields = given(
+        discharged_on=optional_date(discharged, past=True), facility=facility, complexity=complexity, notes=note
+    )
     if not fields:
         raise UsageError("nothing to change: give at least one option (see 'carecoord transition edit --help')")
     with store(write=True) as session:
@@ -192,7 +199,7 @@ def show_transitions(patient: str | None, since: str | None, fmt: OutputFormat, 
     with store(write=False) as session:
         owner = patients.resolve(session, patient) if patient else None
         rows = transitions.list_transitions(session, patient_id=owner.id if owner else None,
-                                            since=optional_date(since))  # fmt: skip
+                                            since=optional_date(since, past=True))  # fmt: skip
         records = [transition_record(status) for status in transitions.judge(session, rows)]
     if fmt in (OutputFormat.table, OutputFormat.markdown):
         records = table_rows(records)
@@ -203,7 +210,9 @@ def show_transitions(patient: str | None, since: str | None, fmt: OutputFormat, 
 @app.command("list")
 def list_(
     patient: Annotated[str | None, typer.Option("--patient", "-p", help="Only this patient's.")] = None,
-    since: Annotated[str | None, typer.Option("--since", help="Discharged on or after this date.")] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help=date_help("Discharged on or after this date.", past=True))
+    ] = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """List transitions of care with their deadlines: met, late, missed or still open.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, time
+from datetime import date, datetime, time
 from typing import Any
 
 from sqlalchemy import case, or_
@@ -139,10 +139,16 @@ def change_status(session: Session, task: Task, status: str, reason: str | None 
     return task
 
 
-def complete(session: Session, task: Task, note: str | None = None) -> Task | None:
-    """Mark a task done; for a recurring task, create and return the next occurrence."""
+def complete(session: Session, task: Task, note: str | None = None, *, at: datetime | None = None) -> Task | None:
+    """Mark a task done (``at``: when it was done, default now, never later than now); for a
+    recurring task, create and return the next occurrence."""
+    current = utcnow()
+    if at is not None and at > current:
+        raise ValidationError(
+            f"task #{task.id} cannot be done in the future ({at:%Y-%m-%d %H:%M}); give when it was done"
+        )
     _move(task, TaskStatus.completed.value, note)
-    task.completed_at = utcnow()
+    task.completed_at = at or current
     session.flush()
     return _next_occurrence(session, task)
 
