@@ -321,3 +321,17 @@ def test_an_ambiguous_name_lists_each_candidate_with_id_and_date_of_birth(cli, u
     )
     assert_one_line_error(cli("patient", "show", "john smith"), 1, "'john smith' matches 2 patients")
     assert cli("patient", "show", "johnny").exit_code == 0
+
+
+def test_medium_risk_means_moderate_everywhere_as_in_import(cli, rows, tmp_path):
+    assert cli("patient", "add", "Ann Medium", "--risk", "medium").exit_code == 0
+    assert cli("patient", "add", "Bob Med", "--risk", "MED").exit_code == 0
+    assert cli("patient", "add", "Cy Low", "--risk", "low").exit_code == 0
+    assert cli("patient", "edit", "cy", "--risk", "Medium").exit_code == 0
+    sheet = tmp_path / "in.csv"
+    sheet.write_text("Name,Risk\nDi Imported,medium\n", encoding="utf-8")
+    assert cli("import", "patients", str(sheet)).exit_code == 0
+    assert {r["risk"] for r in rows("SELECT risk FROM patient")} == {"moderate"}
+    listed = json.loads(cli("patient", "list", "--risk", "medium", "-f", "json").stdout)
+    assert [p["name"] for p in listed] == ["Ann Medium", "Bob Med", "Cy Low", "Di Imported"]
+    assert "<low|moderate|high>" in cli("patient", "add", "--help").stdout

@@ -21,7 +21,7 @@ from carecoord.services import contacts as contact_service
 from carecoord.services import patients as patient_service
 from carecoord.services.lookup import search_key
 from carecoord.services.tags import join_tags
-from carecoord.vocab import PatientStatus
+from carecoord.vocab import RISK_SYNONYMS, PatientStatus, RiskLevel
 
 SKIP = "-"  # --map 'Column=-' leaves a column out
 MAX_REPORTED_ERRORS = 20
@@ -65,11 +65,12 @@ CONTACT_HEADERS: dict[str, str] = {
     **{h: "notes" for h in ("notes", "note", "comments")},
     **{h: SKIP for h in ("id", "uid", "created at", "updated at")},
 }
+# The codes and their synonyms ('medium') as everywhere, and spreadsheet shorthand accepted in imports only.
 RISK_WORDS = {
-    "low": "low", "lo": "low", "l": "low", "1": "low",
-    "moderate": "moderate", "mod": "moderate", "med": "moderate", "medium": "moderate", "m": "moderate",
-    "2": "moderate",
-    "high": "high", "hi": "high", "h": "high", "3": "high",
+    **{level.value: level.value for level in RiskLevel}, **RISK_SYNONYMS,
+    "lo": "low", "l": "low", "1": "low",
+    "mod": "moderate", "m": "moderate", "2": "moderate",
+    "hi": "high", "h": "high", "3": "high",
 }  # fmt: skip
 YES = frozenset({"yes", "y", "true", "t", "1", "x"})
 NO = frozenset({"no", "n", "false", "f", "0", ""})

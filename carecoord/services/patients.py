@@ -28,7 +28,7 @@ from carecoord.models import (
 from carecoord.services import text
 from carecoord.services.lookup import as_id, pick_one, require_ref, search_key
 from carecoord.services.tags import has_tag, join_tags, retag
-from carecoord.vocab import RISK_RANK, PatientSort, PatientStatus, RiskLevel
+from carecoord.vocab import RISK_RANK, PatientSort, PatientStatus, RiskLevel, risk_level
 
 # Fields a coordinator may set with ``patient add`` / ``patient edit``.
 EDITABLE_FIELDS = (
@@ -64,13 +64,24 @@ def validate_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
         elif key == "email":
             values[key] = text.email(value)
         elif key == "risk":
-            values[key] = text.choice(value, RISK_LEVELS, "risk level")
+            values[key] = _risk(value)
         else:  # dates: a date, or '' / None to clear
             values[key] = value or None
     birth = values.get("birth_date")
     if birth is not None and not EARLIEST_BIRTH <= birth <= today():
         raise ValidationError(f"date of birth {birth.isoformat()} is not plausible (future or before 1900)")
     return values
+
+
+def _risk(value: str | None) -> str | None:
+    """A risk code from what was typed ('medium' is moderate); empty clears it."""
+    cleaned = text.single_line(value, "risk level")
+    if cleaned is None:
+        return None
+    try:
+        return risk_level(cleaned).value
+    except ValueError:
+        raise ValidationError(f"invalid risk level '{cleaned}': use one of {', '.join(RISK_LEVELS)}") from None
 
 
 def _check_mrn_free(session: Session, mrn: str | None, patient_id: int | None) -> None:
