@@ -28,7 +28,7 @@ def test_a_messy_spreadsheet_imports_with_synonyms_and_us_dates(cli, tmp_path, r
     run = cli("import", "patients", write(tmp_path, text))
     assert run.exit_code == 0, run.stderr
     assert run.stdout.splitlines()[0] == f"Imported 3 new patients from {tmp_path / 'in.csv'} (3 rows)."
-    assert "1 names are written 'Last, First'" in run.stdout
+    assert "1 name is written 'Last, First'" in run.stdout
     stored = rows("SELECT name, birth_date, mrn, payer, risk, notes FROM patient ORDER BY id")
     assert stored[0] == {"name": "Smith-Jones, Dmitri", "birth_date": "1955-11-02", "mrn": "MRN-1", "payer": "Aetna",
                          "risk": None, "notes": 'interpreter needed, "Spanish"'}  # fmt: skip

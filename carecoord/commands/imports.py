@@ -159,7 +159,8 @@ def _run(kind: str, path: Path, sheet_reader: Callable[[], Sheet], action: Calla
         print(f"There is no database at {db_path()} yet: rows were checked against an empty caseload.")
     if result.flippable_names:
         again = "import the file again with --flip-names --on-duplicate update" if not dry_run else "add --flip-names"
-        print(f"{result.flippable_names} names are written 'Last, First'; {again} to store them as 'First Last'.")
+        names = f"{counted(result.flippable_names, 'name')} {'is' if result.flippable_names == 1 else 'are'}"
+        print(f"{names} written 'Last, First'; {again} to store them as 'First Last'.")
 
 
 @app.command("patients")
@@ -175,8 +176,9 @@ def patients(
 ) -> None:
     """Import patients from a CSV file. Headers are matched to fields whatever their case and
     spacing ('DOB', 'Date of Birth', 'MRN #', 'Insurance'...); every row is checked first, and
-    nothing is written unless all rows are valid. Duplicates are found by MRN, or by name and
-    date of birth. 'patient list --format csv' output imports back unchanged.
+    nothing is written unless all rows are valid (--skip-invalid imports the valid ones and writes
+    the others to a file). Duplicates are found by MRN, or by name and date of birth. 'patient
+    list --format csv' output imports back unchanged.
 
     Example: carecoord import patients export.csv --map 'Case Manager=-' --on-duplicate skip
     """
