@@ -288,6 +288,23 @@ def session_scope(path: Path, *, write: bool, create: bool = True) -> Iterator[S
         engine.dispose()
 
 
+@contextmanager
+def empty_session() -> Iterator[Session]:
+    """A session on a new, empty database in memory with this code's schema: to check what a
+    change would do where there is no database yet, without creating one. Nothing is kept."""
+    from sqlmodel import SQLModel
+
+    import carecoord.models  # noqa: F401  (registers the tables)
+
+    engine = create_engine("sqlite://")
+    try:
+        SQLModel.metadata.create_all(engine)
+        with Session(engine) as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
 # --- checks -------------------------------------------------------------------------------------
 
 

@@ -144,7 +144,7 @@ def _deadline_line(t: Mapping[str, Any], day: date) -> str:
 
 def _contact_due_line(c: Mapping[str, Any]) -> str:
     last = f"last reached {c['last_reached']:%Y-%m-%d}" if c["last_reached"] else "never reached"
-    return f"- {md(c['patient_name'])} · {last}" + (f" · {md(c['phone'])}" if c["phone"] else "")
+    return f"- #{c['patient_id']} {md(c['patient_name'])} · {last}" + (f" · {md(c['phone'])}" if c["phone"] else "")
 
 
 def agenda_markdown(agenda: Mapping[str, Any]) -> str:

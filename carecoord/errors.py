@@ -10,6 +10,7 @@ EXIT_OK = 0
 EXIT_DOMAIN = 1
 EXIT_USAGE = 2
 EXIT_STORAGE = 3
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl-C
 
 
 class CarecoordError(Exception):
@@ -48,3 +49,9 @@ class StorageError(CarecoordError):
     """The database cannot be used: locked, unreadable, not a database, too new."""
 
     exit_code = EXIT_STORAGE
+
+
+class Interrupted(CarecoordError):
+    """The user stopped the command (Ctrl-C); the message says what became of the data."""
+
+    exit_code = EXIT_INTERRUPTED

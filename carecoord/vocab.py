@@ -27,6 +27,21 @@ class RiskLevel(StrEnum):
 
 
 RISK_RANK = {RiskLevel.high.value: 0, RiskLevel.moderate.value: 1, RiskLevel.low.value: 2}
+# Other words for a risk level, accepted wherever a risk is typed or imported; the code is stored.
+RISK_SYNONYMS = {"medium": RiskLevel.moderate.value, "med": RiskLevel.moderate.value}
+
+
+def risk_level(word: str) -> RiskLevel:
+    """The risk level someone typed: a code in any case, or a synonym ('medium' is moderate).
+
+    Raises ValueError naming the codes (a command-line parser turns it into a bad option value).
+    """
+    key = word.strip().casefold()
+    try:
+        return RiskLevel(RISK_SYNONYMS.get(key, key))
+    except ValueError:
+        codes = ", ".join(f"'{level.value}'" for level in RiskLevel)
+        raise ValueError(f"'{word}' is not one of {codes} (medium means moderate)") from None
 
 
 class PatientStatus(StrEnum):

@@ -67,7 +67,9 @@ def test_every_row_is_checked_and_nothing_is_written_if_one_is_bad(cli, tmp_path
     assert lines[1].endswith("line 4: the patient's name must not be empty")
     assert lines[2].endswith("line 5: risk 'extreme' is not low, moderate or high")
     assert lines[3].endswith("line 6: MRN A1 is also on line 2")
-    assert lines[-1] == "carecoord: error: 4 problems in 5 rows; nothing was imported"
+    assert lines[-1] == (
+        "carecoord: error: 4 problems in 5 rows; nothing was imported (--skip-invalid imports the valid row)"
+    )
     assert "Traceback" not in run.stderr
 
 
@@ -196,3 +198,169 @@ def test_a_one_row_sheet_says_one_row(cli, tmp_path):
     assert run.stdout.splitlines()[0] == f"Imported 1 new patient from {tmp_path / 'in.csv'} (1 row)."
     bad = cli("import", "patients", write(tmp_path, HEADER + "Omar Haddad,not a date,MRN-2,,,,,\n", "bad.csv"))
     assert bad.stderr.splitlines()[-1] == "carecoord: error: 1 problem in 1 row; nothing was imported"
+
+
+MIXED = HEADER + (
+    "Good One,1950-01-01,A1,,,low,,\n"
+    "Bad Date,02/30/1950,A2,,,low,,\n"
+    ",1950-01-01,A3,,,low,,\n"
+    'Good Two,1960-01-01,A4,,,medium,,"two, lines"\n'
+    "Bad Risk,1950-01-01,A5,,,extreme,,\n"
+)
+
+
+def read_rejects(path):
+    raw = path.read_bytes()
+    assert raw.startswith("\ufeff".encode())  # opens in a spreadsheet with its accents intact
+    return list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+
+
+def test_skip_invalid_imports_the_good_rows_and_writes_the_bad_ones_with_their_reasons(cli, tmp_path, rows):
+    path = write(tmp_path, MIXED, "patients.csv")
+    run = cli("import", "patients", path, "--skip-invalid")
+    assert run.exit_code == 0, run.stderr
+    rejects = tmp_path / "patients.rejected.csv"
+    assert run.stdout.splitlines()[0] == (
+        f"Imported 2 new patients from {path} (5 rows); 3 invalid rows skipped, written with their reasons to {rejects}."
+    )
+    assert rows("SELECT name, risk FROM patient ORDER BY id") == [
+        {"name": "Good One", "risk": "low"}, {"name": "Good Two", "risk": "moderate"},
+    ]  # fmt: skip
+    assert read_rejects(rejects) == [
+        [*HEADER.strip().split(","), "error"],
+        ["Bad Date", "02/30/1950", "A2", "", "", "low", "", "",
+         "date of birth '02/30/1950' is not a date (use YYYY-MM-DD or MM/DD/YYYY)"],
+        ["", "1950-01-01", "A3", "", "", "low", "", "", "the patient's name must not be empty"],
+        ["Bad Risk", "1950-01-01", "A5", "", "", "extreme", "", "", "risk 'extreme' is not low, moderate or high"],
+    ]  # fmt: skip
+    assert rejects.stat().st_mode & 0o777 == 0o600  # patient data
+    # Corrected where it stands, the file imports as it is: its reasons column is left out.
+    fixed = rejects.read_text(encoding="utf-8-sig").replace("02/30", "02/28").replace(",1950", "Named Now,1950", 1)
+    rejects.write_text(fixed.replace("extreme", "high"), encoding="utf-8-sig")
+    again = cli("import", "patients", str(rejects))
+    assert again.exit_code == 0, again.stderr
+    assert rows("SELECT name FROM patient WHERE id > 2 ORDER BY id") == [
+        {"name": "Bad Date"}, {"name": "Named Now"}, {"name": "Bad Risk"},
+    ]  # fmt: skip
+
+
+def test_skip_invalid_rejects_file_can_be_named_and_a_dry_run_lists_them(cli, tmp_path, rows, unchanged):
+    path = write(tmp_path, MIXED, "patients.csv")
+    elsewhere = tmp_path / "out" / "bad rows.csv"
+    elsewhere.parent.mkdir()
+    with unchanged():
+        run = cli("import", "patients", path, "--skip-invalid", "--dry-run")
+    assert run.exit_code == 0, run.stderr
+    assert run.stdout.splitlines()[:4] == [
+        f"Would import 2 new patients from {path} (5 rows); would skip 3 invalid rows. Nothing was written.",
+        "  line 3: date of birth '02/30/1950' is not a date (use YYYY-MM-DD or MM/DD/YYYY)",
+        "  line 4: the patient's name must not be empty",
+        "  line 6: risk 'extreme' is not low, moderate or high",
+    ]
+    assert not (tmp_path / "patients.rejected.csv").exists()
+    run = cli("import", "patients", path, "--skip-invalid", "--rejects", str(elsewhere))
+    assert run.exit_code == 0 and f"written with their reasons to {elsewhere}." in run.stdout
+    assert [row[0] for row in read_rejects(elsewhere)] == ["Patient Name", "Bad Date", "", "Bad Risk"]
+    assert not (tmp_path / "patients.rejected.csv").exists()
+    assert len(rows("SELECT id FROM patient")) == 2
+
+
+def test_without_skip_invalid_nothing_is_imported_and_no_rejects_file_is_written(cli, tmp_path, unchanged):
+    path = write(tmp_path, MIXED, "patients.csv")
+    with unchanged():
+        run = cli("import", "patients", path)
+        assert run.exit_code == 1
+        assert run.stderr.splitlines()[-1] == (
+            "carecoord: error: 3 problems in 5 rows; nothing was imported (--skip-invalid imports the 2 valid rows)"
+        )
+        assert_one_line_error(cli("import", "patients", path, "--rejects", "x.csv"), 2, "--rejects goes with")
+        assert_one_line_error(cli("import", "patients", path, "--skip-invalid", "--rejects", path), 2,
+                              "must not be the file being imported")  # fmt: skip
+    assert not (tmp_path / "patients.rejected.csv").exists()
+
+
+def test_skip_invalid_contacts(cli, tmp_path, rows):
+    cli("patient", "add", "Jane Doe", "--mrn", "A1")
+    text = "Patient,Name,Consent\nA1,Ann Doe,yes\nZ9,Nobody's Friend,no\nA1,Dr. Lee,maybe\n"
+    path = write(tmp_path, text, "family.csv")
+    run = cli("import", "contacts", path, "--skip-invalid")
+    assert run.exit_code == 0, run.stderr
+    assert "Imported 1 new contact " in run.stdout and "2 invalid rows skipped" in run.stdout
+    assert rows("SELECT name FROM contact") == [{"name": "Ann Doe"}]
+    assert read_rejects(tmp_path / "family.rejected.csv")[1:] == [
+        ["Z9", "Nobody's Friend", "no", "no patient matches 'Z9' (use an id, an MRN or part of the name)"],
+        ["A1", "Dr. Lee", "maybe", "consent 'maybe' is not yes or no"],
+    ]
+
+
+def test_rejects_that_cannot_be_written_mean_nothing_is_imported(cli, tmp_path, unchanged):
+    path = write(tmp_path, MIXED, "patients.csv")
+    with unchanged():
+        run = cli("import", "patients", path, "--skip-invalid", "--rejects", str(tmp_path / "missing" / "r.csv"))
+    assert_one_line_error(run, 3, "the folder", "does not exist; nothing was imported", "--rejects FILE")
+
+
+def test_an_interrupted_import_imports_nothing(cli, tmp_path, unchanged, monkeypatch):
+    from carecoord.services import imports
+
+    created = imports._create_patient
+    calls = []
+
+    def interrupted_on_the_second_row(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return created(*args, **kwargs)
+
+    monkeypatch.setattr(imports, "_create_patient", interrupted_on_the_second_row)
+    path = write(tmp_path, HEADER + "Ann One,1950-01-01,A1,,,,,\nBob Two,1950-01-01,A2,,,,,\nCy Three,,A3,,,,,\n")
+    with unchanged():
+        run = cli("import", "patients", path)
+    assert len(calls) == 2
+    assert_one_line_error(run, 130, "interrupted; nothing was imported")
+    assert run.stdout == ""
+
+
+def test_an_import_interrupted_after_writing_its_rejects_removes_them(cli, tmp_path, unchanged, monkeypatch):
+    from sqlmodel import Session
+
+    def interrupted(self):
+        assert (tmp_path / "patients.rejected.csv").exists()  # written before the commit
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Session, "commit", interrupted)
+    path = write(tmp_path, MIXED, "patients.csv")
+    with unchanged():
+        run = cli("import", "patients", path, "--skip-invalid")
+    assert_one_line_error(run, 130, "interrupted; nothing was imported")
+    assert not (tmp_path / "patients.rejected.csv").exists()
+
+
+def test_a_dry_run_never_creates_a_database(cli, tmp_path, monkeypatch):
+    path = write(tmp_path, HEADER + "Jane Doe,1950-01-01,A1,,,,,\n")
+    elsewhere = tmp_path / "new" / "carecoord.db"
+    run = cli("--db", str(elsewhere), "import", "patients", path, "--dry-run")
+    assert run.exit_code == 0, run.stderr
+    assert run.stdout.splitlines() == [
+        f"Would import 1 new patient from {path} (1 row). Nothing was written.",
+        f"There is no database at {elsewhere} yet: rows were checked against an empty caseload.",
+    ]
+    assert not elsewhere.parent.exists()
+    monkeypatch.delenv("CARECOORD_DB")  # the default place, in the test's own data folder
+    default = tmp_path / "xdg" / "carecoord" / "carecoord.db"
+    run = cli("import", "patients", path, "--dry-run")
+    assert run.exit_code == 0 and f"There is no database at {default} yet" in run.stdout
+    assert not default.exists()
+    contacts = write(tmp_path, "Patient,Name\nA1,Ann Doe\n", "c.csv")
+    assert "line 2: no patient matches 'A1'" in cli("import", "contacts", contacts, "--dry-run").stderr
+    assert not default.exists()
+
+
+def test_a_sheet_imported_again_with_flip_names_updates_the_same_patients(cli, tmp_path, rows):
+    path = write(tmp_path, 'Name,DOB\n"Lee, Olga",1956-03-18\nAnn Other,1950-01-01\n')
+    run = cli("import", "patients", path)
+    assert "import the file again with --flip-names --on-duplicate update" in run.stdout
+    run = cli("import", "patients", path, "--flip-names", "--on-duplicate", "update")
+    assert run.exit_code == 0, run.stderr
+    assert "Imported 0 new patients, updated 2" in run.stdout
+    assert rows("SELECT name FROM patient ORDER BY id") == [{"name": "Olga Lee"}, {"name": "Ann Other"}]

@@ -267,7 +267,7 @@ def test_delete_needs_yes_off_a_terminal_and_says_what_it_removes(caseload, rows
     ("args", "code", "fragment"),
     [
         (("patient", "show", "nobody"), 1, "no patient matches 'nobody'"),
-        (("patient", "show", "doe"), 1, "matches several patients"),
+        (("patient", "show", "doe"), 1, "'doe' matches 2 patients: #1 Jane Doe (b. 1950-03-02, MRN MRN-1), #2"),
         (("patient", "add", "X", "--dob", "2026-02-30"), 1, "day is out of range for month"),
         (("patient", "add", "X", "--dob", "2090-01-01"), 1, "not plausible"),
         (("patient", "add", "X", "--risk", "extreme"), 1, "'extreme' is not one of"),
@@ -291,7 +291,10 @@ def test_bad_input_is_one_line_with_the_right_code_and_changes_nothing(caseload,
 
 def test_ambiguous_name_lists_the_candidates(caseload):
     run = caseload("patient", "show", "doe")
-    assert "#1 Jane Doe (MRN MRN-1)" in run.stderr and "#2 John Doe (MRN MRN-2)" in run.stderr
+    assert (
+        "#1 Jane Doe (b. 1950-03-02, MRN MRN-1)" in run.stderr
+        and "#2 John Doe (b. 1948-03-15, MRN MRN-2)" in run.stderr
+    )
 
 
 def test_hostile_text_is_stored_and_shown_literally(cli, rows):
@@ -303,3 +306,32 @@ def test_hostile_text_is_stored_and_shown_literally(cli, rows):
     assert record["notes"] == 'line one\nline "two"'
     [row] = list(csv.DictReader(io.StringIO(cli("patient", "list", "-f", "csv").stdout)))
     assert row["name"] == name
+
+
+def test_an_ambiguous_name_lists_each_candidate_with_id_and_date_of_birth(cli, unchanged):
+    assert cli("patient", "add", "John Smith", "--dob", "1948-02-01").exit_code == 0
+    assert cli("patient", "add", "John Smith", "--dob", "1961-09-30").exit_code == 0
+    assert cli("patient", "add", "Johnny Smithers").exit_code == 0
+    with unchanged():
+        run = cli("log", "add", "smith", "--minutes", "5")
+    assert_one_line_error(run, 1)
+    assert run.stderr.strip() == (
+        "carecoord: error: 'smith' matches 3 patients: #1 John Smith (b. 1948-02-01), "
+        "#2 John Smith (b. 1961-09-30), #3 Johnny Smithers (no date of birth); use the id"
+    )
+    assert_one_line_error(cli("patient", "show", "john smith"), 1, "'john smith' matches 2 patients")
+    assert cli("patient", "show", "johnny").exit_code == 0
+
+
+def test_medium_risk_means_moderate_everywhere_as_in_import(cli, rows, tmp_path):
+    assert cli("patient", "add", "Ann Medium", "--risk", "medium").exit_code == 0
+    assert cli("patient", "add", "Bob Med", "--risk", "MED").exit_code == 0
+    assert cli("patient", "add", "Cy Low", "--risk", "low").exit_code == 0
+    assert cli("patient", "edit", "cy", "--risk", "Medium").exit_code == 0
+    sheet = tmp_path / "in.csv"
+    sheet.write_text("Name,Risk\nDi Imported,medium\n", encoding="utf-8")
+    assert cli("import", "patients", str(sheet)).exit_code == 0
+    assert {r["risk"] for r in rows("SELECT risk FROM patient")} == {"moderate"}
+    listed = json.loads(cli("patient", "list", "--risk", "medium", "-f", "json").stdout)
+    assert [p["name"] for p in listed] == ["Ann Medium", "Bob Med", "Cy Low", "Di Imported"]
+    assert "<low|moderate|high>" in cli("patient", "add", "--help").stdout

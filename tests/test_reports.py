@@ -293,3 +293,83 @@ def test_report_titles_count_one_day_and_one_patient(cli):
         title = cli("report", "minutes").stdout.splitlines()[0]
     assert "0 of 1 patient at 99490 or more, 1 day left" in title
     assert cli("report", "contacts", "--days", "1").stdout.startswith("Not reached in 1 day (1)")
+
+
+@pytest.fixture
+def two_smiths(cli):
+    """Two patients of the same name, told apart by id and phone; one logged 25 minutes."""
+    for step in (
+        ("patient", "add", "John Smith", "--dob", "1948-02-01", "--phone", "555-0100"),
+        ("patient", "add", "John Smith", "--dob", "1961-09-30", "--phone", "555-0199"),
+        ("log", "add", "#2", "--when", "2026-11-20 10:00", "--minutes", "25", "--outcome", "no-answer"),
+    ):
+        assert cli(*step).exit_code == 0, step
+    return cli
+
+
+def test_the_contacts_report_says_who_and_how_to_reach_them(two_smiths):
+    table = two_smiths("report", "contacts").stdout.splitlines()
+    assert table[2].split() == ["ID", "Patient", "Phone", "Risk", "Last", "reached", "Days", "Last", "attempt"]
+    assert table[4].split()[:4] == ["1", "John", "Smith", "555-0100"]
+    assert table[5].split()[:4] == ["2", "John", "Smith", "555-0199"]
+    markdown = two_smiths("report", "contacts", "-f", "markdown").stdout
+    assert "| ID | Patient | Phone |" in markdown and "| 1 | John Smith | 555-0100 |" in markdown
+    assert "| 2 | John Smith | 555-0199 |" in markdown
+    data = json.loads(two_smiths("report", "contacts", "-f", "json").stdout)
+    assert [(g["patient_id"], g["phone"]) for g in data] == [(1, "555-0100"), (2, "555-0199")]
+    sheet = list(csv.DictReader(io.StringIO(two_smiths("report", "contacts", "-f", "csv").stdout)))
+    assert [(r["patient_id"], r["phone"]) for r in sheet] == [("1", "555-0100"), ("2", "555-0199")]
+
+
+def test_the_minutes_report_shows_the_patient_id(two_smiths):
+    table = two_smiths("report", "minutes").stdout.splitlines()
+    assert table[2].split()[:3] == ["ID", "Patient", "Min"]
+    assert [line.split()[:4] for line in table[4:6]] == [["2", "John", "Smith", "25"], ["1", "John", "Smith", "0"]]
+    markdown = two_smiths("report", "minutes", "-f", "markdown").stdout
+    assert "| 2 | John Smith | 25 |" in markdown and "| 1 | John Smith | 0 |" in markdown
+    data = json.loads(two_smiths("report", "minutes", "-f", "json").stdout)
+    assert [(r["patient_id"], r["minutes"]) for r in data] == [(2, 25), (1, 0)]
+    sheet = list(csv.DictReader(io.StringIO(two_smiths("report", "minutes", "-f", "csv").stdout)))
+    assert [(r["patient_id"], r["minutes"]) for r in sheet] == [("2", "25"), ("1", "0")]
+
+
+def test_the_agenda_says_who_is_due_for_contact_and_their_phone(two_smiths):
+    markdown = two_smiths("agenda", "-f", "markdown").stdout
+    assert "- #1 John Smith · never reached · 555-0100\n" in markdown
+    assert "- #2 John Smith · never reached · 555-0199\n" in markdown
+    assert "- #1 John Smith · never reached · 555-0100\n" in two_smiths("agenda").stdout
+    [day] = json.loads(two_smiths("agenda", "-f", "json").stdout)["days"]
+    assert [(c["patient_id"], c["phone"]) for c in day["contacts_due"]] == [(1, "555-0100"), (2, "555-0199")]
+    sheet = list(csv.DictReader(io.StringIO(two_smiths("agenda", "-f", "csv").stdout)))
+    assert [(r["kind"], r["patient"], r["patient_id"], r["phone"]) for r in sheet] == [
+        ("contact due", "John Smith", "1", "555-0100"), ("contact due", "John Smith", "2", "555-0199"),
+    ]  # fmt: skip
+
+
+def test_who_and_phone_cost_no_query_per_patient(two_smiths):
+    """The id and phone come with the rows already read: the same statements for 2 patients as for 6."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    statements: list[str] = []
+
+    def count(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    def counts() -> list[int]:
+        found = []
+        for args in (("report", "contacts"), ("report", "minutes"), ("agenda", "-f", "csv")):
+            statements.clear()
+            assert two_smiths(*args).exit_code == 0
+            found.append(len(statements))
+        return found
+
+    event.listen(Engine, "before_cursor_execute", count)
+    try:
+        few = counts()
+        assert all(few), few
+        for n in range(4):
+            two_smiths("patient", "add", f"Extra Patient {n}", "--phone", f"555-010{n}")
+        assert counts() == few
+    finally:
+        event.remove(Engine, "before_cursor_execute", count)

@@ -9,7 +9,7 @@ import typer
 from carecoord.commands._common import date_help, store
 from carecoord.vocab import OutputFormat
 
-AGENDA_CSV_KEYS = ("date", "kind", "time", "id", "patient", "summary", "status", "overdue")
+AGENDA_CSV_KEYS = ("date", "kind", "time", "id", "patient", "summary", "status", "overdue", "patient_id", "phone")
 
 
 app = typer.Typer(rich_markup_mode=None, add_completion=False)
@@ -89,20 +89,22 @@ def _flat_rows(record: dict[str, object]) -> list[tuple[object, ...]]:
         date = day["date"].isoformat()
         for a in day["appointments"]:
             rows.append((date, "appointment", f"{a['start']:%H:%M}", a["id"], a["patient_name"], a["type"],
-                         a["status"], False))  # fmt: skip
+                         a["status"], False, a["patient_id"], ""))  # fmt: skip
         for t in day["tasks"]:
             rows.append((date, "task", t["due_time"] or "", t["id"], t["patient_name"] or "", t["title"], t["status"],
-                         t["overdue"]))  # fmt: skip
+                         t["overdue"], t["patient_id"] or "", ""))  # fmt: skip
         for p in day["reviews"]:
-            rows.append((date, "review", "", p["id"], p["patient_name"], p["title"], p["status"], p["review_due"]))
+            rows.append((date, "review", "", p["id"], p["patient_name"], p["title"], p["status"], p["review_due"],
+                         p["patient_id"], ""))  # fmt: skip
         for c in day["contacts_due"]:
             overdue = c["due_on"] is None or c["due_on"].isoformat() < date
             rows.append((date, "contact due", "", c["patient_id"], c["patient_name"], "no successful contact", "",
-                         overdue))  # fmt: skip
+                         overdue, c["patient_id"], c["phone"] or ""))  # fmt: skip
         for t in day["transition_deadlines"]:
             rows.append((date, f"tcm {t['deadline']}", "", t["id"], t["patient_name"], t["facility"],
-                         t[f"{t['deadline']}_state"], t[f"{t['deadline']}_state"] == "missed"))  # fmt: skip
+                         t[f"{t['deadline']}_state"], t[f"{t['deadline']}_state"] == "missed",
+                         t["patient_id"], ""))  # fmt: skip
         for g in day["goals"]:
             rows.append((date, "goal", "", g["id"], g["patient_name"], g["description"], g["lifecycle_status"],
-                         g["target_on"].isoformat() < date))  # fmt: skip
+                         g["target_on"].isoformat() < date, g["patient_id"], ""))  # fmt: skip
     return rows

@@ -11,9 +11,11 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from carecoord.commands._common import counted, new_app, store
+from carecoord.commands._common import counted, db_path, new_app, store
 
 if TYPE_CHECKING:
+    from sqlmodel import Session
+
     from carecoord.services.imports import ImportResult, Sheet
 
 app = new_app("Import from a spreadsheet saved as CSV.\n\nExample: carecoord import patients caseload.csv --dry-run")
@@ -38,6 +40,16 @@ DuplicateOpt = Annotated[
     typer.Option("--on-duplicate", help="A row that matches a stored record: error (default), skip or update."),
 ]
 EncodingOpt = Annotated[str, typer.Option("--encoding", help="The file's text encoding, e.g. cp1252 for older Excel.")]
+SkipInvalidOpt = Annotated[
+    bool,
+    typer.Option("--skip-invalid", help="Import the valid rows; write the others, each with its reason, to a CSV "
+                 "file (see --rejects). Without it, one invalid row stops the whole import."),
+]  # fmt: skip
+RejectsOpt = Annotated[
+    Path | None,
+    typer.Option("--rejects", metavar="FILE", dir_okay=False,
+                 help="Where --skip-invalid writes the rows it skips (default: beside the input, NAME.rejected.csv)."),
+]  # fmt: skip
 
 
 def _mapping(pairs: list[str] | None) -> dict[str, str]:
@@ -65,17 +77,67 @@ def _progress(total: int, what: str) -> Iterator[Callable[[int], None] | None]:
         yield lambda done: bar.update(task, completed=done)
 
 
-def _run(kind: str, path: Path, sheet_reader: Callable[[], Sheet], action: Callable[..., ImportResult],
-         dry_run: bool, **options: object) -> None:  # fmt: skip
-    from carecoord.services.imports import ImportError_
+def _rejects_path(path: Path, skip_invalid: bool, rejects: Path | None) -> Path | None:
+    """Where the skipped rows go: --rejects, or NAME.rejected.csv beside the input."""
+    from carecoord.errors import UsageError
 
-    sheet = sheet_reader()
+    if not skip_invalid:
+        if rejects is not None:
+            raise UsageError("--rejects goes with --skip-invalid")
+        return None
+    target = rejects if rejects is not None else path.with_name(f"{path.stem}.rejected.csv")
+    if target.expanduser().absolute() == path.absolute():
+        raise UsageError("--rejects must not be the file being imported")
+    return target
+
+
+@contextmanager
+def _session(dry_run: bool) -> Iterator[Session]:
+    """The store for a change; for a dry run, the store if there is one, else an empty one in
+    memory: a dry run never creates a database."""
+    if dry_run and not db_path().exists():
+        from carecoord.db import empty_session
+
+        with empty_session() as session:
+            yield session
+        return
+    with store(write=not dry_run) as session:
+        yield session
+
+
+def _run(kind: str, path: Path, sheet_reader: Callable[[], Sheet], action: Callable[..., ImportResult],
+         dry_run: bool, skip_invalid: bool, rejects: Path | None, **options: object) -> None:  # fmt: skip
+    from carecoord import db
+    from carecoord.errors import Interrupted, StorageError
+    from carecoord.files import write_atomically
+    from carecoord.services.imports import ImportError_, rejects_csv
+
+    target = _rejects_path(path, skip_invalid, rejects)
+    no_database = dry_run and not db_path().exists()
+    written: Path | None = None
     try:
-        with store(write=not dry_run) as session, _progress(len(sheet.rows), f"Importing {kind}") as progress:
-            result = action(session, sheet, dry_run=dry_run, progress=progress, **options)
+        sheet = sheet_reader()
+        with _session(dry_run) as session, _progress(len(sheet.rows), f"Importing {kind}") as progress:
+            result = action(session, sheet, dry_run=dry_run, skip_invalid=skip_invalid, progress=progress,
+                            **options)  # fmt: skip
+            if result.rejected and target is not None and not dry_run:
+                # Written before the import commits: if it cannot be written, nothing is imported.
+                try:
+                    written = write_atomically(target, rejects_csv(sheet, result.rejected))
+                except StorageError as error:
+                    raise StorageError(f"{error.message}; nothing was imported (choose another place with "
+                                       "--rejects FILE)") from None  # fmt: skip
     except ImportError_ as failure:
         for problem in failure.errors:
             print(f"carecoord: error: {path.name}: {problem}", file=sys.stderr)
+        raise
+    except BaseException as failure:
+        if db.state["committed"]:
+            raise
+        if written is not None:
+            written.unlink(missing_ok=True)  # the rows it lists were not imported either
+        if isinstance(failure, KeyboardInterrupt):
+            raise Interrupted("interrupted; nothing was imported") from None
         raise
     done = "Would import" if dry_run else "Imported"
     parts = [f"{done} {counted(result.created, 'new ' + kind.removesuffix('s'))}"]
@@ -83,11 +145,22 @@ def _run(kind: str, path: Path, sheet_reader: Callable[[], Sheet], action: Calla
         parts.append(f"{'would update' if dry_run else 'updated'} {result.updated}")
     if result.skipped:
         parts.append(f"{'would skip' if dry_run else 'skipped'} {result.skipped} already stored")
-    rows = counted(len(sheet.rows), "row")
-    print(", ".join(parts) + f" from {path} ({rows})." + (" Nothing was written." if dry_run else ""))
+    summary = ", ".join(parts) + f" from {path} ({counted(len(sheet.rows), 'row')})"
+    invalid = counted(len(result.rejected), "invalid row")
+    if result.rejected and dry_run:
+        summary += f"; would skip {invalid}"
+    elif result.rejected:
+        summary += f"; {invalid} skipped, written with their reasons to {target}"
+    print(summary + "." + (" Nothing was written." if dry_run else ""))
+    if dry_run:
+        for row in result.rejected:
+            print(f"  line {row.line}: {row.reason}")
+    if no_database:
+        print(f"There is no database at {db_path()} yet: rows were checked against an empty caseload.")
     if result.flippable_names:
-        names = "1 name is" if result.flippable_names == 1 else f"{result.flippable_names} names are"
-        print(f"{names} written 'Last, First'; --flip-names stores them as 'First Last'.")
+        again = "import the file again with --flip-names --on-duplicate update" if not dry_run else "add --flip-names"
+        names = f"{counted(result.flippable_names, 'name')} {'is' if result.flippable_names == 1 else 'are'}"
+        print(f"{names} written 'Last, First'; {again} to store them as 'First Last'.")
 
 
 @app.command("patients")
@@ -98,18 +171,22 @@ def patients(
     on_duplicate: DuplicateOpt = OnDuplicate.error,
     flip_names: Annotated[bool, typer.Option("--flip-names", help="Store 'Doe, Jane' as 'Jane Doe'.")] = False,
     encoding: EncodingOpt = "utf-8-sig",
+    skip_invalid: SkipInvalidOpt = False,
+    rejects: RejectsOpt = None,
 ) -> None:
     """Import patients from a CSV file. Headers are matched to fields whatever their case and
     spacing ('DOB', 'Date of Birth', 'MRN #', 'Insurance'...); every row is checked first, and
-    nothing is written unless all rows are valid. Duplicates are found by MRN, or by name and
-    date of birth. 'patient list --format csv' output imports back unchanged.
+    nothing is written unless all rows are valid (--skip-invalid imports the valid ones and writes
+    the others to a file). Duplicates are found by MRN, or by name and date of birth. 'patient
+    list --format csv' output imports back unchanged.
 
     Example: carecoord import patients export.csv --map 'Case Manager=-' --on-duplicate skip
     """
     from carecoord.services import imports
 
     _run("patients", file, lambda: imports.read_sheet(file, encoding=encoding), imports.import_patients, dry_run,
-         mapping=_mapping(map_), on_duplicate=on_duplicate.value, flip_names=flip_names)  # fmt: skip
+         skip_invalid, rejects, mapping=_mapping(map_), on_duplicate=on_duplicate.value,
+         flip_names=flip_names)  # fmt: skip
 
 
 @app.command("contacts")
@@ -119,6 +196,8 @@ def contacts(
     dry_run: DryRunOpt = False,
     on_duplicate: DuplicateOpt = OnDuplicate.error,
     encoding: EncodingOpt = "utf-8-sig",
+    skip_invalid: SkipInvalidOpt = False,
+    rejects: RejectsOpt = None,
 ) -> None:
     """Import care-team and family contacts; each row names its patient (id, MRN or name).
     'contact list --format csv' output imports back.
@@ -128,4 +207,4 @@ def contacts(
     from carecoord.services import imports
 
     _run("contacts", file, lambda: imports.read_sheet(file, encoding=encoding), imports.import_contacts, dry_run,
-         mapping=_mapping(map_), on_duplicate=on_duplicate.value)  # fmt: skip
+         skip_invalid, rejects, mapping=_mapping(map_), on_duplicate=on_duplicate.value)  # fmt: skip

@@ -20,7 +20,7 @@ from carecoord.commands._common import (
     text_option,
 )
 from carecoord.output import Column, confirm_change, render_list, render_record
-from carecoord.vocab import OutputFormat, PatientSort, PatientStatus, RiskLevel
+from carecoord.vocab import OutputFormat, PatientSort, PatientStatus, RiskLevel, risk_level
 
 app = new_app("Patients on your caseload.\n\nExample: carecoord patient add 'Jane Doe' --dob 1950-03-02 --risk high")
 
@@ -37,8 +37,14 @@ AuthOpt = Annotated[
     str | None, typer.Option("--auth-expires", help=date_help("Date the insurance authorization ends.", past=False))
 ]
 PcpOpt = Annotated[str | None, typer.Option("--pcp", help="Primary care provider.")]
-RiskOpt = Annotated[RiskLevel | None, typer.Option("--risk", help="Risk level.", case_sensitive=False)]
-RiskEditOpt = Annotated[str | None, typer.Option("--risk", help="Risk level: low, moderate or high ('' clears).")]
+RiskOpt = Annotated[
+    RiskLevel | None,
+    typer.Option("--risk", parser=risk_level, metavar="<low|moderate|high>", help="Risk level (medium = moderate).",
+                 autocompletion=lambda: [level.value for level in RiskLevel]),
+]  # fmt: skip
+RiskEditOpt = Annotated[
+    str | None, typer.Option("--risk", help="Risk level: low, moderate (or medium) or high ('' clears).")
+]
 NotesOpt = Annotated[str | None, text_option("--notes", help="Free-text notes.")]
 
 PATIENT_COLUMNS = (

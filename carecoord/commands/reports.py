@@ -26,6 +26,7 @@ app = new_app("Reports for the month and the caseload.\n\nExample: carecoord rep
 PatientOpt = Annotated[str | None, typer.Option("--patient", "-p", help="Only this patient.")]
 
 MINUTES_COLUMNS = (
+    Column("patient_id", "ID", no_wrap=True),
     Column("patient_name", "Patient", min_width=12),
     Column("minutes", "Min", no_wrap=True),
     Column("ccm_codes", "CCM", no_wrap=True),
@@ -34,7 +35,9 @@ MINUTES_COLUMNS = (
     Column("complex_next", "Next complex"),
 )
 CONTACT_COLUMNS = (
+    Column("patient_id", "ID", no_wrap=True),
     Column("patient_name", "Patient", min_width=12),
+    Column("phone", "Phone", no_wrap=True),
     Column("risk", "Risk"),
     Column("last_reached", "Last reached", no_wrap=True),
     Column("days_since_reached", "Days"),

@@ -21,7 +21,7 @@ from carecoord.services import contacts as contact_service
 from carecoord.services import patients as patient_service
 from carecoord.services.lookup import search_key
 from carecoord.services.tags import join_tags
-from carecoord.vocab import PatientStatus
+from carecoord.vocab import RISK_SYNONYMS, PatientStatus, RiskLevel
 
 SKIP = "-"  # --map 'Column=-' leaves a column out
 MAX_REPORTED_ERRORS = 20
@@ -50,7 +50,7 @@ PATIENT_HEADERS: dict[str, str] = {
     **{h: "discharged_on" for h in ("discharged on", "discharge date")},
     **{h: "discharge_reason" for h in ("discharge reason",)},
     **{h: "uid" for h in ("uid",)},
-    **{h: SKIP for h in ("id", "created at", "updated at")},
+    **{h: SKIP for h in ("id", "created at", "updated at", "error", "import error")},
 }
 CONTACT_HEADERS: dict[str, str] = {
     **{h: "patient" for h in ("patient", "patient id", "patient mrn", "mrn")},
@@ -63,13 +63,14 @@ CONTACT_HEADERS: dict[str, str] = {
     **{h: "preferred_method" for h in ("preferred method", "prefers", "contact method", "preferred contact")},
     **{h: "consent_to_share" for h in ("consent", "consent to share", "consented", "roi", "release of information")},
     **{h: "notes" for h in ("notes", "note", "comments")},
-    **{h: SKIP for h in ("id", "uid", "created at", "updated at")},
+    **{h: SKIP for h in ("id", "uid", "created at", "updated at", "error", "import error")},
 }
+# The codes and their synonyms ('medium') as everywhere, and spreadsheet shorthand accepted in imports only.
 RISK_WORDS = {
-    "low": "low", "lo": "low", "l": "low", "1": "low",
-    "moderate": "moderate", "mod": "moderate", "med": "moderate", "medium": "moderate", "m": "moderate",
-    "2": "moderate",
-    "high": "high", "hi": "high", "h": "high", "3": "high",
+    **{level.value: level.value for level in RiskLevel}, **RISK_SYNONYMS,
+    "lo": "low", "l": "low", "1": "low",
+    "mod": "moderate", "m": "moderate", "2": "moderate",
+    "hi": "high", "h": "high", "3": "high",
 }  # fmt: skip
 YES = frozenset({"yes", "y", "true", "t", "1", "x"})
 NO = frozenset({"no", "n", "false", "f", "0", ""})
@@ -80,9 +81,12 @@ class ImportError_(CarecoordError):
 
     def __init__(self, errors: Sequence[str], total: int) -> None:
         shown = list(errors[:MAX_REPORTED_ERRORS])
-        more = f" (and {len(errors) - len(shown)} more)" if len(errors) > len(shown) else ""
+        more = f" (the first {len(shown)} listed)" if len(errors) > len(shown) else ""
+        valid = total - len(errors)
+        rows = "the valid row" if valid == 1 else f"the {valid} valid rows"
+        hint = f" (--skip-invalid imports {rows})" if valid > 0 else ""
         problems = "1 problem" if len(errors) == 1 else f"{len(errors)} problems"
-        super().__init__(f"{problems} in {total} row{'' if total == 1 else 's'}{more}; nothing was imported")
+        super().__init__(f"{problems} in {total} row{'' if total == 1 else 's'}{more}; nothing was imported{hint}")
         self.errors = shown
 
 
@@ -252,6 +256,15 @@ def parse_patient_row(line: int, cells: Mapping[str, str], *, flip_names: bool) 
     return PatientRow(line, values, tags, extra)
 
 
+@dataclass(frozen=True)
+class Rejected:
+    """A row left out by ``skip_invalid``: its line, its cells as read, and why."""
+
+    line: int
+    cells: list[str]
+    reason: str
+
+
 @dataclass
 class ImportResult:
     """What an import did (or, for a dry run, would do)."""
@@ -260,10 +273,35 @@ class ImportResult:
     updated: int = 0
     skipped: int = 0
     flippable_names: int = 0
+    rejected: list[Rejected] = field(default_factory=list)
+
+
+def _settle(errors: dict[int, str], sheet: Sheet, result: ImportResult, *, skip_invalid: bool) -> None:
+    """All or nothing: an invalid row stops the import, every problem listed; with ``skip_invalid``
+    the invalid rows are set aside in ``result.rejected`` and the others go ahead."""
+    if errors and not skip_invalid:
+        raise ImportError_([f"line {line}: {reason}" for line, reason in errors.items()], len(sheet.rows))
+    result.rejected = [Rejected(line, cells, errors[line]) for line, cells in sheet.rows if line in errors]
+
+
+def rejects_csv(sheet: Sheet, rejected: Sequence[Rejected]) -> bytes:
+    """The rejected rows as CSV (UTF-8 with a byte-order mark, as spreadsheets like it): the file's
+    own header and cells, and the reason in a last column, which an import leaves out, so the file
+    can be corrected and imported as it is."""
+    taken = {normalise_header(column) for column in sheet.header}
+    reason_column = "error" if "error" not in taken else "import error"
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([*sheet.header, reason_column])
+    for row in rejected:
+        writer.writerow([*row.cells, row.reason])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
 def _key(name: str, born: date | None) -> tuple[str, date | None] | None:
-    return (search_key(name), born) if born else None
+    """Name and date of birth, the name's words in any order: 'Lee, Olga' is 'Olga Lee', so a
+    sheet imported again with --flip-names finds the patients it stored before."""
+    return (" ".join(sorted(search_key(name).split())), born) if born else None
 
 
 def import_patients(
@@ -274,10 +312,12 @@ def import_patients(
     on_duplicate: str = "error",
     flip_names: bool = False,
     dry_run: bool = False,
+    skip_invalid: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> ImportResult:
-    """Check every row, then write them all in this transaction (or raise and write nothing).
-    A dry run checks and counts, and writes nothing."""
+    """Check every row, then write them all in this transaction (or raise and write nothing; with
+    ``skip_invalid``, write the valid ones and return the others). A dry run checks and counts,
+    and writes nothing."""
     chosen = column_fields(sheet.header, mapping, PATIENT_HEADERS, PATIENT_FIELDS)
     if not {"name", "first_name", "last_name"} & set(chosen):
         raise ValidationError("no column holds the patient's name (e.g. 'Patient Name'); use --map 'COLUMN=name'")
@@ -287,7 +327,7 @@ def import_patients(
         key: p for p in session.exec(select(Patient).where(col(Patient.birth_date).is_not(None))).all()
         if (key := _key(p.name, p.birth_date))
     }  # fmt: skip
-    errors: list[str] = []
+    errors: dict[int, str] = {}
     seen_mrn: dict[str, int] = {}
     seen_key: dict[tuple[str, date | None], int] = {}
     plan: list[tuple[PatientRow, Patient | None]] = []
@@ -297,17 +337,17 @@ def import_patients(
         try:
             row = parse_patient_row(line, values, flip_names=flip_names)
         except CarecoordError as error:
-            errors.append(f"line {line}: {error.message}")
+            errors[line] = error.message
             continue
         if not flip_names and flip_name(row.values["name"]) != row.values["name"]:
             result.flippable_names += 1
         mrn = (row.values.get("mrn") or "").casefold()
         key = _key(row.values["name"], row.values.get("birth_date"))
         if mrn and mrn in seen_mrn:
-            errors.append(f"line {line}: MRN {row.values['mrn']} is also on line {seen_mrn[mrn]}")
+            errors[line] = f"MRN {row.values['mrn']} is also on line {seen_mrn[mrn]}"
             continue
         if key and key in seen_key and not mrn:
-            errors.append(f"line {line}: same name and date of birth as line {seen_key[key]}")
+            errors[line] = f"same name and date of birth as line {seen_key[key]}"
             continue
         if mrn:
             seen_mrn[mrn] = line
@@ -315,12 +355,11 @@ def import_patients(
             seen_key[key] = line
         existing = (by_mrn.get(mrn) if mrn else None) or (by_name_dob.get(key) if key else None)
         if existing is not None and on_duplicate == "error":
-            errors.append(f"line {line}: already stored as {patient_service.describe(existing)} "
-                          "(choose --on-duplicate skip or update)")  # fmt: skip
+            errors[line] = (f"already stored as {patient_service.describe(existing)} "
+                            "(choose --on-duplicate skip or update)")  # fmt: skip
             continue
         plan.append((row, existing))
-    if errors:
-        raise ImportError_(errors, len(sheet.rows))
+    _settle(errors, sheet, result, skip_invalid=skip_invalid)
     taken_uids = set(session.exec(select(Patient.uid)).all()) if "uid" in chosen else set()
     for done, (row, existing) in enumerate(plan, 1):
         if dry_run:
@@ -382,15 +421,17 @@ def import_contacts(
     mapping: Mapping[str, str],
     on_duplicate: str = "error",
     dry_run: bool = False,
+    skip_invalid: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> ImportResult:
-    """Contacts for existing patients (by id, MRN or name); all rows checked first, all or nothing."""
+    """Contacts for existing patients (by id, MRN or name); all rows checked first, all or nothing
+    (or, with ``skip_invalid``, the valid rows, the others returned)."""
     chosen = column_fields(sheet.header, mapping, CONTACT_HEADERS, CONTACT_FIELDS)
     if "patient" not in chosen and "patient_name" not in chosen:
         raise ValidationError("no column names the patient (id, MRN or name); use --map 'COLUMN=patient'")
     if "name" not in chosen:
         raise ValidationError("no column holds the contact's name; use --map 'COLUMN=name'")
-    errors: list[str] = []
+    errors: dict[int, str] = {}
     plan: list[tuple[Patient, dict[str, Any], Contact | None]] = []
     seen: dict[tuple[int, str], int] = {}
     for line, cells in sheet.rows:
@@ -402,25 +443,24 @@ def import_contacts(
                 values["consent_to_share"] = _yes_no(values["consent_to_share"])
             checked = contact_service.validate_fields({"name": None, **values})
         except CarecoordError as error:
-            errors.append(f"line {line}: {error.message}")
+            errors[line] = error.message
             continue
         assert owner.id is not None
         key = (owner.id, checked["name"].casefold())
         if key in seen:
-            errors.append(f"line {line}: the same contact as line {seen[key]}")
+            errors[line] = f"the same contact as line {seen[key]}"
             continue
         seen[key] = line
         existing = session.exec(
             select(Contact).where(Contact.patient_id == owner.id, col(Contact.name).ilike(checked["name"]))
         ).first()
         if existing is not None and on_duplicate == "error":
-            errors.append(f"line {line}: {contact_service.describe(existing)} is already a contact of "
-                          f"{patient_service.describe(owner)} (choose --on-duplicate skip or update)")  # fmt: skip
+            errors[line] = (f"{contact_service.describe(existing)} is already a contact of "
+                            f"{patient_service.describe(owner)} (choose --on-duplicate skip or update)")  # fmt: skip
             continue
         plan.append((owner, checked, existing))
-    if errors:
-        raise ImportError_(errors, len(sheet.rows))
     result = ImportResult()
+    _settle(errors, sheet, result, skip_invalid=skip_invalid)
     for done, (owner, checked, existing) in enumerate(plan, 1):
         if dry_run:
             result.created += existing is None

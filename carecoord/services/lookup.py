@@ -41,12 +41,22 @@ def require_ref(ref: str, noun: str) -> str:
     return cleaned
 
 
-def pick_one(ref: str, noun: str, matches: Sequence[T], describe: Callable[[T], str]) -> T:
-    """The single match, or an error naming the candidates (or saying there are none)."""
+def plural(noun: str) -> str:
+    """``patient`` -> ``patients``, ``log entry`` -> ``log entries``."""
+    return f"{noun[:-1]}ies" if noun.endswith("y") else f"{noun}s"
+
+
+def pick_one(ref: str, noun: str, matches: Sequence[T], describe: Callable[[T], str], *, limit: int | None = None) -> T:
+    """The single match, or an error naming the candidates (or saying there are none).
+
+    ``limit`` is the most rows the query that found ``matches`` returns: when it returned that
+    many, there may be more, and the message says so.
+    """
     if len(matches) == 1:
         return matches[0]
     if not matches:
         raise NotFoundError(f"no {noun} matches '{ref}'")
-    shown = "; ".join(describe(item) for item in matches[:CANDIDATES_SHOWN])
-    more = f"; and {len(matches) - CANDIDATES_SHOWN} more" if len(matches) > CANDIDATES_SHOWN else ""
-    raise AmbiguousError(f"'{ref}' matches several {noun}s: {shown}{more}. Use the id")
+    count = f"{len(matches)} or more" if limit is not None and len(matches) >= limit else str(len(matches))
+    shown = ", ".join(describe(item) for item in matches[:CANDIDATES_SHOWN])
+    more = f", and {len(matches) - CANDIDATES_SHOWN} more" if len(matches) > CANDIDATES_SHOWN else ""
+    raise AmbiguousError(f"'{ref}' matches {count} {plural(noun)}: {shown}{more}; use the id")

@@ -28,7 +28,7 @@ from carecoord.models import (
 from carecoord.services import text
 from carecoord.services.lookup import as_id, pick_one, require_ref, search_key
 from carecoord.services.tags import has_tag, join_tags, retag
-from carecoord.vocab import RISK_RANK, PatientSort, PatientStatus, RiskLevel
+from carecoord.vocab import RISK_RANK, PatientSort, PatientStatus, RiskLevel, risk_level
 
 # Fields a coordinator may set with ``patient add`` / ``patient edit``.
 EDITABLE_FIELDS = (
@@ -36,6 +36,7 @@ EDITABLE_FIELDS = (
     "member_id", "auth_expires", "pcp", "risk", "notes",
 )  # fmt: skip
 ALL_STATUSES = "all"
+MATCHES_READ = 50  # patients a name is looked up among: enough to list candidates and count a few
 EARLIEST_BIRTH = date(1900, 1, 1)
 
 
@@ -63,13 +64,24 @@ def validate_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
         elif key == "email":
             values[key] = text.email(value)
         elif key == "risk":
-            values[key] = text.choice(value, RISK_LEVELS, "risk level")
+            values[key] = _risk(value)
         else:  # dates: a date, or '' / None to clear
             values[key] = value or None
     birth = values.get("birth_date")
     if birth is not None and not EARLIEST_BIRTH <= birth <= today():
         raise ValidationError(f"date of birth {birth.isoformat()} is not plausible (future or before 1900)")
     return values
+
+
+def _risk(value: str | None) -> str | None:
+    """A risk code from what was typed ('medium' is moderate); empty clears it."""
+    cleaned = text.single_line(value, "risk level")
+    if cleaned is None:
+        return None
+    try:
+        return risk_level(cleaned).value
+    except ValueError:
+        raise ValidationError(f"invalid risk level '{cleaned}': use one of {', '.join(RISK_LEVELS)}") from None
 
 
 def _check_mrn_free(session: Session, mrn: str | None, patient_id: int | None) -> None:
@@ -212,6 +224,14 @@ def describe(patient: Patient) -> str:
     return f"#{patient.id} {patient.name}{mrn}"
 
 
+def describe_candidate(patient: Patient) -> str:
+    """``#3 John Smith (b. 1948-02-01, MRN 77)``: one of several patients a name matches, with what
+    tells them apart."""
+    born = f"b. {patient.birth_date.isoformat()}" if patient.birth_date else "no date of birth"
+    mrn = f", MRN {patient.mrn}" if patient.mrn else ""
+    return f"#{patient.id} {patient.name} ({born}{mrn})"
+
+
 def resolve(session: Session, ref: str) -> Patient:
     """A patient from an id (``12`` or ``#12``), an MRN, or an unambiguous part of the name.
 
@@ -235,14 +255,16 @@ def resolve(session: Session, ref: str) -> Patient:
     if by_mrn is not None:
         return by_mrn
     key = search_key(cleaned)
-    query = select(Patient).order_by(col(Patient.name_key), col(Patient.id)).limit(50)
+    query = select(Patient).order_by(col(Patient.name_key), col(Patient.id)).limit(MATCHES_READ)
     for word in key.split():
         query = query.where(col(Patient.name_key).contains(word, autoescape=True))
     matches = session.exec(query).all() if key else []
     exact = [p for p in matches if p.name_key == key]
     if not matches:
         raise NotFoundError(f"no patient matches '{cleaned}' (use an id, an MRN or part of the name)")
-    return pick_one(cleaned, "patient", exact if len(exact) == 1 else matches, describe)
+    if exact:  # 'john smith' names the John Smiths, not Johnny Smithers too
+        return pick_one(cleaned, "patient", exact, describe_candidate)
+    return pick_one(cleaned, "patient", matches, describe_candidate, limit=MATCHES_READ)
 
 
 @dataclass(frozen=True)

@@ -230,7 +230,7 @@ def resolve(session: Session, ref: str) -> Task:
         query = select(Task).where(Task.id == task_id)
     else:
         query = select(Task).where(col(Task.title).icontains(cleaned, autoescape=True), col(Task.status).in_(TASK_OPEN))
-    return pick_one(cleaned, "task", session.exec(query.order_by(col(Task.id)).limit(50)).all(), describe)
+    return pick_one(cleaned, "task", session.exec(query.order_by(col(Task.id)).limit(50)).all(), describe, limit=50)
 
 
 @dataclass(frozen=True)
