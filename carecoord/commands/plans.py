@@ -16,7 +16,7 @@ app = new_app(
 )
 
 PlanArg = Annotated[str, typer.Argument(help="Plan id, or an unambiguous part of its title.")]
-StartOpt = Annotated[str | None, typer.Option("--start", help="First day of the plan (default today).")]
+StartOpt = Annotated[str | None, typer.Option("--start", metavar="DATE", help="First day of the plan (default today).")]
 ReviewOpt = Annotated[str | None, typer.Option("--review", help="Next review date, e.g. +90d or 2027-02-01.")]
 EveryOpt = Annotated[
     str | None, typer.Option("--review-every", help="Review interval, e.g. 90d or 12w; sets the next review.")
@@ -145,7 +145,7 @@ def edit(
     plan: PlanArg,
     title: Annotated[str | None, typer.Option("--title", help="New title.")] = None,
     start: StartOpt = None,
-    end: Annotated[str | None, typer.Option("--end", help="Last day of the plan.")] = None,
+    end: Annotated[str | None, typer.Option("--end", metavar="DATE", help="Last day of the plan.")] = None,
     review: ReviewOpt = None,
     review_every: EveryOpt = None,
     add_need: Annotated[list[str] | None, typer.Option("--add-need", help="Add a problem or need.")] = None,
