@@ -19,16 +19,18 @@ from typing import Annotated, Any
 os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
 import typer
-from typer._click.exceptions import (  # typer vendors click; its exception types live here
+from typer.core import TyperGroup
+
+from carecoord import __version__
+from carecoord.clickcompat import (
     ClickException,
+    CompletionItem,
     MissingParameter,
     NoArgsIsHelpError,
     NoSuchOption,
     UsageError,
+    get_completion_class,
 )
-from typer.core import TyperGroup
-
-from carecoord import __version__
 from carecoord.commands._common import settings
 from carecoord.errors import EXIT_DOMAIN, EXIT_STORAGE, EXIT_USAGE, CarecoordError
 
@@ -113,8 +115,6 @@ def short_help(sub: typer.Typer) -> str:
 
 def _command_items(incomplete: str) -> list[Any]:
     """Completion items for the sub-commands starting with ``incomplete``."""
-    from typer._click.shell_completion import CompletionItem
-
     return [
         CompletionItem(name, help=summary) for name, (_, summary) in COMMANDS.items() if name.startswith(incomplete)
     ]
@@ -144,8 +144,6 @@ class CarecoordGroup(TyperGroup):
         instruction = os.environ.get(complete_var or f"_{prog_name}_COMPLETE".replace("-", "_").upper(), "")
         action, _, shell = instruction.partition("_")
         if action == "complete":
-            from typer._click.shell_completion import get_completion_class
-
             completer_class = get_completion_class(shell)
             if completer_class is not None:
                 completer = completer_class(self, ctx_args, prog_name, complete_var or "")

@@ -80,6 +80,13 @@ def _cut(text: str, size: int) -> list[str]:
     return ["".join(kept).rstrip() + ELLIPSIS]
 
 
+def _title(title: str | None) -> list[str]:
+    """A table's title and the blank line under it; a long title wraps between words."""
+    if not title:
+        return []
+    return [*textwrap.wrap(title, width() - 1, break_long_words=False, break_on_hyphens=False), ""]
+
+
 def _fit(natural: list[int], minimum: list[int], wrappable: list[bool], room: int) -> list[int]:
     """Shrink the widest wrappable columns until the row fits in ``room``."""
     widths = list(natural)
@@ -110,7 +117,7 @@ def render(
     wrappable = [not c.no_wrap for c in columns]
     widths = _fit(natural, minimum, wrappable, width() - len(GAP) * (len(columns) - 1) - 1)
     bold, plain = ("\x1b[1m", "\x1b[0m") if colour() else ("", "")
-    out = [title, ""] if title else []
+    out = _title(title)
     out.append(bold + GAP.join(_pad(h[: w] if cells(h) > w else h, w) for h, w in zip(headers, widths, strict=True))
                .rstrip() + plain)  # fmt: skip
     out.append("-" * min(width() - 1, sum(widths) + len(GAP) * (len(columns) - 1)))
@@ -130,7 +137,7 @@ def key_values(pairs: Sequence[tuple[str, str]], *, title: str | None = None) ->
     label = max(cells(k) for k, _ in pairs)
     room = max(20, width() - label - len(GAP) - 1)
     bold, plain = ("\x1b[1m", "\x1b[0m") if colour() else ("", "")
-    out = [title, ""] if title else []
+    out = _title(title)
     for key, value in pairs:
         lines = _wrap(value, room)
         out.append(f"{bold}{_pad(key, label)}{plain}{GAP}{lines[0]}".rstrip())

@@ -47,8 +47,10 @@ YesOption = Annotated[
 
 
 def new_app(help: str) -> typer.Typer:
-    """A noun's sub-command group, with carecoord's help conventions (plain help, -h)."""
-    group = typer.Typer(help=help, no_args_is_help=True, rich_markup_mode=None, add_completion=False)
+    """A noun's sub-command group, with carecoord's help conventions (plain help, words for values: _help.py)."""
+    from carecoord.commands._help import HelpGroup, HelpTyper
+
+    group = HelpTyper(help=help, cls=HelpGroup, no_args_is_help=True, rich_markup_mode=None, add_completion=False)
     # A callback keeps a group with a single command (export ics) a group.
     group.callback()(_no_options)
     return group
@@ -56,6 +58,13 @@ def new_app(help: str) -> typer.Typer:
 
 def _no_options() -> None:
     """The group itself takes no options."""
+
+
+def command_app() -> typer.Typer:
+    """The app of a sub-command that is one command (agenda, audit, demo), with the same help conventions."""
+    from carecoord.commands._help import HelpTyper
+
+    return HelpTyper(rich_markup_mode=None, add_completion=False)
 
 
 def db_path() -> Path:

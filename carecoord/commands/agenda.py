@@ -6,13 +6,13 @@ from typing import Annotated
 
 import typer
 
-from carecoord.commands._common import date_help, store
+from carecoord.commands._common import command_app, date_help, store
 from carecoord.vocab import OutputFormat
 
 AGENDA_CSV_KEYS = ("date", "kind", "time", "id", "patient", "summary", "status", "overdue", "patient_id", "phone")
 
 
-app = typer.Typer(rich_markup_mode=None, add_completion=False)
+app = command_app()
 
 
 @app.command("agenda")

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from carecoord.commands._common import FormatOption, date_help, optional_datetime, store
+from carecoord.commands._common import FormatOption, command_app, date_help, optional_datetime, store
 from carecoord.output import Column, render_list
 from carecoord.vocab import OutputFormat
 
@@ -19,7 +19,7 @@ AUDIT_COLUMNS = (
 )
 
 
-app = typer.Typer(rich_markup_mode=None, add_completion=False)
+app = command_app()
 
 
 @app.command("audit")

@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from carecoord.commands._common import command_app
+
 
 def demo_path() -> Path:
     """The demo database: beside the default one, never the same file."""
@@ -15,7 +17,7 @@ def demo_path() -> Path:
     return default_path().with_name("demo.db")
 
 
-app = typer.Typer(rich_markup_mode=None, add_completion=False)
+app = command_app()
 
 
 @app.command("demo")

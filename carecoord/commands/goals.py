@@ -121,7 +121,7 @@ def status(
     goal: GoalArg,
     lifecycle: Annotated[
         GoalLifecycle | None,
-        typer.Argument(metavar="[LIFECYCLE]", help="New lifecycle status.", show_default=False),
+        typer.Argument(metavar="STATUS", help="New lifecycle status.", show_default=False),
     ] = None,
     achievement: Annotated[
         GoalAchievement | None,

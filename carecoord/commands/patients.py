@@ -39,7 +39,7 @@ AuthOpt = Annotated[
 PcpOpt = Annotated[str | None, typer.Option("--pcp", help="Primary care provider.")]
 RiskOpt = Annotated[
     RiskLevel | None,
-    typer.Option("--risk", parser=risk_level, metavar="<low|moderate|high>", help="Risk level (medium = moderate).",
+    typer.Option("--risk", parser=risk_level, metavar="low|moderate|high", help="Risk level (medium = moderate).",
                  autocompletion=lambda: [level.value for level in RiskLevel]),
 ]  # fmt: skip
 RiskEditOpt = Annotated[

@@ -26,7 +26,8 @@ app = new_app(
 
 PlanArg = Annotated[str, typer.Argument(help="Plan id, or an unambiguous part of its title.")]
 StartOpt = Annotated[
-    str | None, typer.Option("--start", help=date_help("First day of the plan (default today).", past=False))
+    str | None,
+    typer.Option("--start", metavar="DATE", help=date_help("First day of the plan (default today).", past=False)),
 ]
 ReviewOpt = Annotated[
     str | None, typer.Option("--review", help=date_help("Next review date, e.g. +90d or 2027-02-01.", past=False))
@@ -159,7 +160,9 @@ def edit(
     plan: PlanArg,
     title: Annotated[str | None, typer.Option("--title", help="New title.")] = None,
     start: StartOpt = None,
-    end: Annotated[str | None, typer.Option("--end", help=date_help("Last day of the plan.", past=False))] = None,
+    end: Annotated[
+        str | None, typer.Option("--end", metavar="DATE", help=date_help("Last day of the plan.", past=False))
+    ] = None,
     review: ReviewOpt = None,
     review_every: EveryOpt = None,
     add_need: Annotated[list[str] | None, typer.Option("--add-need", help="Add a problem or need.")] = None,
