@@ -334,4 +334,4 @@ def test_medium_risk_means_moderate_everywhere_as_in_import(cli, rows, tmp_path)
     assert {r["risk"] for r in rows("SELECT risk FROM patient")} == {"moderate"}
     listed = json.loads(cli("patient", "list", "--risk", "medium", "-f", "json").stdout)
     assert [p["name"] for p in listed] == ["Ann Medium", "Bob Med", "Cy Low", "Di Imported"]
-    assert "<low|moderate|high>" in cli("patient", "add", "--help").stdout
+    assert "--risk low|moderate|high" in cli("patient", "add", "--help").stdout
