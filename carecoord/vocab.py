@@ -26,6 +26,9 @@ class RiskLevel(StrEnum):
     high = "high"
 
 
+# Other words people type for a risk level (spreadsheets say "medium"); stored as the code.
+RISK_SYNONYMS = {"medium": RiskLevel.moderate.value, "med": RiskLevel.moderate.value, "mod": RiskLevel.moderate.value}
+
 RISK_RANK = {RiskLevel.high.value: 0, RiskLevel.moderate.value: 1, RiskLevel.low.value: 2}
 
 

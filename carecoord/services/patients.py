@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from carecoord.dates import today
 from carecoord.errors import AmbiguousError, ConflictError, NotFoundError, ValidationError
+from carecoord.fields import PATIENT
 from carecoord.models import (
     Appointment,
     AppointmentException,
@@ -28,13 +29,8 @@ from carecoord.models import (
 from carecoord.services import text
 from carecoord.services.lookup import as_id, pick_one, require_ref, search_key
 from carecoord.services.tags import has_tag, join_tags, retag
-from carecoord.vocab import RISK_RANK, PatientSort, PatientStatus, RiskLevel
+from carecoord.vocab import RISK_RANK, PatientSort, PatientStatus
 
-# Fields a coordinator may set with ``patient add`` / ``patient edit``.
-EDITABLE_FIELDS = (
-    "name", "birth_date", "mrn", "phone", "email", "address", "language", "payer",
-    "member_id", "auth_expires", "pcp", "risk", "notes",
-)  # fmt: skip
 ALL_STATUSES = "all"
 EARLIEST_BIRTH = date(1900, 1, 1)
 
@@ -42,30 +38,9 @@ EARLIEST_BIRTH = date(1900, 1, 1)
 # --- validation ---------------------------------------------------------------------------------
 
 
-_LINES = {"mrn": "MRN", "phone": "phone number", "language": "language", "payer": "payer",
-          "member_id": "member id", "pcp": "primary care provider"}  # fmt: skip
-RISK_LEVELS = tuple(level.value for level in RiskLevel)
-
-
 def validate_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
-    """Clean and check editable fields; empty text clears a field."""
-    unknown = set(fields) - set(EDITABLE_FIELDS)
-    if unknown:
-        raise ValidationError(f"unknown patient field(s): {', '.join(sorted(unknown))}")
-    values: dict[str, Any] = {}
-    for key, value in fields.items():
-        if key == "name":
-            values[key] = text.required_line(value, "patient's name")
-        elif key in _LINES:
-            values[key] = text.single_line(value, _LINES[key])
-        elif key in ("address", "notes"):
-            values[key] = text.free_text(value, key)
-        elif key == "email":
-            values[key] = text.email(value)
-        elif key == "risk":
-            values[key] = text.choice(value, RISK_LEVELS, "risk level")
-        else:  # dates: a date, or '' / None to clear
-            values[key] = value or None
+    """Clean and check the fields a person set (see ``fields.PATIENT``); empty text clears a field."""
+    values = text.clean_fields(PATIENT, fields)
     birth = values.get("birth_date")
     if birth is not None and not EARLIEST_BIRTH <= birth <= today():
         raise ValidationError(f"date of birth {birth.isoformat()} is not plausible (future or before 1900)")
