@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from carecoord.clinical import CONTACT_DUE_DAYS, PROGRAMS, TCM_CODES
 from carecoord.dates import local_zone, now, today
+from carecoord.fields import CONTACT, PATIENT, Kind, RecordSpec
 from carecoord.services.plans import split_needs
 from carecoord.services.tags import split_tags
 from carecoord.vocab import TASK_OPEN
@@ -37,14 +38,8 @@ if TYPE_CHECKING:  # only for annotations: a listing must not load every service
 
 # The stable keys of each record, in order: the JSON and CSV contract (README, Scripting).
 # tests/test_output.py checks that every record carries exactly these.
-PATIENT_KEYS = tuple(
-    "id uid name birth_date mrn phone email address language payer member_id auth_expires pcp risk "
-    "status enrolled_on discharged_on discharge_reason tags notes created_at updated_at".split()
-)
-CONTACT_KEYS = tuple(
-    "id uid patient_id patient_name name role organization phone email preferred_method "
-    "consent_to_share notes created_at updated_at".split()
-)
+PATIENT_KEYS = PATIENT.keys
+CONTACT_KEYS = CONTACT.keys
 AUDIT_KEYS = tuple("id at os_user action table record_id record patient_id fields summary changes".split())
 PLAN_KEYS = tuple(
     "id uid patient_id patient_name title status needs start_on end_on next_review review_every_days "
@@ -83,53 +78,28 @@ def _local(moment: datetime | None) -> datetime | None:
     return None if moment is None else moment.astimezone(local_zone())
 
 
+def field_values(record: RecordSpec, obj: object) -> dict[str, Any]:
+    """The declared fields of ``obj`` in their declared order, each shown as its kind says."""
+    values: dict[str, Any] = {}
+    for spec in record.fields:
+        value = getattr(obj, spec.key, None)
+        if spec.kind is Kind.tags:
+            value = split_tags(value or "")
+        elif spec.kind is Kind.moment:
+            value = _local(value)
+        values[spec.key] = value
+    return values
+
+
 def patient_record(patient: Patient) -> dict[str, Any]:
     """Every patient field, in a fixed order."""
-    return {
-        "id": patient.id,
-        "uid": patient.uid,
-        "name": patient.name,
-        "birth_date": patient.birth_date,
-        "mrn": patient.mrn,
-        "phone": patient.phone,
-        "email": patient.email,
-        "address": patient.address,
-        "language": patient.language,
-        "payer": patient.payer,
-        "member_id": patient.member_id,
-        "auth_expires": patient.auth_expires,
-        "pcp": patient.pcp,
-        "risk": patient.risk,
-        "status": patient.status,
-        "enrolled_on": patient.enrolled_on,
-        "discharged_on": patient.discharged_on,
-        "discharge_reason": patient.discharge_reason,
-        "tags": split_tags(patient.tags),
-        "notes": patient.notes,
-        "created_at": _local(patient.created_at),
-        "updated_at": _local(patient.updated_at),
-    }
+    return field_values(PATIENT, patient)
 
 
 def contact_record(contact: Contact, patient: Patient | None = None) -> dict[str, Any]:
     """Every contact field, with the patient's id and name."""
     owner = patient or contact.patient
-    return {
-        "id": contact.id,
-        "uid": contact.uid,
-        "patient_id": contact.patient_id,
-        "patient_name": owner.name if owner else None,
-        "name": contact.name,
-        "role": contact.role,
-        "organization": contact.organization,
-        "phone": contact.phone,
-        "email": contact.email,
-        "preferred_method": contact.preferred_method,
-        "consent_to_share": contact.consent_to_share,
-        "notes": contact.notes,
-        "created_at": _local(contact.created_at),
-        "updated_at": _local(contact.updated_at),
-    }
+    return {**field_values(CONTACT, contact), "patient_name": owner.name if owner else None}
 
 
 def patient_with_contacts(patient: Patient) -> dict[str, Any]:

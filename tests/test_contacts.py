@@ -81,7 +81,7 @@ def test_edit_and_remove(patients, rows):
     [
         (("contact", "add", "nobody", "Ann"), 1, "no patient matches"),
         (("contact", "add", "jane", ""), 1, "name must not be empty"),
-        (("contact", "add", "jane", "Ann", "--prefers", "pigeon"), 1, "'pigeon' is not one of"),
+        (("contact", "add", "jane", "Ann", "--prefers", "pigeon"), 1, "invalid contact method 'pigeon'"),
         (("contact", "edit", "99", "--phone", "1"), 1, "no contact #99"),
         (("contact", "edit", "1"), 2, "nothing to change"),
         (("contact", "remove", "1"), 2, "--yes"),

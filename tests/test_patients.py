@@ -270,7 +270,7 @@ def test_delete_needs_yes_off_a_terminal_and_says_what_it_removes(caseload, rows
         (("patient", "show", "doe"), 1, "'doe' matches 2 patients: #1 Jane Doe (b. 1950-03-02, MRN MRN-1), #2"),
         (("patient", "add", "X", "--dob", "2026-02-30"), 1, "day is out of range for month"),
         (("patient", "add", "X", "--dob", "2090-01-01"), 1, "not plausible"),
-        (("patient", "add", "X", "--risk", "extreme"), 1, "'extreme' is not one of"),
+        (("patient", "add", "X", "--risk", "extreme"), 1, "invalid risk level 'extreme'"),
         (("patient", "add", ""), 1, "name must not be empty"),
         (("patient", "add", "   "), 1, "name must not be empty"),
         (("patient", "add", "X", "--mrn", "mrn-1"), 1, "MRN mrn-1 already belongs to patient #1"),

@@ -109,9 +109,9 @@ def counted(n: int, noun: str, plural: str | None = None) -> str:
 STDIN_TEXT = "-"
 
 
-def text_option(*names: str, help: str) -> Any:
+def text_option(*names: str, help: str, metavar: str | None = None) -> Any:
     """A free-text option (--note, --notes) whose value ``-`` reads the text from standard input."""
-    return typer.Option(*names, help=f"{help} '-' reads it from standard input.", callback=read_text)
+    return typer.Option(*names, help=f"{help} '-' reads it from standard input.", callback=read_text, metavar=metavar)
 
 
 def read_text(ctx: typer.Context, param: typer.CallbackParam, value: str | None) -> str | None:

@@ -6,36 +6,18 @@ from typing import Annotated
 
 import typer
 
-from carecoord.commands._common import FormatOption, YesOption, confirm_or_refuse, given, new_app, store, text_option
+from carecoord.commands._common import FormatOption, YesOption, confirm_or_refuse, new_app, store
+from carecoord.commands._fields import FIELDS, FieldValues, field_options
+from carecoord.fields import CONTACT
 from carecoord.output import Column, confirm_change, render_list
-from carecoord.vocab import ContactMethod, OutputFormat
+from carecoord.vocab import OutputFormat
 
 app = new_app("Care team and family contacts.\n\nExample: carecoord contact add 'Jane Doe' 'Ann Doe' --role daughter")
 
 ContactArg = Annotated[str, typer.Argument(help="Contact id (see 'contact list'), or part of the name.")]
-RoleOpt = Annotated[
-    str | None,
-    typer.Option("--role", "-r", help="Role or relationship: daughter, cardiologist, home health..."),
-]
-OrgOpt = Annotated[str | None, typer.Option("--org", help="Organization, e.g. 'Mercy Home Health'.")]
-PhoneOpt = Annotated[str | None, typer.Option("--phone", help="Phone number.")]
-EmailOpt = Annotated[str | None, typer.Option("--email", help="Email address.")]
-MethodOpt = Annotated[
-    ContactMethod | None, typer.Option("--prefers", help="Preferred contact method.", case_sensitive=False)
-]
-ConsentOpt = Annotated[
-    bool | None,
-    typer.Option("--consent/--no-consent", help="Whether the patient consented to share information with them."),
-]
-NotesOpt = Annotated[str | None, text_option("--notes", help="Free-text notes.")]
 OfPatientOpt = Annotated[
     str | None, typer.Option("--patient", "-p", help="Look the contact up among this patient's contacts only.")
 ]
-MethodEditOpt = Annotated[
-    str | None,
-    typer.Option("--prefers", help="Preferred method: phone, text, email, mail, in-person, portal, fax ('' clears)."),
-]
-
 CONTACT_COLUMNS = (
     Column("id", "ID", no_wrap=True),
     Column("patient_name", "Patient"),
@@ -49,16 +31,11 @@ CONTACT_COLUMNS = (
 
 
 @app.command("add")
+@field_options(CONTACT, edit=False, skip=("name",))
 def add(
     patient: Annotated[str, typer.Argument(help="Patient id, MRN, or an unambiguous part of the name.")],
     name: Annotated[str, typer.Argument(help="The contact's name.")],
-    role: RoleOpt = None,
-    org: OrgOpt = None,
-    phone: PhoneOpt = None,
-    email: EmailOpt = None,
-    prefers: MethodOpt = None,
-    consent: ConsentOpt = None,
-    notes: NotesOpt = None,
+    fields: FieldValues = FIELDS,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Add a care-team member or family contact to a patient.
@@ -68,13 +45,9 @@ def add(
     from carecoord.records import contact_record
     from carecoord.services import contacts, patients
 
-    fields = given(
-        name=name, role=role, organization=org, phone=phone, email=email,
-        preferred_method=prefers, consent_to_share=consent, notes=notes,
-    )  # fmt: skip
     with store(write=True) as session:
         owner = patients.resolve(session, patient)
-        contact = contacts.add_contact(session, owner, **fields)
+        contact = contacts.add_contact(session, owner, **fields, name=name)
         record = contact_record(contact, owner)
     confirm_change(f"Added contact {contacts.describe(contact)} for {patients.describe(owner)}.", record, fmt)
 
@@ -100,17 +73,11 @@ def list_(
 
 
 @app.command("edit")
+@field_options(CONTACT, edit=True)
 def edit(
     contact: ContactArg,
     patient: OfPatientOpt = None,
-    name: Annotated[str | None, typer.Option("--name", help="New name.")] = None,
-    role: RoleOpt = None,
-    org: OrgOpt = None,
-    phone: PhoneOpt = None,
-    email: EmailOpt = None,
-    prefers: MethodEditOpt = None,
-    consent: ConsentOpt = None,
-    notes: NotesOpt = None,
+    fields: FieldValues = FIELDS,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Change a contact; pass an empty value (--phone '') to clear a field.
@@ -121,10 +88,6 @@ def edit(
     from carecoord.records import contact_record
     from carecoord.services import contacts, patients
 
-    fields = given(
-        name=name, role=role, organization=org, phone=phone, email=email,
-        preferred_method=prefers, consent_to_share=consent, notes=notes,
-    )  # fmt: skip
     if not fields:
         raise UsageError("nothing to change: give at least one option (see 'carecoord contact edit --help')")
     with store(write=True) as session:

@@ -9,43 +9,26 @@ import typer
 from carecoord.commands._common import (
     FormatOption,
     YesOption,
-    clearable_date,
     confirm_or_refuse,
     counted,
     date_help,
-    given,
     new_app,
     optional_date,
     store,
-    text_option,
 )
+from carecoord.commands._fields import FIELDS, FieldValues, field_options
+from carecoord.fields import PATIENT
 from carecoord.output import Column, confirm_change, render_list, render_record
 from carecoord.vocab import OutputFormat, PatientSort, PatientStatus, RiskLevel, risk_level
 
 app = new_app("Patients on your caseload.\n\nExample: carecoord patient add 'Jane Doe' --dob 1950-03-02 --risk high")
 
 PatientArg = Annotated[str, typer.Argument(help="Patient id, MRN, or an unambiguous part of the name.")]
-DobOpt = Annotated[str | None, typer.Option("--dob", help="Date of birth, e.g. 1950-03-02 or 03/02/1950.")]
-MrnOpt = Annotated[str | None, typer.Option("--mrn", help="Medical record number (unique).")]
-PhoneOpt = Annotated[str | None, typer.Option("--phone", help="Phone number.")]
-EmailOpt = Annotated[str | None, typer.Option("--email", help="Email address.")]
-AddressOpt = Annotated[str | None, typer.Option("--address", help="Home address.")]
-LanguageOpt = Annotated[str | None, typer.Option("--language", help="Preferred language, e.g. Spanish.")]
-PayerOpt = Annotated[str | None, typer.Option("--payer", help="Insurance payer, e.g. 'Medicare'.")]
-MemberOpt = Annotated[str | None, typer.Option("--member-id", help="Insurance member id.")]
-AuthOpt = Annotated[
-    str | None, typer.Option("--auth-expires", help=date_help("Date the insurance authorization ends.", past=False))
-]
-PcpOpt = Annotated[str | None, typer.Option("--pcp", help="Primary care provider.")]
 RiskOpt = Annotated[
     RiskLevel | None,
     typer.Option("--risk", parser=risk_level, metavar="low|moderate|high", help="Risk level (medium = moderate).",
                  autocompletion=lambda: [level.value for level in RiskLevel]),
 ]  # fmt: skip
-RiskEditOpt = Annotated[
-    str | None, typer.Option("--risk", help="Risk level: low, moderate (or medium) or high ('' clears).")
-]
-NotesOpt = Annotated[str | None, text_option("--notes", help="Free-text notes.")]
 
 PATIENT_COLUMNS = (
     Column("id", "ID", no_wrap=True),
@@ -57,16 +40,7 @@ PATIENT_COLUMNS = (
     Column("phone", "Phone", no_wrap=True),
     Column("tags", "Tags", min_width=6),
 )
-PATIENT_FIELDS = (
-    Column("id", "ID"), Column("name", "Name"), Column("birth_date", "Date of birth"),
-    Column("mrn", "MRN"), Column("status", "Status"), Column("risk", "Risk"),
-    Column("phone", "Phone"), Column("email", "Email"), Column("address", "Address"),
-    Column("language", "Language"), Column("payer", "Payer"), Column("member_id", "Member id"),
-    Column("auth_expires", "Authorization ends"), Column("pcp", "Primary care"),
-    Column("enrolled_on", "Enrolled"), Column("discharged_on", "Discharged"),
-    Column("discharge_reason", "Discharge reason"), Column("tags", "Tags"), Column("notes", "Notes"),
-    Column("updated_at", "Last changed"),
-)  # fmt: skip
+PATIENT_FIELDS = tuple(Column(spec.key, spec.label) for spec in PATIENT.shown)
 CONTACT_COLUMNS = (
     Column("id", "ID", no_wrap=True),
     Column("name", "Name"),
@@ -78,21 +52,11 @@ CONTACT_COLUMNS = (
 
 
 @app.command("add")
+@field_options(PATIENT, edit=False, skip=("name",))
 def add(
     name: Annotated[str, typer.Argument(help="Full name, e.g. 'Jane Doe'.")],
-    dob: DobOpt = None,
-    mrn: MrnOpt = None,
-    phone: PhoneOpt = None,
-    email: EmailOpt = None,
-    address: AddressOpt = None,
-    language: LanguageOpt = None,
-    payer: PayerOpt = None,
-    member_id: MemberOpt = None,
-    auth_expires: AuthOpt = None,
-    pcp: PcpOpt = None,
-    risk: RiskOpt = None,
+    fields: FieldValues = FIELDS,
     tag: Annotated[list[str] | None, typer.Option("--tag", "-t", help="A tag; repeat for more.")] = None,
-    notes: NotesOpt = None,
     enrolled: Annotated[
         str | None, typer.Option("--enrolled", help=date_help("Enrolment date (default today).", past=True))
     ] = None,
@@ -105,14 +69,9 @@ def add(
     from carecoord.records import patient_record
     from carecoord.services import patients
 
-    fields = given(
-        name=name, birth_date=optional_date(dob, past=True), mrn=mrn, phone=phone, email=email, address=address,
-        language=language, payer=payer, member_id=member_id, auth_expires=optional_date(auth_expires, past=False),
-        pcp=pcp, risk=risk, notes=notes,
-    )  # fmt: skip
     with store(write=True) as session:
         patient = patients.add_patient(
-            session, tags=tag or (), enrolled_on=optional_date(enrolled, past=True), **fields
+            session, tags=tag or (), enrolled_on=optional_date(enrolled, past=True), **fields, name=name
         )
         record = patient_record(patient)
     confirm_change(f"Added patient {patients.describe(patient)}.", record, fmt)
@@ -173,21 +132,10 @@ def show(patient: PatientArg, fmt: FormatOption = OutputFormat.table) -> None:
 
 
 @app.command("edit")
+@field_options(PATIENT, edit=True)
 def edit(
     patient: PatientArg,
-    name: Annotated[str | None, typer.Option("--name", help="New full name.")] = None,
-    dob: DobOpt = None,
-    mrn: MrnOpt = None,
-    phone: PhoneOpt = None,
-    email: EmailOpt = None,
-    address: AddressOpt = None,
-    language: LanguageOpt = None,
-    payer: PayerOpt = None,
-    member_id: MemberOpt = None,
-    auth_expires: AuthOpt = None,
-    pcp: PcpOpt = None,
-    risk: RiskEditOpt = None,
-    notes: NotesOpt = None,
+    fields: FieldValues = FIELDS,
     add_tag: Annotated[list[str] | None, typer.Option("--add-tag", help="Add a tag; repeatable.")] = None,
     remove_tag: Annotated[list[str] | None, typer.Option("--remove-tag", help="Remove a tag; repeatable.")] = None,
     fmt: FormatOption = OutputFormat.table,
@@ -200,11 +148,6 @@ def edit(
     from carecoord.records import patient_record
     from carecoord.services import patients
 
-    fields = given(
-        name=name, birth_date=clearable_date(dob, past=True), mrn=mrn, phone=phone, email=email, address=address,
-        language=language, payer=payer, member_id=member_id, auth_expires=clearable_date(auth_expires, past=False),
-        pcp=pcp, risk=risk, notes=notes,
-    )  # fmt: skip
     if not fields and not add_tag and not remove_tag:
         raise UsageError("nothing to change: give at least one option (see 'carecoord patient edit --help')")
     with store(write=True) as session:

@@ -7,40 +7,16 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from carecoord.errors import NotFoundError, ValidationError
+from carecoord.errors import NotFoundError
+from carecoord.fields import CONTACT
 from carecoord.models import Contact, Patient
 from carecoord.services import text
 from carecoord.services.lookup import as_id, pick_one, require_ref
-from carecoord.vocab import ContactMethod
-
-EDITABLE_FIELDS = (
-    "name", "role", "organization", "phone", "email", "preferred_method", "consent_to_share", "notes",
-)  # fmt: skip
-
-
-_LINES = {"name": "contact's name", "role": "role", "organization": "organization", "phone": "phone number"}
-METHODS = tuple(method.value for method in ContactMethod)
 
 
 def validate_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
-    unknown = set(fields) - set(EDITABLE_FIELDS)
-    if unknown:
-        raise ValidationError(f"unknown contact field(s): {', '.join(sorted(unknown))}")
-    values: dict[str, Any] = {}
-    for key, value in fields.items():
-        if key == "name":
-            values[key] = text.required_line(value, _LINES[key])
-        elif key in _LINES:
-            values[key] = text.single_line(value, _LINES[key])
-        elif key == "email":
-            values[key] = text.email(value)
-        elif key == "preferred_method":
-            values[key] = text.choice(value, METHODS, "contact method")
-        elif key == "notes":
-            values[key] = text.free_text(value, "notes")
-        else:
-            values[key] = value
-    return values
+    """Clean and check the fields a person set (see ``fields.CONTACT``); empty text clears a field."""
+    return text.clean_fields(CONTACT, fields)
 
 
 def add_contact(session: Session, patient: Patient, **fields: Any) -> Contact:

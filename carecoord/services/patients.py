@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from carecoord.dates import today
 from carecoord.errors import AmbiguousError, ConflictError, NotFoundError, ValidationError
+from carecoord.fields import PATIENT
 from carecoord.models import (
     Appointment,
     AppointmentException,
@@ -28,13 +29,8 @@ from carecoord.models import (
 from carecoord.services import text
 from carecoord.services.lookup import as_id, pick_one, require_ref, search_key
 from carecoord.services.tags import has_tag, join_tags, retag
-from carecoord.vocab import RISK_RANK, PatientSort, PatientStatus, RiskLevel, risk_level
+from carecoord.vocab import RISK_RANK, PatientSort, PatientStatus
 
-# Fields a coordinator may set with ``patient add`` / ``patient edit``.
-EDITABLE_FIELDS = (
-    "name", "birth_date", "mrn", "phone", "email", "address", "language", "payer",
-    "member_id", "auth_expires", "pcp", "risk", "notes",
-)  # fmt: skip
 ALL_STATUSES = "all"
 MATCHES_READ = 50  # patients a name is looked up among: enough to list candidates and count a few
 EARLIEST_BIRTH = date(1900, 1, 1)
@@ -43,45 +39,13 @@ EARLIEST_BIRTH = date(1900, 1, 1)
 # --- validation ---------------------------------------------------------------------------------
 
 
-_LINES = {"mrn": "MRN", "phone": "phone number", "language": "language", "payer": "payer",
-          "member_id": "member id", "pcp": "primary care provider"}  # fmt: skip
-RISK_LEVELS = tuple(level.value for level in RiskLevel)
-
-
 def validate_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
-    """Clean and check editable fields; empty text clears a field."""
-    unknown = set(fields) - set(EDITABLE_FIELDS)
-    if unknown:
-        raise ValidationError(f"unknown patient field(s): {', '.join(sorted(unknown))}")
-    values: dict[str, Any] = {}
-    for key, value in fields.items():
-        if key == "name":
-            values[key] = text.required_line(value, "patient's name")
-        elif key in _LINES:
-            values[key] = text.single_line(value, _LINES[key])
-        elif key in ("address", "notes"):
-            values[key] = text.free_text(value, key)
-        elif key == "email":
-            values[key] = text.email(value)
-        elif key == "risk":
-            values[key] = _risk(value)
-        else:  # dates: a date, or '' / None to clear
-            values[key] = value or None
+    """Clean and check the fields a person set (see ``fields.PATIENT``); empty text clears a field."""
+    values = text.clean_fields(PATIENT, fields)
     birth = values.get("birth_date")
     if birth is not None and not EARLIEST_BIRTH <= birth <= today():
         raise ValidationError(f"date of birth {birth.isoformat()} is not plausible (future or before 1900)")
     return values
-
-
-def _risk(value: str | None) -> str | None:
-    """A risk code from what was typed ('medium' is moderate); empty clears it."""
-    cleaned = text.single_line(value, "risk level")
-    if cleaned is None:
-        return None
-    try:
-        return risk_level(cleaned).value
-    except ValueError:
-        raise ValidationError(f"invalid risk level '{cleaned}': use one of {', '.join(RISK_LEVELS)}") from None
 
 
 def _check_mrn_free(session: Session, mrn: str | None, patient_id: int | None) -> None:

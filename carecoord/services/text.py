@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
+from typing import Any
 
 from carecoord.errors import ValidationError
+from carecoord.fields import FieldSpec, Kind, RecordSpec
 
 _EMAIL_OK = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -57,3 +60,30 @@ def choice(value: str | None, allowed: tuple[str, ...], what: str) -> str | None
     if cleaned.lower() not in allowed:
         raise ValidationError(f"invalid {what} '{cleaned}': use one of {', '.join(allowed)}")
     return cleaned.lower()
+
+
+def clean(spec: FieldSpec, value: Any) -> Any:
+    """A value for the field ``spec``, checked by its kind; empty text becomes None (clears it)."""
+    if spec.kind is Kind.name:
+        return required_line(value, spec.what)
+    if spec.kind is Kind.line:
+        return single_line(value, spec.what)
+    if spec.kind is Kind.text:
+        return free_text(value, spec.what)
+    if spec.kind is Kind.email:
+        return email(value)
+    if spec.kind is Kind.choice:
+        word = single_line(value, spec.what)
+        return choice(spec.synonyms.get(word.lower(), word) if word else None, spec.choices, spec.what)
+    if spec.kind is Kind.date:
+        return value or None
+    return value
+
+
+def clean_fields(record: RecordSpec, fields: Mapping[str, Any]) -> dict[str, Any]:
+    """Check the fields a person set on a ``record``; a field that add/edit cannot set is refused."""
+    settable = {spec.key: spec for spec in record.editable}
+    unknown = set(fields) - set(settable)
+    if unknown:
+        raise ValidationError(f"unknown {record.noun} field(s): {', '.join(sorted(unknown))}")
+    return {key: clean(settable[key], value) for key, value in fields.items()}

@@ -1,0 +1,204 @@
+"""One declaration per record: each field's key, label, kind, command-line option and help, written once.
+
+The services check values by a field's kind, the records (JSON and CSV keys) follow the declared
+order, ``show`` labels come from here, and ``add``/``edit`` options are generated from it
+(``commands/_fields.py``). The SQLModel tables in ``models.py`` stay the schema (they are what the
+migrations build); ``tests/test_fields.py`` checks that every declared field is a column.
+
+Plain Python: the command modules read this at ``--help`` time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from carecoord.vocab import RISK_SYNONYMS, ContactMethod, RiskLevel
+
+
+class Kind(StrEnum):
+    """How a field's value is typed, checked and shown."""
+
+    name = "name"  # one line, required
+    line = "line"  # one line, optional
+    text = "text"  # several lines (notes)
+    email = "email"
+    choice = "choice"  # one of ``choices`` (or a synonym of one)
+    date = "date"
+    flag = "flag"  # yes/no
+    tags = "tags"  # stored comma-separated, a list in records
+    moment = "moment"  # a UTC timestamp, shown in the user's zone
+    plain = "plain"  # kept as it is (ids, codes the services set)
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One field of a record."""
+
+    key: str  # the model attribute and the record key
+    label: str  # how ``show`` labels it
+    kind: Kind = Kind.plain
+    option: str | None = None  # the add/edit option; None when add/edit do not set it
+    help: str = ""  # the option's help (edit adds how to clear it)
+    noun: str = ""  # how messages name it; the label in lower case when empty
+    choices: tuple[str, ...] = ()
+    synonyms: Mapping[str, str] = field(default_factory=dict)  # other words people type for a choice
+    shown: bool = True  # listed by ``show`` (uid and created_at are for scripts)
+    metavar: str = ""  # the word --help shows for the value; by kind when empty
+    past: bool = False  # a date of something that already happened: a weekday means the last one
+    relative: bool = True  # a date people may type as 'fri' or '+3d' (not a date of birth)
+
+    @property
+    def word(self) -> str:
+        if self.metavar:
+            return self.metavar
+        if self.choices and len("|".join(self.choices)) <= 24:
+            return "|".join(self.choices)
+        return {Kind.date: "DATE", Kind.choice: "CHOICE"}.get(self.kind, "TEXT")
+
+    @property
+    def what(self) -> str:
+        return self.noun or self.label.lower()
+
+    @property
+    def settable(self) -> bool:
+        return self.option is not None
+
+
+@dataclass(frozen=True)
+class RecordSpec:
+    """A record's fields, in the order of its JSON and CSV keys."""
+
+    noun: str
+    fields: tuple[FieldSpec, ...]
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return tuple(f.key for f in self.fields)
+
+    @property
+    def editable(self) -> tuple[FieldSpec, ...]:
+        return tuple(f for f in self.fields if f.settable)
+
+    @property
+    def shown(self) -> tuple[FieldSpec, ...]:
+        return tuple(f for f in self.fields if f.shown)
+
+    def __getitem__(self, key: str) -> FieldSpec:
+        for spec in self.fields:
+            if spec.key == key:
+                return spec
+        raise KeyError(key)
+
+
+_ID = FieldSpec("id", "ID")
+_UID = FieldSpec("uid", "UID", shown=False)
+_CREATED = FieldSpec("created_at", "Created", Kind.moment, shown=False)
+_UPDATED = FieldSpec("updated_at", "Last changed", Kind.moment)
+_PHONE = FieldSpec("phone", "Phone", Kind.line, "--phone", "Phone number.", noun="phone number", metavar="PHONE")
+_EMAIL = FieldSpec("email", "Email", Kind.email, "--email", "Email address.", noun="email address", metavar="EMAIL")
+_NOTES = FieldSpec("notes", "Notes", Kind.text, "--notes", "Free-text notes.")
+
+PATIENT = RecordSpec(
+    "patient",
+    (
+        _ID,
+        _UID,
+        FieldSpec("name", "Name", Kind.name, "--name", "Full name, e.g. 'Jane Doe'.", noun="patient's name"),
+        FieldSpec(
+            "birth_date",
+            "Date of birth",
+            Kind.date,
+            "--dob",
+            "Date of birth, e.g. 1950-03-02 or 03/02/1950.",
+            past=True,
+        ),
+        FieldSpec("mrn", "MRN", Kind.line, "--mrn", "Medical record number (unique).", noun="MRN", metavar="MRN"),
+        _PHONE,
+        _EMAIL,
+        FieldSpec("address", "Address", Kind.text, "--address", "Home address."),
+        FieldSpec(
+            "language", "Language", Kind.line, "--language", "Preferred language, e.g. Spanish.", metavar="LANGUAGE"
+        ),
+        FieldSpec("payer", "Payer", Kind.line, "--payer", "Insurance payer, e.g. 'Medicare'.", metavar="NAME"),
+        FieldSpec("member_id", "Member id", Kind.line, "--member-id", "Insurance member id.", metavar="ID"),
+        FieldSpec(
+            "auth_expires", "Authorization ends", Kind.date, "--auth-expires", "Date the insurance authorization ends."
+        ),
+        FieldSpec(
+            "pcp",
+            "Primary care",
+            Kind.line,
+            "--pcp",
+            "Primary care provider.",
+            noun="primary care provider",
+            metavar="NAME",
+        ),
+        FieldSpec(
+            "risk",
+            "Risk",
+            Kind.choice,
+            "--risk",
+            "Risk level: low, moderate (or medium) or high.",
+            noun="risk level",
+            choices=tuple(r.value for r in RiskLevel),
+            synonyms=RISK_SYNONYMS,
+        ),
+        FieldSpec("status", "Status"),
+        FieldSpec("enrolled_on", "Enrolled", Kind.date),
+        FieldSpec("discharged_on", "Discharged", Kind.date),
+        FieldSpec("discharge_reason", "Discharge reason"),
+        FieldSpec("tags", "Tags", Kind.tags),
+        _NOTES,
+        _CREATED,
+        _UPDATED,
+    ),
+)
+
+CONTACT = RecordSpec(
+    "contact",
+    (
+        _ID,
+        _UID,
+        FieldSpec("patient_id", "Patient id", shown=False),
+        FieldSpec("patient_name", "Patient", shown=False),  # not a column: the record adds the patient's name
+        FieldSpec("name", "Name", Kind.name, "--name", "The contact's name.", noun="contact's name"),
+        FieldSpec(
+            "role", "Role", Kind.line, "--role -r", "Role or relationship: daughter, cardiologist, home health..."
+        ),
+        FieldSpec(
+            "organization",
+            "Organization",
+            Kind.line,
+            "--org",
+            "Organization, e.g. 'Mercy Home Health'.",
+            metavar="NAME",
+        ),
+        _PHONE,
+        _EMAIL,
+        FieldSpec(
+            "preferred_method",
+            "Prefers",
+            Kind.choice,
+            "--prefers",
+            f"Preferred contact method: {', '.join(m.value for m in ContactMethod)}.",
+            noun="contact method",
+            choices=tuple(m.value for m in ContactMethod),
+            metavar="METHOD",
+        ),
+        FieldSpec(
+            "consent_to_share",
+            "Consent to share",
+            Kind.flag,
+            "--consent/--no-consent",
+            "Whether the patient consented to share information with them.",
+        ),
+        _NOTES,
+        _CREATED,
+        _UPDATED,
+    ),
+)
+
+# Record keys that are not columns of the record's own table (the record adds them).
+DERIVED_KEYS = {"contact": frozenset({"patient_name"})}
