@@ -319,3 +319,14 @@ def test_window_queries_search_indexes_and_never_scan_a_big_table(db_file):
             plan = " | ".join(row[3] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}"))
             assert "SCAN" not in plan and name in plan, plan
     engine.dispose()
+
+
+def test_a_backup_onto_the_database_itself_is_refused(cli, db_file, unchanged):
+    sneaky = db_file.parent / ".." / db_file.parent.name / db_file.name
+    with unchanged():
+        assert_one_line_error(cli("db", "backup", str(sneaky), "--force"), 1, "must not be the database itself")
+
+
+def test_a_folder_given_as_the_database_is_a_storage_error(cli, tmp_path):
+    result = cli("--db", str(tmp_path), "patient", "add", "X")
+    assert result.exit_code == 3 and "folder" in result.stderr
