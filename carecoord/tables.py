@@ -102,8 +102,9 @@ def _fit(natural: list[int], minimum: list[int], wrappable: list[bool], room: in
 def render(
     rows: Sequence[Mapping[str, Any]], columns: Sequence[Column], display: Any, *, title: str | None = None
 ) -> str:
-    """The table as text (``display`` turns a value into what a person reads)."""
-    texts = [[display(row.get(c.key)) for c in columns] for row in rows]
+    """The table as text (``display`` turns a value into what a person reads; a column's ``show``
+    picks the value from the whole row)."""
+    texts = [[display(c.show(row) if c.show else row.get(c.key)) for c in columns] for row in rows]
     for i in [i for i, c in enumerate(columns) if c.first_line]:
         for row_texts in texts:
             row_texts[i] = _first_line(row_texts[i])

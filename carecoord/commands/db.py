@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from carecoord.commands._common import FormatOption, YesOption, confirm_or_refuse, db_path, may_create, new_app
-from carecoord.output import Column, render_list, render_record, to_json
+from carecoord.output import Column, render_record
 from carecoord.vocab import OutputFormat
 
 app = new_app("The database file: path, status, check, backup.\n\nExample: carecoord db status")
@@ -42,18 +42,12 @@ def status(fmt: FormatOption = OutputFormat.table) -> None:
         "code_revision": head_revision(),
         "counts": counts,
     }
-    if fmt is OutputFormat.table:
-        fields = [Column(key, key.replace("_", " ").capitalize()) for key in list(record)[:-1]]
-        render_record(record, fields, fmt, title="carecoord database")
-        print()
-        per_table = [{"table": name, "rows": rows} for name, rows in counts.items()]
-        render_list(per_table, (Column("table", "Table"), Column("rows", "Rows")), fmt)
-    elif fmt is OutputFormat.json:
-        print(to_json(record))
-    else:
-        flat = {k: v for k, v in record.items() if k != "counts"}
-        flat.update({f"rows_{name}": n for name, n in counts.items()})
-        render_list([flat], (), fmt)
+    fields = [Column(key, key.replace("_", " ").capitalize()) for key in list(record)[:-1]]
+    per_table = [{"table": name, "rows": rows} for name, rows in counts.items()]
+    flat = {k: v for k, v in record.items() if k != "counts"}
+    flat.update({f"rows_{name}": n for name, n in counts.items()})
+    render_record(record, fields, fmt, title="carecoord database", flat=flat,
+                  sections=(("", per_table, (Column("table", "Table"), Column("rows", "Rows"))),))  # fmt: skip
 
 
 @app.command("check")
