@@ -25,7 +25,6 @@ def test_a_long_column_header_wraps_between_words_instead_of_being_cut(cli, monk
     rule = next(i for i, line in enumerate(lines) if line.startswith("---"))
     header = lines[2:rule]
     assert len(header) > 1  # the header did not fit on one line
-    words = " ".join(" ".join(header).split())
-    for label in ("ID", "Patient", "Discharged", "From", "Contact (2 bus. days)", "Visit"):
-        assert label.split()[0] in words
-    assert "Contact (2 bus." in " ".join(header) and "days)" in " ".join(header)  # whole words, nothing lost
+    labels = ("ID", "Patient", "Discharged", "From", "Contact (2 bus. days)", "Visit")
+    words = sorted(word for line in header for word in line.split())
+    assert words == sorted(word for label in labels for word in label.split())  # whole words, nothing lost
