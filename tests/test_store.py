@@ -330,3 +330,20 @@ def test_a_backup_onto_the_database_itself_is_refused(cli, db_file, unchanged):
 def test_a_folder_given_as_the_database_is_a_storage_error(cli, tmp_path):
     result = cli("--db", str(tmp_path), "patient", "add", "X")
     assert result.exit_code == 3 and "folder" in result.stderr
+
+
+def test_a_first_command_that_fails_leaves_no_database_behind(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from carecoord.cli import app
+
+    target = tmp_path / "new" / "carecoord.db"
+    monkeypatch.setenv("CARECOORD_DB", str(target))
+    sheet = tmp_path / "in.csv"
+    sheet.write_text("Patient Name,Date of Birth\nJane Doe,not a date\n", encoding="utf-8")
+    for args in (("patient", "add", "Jane", "--email", "not-an-address"), ("import", "patients", str(sheet))):
+        result = CliRunner().invoke(app, list(args))
+        assert result.exit_code == 1, result.output
+        assert not target.exists() and list(target.parent.iterdir()) == []
+    assert CliRunner().invoke(app, ["patient", "add", "Jane"]).exit_code == 0
+    assert target.exists()

@@ -299,7 +299,9 @@ def rejects_csv(sheet: Sheet, rejected: Sequence[Rejected]) -> bytes:
 
 
 def _stored_as(
-    by_mrn: Mapping[str, Patient], by_name_dob: Mapping[tuple[str, date | None], Patient], mrn: str,
+    by_mrn: Mapping[str, Patient],
+    by_name_dob: Mapping[tuple[str, date | None], Patient],
+    mrn: str,
     key: tuple[str, date | None] | None,
 ) -> Patient | None:
     """The stored patient a row is: the one with its MRN, else the one with its name and date of
