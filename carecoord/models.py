@@ -4,11 +4,12 @@ import uuid
 from datetime import UTC, date, datetime, time
 from typing import Any, Optional
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, String, false, text
+from sqlalchemy import Column, ForeignKey, Index, Integer, false
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import DateTime, TypeDecorator
 from sqlmodel import Field, Relationship, SQLModel
 
+from carecoord.dialects import case_insensitive_text, partial_index
 from carecoord.vocab import PatientStatus, PlanStatus, TaskPriority, TaskStatus
 
 
@@ -56,7 +57,7 @@ class Patient(Timestamped, table=True):
     birth_date: date | None = None
     mrn: str | None = Field(
         default=None,
-        sa_column=Column(String(collation="NOCASE"), unique=True, nullable=True),
+        sa_column=Column(case_insensitive_text(), unique=True, nullable=True),
     )
     phone: str | None = None
     email: str | None = None
@@ -180,7 +181,7 @@ class Appointment(Timestamped, table=True):
     """An appointment, one-off or a recurring series, kept in the zone it was booked in."""
 
     # Series are few and long: finding those alive in a window scans only them (migration 0006).
-    __table_args__ = (Index("ix_appointment_series_start", "starts_at", sqlite_where=text("rrule IS NOT NULL")),)
+    __table_args__ = (Index("ix_appointment_series_start", "starts_at", **partial_index("rrule IS NOT NULL")),)
 
     id: int | None = Field(default=None, primary_key=True)
     patient_id: int = _parent("patient")

@@ -487,8 +487,8 @@ def test_appt_done_looks_back_and_cancel_ahead(jane, rows):
 @pytest.mark.parametrize(
     ("args", "sql", "expected"),
     [
-        (("task", "add", "X", "--due", "fri 2 pm"), "SELECT due_on || ' ' || due_time AS d FROM task",
-         "2026-11-27 14:00:00.000000"),
+        (("task", "add", "X", "--due", "fri 2 pm"), "SELECT due_on AS d FROM task", "2026-11-27"),
+        (("task", "add", "X", "--due", "fri 2 pm"), "SELECT due_time AS d FROM task", "14:00:00.000000"),
         (("task", "add", "X", "--due", "wed"), "SELECT due_on AS d FROM task", "2026-12-02"),
         (("task", "add", "X", "--due", "next tuesday"), "SELECT due_on AS d FROM task", "2026-12-01"),
         (("task", "add", "X", "--due", "11/24"), "SELECT due_on AS d FROM task", "2027-11-24"),

@@ -93,7 +93,7 @@ def test_db_check_reports_a_broken_reference_with_exit_3(cli, db_file):
     assert_one_line_error(cli("db", "check"), 3, "refers to a missing patient")
 
 
-def test_db_backup_copies_everything_privately(cli, tmp_path):
+def test_db_backup_copies_everything_privately(cli, tmp_path, db_file):
     cli("patient", "add", "Jane Doe", "--mrn", "MRN-1")
     target = tmp_path / "backup.db"
     run = cli("db", "backup", str(target))

@@ -7,20 +7,58 @@ from typing import Annotated, Any
 
 import typer
 
-from carecoord.commands._common import FormatOption, YesOption, confirm_or_refuse, db_path, may_create, new_app
+from carecoord.commands._common import (
+    FormatOption,
+    YesOption,
+    confirm_or_refuse,
+    db_location,
+    db_path,
+    may_create,
+    new_app,
+)
 from carecoord.output import Column, render_list, render_record, to_json
 from carecoord.vocab import OutputFormat
 
-app = new_app("The database file: path, status, check, backup.\n\nExample: carecoord db status")
+app = new_app(
+    "The store: a database file, or a team's PostgreSQL server: path, init, status, check, backup."
+    "\n\nExample: carecoord db status"
+)
 
 
 @app.command("path")
 def path() -> None:
-    """Print the database file this command line uses (--db, CARECOORD_DB, or the default).
+    """Print the database this command line uses (--db, CARECOORD_DB, or the default file).
 
     Example: carecoord db path
     """
-    print(db_path())
+    print(db_location())
+
+
+@app.command("init")
+def init() -> None:
+    """Create the database, or bring its schema up to this version. On a PostgreSQL server this is
+    an administrator's job: it creates the tables, the coordinator and supervisor group roles and
+    the access policies.
+
+    Example: carecoord --db postgresql://db.example.org/carecoord db init
+    """
+    from carecoord import db, server
+
+    location = db_location()
+    before: str | None
+    after: str | None
+    if isinstance(location, server.Server):
+        before, after = server.initialise(location)
+    else:
+        before = db.stored_revision(location) if location.exists() else None
+        db.ensure_current(location, create=True)
+        after = db.stored_revision(location)
+    if before == after:
+        print(f"{location} is ready: its schema is current ({after}).")
+    elif before is None:
+        print(f"Created the carecoord schema ({after}) in {location}.")
+    else:
+        print(f"Upgraded {location} from schema {before} to {after}.")
 
 
 @app.command("status")
@@ -29,16 +67,19 @@ def status(fmt: FormatOption = OutputFormat.table) -> None:
 
     Example: carecoord db status --format json
     """
-    from carecoord import db
+    from carecoord import db, server
     from carecoord.migrations import head_revision
 
-    file = db_path()
-    db.ensure_current(file, create=may_create(file, write=False))
-    counts = db.table_counts(file)
+    location = db_location()
+    if isinstance(location, server.Server):
+        revision, size, counts = server.describe(location)
+    else:
+        db.ensure_current(location, create=may_create(location, write=False))
+        revision, size, counts = db.stored_revision(location), location.stat().st_size, db.table_counts(location)
     record: dict[str, Any] = {
-        "path": str(file),
-        "size_bytes": file.stat().st_size,
-        "schema_revision": db.stored_revision(file),
+        "path": str(location),
+        "size_bytes": size,
+        "schema_revision": revision,
         "code_revision": head_revision(),
         "counts": counts,
     }
@@ -58,20 +99,26 @@ def status(fmt: FormatOption = OutputFormat.table) -> None:
 
 @app.command("check")
 def check() -> None:
-    """Run SQLite's integrity and foreign-key checks; exit 3 if anything is wrong.
+    """Check the database: SQLite's integrity and foreign-key checks on a file; on a server, that
+    every table and column is there (the server enforces integrity itself). Exit 3 if anything is wrong.
 
     Example: carecoord db check && echo healthy
     """
-    from carecoord import db
+    from carecoord import db, server
     from carecoord.errors import StorageError
 
-    file = db_path()
-    db.ensure_current(file, create=may_create(file, write=False))
-    problems = db.integrity_problems(file)
-    if problems:
-        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        raise StorageError(f"{file} failed its check: {problems[0]}{more}")
-    print(f"OK: {file} passed the integrity and foreign-key checks.")
+    location = db_location()
+    if isinstance(location, server.Server):
+        found = server.problems(location)
+        passed = "has the current schema, every table and column (the server enforces integrity and foreign keys)"
+    else:
+        db.ensure_current(location, create=may_create(location, write=False))
+        found = db.integrity_problems(location)
+        passed = "passed the integrity and foreign-key checks"
+    if found:
+        more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+        raise StorageError(f"{location} failed its check: {found[0]}{more}")
+    print(f"OK: {location} {passed}.")
 
 
 @app.command("backup")
@@ -79,20 +126,26 @@ def backup(
     target: Annotated[Path, typer.Argument(help="Backup file to write.", dir_okay=False)],
     force: Annotated[bool, typer.Option("--force", help="Replace the file if it exists.")] = False,
 ) -> None:
-    """Copy the database to FILE, safely even while another carecoord writes (SQLite online backup).
+    """Copy the database file to FILE, safely even while another carecoord writes (SQLite online
+    backup). A PostgreSQL server is backed up with its own tools (pg_dump).
 
     Example: carecoord db backup ~/backups/carecoord-$(date +%F).db
     """
-    from carecoord import db
-    from carecoord.errors import ConflictError
+    from carecoord import db, server
+    from carecoord.errors import ConflictError, UsageError
 
-    file = db_path()
-    db.stored_revision(file)  # a carecoord database, of any version (a newer one can be backed up too)
+    location = db_location()
+    if isinstance(location, server.Server):
+        raise UsageError(
+            f"{location} is a PostgreSQL server: its backups are made with the server's own tools "
+            f"(pg_dump, or your administrator's backups), e.g. pg_dump -Fc -f carecoord.dump '{location}'"
+        )
+    db.stored_revision(location)  # a carecoord database, of any version (a newer one can be backed up too)
     destination = target.expanduser().absolute()
     if destination.exists() and not force:
         raise ConflictError(f"{destination} already exists; add --force to replace it")
-    db.backup_file(file, destination)
-    print(f"Backed up {file} to {destination}.")
+    db.backup_file(location, destination)
+    print(f"Backed up {location} to {destination}.")
 
 
 @app.command("restore")

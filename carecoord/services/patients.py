@@ -274,7 +274,8 @@ def list_patients(session: Session, wanted: PatientFilter) -> Sequence[Patient]:
         PatientSort.enrolled: col(Patient.enrolled_on),
         PatientSort.updated: col(Patient.updated_at),
     }[wanted.sort]
-    query = query.order_by(sort_key.desc() if wanted.descending else sort_key.asc(), col(Patient.id))
+    ordered = sort_key.desc() if wanted.descending else sort_key.asc()
+    query = query.order_by(ordered.nulls_last(), col(Patient.id))  # unknown values last, on both engines
     if wanted.limit:
         query = query.limit(wanted.limit)
     return session.exec(query).all()

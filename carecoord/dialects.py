@@ -1,0 +1,43 @@
+"""What differs between the two engines, in one place: SQLite (a coordinator's file) and
+PostgreSQL (a team's server).
+
+Models and migrations take their engine-specific types and index options from here, and the two
+stores (``db.py``, ``server.py``) their transaction settings.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import String, text
+from sqlalchemy.dialects.postgresql import CITEXT
+from sqlalchemy.types import TypeEngine
+
+SQLITE = "sqlite"
+POSTGRESQL = "postgresql"
+
+
+def case_insensitive_text() -> TypeEngine[str]:
+    """Text compared without regard to case (an MRN typed 'ab12' finds 'AB12', and both cannot be
+    stored): SQLite's NOCASE collation; PostgreSQL's citext (created by migration 0001)."""
+    return String(collation="NOCASE").with_variant(CITEXT(), POSTGRESQL)
+
+
+def partial_index(condition: str) -> dict[str, Any]:
+    """Keyword arguments of an ``Index`` that covers only rows meeting ``condition`` (both engines)."""
+    clause = text(condition)
+    return {"sqlite_where": clause, "postgresql_where": clause}
+
+
+def sqlite_begin(*, write: bool) -> str:
+    """How a command's transaction starts on SQLite: a writer takes the write lock up front (BEGIN
+    IMMEDIATE) and waits for it (busy timeout), instead of failing half-way when a read turns into
+    a write."""
+    return "BEGIN IMMEDIATE" if write else "BEGIN"
+
+
+def postgresql_options(*, write: bool) -> dict[str, Any]:
+    """How a command's transaction runs on PostgreSQL: in one snapshot (REPEATABLE READ), read-only
+    unless it writes. A write that meets a concurrent one fails with a serialization error, and the
+    command is run again (see ``server.RetryableConflict``)."""
+    return {"isolation_level": "REPEATABLE READ", "postgresql_readonly": not write}
