@@ -267,9 +267,11 @@ def _make_engine(path: Path, *, write: bool, foreign_keys: bool = True) -> Engin
 
 @contextmanager
 def session_scope(path: Path, *, write: bool, create: bool = True) -> Iterator[Session]:
-    """One transaction for one command: committed if the block succeeds, else rolled back."""
+    """One transaction for one command: committed if the block succeeds, else rolled back. A
+    database file this command created is removed again if the command fails: it was not there."""
     from carecoord.services import audit
 
+    new = not path.exists()
     ensure_current(path, create=create)
     engine = _make_engine(path, write=write)
     try:
@@ -284,12 +286,23 @@ def session_scope(path: Path, *, write: bool, create: bool = True) -> Iterator[S
             except BaseException:
                 session.rollback()
                 raise
-    except exc.IntegrityError as error:
-        raise ConflictError(f"the change conflicts with stored data ({error.orig})") from None
-    except exc.SQLAlchemyError as error:
-        raise storage_error(path, error) from None
+    except BaseException as error:
+        engine.dispose()
+        if new and not state["committed"]:
+            _remove_database(path)
+        if isinstance(error, exc.IntegrityError):
+            raise ConflictError(f"the change conflicts with stored data ({error.orig})") from None
+        if isinstance(error, exc.SQLAlchemyError):
+            raise storage_error(path, error) from None
+        raise
     finally:
         engine.dispose()
+
+
+def _remove_database(path: Path) -> None:
+    """Remove a database file and its WAL companions (a first command that failed)."""
+    for leftover in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        leftover.unlink(missing_ok=True)
 
 
 @contextmanager

@@ -1,20 +1,23 @@
-"""One renderer for records: Rich tables for people, JSON and CSV for scripts.
+"""One renderer for records: text tables and Markdown for people, JSON and CSV for scripts.
 
 Records are plain dicts with stable keys (an ``id`` on every record). JSON carries every key;
 CSV carries every scalar key (lists joined with ``;``); the table shows the chosen columns.
-Rich is imported only when a table is drawn.
+Every decision about a format is made here, so a command hands over its records and says what
+people should see (a column's ``show``, ``notes`` and a ``chart`` under a listing, a document's
+Markdown); it never asks which format was chosen. Rich is imported only when a document is drawn.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import json
 import sys
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from carecoord.vocab import OutputFormat
 
@@ -29,7 +32,11 @@ TABLE_ROWS = 500
 @dataclass(frozen=True)
 class Column:
     """A table column: which record key, under which header. A ``first_line`` column (a note) shows
-    only the first line of its text, cut to the column with an ellipsis; show, JSON and CSV keep it all."""
+    only the first line of its text, cut to the column with an ellipsis; show, JSON and CSV keep it all.
+
+    ``show`` turns the whole record into what people read in the column ('met 11-21 (due 11-24)'),
+    in tables and Markdown only; JSON and CSV keep the record's own keys, so ``key`` then only
+    names the column."""
 
     key: str
     header: str
@@ -37,6 +44,21 @@ class Column:
     max_width: int | None = None
     min_width: int | None = None
     first_line: bool = False
+    show: Callable[[Mapping[str, Any]], Any] | None = None
+
+
+def cell(record: Mapping[str, Any], column: Column) -> Any:
+    """The value a column shows for a record (its ``show``, else the record's value under its key)."""
+    return column.show(record) if column.show else record.get(column.key)
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A bar chart drawn under a table on the terminal (Markdown, JSON and CSV leave it out)."""
+
+    title: str
+    values: Sequence[tuple[str, int]]
+    unit: str = ""
 
 
 def console() -> Console:
@@ -129,10 +151,12 @@ def _scalar_keys(records: Sequence[Mapping[str, Any]]) -> list[str]:
     ]  # fmt: skip
 
 
-def write_csv(records: Sequence[Mapping[str, Any]], keys: Sequence[str] | None = None) -> None:
+def write_csv(
+    records: Sequence[Mapping[str, Any]], keys: Sequence[str] | None = None, file: TextIO | None = None
+) -> None:
     """CSV with a header row (``keys``, else the first record's scalar keys); nested records are left to JSON."""
     keys = list(keys if keys is not None else _scalar_keys(records))
-    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer = csv.writer(file or sys.stdout, lineterminator="\n")
     writer.writerow(keys)
     for record in records:
         writer.writerow([_csv_value(record.get(key)) for key in keys])
@@ -145,6 +169,22 @@ def table(records: Sequence[Mapping[str, Any]], columns: Sequence[Column], *, ti
     return tables.render(records, columns, display, title=title)
 
 
+def rows_shown(fmt: OutputFormat) -> int | None:
+    """How many rows a listing in ``fmt`` shows: the first TABLE_ROWS in a table, all of them otherwise.
+
+    A command with a long listing fetches only these, and tells render_list the ``total``."""
+    return TABLE_ROWS if fmt is OutputFormat.table else None
+
+
+def wrapped(text: str) -> str:
+    """A paragraph for people, wrapped to the terminal between words."""
+    import textwrap
+
+    from carecoord.tables import width
+
+    return textwrap.fill(text, width() - 1, break_long_words=False, break_on_hyphens=False)
+
+
 def render_list(
     records: Sequence[Mapping[str, Any]],
     columns: Sequence[Column],
@@ -154,14 +194,23 @@ def render_list(
     title: str | None = None,
     empty: str = "Nothing to show.",
     total: int | None = None,
+    notes: Sequence[str] = (),
+    chart: Chart | None = None,
+    whole: Any = None,
 ) -> None:
     """Print a listing in the chosen format; ``keys`` are the CSV columns (even with no rows);
-    ``total`` is how many there are when a table was given only its first TABLE_ROWS."""
+    ``total`` is how many there are when a table was given only its first TABLE_ROWS.
+
+    For people only: ``notes`` are paragraphs under the listing (wrapped to the terminal in a table),
+    ``chart`` a bar chart under a table. ``whole`` is what JSON prints instead of the rows when they
+    are a view of one record (a report's measures)."""
     if fmt is OutputFormat.json:
-        print(to_json(list(records)))
-    elif fmt is OutputFormat.csv:
+        print(to_json(list(records) if whole is None else whole))
+        return
+    if fmt is OutputFormat.csv:
         write_csv(records, keys)
-    elif fmt is OutputFormat.markdown:
+        return
+    if fmt is OutputFormat.markdown:
         print(markdown_table(records, columns, title=title, empty=empty))
     elif not records:
         print(empty)
@@ -170,14 +219,22 @@ def render_list(
         hidden = max(total or 0, len(records)) - min(len(records), TABLE_ROWS)
         if hidden > 0:
             print(f"... and {hidden} more: narrow the list, or use --format csv or json for all.")
+    for note in notes:
+        print("\n" + (note if fmt is OutputFormat.markdown else wrapped(note)))
+    if chart is not None and chart.values and fmt is OutputFormat.table:
+        print()
+        print(bar_chart(chart.title, chart.values, unit=chart.unit))
 
 
 def details(record: Mapping[str, Any], fields: Sequence[Column], *, title: str | None = None) -> str:
     """One record as 'Field  value' lines (empty fields left out)."""
     from carecoord import tables
 
-    pairs = [(f.header, display(record.get(f.key))) for f in fields if record.get(f.key) not in (None, "", [], ())]
+    pairs = [(f.header, display(value)) for f in fields if (value := cell(record, f)) not in (None, "", [], ())]
     return tables.key_values(pairs, title=title)
+
+
+Section = tuple[str, str | Sequence[Mapping[str, Any]], Sequence[Column]]
 
 
 def render_record(
@@ -187,27 +244,71 @@ def render_record(
     *,
     keys: Sequence[str] | None = None,
     title: str | None = None,
-    sections: Sequence[tuple[str, str, Sequence[Column]]] = (),
+    sections: Sequence[Section] = (),
+    flat: Mapping[str, Any] | None = None,
 ) -> None:
-    """Print one record; ``sections`` are (title, key, columns) for its nested lists."""
+    """Print one record; ``sections`` are (title, key, columns) for its nested lists (or the rows
+    themselves in place of the key, when the record nests them otherwise); ``flat`` is the one CSV
+    row of a record that nests a mapping."""
     if fmt is OutputFormat.json:
         print(to_json(record))
         return
     if fmt is OutputFormat.csv:
-        write_csv([record], keys)
+        write_csv([flat if flat is not None else record], keys)
         return
+    parts = [(section_title, (record.get(key) if isinstance(key, str) else key) or [], columns)
+             for section_title, key, columns in sections]  # fmt: skip
     if fmt is OutputFormat.markdown:
-        print(markdown_table([{"field": f.header, "value": record.get(f.key)} for f in fields
-                              if record.get(f.key) not in (None, "", [], ())],
+        print(markdown_table([{"field": f.header, "value": value} for f in fields
+                              if (value := cell(record, f)) not in (None, "", [], ())],
                              (Column("field", "Field"), Column("value", "Value")), title=title))  # fmt: skip
-        for section_title, key, columns in sections:
-            print("\n" + markdown_table(record.get(key) or [], columns, title=section_title, empty="None."))
+        for section_title, rows, columns in parts:
+            print("\n" + markdown_table(rows, columns, title=section_title, empty="None."))
         return
     print(details(record, fields, title=title))
-    for section_title, key, columns in sections:
-        rows = record.get(key) or []
+    for section_title, rows, columns in parts:
         print()
         print(table(rows, columns, title=section_title) if rows else f"{section_title}: none")
+
+
+def render_document(
+    record: Mapping[str, Any],
+    fmt: OutputFormat,
+    *,
+    markdown: Callable[[Mapping[str, Any]], str],
+    rows: Callable[[Mapping[str, Any]], Iterable[Sequence[Any]]] | None = None,
+    keys: Sequence[str] | None = None,
+    out: str | None = None,
+) -> None:
+    """A document (a care plan, the agenda): drawn on the terminal as a table, else its Markdown, JSON or CSV.
+
+    ``markdown`` writes the record as Markdown; ``rows`` turns it into CSV rows of plain values in
+    the order of ``keys``, written as they are (default: the record is the one row, its values
+    written as every CSV writes them); ``out`` is a file to write (atomically) instead of the
+    screen, which gets the Markdown for a table."""
+    if fmt is OutputFormat.table and out is None:
+        print_document(markdown(record))
+        return
+    if fmt is OutputFormat.json:
+        text = to_json(record) + "\n"
+    elif fmt is OutputFormat.csv:
+        buffer = io.StringIO()
+        if rows is None:
+            write_csv([record], keys, buffer)
+        else:
+            writer = csv.writer(buffer, lineterminator="\n")
+            if keys is not None:
+                writer.writerow(keys)
+            writer.writerows(rows(record))
+        text = buffer.getvalue()
+    else:
+        text = markdown(record)
+    if out is None:
+        print(text, end="")
+    else:
+        from carecoord.files import write_atomically
+
+        write_atomically(out, text.encode("utf-8"))
 
 
 def print_document(markdown: str) -> None:
@@ -242,7 +343,7 @@ def markdown_table(
         return "\n".join([*lines, empty]).rstrip()
     lines.append("| " + " | ".join(_markdown_cell(c.header) for c in columns) + " |")
     lines.append("|" + "---|" * len(columns))
-    lines += ["| " + " | ".join(_markdown_cell(r.get(c.key)) for c in columns) + " |" for r in records]
+    lines += ["| " + " | ".join(_markdown_cell(cell(r, c)) for c in columns) + " |" for r in records]
     return "\n".join(lines)
 
 

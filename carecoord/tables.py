@@ -102,8 +102,9 @@ def _fit(natural: list[int], minimum: list[int], wrappable: list[bool], room: in
 def render(
     rows: Sequence[Mapping[str, Any]], columns: Sequence[Column], display: Any, *, title: str | None = None
 ) -> str:
-    """The table as text (``display`` turns a value into what a person reads)."""
-    texts = [[display(row.get(c.key)) for c in columns] for row in rows]
+    """The table as text (``display`` turns a value into what a person reads; a column's ``show``
+    picks the value from the whole row)."""
+    texts = [[display(c.show(row) if c.show else row.get(c.key)) for c in columns] for row in rows]
     for i in [i for i, c in enumerate(columns) if c.first_line]:
         for row_texts in texts:
             row_texts[i] = _first_line(row_texts[i])
@@ -118,8 +119,10 @@ def render(
     widths = _fit(natural, minimum, wrappable, width() - len(GAP) * (len(columns) - 1) - 1)
     bold, plain = ("\x1b[1m", "\x1b[0m") if colour() else ("", "")
     out = _title(title)
-    out.append(bold + GAP.join(_pad(h[: w] if cells(h) > w else h, w) for h, w in zip(headers, widths, strict=True))
-               .rstrip() + plain)  # fmt: skip
+    heads = [_wrap(h, w) for h, w in zip(headers, widths, strict=True)]  # a long header wraps between words
+    for line in range(max(len(h) for h in heads)):
+        parts = [_pad(h[line] if line < len(h) else "", w) for h, w in zip(heads, widths, strict=True)]
+        out.append(bold + GAP.join(parts).rstrip() + plain)
     out.append("-" * min(width() - 1, sum(widths) + len(GAP) * (len(columns) - 1)))
     for row in texts:
         wrapped = [_cut(text, w) if columns[i].first_line else _wrap(text, w) if wrappable[i] else

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -34,6 +35,12 @@ class Run:
 
 
 ENGINES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)]
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """One line saying when the PostgreSQL half did not run, and how to run it."""
+    if stores.postgres_admin_url() is None:
+        terminalreporter.write_line(stores.SKIP_REASON)
 
 
 @pytest.fixture(scope="session")
@@ -161,3 +168,68 @@ def assert_one_line_error(run: Run, code: int, *fragments: str) -> None:
     assert "Traceback" not in run.stderr + run.stdout
     for fragment in fragments:
         assert fragment in lines[0], (fragment, lines[0])
+
+
+# --- small caseloads and helpers several feature files share --------------------------------------
+
+
+@pytest.fixture
+def jane(cli: Callable[..., Run]) -> Callable[..., Run]:
+    """One patient, Jane Doe (#1, no MRN)."""
+    cli("patient", "add", "Jane Doe")
+    return cli
+
+
+@pytest.fixture
+def eve(cli: Callable[..., Run]) -> Callable[..., Run]:
+    """Two patients: Eve Adams (#1) and Gus Brown (#2)."""
+    cli("patient", "add", "Eve Adams")
+    cli("patient", "add", "Gus Brown")
+    return cli
+
+
+@pytest.fixture
+def three_patients(cli: Callable[..., Run]) -> Callable[..., Run]:
+    """Numbers that collide: Jane Doe (#1, MRN 48213), Baby Girl 1 (#2, MRN 77001) and Pat Ten (#3, MRN 1)."""
+    cli("patient", "add", "Jane Doe", "--mrn", "48213")
+    cli("patient", "add", "Baby Girl 1", "--mrn", "77001")
+    cli("patient", "add", "Pat Ten", "--mrn", "1")
+    return cli
+
+
+def listing(cli: Callable[..., Run], *args: str) -> list[dict[str, Any]]:
+    """The occurrences ``appt list ARGS`` shows, as JSON."""
+    return json.loads(cli("appt", "list", *args, "-f", "json").stdout)
+
+
+# --- the services on a Session, without the CLI ----------------------------------------------------
+
+
+@pytest.fixture
+def session(engine: str, db_url: str) -> Iterator[Any]:
+    """A write Session on the test database (either engine), committed at the end of the test."""
+    from carecoord import db, server
+
+    scope = (
+        server.session_scope(server.Server(db_url), write=True)
+        if engine == "postgresql"
+        else (db.session_scope(Path(db_url), write=True))
+    )
+    with scope as opened:
+        yield opened
+
+
+@pytest.fixture
+def patient(session: Any) -> Any:
+    """One patient added through the service: Ann Service."""
+    from carecoord.services import patients
+
+    return patients.add_patient(session, name="Ann Service")
+
+
+def log_entry(session: Any, patient: Any, day: date, hour: int = 10, **fields: Any) -> Any:
+    """A log entry (a reached phone call unless ``fields`` say otherwise) on ``day`` at ``hour``, New York time."""
+    from carecoord.services import communications
+
+    moment = datetime(day.year, day.month, day.day, hour, tzinfo=ZoneInfo(TEST_ZONE))
+    return communications.add_entry(session, patient, communications.Entry(at=moment, **fields))

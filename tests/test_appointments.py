@@ -7,11 +7,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from tests.conftest import assert_one_line_error
-
-
-def listing(cli, *args):
-    return json.loads(cli("appt", "list", *args, "-f", "json").stdout)
+from tests.conftest import assert_one_line_error, listing
 
 
 @pytest.fixture
@@ -401,3 +397,118 @@ def test_with_whom_has_its_own_column_not_the_where_column(two, monkeypatch):
     omar = next(line for line in table.splitlines() if "Omar" in line)
     assert jane[where:with_].strip() == "Mercy Clinic" and jane[with_:].split()[:2] == ["Dr.", "Lee"]
     assert omar[where:with_].strip() == "" and omar[with_:].split()[0] == "son"
+
+
+def test_a_series_must_start_on_one_of_its_days(jane, unchanged):
+    with unchanged():
+        run = jane("appt", "add", "jane", "--start", "2026-12-02 10:00", "--every", "every mon,thu", "--count", "4")
+        assert_one_line_error(run, 1, "Wed 2026-12-02 is not a day of this series (first: Thu 2026-12-03)")
+
+
+def test_moving_an_until_series_keeps_all_its_visits(jane):
+    jane("appt", "add", "jane", "--start", "2027-03-04 10:00", "--every", "weekly", "--until", "2027-03-25")
+    assert jane("appt", "move", "1", "--to", "2027-03-05 10:00").exit_code == 0
+    assert [s["start"][:10] for s in listing(jane, "--from", "2027-03-01", "--to", "2027-04-30")] == [
+        "2027-03-05", "2027-03-12", "2027-03-19", "2027-03-26",
+    ]  # fmt: skip
+
+
+def test_done_means_the_visit_taking_place_that_day(jane):
+    jane("appt", "add", "jane", "--yes", "--start", "2026-11-17 09:00", "--every", "weekly", "--count", "3")
+    jane("appt", "move", "1", "--occurrence", "2026-11-24", "--to", "2026-11-26 09:00")
+    jane("appt", "move", "1", "--occurrence", "2026-11-17", "--to", "2026-11-24 07:00")
+    assert jane("appt", "done", "1", "--occurrence", "2026-11-24").exit_code == 0
+    statuses = {s["start"][:16]: s["status"] for s in listing(jane, "--from", "2026-11-17", "--to", "2026-12-31")}
+    assert statuses == {"2026-11-24T07:00": "fulfilled", "2026-11-26T09:00": "booked", "2026-12-01T09:00": "booked"}
+
+
+def test_times_are_typed_and_read_in_the_users_zone(jane):
+    jane("appt", "add", "jane", "--start", "2026-12-01 15:00", "--tz", "Europe/London", "--type", "telehealth")
+    [sitting] = listing(jane, "--from", "2026-12-01", "--to", "2026-12-01")
+    assert sitting["start"] == "2026-12-01T10:00:00-05:00"
+    jane("appt", "move", "1", "--to", "2026-12-01 11:00")
+    [sitting] = listing(jane, "--from", "2026-12-01", "--to", "2026-12-01")
+    assert sitting["start"] == "2026-12-01T11:00:00-05:00" and sitting["tz"] == "Europe/London"
+
+
+def test_an_occurrence_date_is_the_date_shown_in_your_zone(jane):
+    jane(
+        "appt",
+        "add",
+        "jane",
+        "--start",
+        "2026-12-01 02:00",
+        "--tz",
+        "Europe/London",
+        "--every",
+        "weekly",
+        "--count",
+        "2",
+    )
+    [first] = listing(jane, "--from", "2026-11-30", "--to", "2026-11-30")
+    assert first["start"] == "2026-11-30T21:00:00-05:00"
+    assert jane("appt", "cancel", "1", "--occurrence", "2026-11-30").exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("steps", "args", "fragment"),
+    [
+        ((), ("appt", "done", "1"), "has not happened yet"),
+        (
+            (("appt", "done", "2", "--occurrence", "2026-11-24"),),
+            ("appt", "cancel", "2", "--occurrence", "2026-11-24"),
+            "already fulfilled: it cannot be cancelled",
+        ),
+        ((("appt", "cancel", "1"),), ("appt", "edit", "1", "--status", "booked"), "is cancelled; book a new one"),
+        ((), ("appt", "edit", "2", "--status", "noshow"), "use 'appt done', 'appt noshow' or 'appt cancel'"),
+        (
+            (("appt", "cancel", "2", "--occurrence", "2026-11-24"),),
+            ("appt", "done", "2", "--occurrence", "2026-11-24"),
+            "is cancelled",
+        ),
+        (
+            (("appt", "done", "2", "--occurrence", "2026-11-24"),),
+            ("appt", "done", "2", "--occurrence", "2026-11-24"),
+            "already fulfilled",
+        ),
+    ],
+)
+def test_outcomes_follow_the_visit(jane, unchanged, steps, args, fragment):
+    jane("appt", "add", "jane", "--start", "2026-12-10 10:00")  # 1: a future one-off
+    jane("appt", "add", "jane", "--yes", "--start", "2026-11-24 10:00", "--every", "weekly")  # 2: a series, started
+    for step in steps:
+        assert jane(*step).exit_code == 0, step
+    with unchanged():
+        assert_one_line_error(jane(*args), 1, fragment)
+
+
+def test_a_missed_visit_can_be_corrected_to_fulfilled(jane):
+    jane("appt", "add", "jane", "--yes", "--start", "2026-11-24 10:00")
+    jane("appt", "noshow", "1")
+    assert jane("appt", "done", "1").exit_code == 0
+
+
+def test_appt_list_takes_days(jane):
+    jane("appt", "add", "jane", "--start", "2026-12-05 10:00")
+    assert len(listing(jane, "--days", "14")) == 1 and listing(jane, "--days", "7") == []
+
+
+def test_a_sitting_over_the_dst_change_is_measured_in_real_hours_and_found_to_its_end(jane, unchanged, db_file):
+    import sqlite3
+    from contextlib import closing
+
+    with unchanged():  # 12:00 to 12:00 across the night clocks go back is 25 hours
+        run = jane(
+            "appt", "add", "jane", "-y", "--start", "2026-10-31 12:00", "--end", "2026-11-01 12:00", "--type", "other"
+        )
+        assert_one_line_error(run, 1, "at most 24 hours")
+    added = jane(
+        "appt", "add", "jane", "-y", "--start", "2026-10-31 13:00", "--end", "2026-11-01 12:00", "--type", "other"
+    )
+    assert added.exit_code == 0, added.stderr
+    with closing(sqlite3.connect(db_file)) as conn:  # as an older version stored it: 25 hours
+        conn.execute("UPDATE appointment SET starts_at = '2026-10-31 16:00:00.000000'")
+        conn.commit()
+    assert [a["start"] for a in listing(jane, "--from", "2026-11-01 11:30", "--to", "2026-11-01 11:45")] == [
+        "2026-10-31T12:00:00-04:00"
+    ]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import getpass
 import json
+import os
+import pwd
 
 
 def test_every_change_is_audited_in_order(cli):
@@ -62,3 +64,17 @@ def test_a_failed_command_writes_no_audit_row(cli, rows):
     cli("patient", "add", "Jane Doe", "--mrn", "MRN-1")
     assert cli("patient", "add", "Other", "--mrn", "MRN-1").exit_code == 1
     assert len(rows("SELECT * FROM audit_log")) == 1
+
+
+def test_the_audit_of_a_deleted_patient_is_found_by_its_id(three_patients):
+    three_patients("patient", "delete", "#1", "--yes")
+    history = json.loads(three_patients("audit", "--patient", "#1", "-f", "json").stdout)
+    assert {e["patient_id"] for e in history} == {1}
+
+
+def test_the_audit_user_is_the_account_not_the_environment(cli, monkeypatch):
+    monkeypatch.setenv("USER", "mallory")
+    monkeypatch.setenv("LOGNAME", "mallory")
+    cli("patient", "add", "Spoof")
+    [entry] = json.loads(cli("audit", "-f", "json").stdout)
+    assert entry["os_user"] == pwd.getpwuid(os.geteuid()).pw_name

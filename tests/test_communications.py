@@ -211,3 +211,24 @@ def test_log_delete_confirms_in_local_time(people):
     people("log", "add", "jane", "--when", "today 9:15", "--minutes", "5")  # 14:15 UTC
     run = people("log", "delete", "1", "--yes")
     assert run.stdout.strip() == "Deleted log entry #1 phone 2026-11-25 09:15."
+
+
+def test_a_forgotten_timer_is_stopped_with_its_real_length_or_cancelled(eve, rows):
+    with time_machine.travel("2026-11-23T14:00:00Z", tick=False):
+        eve("timer", "start", "eve")
+    assert "since 2026-11-23 09:00" in eve("timer", "status").stdout
+    assert_one_line_error(eve("timer", "stop"), 1, "give the call's real length with --minutes, or 'timer cancel'")
+    assert "Logged 12 min" in eve("timer", "stop", "--minutes", "12").stdout
+    eve("timer", "start", "gus")
+    assert eve("timer", "cancel").stdout.strip() == "Timer for #2 Gus Brown discarded; nothing was logged."
+    assert rows("SELECT minutes FROM communication") == [{"minutes": 12}]
+
+
+def test_log_edit_checks_like_log_add(eve, rows, unchanged):
+    eve("contact", "add", "eve", "Sue Twenty", "--role", "daughter")
+    eve("log", "add", "eve", "--with", "Sue Twenty", "--minutes", "5")
+    assert rows("SELECT contact_id FROM communication") == [{"contact_id": 1}]
+    with unchanged():
+        assert_one_line_error(eve("log", "edit", "1", "--when", "tomorrow 9am"), 1, "is in the future")
+    eve("log", "edit", "1", "--with", "neighbour")
+    assert rows("SELECT with_whom, contact_id FROM communication") == [{"with_whom": "neighbour", "contact_id": None}]

@@ -91,3 +91,14 @@ def test_bad_contact_input(patients, unchanged, args, code, fragment):
     patients("contact", "add", "jane", "Ann Doe")
     with unchanged():
         assert_one_line_error(patients(*args), code, fragment)
+
+
+def test_same_named_contacts_are_told_apart_and_can_be_narrowed(cli, rows):
+    cli("patient", "add", "Jane Doe")
+    cli("patient", "add", "Omar Haddad")
+    cli("contact", "add", "jane", "Ann Smith", "--role", "daughter")
+    cli("contact", "add", "omar", "Ann Smith", "--role", "neighbour")
+    assert_one_line_error(cli("contact", "remove", "ann", "--yes"), 1, "of Jane Doe", "of Omar Haddad")
+    assert cli("contact", "remove", "ann", "--patient", "omar", "--yes").exit_code == 0
+    assert rows("SELECT role FROM contact") == [{"role": "daughter"}]
+    assert_one_line_error(cli("contact", "add", "jane", "Bo", "--email", "a@"), 1, "invalid email")

@@ -1,4 +1,5 @@
-"""Dates as people type them: fixed examples and properties (month ends, leap days, DST)."""
+"""Dates as people type them: fixed examples and properties (month ends, leap days, DST), and the
+user's time zone from CARECOORD_TZ or TZ."""
 
 from __future__ import annotations
 
@@ -579,3 +580,28 @@ def test_date_help_reads_at_80_columns_and_keeps_the_examples(cli, command, kept
     flat = " ".join(run.stdout.split())
     assert kept in flat
     assert "Forms: 2026-11-24, 11/24, tomorrow, fri, next tue (next week's), last fri, +3d, eom" in flat
+
+
+@pytest.mark.parametrize("tz", [":/etc/localtime", "EST+5", "Europe/Paris", ""])
+def test_any_tz_value_works(cli, monkeypatch, tz):
+    from carecoord.dates import local_zone
+
+    monkeypatch.delenv("CARECOORD_TZ")
+    monkeypatch.setenv("TZ", tz)
+    local_zone.cache_clear()
+    cli("patient", "add", "Jane Doe")
+    assert cli("patient", "list", "-f", "json").exit_code == 0
+
+
+def test_a_bad_carecoord_tz_names_the_variable(cli, monkeypatch):
+    from carecoord.dates import local_zone
+
+    monkeypatch.setenv("CARECOORD_TZ", "Mars/Olympus")
+    local_zone.cache_clear()
+    assert_one_line_error(cli("patient", "add", "X", "--dob", "1950-01-01"), 1, "CARECOORD_TZ", "Mars/Olympus")
+
+
+@pytest.mark.parametrize(("option", "value"), [("--dob", "+9999y"), ("--enrolled", "-2100y"), ("--dob", "-9000y")])
+def test_dates_outside_the_calendar_are_refused(cli, unchanged, option, value):
+    with unchanged():
+        assert_one_line_error(cli("patient", "add", "X", option, value), 1)

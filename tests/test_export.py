@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import icalendar
 import pytest
 
-from tests.conftest import assert_one_line_error
+from tests.conftest import assert_one_line_error, listing
 from tests.other_calendar import occurrences
 
 NY = ZoneInfo("America/New_York")
@@ -170,3 +170,19 @@ def test_bad_export_input(schedule, tmp_path, monkeypatch, args, code, fragment)
     monkeypatch.chdir(tmp_path)
     assert_one_line_error(schedule("export", "ics", *args), code, fragment)
     assert not (tmp_path / "x.ics").exists()
+
+
+def test_the_export_never_shows_an_occurrence_that_appt_list_does_not(jane, tmp_path):
+    jane("appt", "add", "jane", "--start", "2026-12-03 10:00", "--every", "every mon,thu", "--count", "4")
+    target = tmp_path / "x.ics"
+    jane("export", "ics", "--from", "2026-12-01", "--to", "2026-12-31", "--out", str(target))
+    ny = ZoneInfo("America/New_York")
+    window = (datetime(2026, 12, 1, tzinfo=ny), datetime(2027, 1, 1, tzinfo=ny))
+    expanded = sorted(e.start.isoformat() for e in occurrences(target.read_bytes(), *window))
+    assert expanded == [s["start"] for s in listing(jane, "--from", "2026-12-01", "--to", "2026-12-31")]
+
+
+def test_renaming_a_patient_raises_the_calendar_sequence(jane, rows):
+    jane("appt", "add", "jane", "--start", "2026-12-01 10:00")
+    jane("patient", "edit", "jane", "--name", "Jane Smith")
+    assert rows("SELECT sequence FROM appointment") == [{"sequence": 1}]

@@ -1,7 +1,10 @@
-"""The record declarations (carecoord.fields) agree with the schema, the records and the commands."""
+"""The record declarations (carecoord.fields) agree with the schema, the records and the commands;
+records carry exactly the documented keys (an empty CSV listing its header too)."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from collections.abc import Callable
 
@@ -10,6 +13,15 @@ from sqlmodel import SQLModel
 
 from carecoord import models  # noqa: F401  (registers the tables)
 from carecoord.fields import CONTACT, DERIVED_KEYS, PATIENT, RecordSpec
+from carecoord.records import (
+    AUDIT_KEYS,
+    CONTACT_KEYS,
+    GOAL_KEYS,
+    PATIENT_KEYS,
+    PLAN_KEYS,
+    REVIEW_KEYS,
+    TASK_KEYS,
+)
 from tests.conftest import Run, assert_one_line_error
 
 
@@ -47,3 +59,47 @@ def test_declared_options_set_check_and_clear_fields(cli: Callable[..., Run], un
     with unchanged():  # type: ignore[attr-defined]
         assert_one_line_error(cli("patient", "edit", "jane", "--email", "not-an-address"), 1, "invalid email address")
         assert_one_line_error(cli("contact", "add", "jane", "Ann", "--prefers", "pigeon"), 1, "contact method")
+
+
+@pytest.mark.parametrize(
+    ("args", "keys"),
+    [
+        (("patient", "list", "--status", "on-hold"), PATIENT_KEYS),
+        (("contact", "list"), CONTACT_KEYS),
+        (("plan", "list"), PLAN_KEYS),
+        (("goal", "list"), (*GOAL_KEYS, "patient_name")),
+        (("task", "list"), TASK_KEYS),
+        (("audit", "--since", "tomorrow"), AUDIT_KEYS),
+    ],
+)
+def test_an_empty_csv_listing_still_has_its_header(cli, args, keys):
+    run = cli(*args, "--format", "csv")
+    assert run.stdout.splitlines() == [",".join(keys)]
+
+
+def test_records_carry_exactly_the_documented_keys(cli):
+    cli("patient", "add", "Jane Doe")
+    cli("contact", "add", "1", "Ann")
+    cli("plan", "add", "1", "Plan", "--status", "active")
+    cli("goal", "add", "1", "Goal")
+    cli("task", "add", "Task", "--goal", "1")
+    review = json.loads(cli("plan", "review", "1", "-f", "json").stdout)
+    assert tuple(review) == REVIEW_KEYS
+    assert tuple(json.loads(cli("patient", "list", "-f", "json").stdout)[0]) == PATIENT_KEYS
+    assert tuple(json.loads(cli("contact", "list", "-f", "json").stdout)[0]) == CONTACT_KEYS
+    assert tuple(json.loads(cli("plan", "list", "-f", "json").stdout)[0]) == PLAN_KEYS
+    assert tuple(json.loads(cli("goal", "list", "-f", "json").stdout)[0]) == (*GOAL_KEYS, "patient_name")
+    assert tuple(json.loads(cli("task", "list", "-f", "json").stdout)[0]) == TASK_KEYS
+    assert tuple(json.loads(cli("audit", "-f", "json").stdout)[0]) == AUDIT_KEYS
+    with_contacts = cli("patient", "show", "1", "-f", "csv").stdout
+    assert next(csv.reader(io.StringIO(with_contacts))) == list(PATIENT_KEYS)
+
+
+def test_risk_and_preferred_method_can_be_cleared(cli, rows):
+    cli("patient", "add", "Jane Doe", "--risk", "high")
+    cli("contact", "add", "jane", "Ann", "--prefers", "text")
+    assert cli("patient", "edit", "jane", "--risk", "").exit_code == 0
+    assert cli("contact", "edit", "ann", "--prefers", "").exit_code == 0
+    assert rows("SELECT risk FROM patient") == [{"risk": None}]
+    assert rows("SELECT preferred_method FROM contact") == [{"preferred_method": None}]
+    assert_one_line_error(cli("patient", "edit", "jane", "--risk", "extreme"), 1, "use one of low, moderate, high")

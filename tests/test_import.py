@@ -100,6 +100,18 @@ def test_duplicates_by_mrn_or_name_and_birth_date(cli, tmp_path, rows, unchanged
     assert rows("SELECT phone FROM patient ORDER BY id")[:2] == [{"phone": "222"}, {"phone": "333"}]
 
 
+def test_same_name_and_birth_date_under_another_mrn_is_another_patient(cli, tmp_path, rows):
+    cli("patient", "add", "John Smith", "--dob", "1948-02-01", "--mrn", "A1")
+    cli("patient", "add", "Mary Jones", "--dob", "1950-01-01")  # no MRN yet: the sheet's row is her
+    text = HEADER + "John Smith,02/01/1948,B2,,,,,\nMary Jones,1950-01-01,C3,,,,,\n"
+    run = cli("import", "patients", write(tmp_path, text), "--on-duplicate", "update")
+    assert run.exit_code == 0, run.stderr
+    assert "Imported 1 new patient, updated 1" in run.stdout
+    assert rows("SELECT name, mrn FROM patient ORDER BY id") == [
+        {"name": "John Smith", "mrn": "A1"}, {"name": "Mary Jones", "mrn": "C3"}, {"name": "John Smith", "mrn": "B2"},
+    ]  # fmt: skip
+
+
 def test_patient_csv_round_trip(cli, tmp_path, db_file, template_db, monkeypatch):
     cli("patient", "add", "Jane Doe", "--dob", "1950-03-02", "--mrn", "A1", "--risk", "high", "--tag", "chf",
         "--tag", "copd", "--email", "jane@example.org", "--notes", "line one\nline two", "--address", "1 Main St")  # fmt: skip

@@ -104,3 +104,8 @@ def test_a_short_one_line_note_is_shown_whole(jane):
     jane("log", "add", "jane", "--minutes", "5", "--note", "left voicemail")
     assert "left voicemail" in jane("log", "list").stdout
     assert "\u2026" not in jane("log", "list").stdout
+
+
+def test_multi_line_notes_are_kept(cli, rows):
+    assert cli("patient", "add", "X", "--notes", "line one\r\nline two").exit_code == 0
+    assert rows("SELECT notes FROM patient") == [{"notes": "line one\nline two"}]

@@ -336,3 +336,23 @@ def test_medium_risk_means_moderate_everywhere_as_in_import(cli, rows, tmp_path)
     listed = json.loads(cli("patient", "list", "--risk", "medium", "-f", "json").stdout)
     assert [p["name"] for p in listed] == ["Ann Medium", "Bob Med", "Cy Low", "Di Imported"]
     assert "--risk low|moderate|high" in cli("patient", "add", "--help").stdout
+
+
+def test_a_number_is_an_id_or_an_mrn_never_part_of_a_name(three_patients, unchanged):
+    assert json.loads(three_patients("patient", "show", "#1", "-f", "json").stdout)["name"] == "Jane Doe"
+    assert json.loads(three_patients("patient", "show", "77001", "-f", "json").stdout)["name"] == "Baby Girl 1"
+    with unchanged():
+        assert_one_line_error(
+            three_patients("patient", "delete", "1", "--yes"), 1, "both patient #1's id and patient #3's MRN"
+        )
+    assert three_patients("patient", "delete", "#1", "--yes").exit_code == 0
+    # #1 is gone: "1" is now only patient #3's MRN; "#1" is nobody; nothing falls back to "Baby Girl 1"
+    assert json.loads(three_patients("patient", "show", "1", "-f", "json").stdout)["name"] == "Pat Ten"
+    assert_one_line_error(three_patients("patient", "show", "#1"), 1, "no patient #1")
+    assert three_patients("patient", "delete", "1", "--yes").exit_code == 0
+    assert_one_line_error(three_patients("patient", "show", "1"), 1, "no patient #1")
+
+
+def test_a_future_enrolment_is_refused(cli, unchanged):
+    with unchanged():
+        assert_one_line_error(cli("patient", "add", "X", "--enrolled", "+5y"), 1, "in the future")

@@ -373,3 +373,30 @@ def test_who_and_phone_cost_no_query_per_patient(two_smiths):
         assert counts() == few
     finally:
         event.remove(Engine, "before_cursor_execute", count)
+
+
+def test_markdown_reports_carry_the_derived_columns(eve):
+    eve("log", "add", "eve", "--minutes", "25")
+    eve("transition", "add", "gus", "--discharged", "2026-11-20", "--from", "General")
+    assert "| Eve Adams | 25 | 99490 | 15 min more |" in eve("report", "minutes", "-f", "markdown").stdout
+    assert "MISSED (due 2026-11-24)" in eve("report", "transitions", "-f", "markdown").stdout
+    assert "| never |" in eve("report", "contacts", "-f", "markdown").stdout
+
+
+def test_discharged_patients_leave_the_work_lists(eve):
+    eve("task", "add", "Old task", "--patient", "gus", "--due", "-3d")
+    eve("plan", "add", "gus", "Plan", "--status", "active", "--review", "-2d")
+    assert len(json.loads(eve("report", "overdue", "-f", "json").stdout)) == 2
+    eve("patient", "discharge", "gus")
+    assert json.loads(eve("report", "overdue", "-f", "json").stdout) == []
+    assert json.loads(eve("agenda", "-f", "json").stdout)["days"][0]["tasks"] == []
+    assert json.loads(eve("report", "caseload", "-f", "json").stdout)["open_tasks"] == 0
+
+
+@pytest.mark.parametrize("month", ["26-11", "0001-01", "9999-12", "2026-1", "2026-11-01"])
+def test_months_out_of_reach_are_refused(eve, month):
+    assert_one_line_error(eve("report", "minutes", "--month", month), 1, "as a month")
+
+
+def test_a_huge_contact_window_is_refused(eve):
+    assert_one_line_error(eve("report", "contacts", "--days", "99999999"), 1, "--days")

@@ -319,3 +319,31 @@ def test_window_queries_search_indexes_and_never_scan_a_big_table(db_file):
             plan = " | ".join(row[3] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}"))
             assert "SCAN" not in plan and name in plan, plan
     engine.dispose()
+
+
+def test_a_backup_onto_the_database_itself_is_refused(cli, db_file, unchanged):
+    sneaky = db_file.parent / ".." / db_file.parent.name / db_file.name
+    with unchanged():
+        assert_one_line_error(cli("db", "backup", str(sneaky), "--force"), 1, "must not be the database itself")
+
+
+def test_a_folder_given_as_the_database_is_a_storage_error(cli, tmp_path):
+    result = cli("--db", str(tmp_path), "patient", "add", "X")
+    assert result.exit_code == 3 and "folder" in result.stderr
+
+
+def test_a_first_command_that_fails_leaves_no_database_behind(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from carecoord.cli import app
+
+    target = tmp_path / "new" / "carecoord.db"
+    monkeypatch.setenv("CARECOORD_DB", str(target))
+    sheet = tmp_path / "in.csv"
+    sheet.write_text("Patient Name,Date of Birth\nJane Doe,not a date\n", encoding="utf-8")
+    for args in (("patient", "add", "Jane", "--email", "not-an-address"), ("import", "patients", str(sheet))):
+        result = CliRunner().invoke(app, list(args))
+        assert result.exit_code == 1, result.output
+        assert not target.exists() and list(target.parent.iterdir()) == []
+    assert CliRunner().invoke(app, ["patient", "add", "Jane"]).exit_code == 0
+    assert target.exists()

@@ -15,3 +15,16 @@ def test_a_long_title_wraps_between_words_at_80_columns(cli, monkeypatch):
     assert all(len(line) < 80 for line in run.stdout.splitlines()), run.stdout
     title = run.stdout.split("\n\n")[0].splitlines()
     assert len(title) > 1 and " ".join(title) == wide  # broken only at spaces, nothing lost
+
+
+def test_a_long_column_header_wraps_between_words_instead_of_being_cut(cli, monkeypatch):
+    cli("patient", "add", "Jane Doe Featherstonehaugh", "--mrn", "1")
+    cli("transition", "add", "jane", "--discharged", "2026-11-20", "--from", "Mercy General Hospital of the Valley")
+    monkeypatch.setenv("COLUMNS", "80")
+    lines = cli("transition", "list").stdout.splitlines()
+    rule = next(i for i, line in enumerate(lines) if line.startswith("---"))
+    header = lines[2:rule]
+    assert len(header) > 1  # the header did not fit on one line
+    labels = ("ID", "Patient", "Discharged", "From", "Contact (2 bus. days)", "Visit")
+    words = sorted(word for line in header for word in line.split())
+    assert words == sorted(word for label in labels for word in label.split())  # whole words, nothing lost

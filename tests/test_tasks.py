@@ -226,3 +226,23 @@ def test_a_long_task_table_fetches_only_what_it_shows(cli, db_file):
 def test_a_rule_that_runs_once_says_once(cli):
     run = cli("task", "add", "Weigh in", "--due", "tomorrow", "--every", "FREQ=DAILY;COUNT=1", "-f", "json")
     assert json.loads(run.stdout)["repeat_text"] == "every day, once"
+
+
+def test_an_ended_task_series_stays_ended(jane, rows):
+    jane("task", "add", "Weekly call", "--due", "2026-11-16", "--every", "weekly")
+    jane("task", "done", "1")  # creates #2 due 11-23
+    jane("task", "end-series", "2")
+    jane("task", "reopen", "1")
+    jane("task", "done", "1")
+    assert rows("SELECT id, due_on FROM task ORDER BY id") == [
+        {"id": 1, "due_on": "2026-11-16"},
+        {"id": 2, "due_on": "2026-11-23"},
+    ]
+
+
+def test_a_recompleted_task_does_not_duplicate_the_next(jane, rows):
+    jane("task", "add", "Weekly call", "--due", "2026-11-16", "--every", "weekly")
+    jane("task", "done", "1")
+    jane("task", "reopen", "1")
+    assert "Next: #2" in jane("task", "done", "1").stdout
+    assert len(rows("SELECT id FROM task")) == 2

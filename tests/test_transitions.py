@@ -5,15 +5,12 @@ rule itself through the services on a Session."""
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import date
 from types import SimpleNamespace
-from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.conftest import TEST_ZONE, assert_one_line_error
-
-NY = ZoneInfo(TEST_ZONE)
+from tests.conftest import assert_one_line_error, log_entry
 
 
 def listed(cli, *args):
@@ -156,6 +153,41 @@ def test_the_agenda_shows_each_deadline_once(jane):
     assert all(day["transition_deadlines"] == [] for day in days)
 
 
+def test_a_late_visit_is_late_whatever_the_filter(eve):
+    eve("transition", "add", "eve", "--discharged", "2026-11-13", "--from", "General", "--complexity", "high")
+    eve("appt", "add", "eve", "--yes", "--start", "2026-11-23 10:00", "--type", "home-visit")
+    eve("appt", "done", "1")
+    assert listed(eve, "transition", "list", "--patient", "eve")[0]["visit_state"] == "late"
+    assert listed(eve, "transition", "list")[0]["visit_state"] == "late"
+
+
+def test_a_fulfilled_appointment_is_an_interactive_contact_and_closes_the_follow_ups(eve, rows):
+    eve("transition", "add", "gus", "--discharged", "2026-11-21", "--from", "X", "--complexity", "high")
+    eve("appt", "add", "gus", "--yes", "--start", "2026-11-23 14:00", "--type", "home-visit")
+    run = eve("appt", "done", "1")
+    assert "Completed follow-up task #1" in run.stdout and "Completed follow-up task #2" in run.stdout
+    [row] = listed(eve, "transition", "list")
+    assert (row["contact_state"], row["visit_state"]) == ("met", "met")
+    assert rows("SELECT status FROM task ORDER BY id") == [{"status": "completed"}, {"status": "completed"}]
+    assert json.loads(eve("report", "overdue", "-f", "json").stdout) == []
+
+
+def test_a_reached_call_closes_the_contact_follow_up_only(eve, rows):
+    eve("transition", "add", "gus", "--discharged", "2026-11-23", "--from", "X")
+    run = eve("log", "add", "gus", "--when", "2026-11-24 09:00", "--outcome", "reached")
+    assert "Completed follow-up task #1 (TCM: interactive contact" in run.stdout
+    assert rows("SELECT status FROM task ORDER BY id") == [{"status": "completed"}, {"status": "requested"}]
+    eve("log", "add", "gus", "--when", "2026-11-24 10:00", "--outcome", "no-answer")
+    assert rows("SELECT count(*) AS n FROM task WHERE status = 'completed'") == [{"n": 1}]
+
+
+def test_evidence_after_the_30_day_period_does_not_count(eve):
+    eve("transition", "add", "eve", "--discharged", "2025-12-24", "--from", "General")
+    eve("log", "add", "eve", "--when", "2026-11-17 10:00", "--outcome", "reached", "--channel", "visit")
+    [row] = listed(eve, "transition", "list")
+    assert (row["contact_state"], row["visit_state"]) == ("missed", "missed")
+
+
 # --- transition edit ----------------------------------------------------------------------------
 
 
@@ -269,29 +301,14 @@ def test_on_a_terminal_a_near_duplicate_asks(jane, rows, monkeypatch, answer, co
     assert rows("SELECT count(*) AS n FROM transition") == [{"n": count}]
 
 
+def test_the_same_discharge_twice_is_refused(eve, unchanged):
+    eve("transition", "add", "eve", "--discharged", "2026-11-20", "--from", "General")
+    with unchanged():
+        assert_one_line_error(eve("transition", "add", "eve", "--discharged", "2026-11-20", "--from", "general"), 1,
+                              "already recorded as transition #1")  # fmt: skip
+
+
 # --- the rule itself, through the services --------------------------------------------------------
-
-
-@pytest.fixture
-def session(db_file):
-    from carecoord.db import session_scope
-
-    with session_scope(db_file, write=True) as opened:
-        yield opened
-
-
-@pytest.fixture
-def patient(session):
-    from carecoord.services import patients
-
-    return patients.add_patient(session, name="Ann Service")
-
-
-def log(session, patient, day, hour=10, **fields):
-    from carecoord.services import communications
-
-    moment = datetime(day.year, day.month, day.day, hour, tzinfo=NY)
-    return communications.add_entry(session, patient, communications.Entry(at=moment, **fields))
 
 
 def test_evidence_is_the_first_reached_contact_and_visit_in_the_period(session, patient):
@@ -299,12 +316,12 @@ def test_evidence_is_the_first_reached_contact_and_visit_in_the_period(session, 
 
     out = transitions.add_transition(session, patient, discharged_on=date(2026, 11, 18), facility="X",
                                      complexity="moderate")  # fmt: skip
-    log(session, patient, date(2026, 11, 17), channel="visit")  # before the discharge
-    log(session, patient, date(2026, 11, 18), channel="message")  # not interactive
-    log(session, patient, date(2026, 11, 19), outcome="no-answer")  # not reached
-    video = log(session, patient, date(2026, 11, 20), channel="video")
-    visit = log(session, patient, date(2026, 11, 23), channel="visit")
-    log(session, patient, date(2026, 11, 24), channel="visit")
+    log_entry(session, patient, date(2026, 11, 17), channel="visit")  # before the discharge
+    log_entry(session, patient, date(2026, 11, 18), channel="message")  # not interactive
+    log_entry(session, patient, date(2026, 11, 19), outcome="no-answer")  # not reached
+    video = log_entry(session, patient, date(2026, 11, 20), channel="video")
+    visit = log_entry(session, patient, date(2026, 11, 23), channel="visit")
+    log_entry(session, patient, date(2026, 11, 24), channel="visit")
     met = transitions.evidence(session, [out])[out.id]
     assert (met.contact.on, met.contact.source) == (date(2026, 11, 20), f"log entry #{video.id}")
     assert (met.visit.on, met.visit.source) == (date(2026, 11, 23), f"log entry #{visit.id}")
@@ -318,7 +335,7 @@ def test_sync_completes_and_reopens_only_what_it_completed(session, patient):
                                      complexity="high")  # fmt: skip
     contact, visit = session.get(Task, out.contact_task_id), session.get(Task, out.visit_task_id)
     assert transitions.followup_changes(session) == []
-    call = log(session, patient, date(2026, 11, 23))
+    call = log_entry(session, patient, date(2026, 11, 23))
     [change] = transitions.followup_changes(session)
     assert (change.task, change.action) == (contact, "completed")
     assert transitions.completed_automatically(contact)
@@ -340,7 +357,7 @@ def test_the_judge_follows_the_evidence_not_an_automatic_completion(session, pat
 
     out = transitions.add_transition(session, patient, discharged_on=date(2026, 11, 20), facility="X",
                                      complexity="high")  # fmt: skip
-    log(session, patient, date(2026, 11, 24))
+    log_entry(session, patient, date(2026, 11, 24))
     contact = session.get(Task, out.contact_task_id)
     assert contact.status == "completed"  # completed today (the 25th), met on the 24th
     [status] = transitions.judge(session, [(out, patient)])

@@ -1,5 +1,6 @@
 """Fault injection through the real CLI, in subprocesses: concurrent writers, a held lock,
-kill -9 in the middle of an import or an export, restore, hostile text, privacy."""
+kill -9 in the middle of an import or an export, a full disk after the commit, a closed pipe,
+restore, hostile text and control characters, privacy."""
 
 from __future__ import annotations
 
@@ -279,3 +280,46 @@ def test_errors_do_not_print_more_patient_data_than_asked(cli):
         assert run.exit_code != 0
         for secret in ("555-0100", "1 Main St", "HIV"):
             assert secret not in run.stderr
+
+
+def test_a_failure_after_the_commit_says_the_change_was_saved(db_file):
+    env = {**os.environ, "CARECOORD_DB": str(db_file)}
+    env.pop("CARECOORD_DEBUG", None)
+    with open("/dev/full", "w") as full:
+        result = subprocess.run([sys.executable, "-m", "carecoord", "patient", "add", "Zed"],
+                                stdout=full, stderr=subprocess.PIPE, text=True, env=env)  # fmt: skip
+    assert result.returncode == 1
+    assert "the change itself was saved" in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_a_closed_pipe_is_not_an_error(cli, db_file):
+    import sqlite3
+    from contextlib import closing
+
+    cli("patient", "add", "First")
+    with closing(sqlite3.connect(db_file)) as conn:  # far more output than a pipe holds
+        conn.execute("""
+            INSERT INTO patient (uid, created_at, updated_at, name, name_key, status, enrolled_on, tags, notes)
+            WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 600)
+            SELECT 'u' || i, '2026-01-01', '2026-01-01', 'P' || i, 'p' || i, 'active', '2026-01-01', '',
+                   printf('%.200c', 'x') FROM n
+        """)
+        conn.commit()
+    env = {**os.environ, "CARECOORD_DB": str(db_file)}
+    pipeline = f"{sys.executable} -m carecoord patient list -f json | head -1"
+    result = subprocess.run(["bash", "-o", "pipefail", "-c", pipeline], env=env, capture_output=True, text=True)
+    assert result.returncode == 0 and result.stdout == "[\n" and result.stderr == ""
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("patient", "add", "Evil\x1b[31mRed"),
+        ("patient", "add", "Line\nBreak"),
+        ("patient", "add", "X", "--notes", "bell\x07"),
+        ("task", "add", "a\rb"),
+    ],
+)
+def test_control_characters_are_refused(cli, unchanged, args):
+    with unchanged():
+        assert_one_line_error(cli(*args), 1, "control characters")

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Mapping
+from typing import Annotated, Any
 
 import typer
 
@@ -49,43 +50,15 @@ def show_agenda(
 def print_agenda(record: dict[str, object], fmt: OutputFormat, out: str | None = None) -> None:
     """Show the agenda on screen, or write it as Markdown, JSON or CSV to stdout or a file."""
     from carecoord.documents import agenda_markdown
+    from carecoord.output import render_document
 
-    if fmt is OutputFormat.table and out is None:
-        from carecoord.output import print_document
-
-        print_document(agenda_markdown(record))
-        return
-    text = _as_text(record, fmt if fmt is not OutputFormat.table else OutputFormat.markdown)
-    if out is None:
-        print(text, end="")
-    else:
-        from carecoord.files import write_atomically
-
-        write_atomically(out, text.encode("utf-8"))
+    render_document(record, fmt, markdown=agenda_markdown, rows=_flat_rows, keys=AGENDA_CSV_KEYS, out=out)
 
 
-def _as_text(record: dict[str, object], fmt: OutputFormat) -> str:
-    import csv
-    import io
-
-    from carecoord.documents import agenda_markdown
-    from carecoord.output import to_json
-
-    if fmt is OutputFormat.json:
-        return to_json(record) + "\n"
-    if fmt is OutputFormat.markdown:
-        return agenda_markdown(record)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(AGENDA_CSV_KEYS)
-    writer.writerows(_flat_rows(record))
-    return buffer.getvalue()
-
-
-def _flat_rows(record: dict[str, object]) -> list[tuple[object, ...]]:
-    """One CSV row per agenda item."""
+def _flat_rows(record: Mapping[str, Any]) -> list[tuple[object, ...]]:
+    """One CSV row per agenda item, its values in the order of AGENDA_CSV_KEYS."""
     rows: list[tuple[object, ...]] = []
-    for day in record["days"]:  # type: ignore[attr-defined]
+    for day in record["days"]:
         date = day["date"].isoformat()
         for a in day["appointments"]:
             rows.append((date, "appointment", f"{a['start']:%H:%M}", a["id"], a["patient_name"], a["type"],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -51,14 +52,25 @@ AttendingOpt = Annotated[
 # A start this little before now is not "in the past": the call that is starting as you book it.
 PAST_GRACE = timedelta(minutes=5)
 
+
+def _when_shown(record: Mapping[str, Any]) -> str:
+    """The day and the times, for people."""
+    return f"{record['start']:%a %Y-%m-%d %H:%M}-{record['end']:%H:%M}"
+
+
+def _state_shown(record: Mapping[str, Any]) -> str:
+    """The status, flagged when the occurrence was moved."""
+    return f"{record['status']}, moved" if record["moved"] else record["status"]
+
+
 OCCURRENCE_COLUMNS = (
     Column("id", "ID", no_wrap=True),
-    Column("when", "When", no_wrap=True),
+    Column("when", "When", no_wrap=True, show=_when_shown),
     Column("type", "Type", no_wrap=True),
     Column("patient_name", "Patient", min_width=10),
     Column("location", "Where", min_width=10),
     Column("with", "With", min_width=8),
-    Column("state", "Status"),
+    Column("state", "Status", show=_state_shown),
 )
 
 
@@ -76,15 +88,6 @@ def _minutes(text: str | None, what: str) -> int | None:
 
         raise ValidationError(f"the {what} must be at least a minute")
     return minutes
-
-
-def _table_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Add the table-only columns: when (day and times), status flags."""
-    for record in records:
-        start, end = record["start"], record["end"]
-        record["when"] = f"{start:%a %Y-%m-%d %H:%M}-{end:%H:%M}"
-        record["state"] = f"{record['status']}, moved" if record["moved"] else record["status"]
-    return records
 
 
 def _occurrence_message(verb: str, sitting: Occurrence) -> str:
@@ -236,8 +239,6 @@ def list_(
             status=status.value if status else None,
         )
         records = [occurrence_record(o, p) for o, p in appointments.occurrences(session, wanted)]
-    if fmt is OutputFormat.table:
-        records = _table_rows(records)
     title = f"Appointments {low:%Y-%m-%d} to {(high - timedelta(seconds=1)):%Y-%m-%d} ({len(records)})"
     render_list(records, OCCURRENCE_COLUMNS, fmt, keys=APPOINTMENT_KEYS, title=title, empty="No appointments.")
 

@@ -16,7 +16,7 @@ from carecoord.commands._common import (
     may_create,
     new_app,
 )
-from carecoord.output import Column, render_list, render_record, to_json
+from carecoord.output import Column, render_record
 from carecoord.vocab import OutputFormat
 
 app = new_app(
@@ -83,18 +83,12 @@ def status(fmt: FormatOption = OutputFormat.table) -> None:
         "code_revision": head_revision(),
         "counts": counts,
     }
-    if fmt is OutputFormat.table:
-        fields = [Column(key, key.replace("_", " ").capitalize()) for key in list(record)[:-1]]
-        render_record(record, fields, fmt, title="carecoord database")
-        print()
-        per_table = [{"table": name, "rows": rows} for name, rows in counts.items()]
-        render_list(per_table, (Column("table", "Table"), Column("rows", "Rows")), fmt)
-    elif fmt is OutputFormat.json:
-        print(to_json(record))
-    else:
-        flat = {k: v for k, v in record.items() if k != "counts"}
-        flat.update({f"rows_{name}": n for name, n in counts.items()})
-        render_list([flat], (), fmt)
+    fields = [Column(key, key.replace("_", " ").capitalize()) for key in list(record)[:-1]]
+    per_table = [{"table": name, "rows": rows} for name, rows in counts.items()]
+    flat = {k: v for k, v in record.items() if k != "counts"}
+    flat.update({f"rows_{name}": n for name, n in counts.items()})
+    render_record(record, fields, fmt, title="carecoord database", flat=flat,
+                  sections=(("", per_table, (Column("table", "Table"), Column("rows", "Rows"))),))  # fmt: skip
 
 
 @app.command("check")

@@ -139,20 +139,13 @@ def show(
     Example: carecoord plan show 3 --format markdown > plan.md
     """
     from carecoord.documents import plan_markdown
-    from carecoord.output import print_document, to_json, write_csv
+    from carecoord.output import render_document
     from carecoord.records import PLAN_KEYS, plan_document_record
     from carecoord.services import plans
 
     with store(write=False) as session:
         record = plan_document_record(plans.document(session, plans.resolve(session, plan)))
-    if fmt is OutputFormat.json:
-        print(to_json(record))
-    elif fmt is OutputFormat.csv:
-        write_csv([record], PLAN_KEYS)
-    elif fmt is OutputFormat.markdown:
-        print(plan_markdown(record), end="")
-    else:
-        print_document(plan_markdown(record))
+    render_document(record, fmt, markdown=plan_markdown, keys=PLAN_KEYS)
 
 
 @app.command("edit")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -15,7 +15,7 @@ from carecoord.commands._common import (
     new_app,
     store,
 )
-from carecoord.output import Column, bar_chart, render_list
+from carecoord.output import Chart, Column, render_list
 from carecoord.vocab import OutputFormat
 
 if TYPE_CHECKING:
@@ -25,23 +25,33 @@ app = new_app("Reports for the month and the caseload.\n\nExample: carecoord rep
 
 PatientOpt = Annotated[str | None, typer.Option("--patient", "-p", help="Only this patient.")]
 
+
+def _next(minutes: int | None) -> str:
+    return "max reached" if minutes is None else f"{minutes} min more"
+
+
+def _last_try(record: Mapping[str, Any]) -> str:
+    attempt = record["last_attempt"]
+    return f"{attempt:%Y-%m-%d} {record['last_channel']} {record['last_outcome']}" if attempt else "never"
+
+
 MINUTES_COLUMNS = (
     Column("patient_id", "ID", no_wrap=True),
     Column("patient_name", "Patient", min_width=12),
     Column("minutes", "Min", no_wrap=True),
     Column("ccm_codes", "CCM", no_wrap=True),
-    Column("ccm_next", "Next CCM"),
+    Column("ccm_next", "Next CCM", show=lambda r: _next(r["ccm_minutes_to_next"])),
     Column("complex_ccm_codes", "Complex", no_wrap=True),
-    Column("complex_next", "Next complex"),
+    Column("complex_next", "Next complex", show=lambda r: _next(r["complex_ccm_minutes_to_next"])),
 )
 CONTACT_COLUMNS = (
     Column("patient_id", "ID", no_wrap=True),
     Column("patient_name", "Patient", min_width=12),
     Column("phone", "Phone", no_wrap=True),
     Column("risk", "Risk"),
-    Column("last_reached", "Last reached", no_wrap=True),
+    Column("last_reached", "Last reached", no_wrap=True, show=lambda r: r["last_reached"] or "never"),
     Column("days_since_reached", "Days"),
-    Column("last_try", "Last attempt"),
+    Column("last_try", "Last attempt", show=_last_try),
 )
 OVERDUE_COLUMNS = (
     Column("patient_name", "Patient", min_width=12),
@@ -52,17 +62,6 @@ OVERDUE_COLUMNS = (
     Column("days_overdue", "Days late", no_wrap=True),
 )
 COUNT_COLUMNS = (Column("measure", "Measure"), Column("value", "Value"))
-
-
-def _next(minutes: int | None) -> str:
-    return "max reached" if minutes is None else f"{minutes} min more"
-
-
-def _chart(fmt: OutputFormat, title: str, values: list[tuple[str, int]], unit: str = "") -> None:
-    """A terminal bar chart under a table (never in JSON, CSV or Markdown output)."""
-    if fmt is OutputFormat.table and values:
-        print()
-        print(bar_chart(title, values, unit=unit))
 
 
 @app.command("minutes")
@@ -90,21 +89,15 @@ def minutes(
         only = patients.resolve(session, patient).id if patient else None
         report = reports.minutes_report(session, first, patient_id=only)
     records = minutes_records(report)
-    if fmt in (OutputFormat.table, OutputFormat.markdown):
-        for record in records:
-            record["ccm_next"] = _next(record["ccm_minutes_to_next"])
-            record["complex_next"] = _next(record["complex_ccm_minutes_to_next"])
     total = sum(r["minutes"] for r in records)
     reached = sum(1 for r in records if r["ccm_units"])
     title = (f"Care-management minutes, {first:%B %Y}: {total} min, {reached} of {counted(len(records), 'patient')} "
              f"at {CCM.base_code} or more, {counted(report.days_left, 'day')} left")  # fmt: skip
-    render_list(records, MINUTES_COLUMNS, fmt, keys=list(records[0]) if records else None, title=title,
-                empty="No patients.")  # fmt: skip
-    if fmt in (OutputFormat.table, OutputFormat.markdown) and report.long_entries:
-        note = _long_entries_note(report.long_entries, {r["patient_id"]: r["patient_name"] for r in records})
-        print("\n" + (_wrapped(note) if fmt is OutputFormat.table else note))
+    names = {r["patient_id"]: r["patient_name"] for r in records} if report.long_entries else {}
+    notes = [_long_entries_note(report.long_entries, names)] if report.long_entries else []
     weeks = [(f"week of {week:%b %d}", value) for week, value in report.weeks.items()]
-    _chart(fmt, "Minutes per week", weeks, " min")
+    render_list(records, MINUTES_COLUMNS, fmt, keys=list(records[0]) if records else None, title=title,
+                empty="No patients.", notes=notes, chart=Chart("Minutes per week", weeks, " min"))  # fmt: skip
 
 
 def _long_entries_note(entries: Sequence[LongEntry], names: dict[int, str]) -> str:
@@ -120,15 +113,6 @@ def _long_entries_note(entries: Sequence[LongEntry], names: dict[int, str]) -> s
         f"Over {LONG_ENTRY_MINUTES} min in one entry, check before billing: {listed}. "
         "Correct one with: carecoord log edit ID --minutes N"
     )
-
-
-def _wrapped(text: str) -> str:
-    """A paragraph under a table, wrapped to the terminal."""
-    import textwrap
-
-    from carecoord.tables import width
-
-    return textwrap.fill(text, width() - 1, break_long_words=False, break_on_hyphens=False)
 
 
 @app.command("transitions")
@@ -164,12 +148,6 @@ def contacts(
 
     with store(write=False) as session:
         records = [contact_gap_record(gap) for gap in reports.contact_gaps(session, days)]
-    if fmt in (OutputFormat.table, OutputFormat.markdown):
-        for record in records:
-            attempt = record["last_attempt"]
-            record["last_try"] = (f"{attempt:%Y-%m-%d} {record['last_channel']} {record['last_outcome']}"
-                                  if attempt else "never")  # fmt: skip
-            record["last_reached"] = record["last_reached"] or "never"
     keys = ("patient_id", "patient_name", "risk", "phone", "last_reached", "days_since_reached", "last_attempt",
             "last_outcome", "last_channel")  # fmt: skip
     title = f"Not reached in {counted(days, 'day')} ({len(records)})"
@@ -209,7 +187,6 @@ def caseload(
     """
     from carecoord.commands._common import optional_date
     from carecoord.dates import today
-    from carecoord.output import to_json
     from carecoord.services import reports
 
     start = optional_date(from_, past=True) or today().replace(day=1)
@@ -227,14 +204,12 @@ def caseload(
             "booked": sum(n for s, n in result.appointments.items() if s not in ("fulfilled", "cancelled", "noshow")),
         },
     }  # fmt: skip
-    if fmt is OutputFormat.json:
-        print(to_json(record))
-        return
     rows = [{"measure": f"active, {risk} risk", "value": n} for risk, n in sorted(result.by_risk.items())]
     rows += [{"measure": f"patients {status}", "value": n} for status, n in sorted(result.by_status.items())]
     rows += [{"measure": f"{key.replace('_', ' ')}{' in the period' if key in ('enrolled', 'discharged') else ''}",
               "value": record[key]} for key in ("enrolled", "discharged", "open_tasks", "overdue_tasks")]  # fmt: skip
     rows += [{"measure": f"appointments {k}", "value": v} for k, v in record["appointments"].items()]
-    render_list(rows, COUNT_COLUMNS, fmt, keys=("measure", "value"), title=f"Caseload, {start} to {end}")
     order = {"high": 0, "moderate": 1, "low": 2}
-    _chart(fmt, "Active patients by risk", sorted(result.by_risk.items(), key=lambda kv: order.get(kv[0], 3)))
+    chart = Chart("Active patients by risk", sorted(result.by_risk.items(), key=lambda kv: order.get(kv[0], 3)))
+    render_list(rows, COUNT_COLUMNS, fmt, keys=("measure", "value"), title=f"Caseload, {start} to {end}",
+                chart=chart, whole=record)  # fmt: skip

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, time, timedelta
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -44,13 +45,27 @@ PriorityOpt = Annotated[TaskPriority | None, typer.Option("--priority", help="Pr
 NoteOpt = Annotated[str | None, text_option("--note", help="A note.")]
 DUE_WINDOWS = "today, overdue, week (the next 7 days, overdue included) or FROM..TO"
 
+
+def _due_shown(record: Mapping[str, Any]) -> Any:
+    """Due date and time together, for people."""
+    return f"{record['due_on']} {record['due_time']}" if record["due_time"] else record["due_on"]
+
+
+def _state_shown(record: Mapping[str, Any]) -> str:
+    """The status in words, with its flags, for people."""
+    flags = [TASK_STATUS_WORDS.get(str(record["status"]), str(record["status"]))]
+    flags += ["OVERDUE"] if record["overdue"] else []
+    flags += ["repeats"] if record["repeat"] else []
+    return ", ".join(flags)
+
+
 TASK_COLUMNS = (
     Column("id", "ID", no_wrap=True),
-    Column("due", "Due", no_wrap=True),
+    Column("due", "Due", no_wrap=True, show=_due_shown),
     Column("priority", "Priority", no_wrap=True),
     Column("title", "Task", min_width=20),
     Column("patient_name", "Patient", min_width=8),
-    Column("state", "Status"),
+    Column("state", "Status", show=_state_shown),
 )
 
 
@@ -79,18 +94,6 @@ def _due_window(text: str) -> tuple[date | None, date | None]:
     from carecoord.errors import ValidationError
 
     raise ValidationError(f"cannot read --due '{text}'; use {DUE_WINDOWS}")
-
-
-def _rows(records: list[dict[str, object]]) -> list[dict[str, object]]:
-    """Add the table-only columns: due date and time together, and a status with flags."""
-    for record in records:
-        due = f"{record['due_on']} {record['due_time']}" if record["due_time"] else record["due_on"]
-        record["due"] = due
-        flags = [TASK_STATUS_WORDS.get(str(record["status"]), str(record["status"]))]
-        flags += ["OVERDUE"] if record["overdue"] else []
-        flags += ["repeats"] if record["repeat"] else []
-        record["state"] = ", ".join(flags)
-    return records
 
 
 def _confirmation(message: str, task: Task) -> tuple[str, dict[str, object]]:
@@ -161,7 +164,7 @@ def list_(
     """
     from dataclasses import replace
 
-    from carecoord.output import TABLE_ROWS
+    from carecoord.output import rows_shown
     from carecoord.records import TASK_KEYS, task_record
     from carecoord.services import patients, plans, tasks
 
@@ -179,13 +182,11 @@ def list_(
             due_filter=due is not None,
             limit=limit,
         )
-        total = None
-        if fmt is OutputFormat.table and limit is None:  # a table shows the first rows: fetch only those
+        total, shown = None, rows_shown(fmt)
+        if shown is not None and limit is None:  # a table shows only its first rows: fetch only those
             total = tasks.count_tasks(session, wanted)
-            wanted = replace(wanted, limit=TABLE_ROWS)
+            wanted = replace(wanted, limit=shown)
         records = [task_record(task, name) for task, name in tasks.list_tasks(session, wanted)]
-    if fmt is OutputFormat.table:
-        records = _rows(records)
     render_list(records, TASK_COLUMNS, fmt, keys=TASK_KEYS, title=f"Tasks ({total or len(records)})",
                 empty="No tasks match.", total=total)  # fmt: skip
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -29,26 +30,25 @@ app = new_app(
     "Example: carecoord transition add jane --discharged 2026-11-20 --from 'Mercy Hospital' --complexity high"
 )
 
+
+def _deadline(which: str) -> Callable[[Mapping[str, Any]], str]:
+    """A deadline column for people: 'met 11-21 (due 11-24)', 'OPEN (due 12-01)', 'MISSED (due 11-24)'."""
+
+    def show(record: Mapping[str, Any]) -> str:
+        due, done, state = record[f"{which}_due"], record[f"{which}_done"], record[f"{which}_state"]
+        return f"{state} {done} (due {due})" if state in ("met", "late") else f"{str(state).upper()} (due {due})"
+
+    return show
+
+
 TRANSITION_COLUMNS = (
     Column("id", "ID", no_wrap=True),
     Column("patient_name", "Patient", min_width=10),
     Column("discharged_on", "Discharged", no_wrap=True),
     Column("facility", "From", min_width=8),
-    Column("contact", "Contact (2 bus. days)"),
-    Column("visit", "Visit"),
+    Column("contact", "Contact (2 bus. days)", show=_deadline("contact")),
+    Column("visit", "Visit", show=_deadline("visit")),
 )
-
-
-def table_rows(records: list[dict[str, object]]) -> list[dict[str, object]]:
-    """Deadline columns for people: 'met 11-21 (by 11-24)', 'OPEN by 12-01', 'MISSED (11-24)'."""
-    for record in records:
-        for which in ("contact", "visit"):
-            due, done, state = record[f"{which}_due"], record[f"{which}_done"], record[f"{which}_state"]
-            if state in ("met", "late"):
-                record[which] = f"{state} {done} (due {due})"
-            else:
-                record[which] = f"{str(state).upper()} (due {due})"
-    return records
 
 
 TransitionArg = Annotated[str, typer.Argument(help="Transition id (see 'carecoord transition list').")]
@@ -201,8 +201,6 @@ def show_transitions(patient: str | None, since: str | None, fmt: OutputFormat, 
         rows = transitions.list_transitions(session, patient_id=owner.id if owner else None,
                                             since=optional_date(since, past=True))  # fmt: skip
         records = [transition_record(status) for status in transitions.judge(session, rows)]
-    if fmt in (OutputFormat.table, OutputFormat.markdown):
-        records = table_rows(records)
     render_list(records, TRANSITION_COLUMNS, fmt, keys=TRANSITION_KEYS, title=f"{title} ({len(records)})",
                 empty="No transitions of care.")  # fmt: skip
 

@@ -298,6 +298,22 @@ def rejects_csv(sheet: Sheet, rejected: Sequence[Rejected]) -> bytes:
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
+def _stored_as(
+    by_mrn: Mapping[str, Patient],
+    by_name_dob: Mapping[tuple[str, date | None], Patient],
+    mrn: str,
+    key: tuple[str, date | None] | None,
+) -> Patient | None:
+    """The stored patient a row is: the one with its MRN, else the one with its name and date of
+    birth, unless both have an MRN and they differ (then they are two people)."""
+    if mrn and mrn in by_mrn:
+        return by_mrn[mrn]
+    candidate = by_name_dob.get(key) if key else None
+    if candidate is not None and mrn and candidate.mrn:
+        return None
+    return candidate
+
+
 def _key(name: str, born: date | None) -> tuple[str, date | None] | None:
     """Name and date of birth, the name's words in any order: 'Lee, Olga' is 'Olga Lee', so a
     sheet imported again with --flip-names finds the patients it stored before."""
@@ -353,7 +369,7 @@ def import_patients(
             seen_mrn[mrn] = line
         if key:
             seen_key[key] = line
-        existing = (by_mrn.get(mrn) if mrn else None) or (by_name_dob.get(key) if key else None)
+        existing = _stored_as(by_mrn, by_name_dob, mrn, key)
         if existing is not None and on_duplicate == "error":
             errors[line] = (f"already stored as {patient_service.describe(existing)} "
                             "(choose --on-duplicate skip or update)")  # fmt: skip
