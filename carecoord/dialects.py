@@ -41,3 +41,16 @@ def postgresql_options(*, write: bool) -> dict[str, Any]:
     unless it writes. A write that meets a concurrent one fails with a serialization error, and the
     command is run again (see ``server.RetryableConflict``)."""
     return {"isolation_level": "REPEATABLE READ", "postgresql_readonly": not write}
+
+
+def advance_id_sequence(dialect: str, table: str, column: str = "id") -> str | None:
+    """SQL that moves a table's id sequence past the largest stored id, after rows were inserted
+    with their ids given (``db copy``), so the next record added gets a fresh one. PostgreSQL draws
+    ids from a sequence that explicit ids do not move; SQLite takes the largest id plus one by itself
+    (None: nothing to do)."""
+    if dialect != POSTGRESQL:
+        return None
+    return (
+        f"SELECT setval(pg_get_serial_sequence('\"{table}\"', '{column}'), "
+        f'coalesce(max("{column}"), 1), max("{column}") IS NOT NULL) FROM "{table}"'
+    )

@@ -20,7 +20,7 @@ from carecoord.output import Column, render_record
 from carecoord.vocab import OutputFormat
 
 app = new_app(
-    "The store: a database file, or a team's PostgreSQL server: path, init, status, check, backup."
+    "The store: a database file, or a team's PostgreSQL server: path, init, status, check, backup, copy."
     "\n\nExample: carecoord db status"
 )
 
@@ -160,3 +160,40 @@ def restore(
     safety = db.restore_file(source, file)
     kept = f" The previous database was kept as {safety}." if safety else ""
     print(f"Restored {file} from {source}.{kept}")
+
+
+@app.command("copy")
+def copy(
+    to: Annotated[
+        str,
+        typer.Option(
+            "--to",
+            metavar="TARGET",
+            help="Where to copy: a PostgreSQL server (postgresql://host/dbname, with the schema made by "
+            "'db init') or a database file (a new one is created).",
+            show_default=False,
+        ),
+    ],
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Copy every record of this store into another that holds none: your file into the team's
+    PostgreSQL store, or the team store (what your role sees) into a file. All or nothing, in one
+    transaction; ids and the audit trail are kept. Prints the rows copied per table.
+
+    Example: carecoord db copy --to postgresql://db.example.org/carecoord
+    """
+    from carecoord import server, transfer
+    from carecoord.errors import UsageError
+
+    if not to.strip():
+        raise UsageError("--to is empty: name a PostgreSQL server (postgresql://host/dbname) or a file")
+    source = db_location()
+    target = server.Server(to) if server.is_server(to) else Path(to).expanduser().absolute()
+    counts = transfer.copy_store(source, target)
+    record: dict[str, Any] = {"from": str(source), "to": str(target), "rows": sum(counts.values()), "counts": counts}
+    fields = [Column("from", "From"), Column("to", "To"), Column("rows", "Rows copied")]
+    per_table = [{"table": name, "rows": rows} for name, rows in counts.items()]
+    flat = {k: v for k, v in record.items() if k != "counts"}
+    flat.update({f"rows_{name}": n for name, n in counts.items()})
+    render_record(record, fields, fmt, title="Copied", flat=flat,
+                  sections=(("", per_table, (Column("table", "Table"), Column("rows", "Rows"))),))  # fmt: skip
