@@ -7,9 +7,10 @@ stores (``db.py``, ``server.py``) their transaction settings.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import String, text
+from sqlalchemy import Column, Connection, String, Table, insert, text
 from sqlalchemy.dialects.postgresql import CITEXT
 from sqlalchemy.types import TypeEngine
 
@@ -54,3 +55,21 @@ def advance_id_sequence(dialect: str, table: str, column: str = "id") -> str | N
         f"SELECT setval(pg_get_serial_sequence('\"{table}\"', '{column}'), "
         f'coalesce(max("{column}"), 1), max("{column}") IS NOT NULL) FROM "{table}"'
     )
+
+
+def insert_rows(connection: Connection, table: Table, columns: Sequence[Column[Any]], rows: Sequence[Any]) -> None:
+    """Insert a batch of rows (tuples in the order of ``columns``) as they are, ids included.
+    PostgreSQL takes them through COPY, many times faster than row-by-row INSERTs at agency size
+    (values first go through the columns' own types, as an INSERT would send them); SQLite through
+    one executemany."""
+    if connection.dialect.name != POSTGRESQL:
+        names = [column.name for column in columns]
+        connection.execute(insert(table), [dict(zip(names, row, strict=True)) for row in rows])
+        return
+    processors = [column.type._cached_bind_processor(connection.dialect) for column in columns]
+    listed = ", ".join(f'"{column.name}"' for column in columns)
+    driver: Any = connection.connection.driver_connection  # the psycopg connection, in this transaction
+    with driver.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({listed}) FROM STDIN') as copy:
+        for row in rows:
+            pairs = zip(processors, row, strict=True)
+            copy.write_row([value if process is None else process(value) for process, value in pairs])

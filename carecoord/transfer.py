@@ -49,11 +49,11 @@ def copy_store(source: Location, target: Location) -> dict[str, int]:
 
 
 def _copy(reader: Connection, writer: Connection, source: Location, target: Location) -> dict[str, int]:
-    from sqlalchemy import exc, func, insert, inspect, select, text
+    from sqlalchemy import exc, func, inspect, select, text
     from sqlmodel import SQLModel
 
     import carecoord.models  # noqa: F401  (registers the tables)
-    from carecoord.dialects import advance_id_sequence
+    from carecoord.dialects import advance_id_sequence, insert_rows
 
     tables = SQLModel.metadata.sorted_tables
     _refuse_records(writer, target, tables)
@@ -66,11 +66,10 @@ def _copy(reader: Connection, writer: Connection, source: Location, target: Loca
     for table in tables:
         shared = [c for c in table.columns if c.name in source_columns.get(table.name, ()) and
                   c.name in target_columns.get(table.name, ())]  # fmt: skip
-        names = [c.name for c in shared]
         query = select(*shared).order_by(*table.primary_key.columns)
         copied = 0
         for batch in _batches(reader, query, source):
-            writer.execute(insert(table), [dict(zip(names, row, strict=True)) for row in batch])
+            insert_rows(writer, table, shared, batch)
             copied += len(batch)
         counts[table.name] = copied
         advance = advance_id_sequence(writer.dialect.name, table.name)

@@ -526,7 +526,12 @@ def test_unreadable_dates_are_one_line_and_change_nothing(jane, unchanged, args,
 # (--dob reads the past too, but its help keeps to the forms that make sense for a birth date.)
 DATE_OPTIONS = {"--date", "--when", "--since", "--from", "--to", "--due", "--start", "--end", "--until",
                 "--target", "--review", "--next", "--enrolled", "--discharged", "--occurrence", "--auth-expires"}  # fmt: skip
-NOT_DATES = {("transition add", "--from"), ("transition edit", "--from"), ("task list", "--due")}
+NOT_DATES = {
+    ("transition add", "--from"),
+    ("transition edit", "--from"),
+    ("task list", "--due"),
+    ("db copy", "--to"),
+}  # a store, not a date
 PAST_OPTIONS = {
     ("log add", "--when"), ("log edit", "--when"), ("log list", "--from"), ("log list", "--to"),
     ("task done", "--date"), ("plan review", "--date"), ("patient discharge", "--date"),
