@@ -190,8 +190,9 @@ def caseload(
         CaseloadBy | None,
         typer.Option(
             "--by",
-            help="Side by side, one row per coordinator: active patients, open and overdue tasks, minutes "
-            "logged in the period.",
+            metavar="FIELD",
+            help="Split by: coordinator (one row per coordinator, side by side: active patients, open and "
+            "overdue tasks, minutes logged in the period).",
             case_sensitive=False,
         ),
     ] = None,
