@@ -91,6 +91,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "import": ("carecoord.commands.imports", "Import from a spreadsheet saved as CSV."),
     "export": ("carecoord.commands.export", "Export to other programs."),
     "audit": ("carecoord.commands.audit", "The audit trail of every create, update and delete, newest first."),
+    "team": ("carecoord.commands.team", "The team on a PostgreSQL server: who coordinates, who supervises."),
     "db": ("carecoord.commands.db",
            "The store: a database file, or a team's PostgreSQL server: path, init, status, check, backup, copy."),
     "demo": ("carecoord.commands.demo",

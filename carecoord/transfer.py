@@ -5,7 +5,8 @@ The copy is all or nothing: it runs in one transaction on the target, and a new 
 built under a temporary name and put in place only once the copy is committed, so a failure
 leaves no file behind. The target must have this code's schema and hold no records: ids are kept,
 so every reference (a task's plan, a log entry's contact, a series, the audit trail's record ids)
-stays valid, and PostgreSQL's id sequences are moved past the copied ids afterwards.
+stays valid, and PostgreSQL's id sequences are moved past the copied ids afterwards. A file copied
+into a server is assigned to the role that copies it.
 
 Rows go parents first (the order of ``SQLModel.metadata.sorted_tables``), in batches, with the
 columns both databases have (found by reflection), read in one snapshot of the source.
@@ -62,10 +63,13 @@ def _copy(reader: Connection, writer: Connection, source: Location, target: Loca
     except exc.SQLAlchemyError as error:
         raise _storage_error(source, error) from None
     target_columns = _columns(inspect(writer))
+    # A coordinator's file copied into the team store is assigned to them: the server fills in the
+    # signed-in role (the column's DEFAULT current_user), not the file's operating-system user.
+    assigned = {("patient", "coordinator")} if isinstance(target, Server) and not isinstance(source, Server) else set()
     counts: dict[str, int] = {}
     for table in tables:
         shared = [c for c in table.columns if c.name in source_columns.get(table.name, ()) and
-                  c.name in target_columns.get(table.name, ())]  # fmt: skip
+                  c.name in target_columns.get(table.name, ()) and (table.name, c.name) not in assigned]  # fmt: skip
         query = select(*shared).order_by(*table.primary_key.columns)
         copied = 0
         for batch in _batches(reader, query, source):

@@ -43,6 +43,18 @@ FormatOption = Annotated[
         show_default=True,
     ),
 ]
+MineOption = Annotated[
+    bool,
+    typer.Option("--mine", help="Only your patients' (assigned to you: the role you sign in as on a team store)."),
+]
+CoordinatorOption = Annotated[
+    str | None,
+    typer.Option(
+        "--coordinator",
+        metavar="ROLE",
+        help="Only the patients' of this coordinator (a supervisor sees everyone's), e.g. --coordinator jsmith.",
+    ),
+]
 YesOption = Annotated[
     bool, typer.Option("--yes", "-y", help="Do not ask for confirmation (needed when not on a terminal).")
 ]
@@ -113,6 +125,21 @@ def store(*, write: bool) -> Iterator[Session]:
         return
     with db.session_scope(location, write=write, create=may_create(location, write=write)) as session:
         yield session
+
+
+def whose(session: Session, mine: bool, coordinator: str | None) -> str | None:
+    """The coordinator --mine or --coordinator names (None: everyone's the signed-in person may see)."""
+    if mine and coordinator is not None:
+        raise UsageError("give --mine or --coordinator, not both")
+    if mine:
+        from carecoord.services.team import me
+
+        return me(session)
+    if coordinator is not None:
+        from carecoord.services.text import required_line
+
+        return required_line(coordinator, "coordinator")
+    return None
 
 
 def given(**options: Any) -> dict[str, Any]:

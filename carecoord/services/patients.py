@@ -242,6 +242,7 @@ class PatientFilter:
     sort: PatientSort = PatientSort.name
     descending: bool = False
     limit: int | None = None
+    coordinator: str | None = None  # only this coordinator's patients
 
 
 _SEARCHED = ("mrn", "phone", "email", "address", "payer", "member_id", "pcp", "language", "notes")
@@ -256,6 +257,8 @@ def list_patients(session: Session, wanted: PatientFilter) -> Sequence[Patient]:
         query = query.where(Patient.risk == wanted.risk)
     if wanted.tag:
         query = query.where(has_tag(col(Patient.tags), wanted.tag))
+    if wanted.coordinator is not None:
+        query = query.where(Patient.coordinator == wanted.coordinator)
     if wanted.text and wanted.text.strip():
         text = wanted.text.strip()
         query = query.where(
