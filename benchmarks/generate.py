@@ -21,6 +21,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from carecoord.db import ensure_current
+from carecoord.services.audit import os_user
 from carecoord.vocab import ATTENDED_APPOINTMENT_TYPES
 
 SIZES = {
@@ -110,6 +111,7 @@ def generate(path: Path, size: str, seed: int = 20261125, today: date | None = N
     conn = sqlite3.connect(path)
     conn.execute("PRAGMA synchronous=OFF")
     patients = []
+    coordinator = os_user()  # one person's file: every patient is theirs
     for n in range(1, counts["patients"] + 1):
         name = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
         status = "discharged" if n % 10 == 0 else "active"
@@ -131,11 +133,12 @@ def generate(path: Path, size: str, seed: int = 20261125, today: date | None = N
                 (today - timedelta(days=rng.randint(1, 29))).isoformat() if status == "discharged" else None,
                 rng.choice(("chf", "copd,diabetes", "", "fall-risk")),
                 "interpreter needed" if n % 7 == 0 else None,
+                coordinator,
             )
         )
     conn.executemany(
         "INSERT INTO patient (uid, created_at, updated_at, id, name, name_key, birth_date, mrn, phone, payer, risk, "
-        "status, enrolled_on, discharged_on, tags, notes) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        "status, enrolled_on, discharged_on, tags, notes, coordinator) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         patients,
     )
     patient_ids = range(1, counts["patients"] + 1)

@@ -91,7 +91,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "import": ("carecoord.commands.imports", "Import from a spreadsheet saved as CSV."),
     "export": ("carecoord.commands.export", "Export to other programs."),
     "audit": ("carecoord.commands.audit", "The audit trail of every create, update and delete, newest first."),
-    "db": ("carecoord.commands.db", "The database file: path, status, check, backup."),
+    "team": ("carecoord.commands.team", "The team on a PostgreSQL server: who coordinates, who supervises."),
+    "db": ("carecoord.commands.db",
+           "The store: a database file, or a team's PostgreSQL server: path, init, status, check, backup, copy."),
     "demo": ("carecoord.commands.demo",
              "Build a demo caseload (patients, contacts, plans, tasks, recurring visits) around today and show "
              "today's agenda."),

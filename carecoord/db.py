@@ -18,6 +18,7 @@ from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
+from carecoord.dialects import sqlite_begin
 from carecoord.errors import ConflictError, StorageError, UsageError
 from carecoord.migrations import MIGRATIONS_DIR, head_revision, known_revisions
 
@@ -40,12 +41,17 @@ def default_path() -> Path:
     return user_data_path(APP_NAME, appauthor=False) / "carecoord.db"
 
 
-def resolve_path(option: str | os.PathLike[str] | None) -> Path:
-    """``--db`` wins, then ``CARECOORD_DB``, then the default path. An empty path is refused."""
+def chosen_option(option: str | os.PathLike[str] | None) -> str | None:
+    """What the user chose: ``--db`` wins, then ``CARECOORD_DB``; None for the default. Empty is refused."""
     chosen = option if option is not None else os.environ.get(DB_ENV_VAR)
     if chosen is not None and not str(chosen).strip():
         raise UsageError(f"the database path is empty (check --db and {DB_ENV_VAR})")
-    return Path(chosen or default_path()).expanduser().absolute()
+    return None if chosen is None else str(chosen)
+
+
+def resolve_path(option: str | os.PathLike[str] | None) -> Path:
+    """``--db`` wins, then ``CARECOORD_DB``, then the default path. An empty path is refused."""
+    return Path(chosen_option(option) or default_path()).expanduser().absolute()
 
 
 def busy_timeout_ms() -> int:
@@ -254,9 +260,7 @@ def _make_engine(path: Path, *, write: bool, foreign_keys: bool = True) -> Engin
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: object) -> None:
-        # BEGIN IMMEDIATE: a writer waits for the lock at the start (busy timeout), instead
-        # of failing half-way when a read turns into a write.
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")  # type: ignore[attr-defined]
+        connection.exec_driver_sql(sqlite_begin(write=write))  # type: ignore[attr-defined]
 
     return engine
 

@@ -39,6 +39,10 @@ class ConflictError(CarecoordError):
     """The change clashes with what is stored (duplicate MRN, not allowed transition)."""
 
 
+class RefusedError(CarecoordError):
+    """The server refused: the signed-in role may not see or change this (a team store's access rules)."""
+
+
 class UsageError(CarecoordError):
     """The command was called the wrong way (e.g. a destructive command without --yes)."""
 

@@ -149,6 +149,7 @@ PATIENT = RecordSpec(
         FieldSpec("enrolled_on", "Enrolled", Kind.date),
         FieldSpec("discharged_on", "Discharged", Kind.date),
         FieldSpec("discharge_reason", "Discharge reason"),
+        FieldSpec("coordinator", "Coordinator"),  # set by 'patient add' and 'patient assign', not by edit
         FieldSpec("tags", "Tags", Kind.tags),
         _NOTES,
         _CREATED,

@@ -4,11 +4,12 @@ import uuid
 from datetime import UTC, date, datetime, time
 from typing import Any, Optional
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, String, false, text
+from sqlalchemy import Column, FetchedValue, ForeignKey, Index, Integer, String, event, false
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import DateTime, TypeDecorator
 from sqlmodel import Field, Relationship, SQLModel
 
+from carecoord.dialects import case_insensitive_text, default_coordinator, partial_index
 from carecoord.vocab import PatientStatus, PlanStatus, TaskPriority, TaskStatus
 
 
@@ -56,7 +57,7 @@ class Patient(Timestamped, table=True):
     birth_date: date | None = None
     mrn: str | None = Field(
         default=None,
-        sa_column=Column(String(collation="NOCASE"), unique=True, nullable=True),
+        sa_column=Column(case_insensitive_text(), unique=True, nullable=True),
     )
     phone: str | None = None
     email: str | None = None
@@ -73,11 +74,23 @@ class Patient(Timestamped, table=True):
     discharge_reason: str | None = None
     tags: str = Field(default="", description="normalised tags, comma-separated, sorted")
     notes: str | None = None
+    coordinator: str | None = Field(
+        default=None,
+        sa_column=Column(String, nullable=False, index=True, server_default=FetchedValue()),
+        description="the role (team store) or OS user (own file) the patient is assigned to (0008)",
+    )
 
     contacts: list["Contact"] = Relationship(
         back_populates="patient",
         sa_relationship_kwargs={"cascade": "all, delete-orphan", "order_by": "Contact.id"},
     )
+
+
+@event.listens_for(Patient, "before_insert")
+def _assign_new_patient(_mapper: Any, connection: Any, patient: Patient) -> None:
+    """A new patient is the person adding's: set here on SQLite; the server's default on PostgreSQL."""
+    if patient.coordinator is None:
+        patient.coordinator = default_coordinator(connection.dialect.name)
 
 
 class Contact(Timestamped, table=True):
@@ -180,7 +193,7 @@ class Appointment(Timestamped, table=True):
     """An appointment, one-off or a recurring series, kept in the zone it was booked in."""
 
     # Series are few and long: finding those alive in a window scans only them (migration 0006).
-    __table_args__ = (Index("ix_appointment_series_start", "starts_at", sqlite_where=text("rrule IS NOT NULL")),)
+    __table_args__ = (Index("ix_appointment_series_start", "starts_at", **partial_index("rrule IS NOT NULL")),)
 
     id: int | None = Field(default=None, primary_key=True)
     patient_id: int = _parent("patient")
@@ -292,6 +305,11 @@ class AuditEntry(SQLModel, table=True):
     patient_id: int | None = Field(default=None, index=True)
     action: str
     changes: str = Field(description="JSON object: field -> [old, new]")
+    db_role: str | None = Field(
+        default=None,
+        sa_column=Column(String, nullable=True, server_default=FetchedValue()),
+        description="the database role that made the change, set by the server (team store; None on a file)",
+    )
 
 
 AUDITED_TABLES: tuple[type[Any], ...] = (

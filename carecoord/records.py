@@ -40,7 +40,7 @@ if TYPE_CHECKING:  # only for annotations: a listing must not load every service
 # tests/test_output.py checks that every record carries exactly these.
 PATIENT_KEYS = PATIENT.keys
 CONTACT_KEYS = CONTACT.keys
-AUDIT_KEYS = tuple("id at os_user action table record_id record patient_id fields summary changes".split())
+AUDIT_KEYS = tuple("id at os_user db_role action table record_id record patient_id fields summary changes".split())
 PLAN_KEYS = tuple(
     "id uid patient_id patient_name title status needs start_on end_on next_review review_every_days "
     "review_due notes created_at updated_at".split()
@@ -128,6 +128,7 @@ def audit_record(entry: AuditEntry) -> dict[str, Any]:
         "id": entry.id,
         "at": _local(entry.at),
         "os_user": entry.os_user,
+        "db_role": entry.db_role,
         "action": entry.action,
         "table": entry.table_name,
         "record_id": entry.record_id,

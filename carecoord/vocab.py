@@ -64,6 +64,19 @@ class ContactMethod(StrEnum):
     fax = "fax"
 
 
+class CaseloadBy(StrEnum):
+    """How ``report caseload --by`` splits the caseload."""
+
+    coordinator = "coordinator"
+
+
+class TeamGroup(StrEnum):
+    """The two group roles of a team store (created by migration 0008; see dialects.py)."""
+
+    coordinator = "carecoord_coordinator"
+    supervisor = "carecoord_supervisor"
+
+
 class PatientSort(StrEnum):
     """Sort keys for ``patient list``."""
 

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
-import sqlite3
 from collections.abc import Callable, Iterator
-from contextlib import closing
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -20,6 +18,7 @@ from typer.testing import CliRunner
 from carecoord.cli import app
 from carecoord.dates import local_zone
 from carecoord.db import ensure_current
+from tests import stores
 
 TEST_ZONE = "America/New_York"
 # Tests run on a known Wednesday morning in New York unless they travel elsewhere.
@@ -35,6 +34,15 @@ class Run:
     stderr: str
 
 
+ENGINES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)]
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """One line saying when the PostgreSQL half did not run, and how to run it."""
+    if stores.postgres_admin_url() is None:
+        terminalreporter.write_line(stores.SKIP_REASON)
+
+
 @pytest.fixture(scope="session")
 def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A migrated, empty database built once; each test gets its own copy."""
@@ -43,12 +51,46 @@ def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def postgres(worker_id: str) -> Iterator[stores.PostgresStore]:
+    """This test worker's PostgreSQL database (created and migrated once; emptied per test)."""
+    if stores.postgres_admin_url() is None:
+        pytest.skip(stores.SKIP_REASON)
+    with stores.postgres_store(worker_id) as store:
+        yield store
+
+
+@pytest.fixture(scope="session")
+def worker_id(request: pytest.FixtureRequest) -> str:
+    """The pytest-xdist worker (gw0, gw1...) or 'main'."""
+    return str(getattr(request.config, "workerinput", {}).get("workerid", "main"))
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request: pytest.FixtureRequest) -> str:
+    """Which engine this test runs on: every test that uses the store runs on both."""
+    return str(request.param)
+
+
 @pytest.fixture
-def db_file(tmp_path: Path, template_db: Path) -> Path:
+def db_url(engine: str, request: pytest.FixtureRequest, tmp_path: Path, template_db: Path) -> str:
+    """What --db names for this test: a fresh SQLite file, or the emptied PostgreSQL database."""
+    if engine == "postgresql":
+        store: stores.PostgresStore = request.getfixturevalue("postgres")
+        store.reset()
+        return store.url
     path = tmp_path / "data" / "carecoord.db"
     path.parent.mkdir(mode=0o700)
     shutil.copy2(template_db, path)
-    return path
+    return str(path)
+
+
+@pytest.fixture
+def db_file(engine: str, db_url: str) -> Path:
+    """The test's SQLite file: tests about the file itself (backups, permissions, locks) run on SQLite only."""
+    if engine != "sqlite":
+        pytest.skip("about the SQLite file itself")
+    return Path(db_url)
 
 
 @pytest.fixture(autouse=True)
@@ -67,9 +109,9 @@ def _environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[No
 
 
 @pytest.fixture
-def cli(db_file: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Run]:
+def cli(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Run]:
     """Run ``carecoord ARGS`` against the test database; returns exit code, stdout, stderr."""
-    monkeypatch.setenv("CARECOORD_DB", str(db_file))
+    monkeypatch.setenv("CARECOORD_DB", db_url)
     runner = CliRunner()
 
     def run(*args: str, input: str | None = None) -> Run:
@@ -82,33 +124,37 @@ def cli(db_file: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Run]:
 
 
 @pytest.fixture
-def rows(db_file: Path) -> Callable[..., list[dict[str, Any]]]:
-    """Query the test database directly: what is really stored."""
+def rows(engine: str, db_url: str, request: pytest.FixtureRequest) -> Callable[..., list[dict[str, Any]]]:
+    """Query the test database directly: what is really stored (values as SQLite holds them)."""
 
     def query(sql: str, *params: Any) -> list[dict[str, Any]]:
-        with closing(sqlite3.connect(db_file)) as conn:
-            conn.row_factory = sqlite3.Row
-            return [dict(row) for row in conn.execute(sql, params)]
+        if engine == "postgresql":
+            return request.getfixturevalue("postgres").rows(sql, params)  # type: ignore[no-any-return]
+        return stores.sqlite_rows(Path(db_url), sql, params)
 
     return query
 
 
 def dump(path: Path) -> list[str]:
-    """The whole database as SQL: equal dumps mean nothing changed."""
-    with closing(sqlite3.connect(path)) as conn:
-        return list(conn.iterdump())
+    """The whole SQLite database as SQL: equal dumps mean nothing changed."""
+    return stores.sqlite_dump(path)
 
 
 @pytest.fixture
-def unchanged(db_file: Path) -> Callable[[], Any]:
+def unchanged(engine: str, db_url: str, request: pytest.FixtureRequest) -> Callable[[], Any]:
     """``with unchanged(): ...`` asserts the block leaves the database exactly as it was."""
     from contextlib import contextmanager
 
+    def snapshot() -> Any:
+        if engine == "postgresql":
+            return request.getfixturevalue("postgres").dump()
+        return stores.sqlite_dump(Path(db_url))
+
     @contextmanager
     def check() -> Iterator[None]:
-        before = dump(db_file)
+        before = snapshot()
         yield
-        assert dump(db_file) == before, "the database changed"
+        assert snapshot() == before, "the database changed"
 
     return check
 
@@ -160,11 +206,16 @@ def listing(cli: Callable[..., Run], *args: str) -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-def session(db_file: Path) -> Iterator[Any]:
-    """A write Session on the test database, committed at the end of the test."""
-    from carecoord.db import session_scope
+def session(engine: str, db_url: str) -> Iterator[Any]:
+    """A write Session on the test database (either engine), committed at the end of the test."""
+    from carecoord import db, server
 
-    with session_scope(db_file, write=True) as opened:
+    scope = (
+        server.session_scope(server.Server(db_url), write=True)
+        if engine == "postgresql"
+        else (db.session_scope(Path(db_url), write=True))
+    )
+    with scope as opened:
         yield opened
 
 

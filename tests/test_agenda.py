@@ -187,8 +187,8 @@ def test_long_overdue_reviews_and_targets_are_counted_and_this_weeks_still_liste
 def test_a_long_table_is_cut_but_json_is_complete(cli, db_file):
     with closing(sqlite3.connect(db_file)) as conn:
         conn.executemany(
-            "INSERT INTO patient (uid, created_at, updated_at, name, name_key, status, enrolled_on, tags) "
-            "VALUES (?, '2026-01-01', '2026-01-01', ?, ?, 'active', '2026-01-01', '')",
+            "INSERT INTO patient (uid, created_at, updated_at, name, name_key, status, enrolled_on, tags, coordinator) "
+            "VALUES (?, '2026-01-01', '2026-01-01', ?, ?, 'active', '2026-01-01', '', 'me')",
             [(f"u{n}", f"P {n:04d}", f"p {n:04d}") for n in range(520)],
         )
         conn.commit()

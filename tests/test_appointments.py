@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -163,9 +164,10 @@ def test_default_durations_by_type(cli, rows):
     cli("patient", "add", "Jane Doe")
     cli("appt", "add", "jane", "--start", "2026-12-01 09:00", "--type", "phone")
     cli("appt", "add", "jane", "--start", "2026-12-01 11:00", "--type", "home-visit")
-    assert [r["minutes"] for r in rows(
-        "SELECT (julianday(ends_at) - julianday(starts_at)) * 1440 AS minutes FROM appointment ORDER BY id"
-    )] == pytest.approx([30, 60])  # fmt: skip
+    stored = rows("SELECT starts_at, ends_at FROM appointment ORDER BY id")
+    moment = "%Y-%m-%d %H:%M:%S.%f"
+    minutes = [(datetime.strptime(r["ends_at"], moment) - datetime.strptime(r["starts_at"], moment)) for r in stored]
+    assert minutes == [timedelta(minutes=30), timedelta(minutes=60)]
 
 
 def test_booking_in_another_zone(cli):

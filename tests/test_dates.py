@@ -488,8 +488,8 @@ def test_appt_done_looks_back_and_cancel_ahead(jane, rows):
 @pytest.mark.parametrize(
     ("args", "sql", "expected"),
     [
-        (("task", "add", "X", "--due", "fri 2 pm"), "SELECT due_on || ' ' || due_time AS d FROM task",
-         "2026-11-27 14:00:00.000000"),
+        (("task", "add", "X", "--due", "fri 2 pm"), "SELECT due_on AS d FROM task", "2026-11-27"),
+        (("task", "add", "X", "--due", "fri 2 pm"), "SELECT due_time AS d FROM task", "14:00:00.000000"),
         (("task", "add", "X", "--due", "wed"), "SELECT due_on AS d FROM task", "2026-12-02"),
         (("task", "add", "X", "--due", "next tuesday"), "SELECT due_on AS d FROM task", "2026-12-01"),
         (("task", "add", "X", "--due", "11/24"), "SELECT due_on AS d FROM task", "2027-11-24"),
@@ -526,7 +526,12 @@ def test_unreadable_dates_are_one_line_and_change_nothing(jane, unchanged, args,
 # (--dob reads the past too, but its help keeps to the forms that make sense for a birth date.)
 DATE_OPTIONS = {"--date", "--when", "--since", "--from", "--to", "--due", "--start", "--end", "--until",
                 "--target", "--review", "--next", "--enrolled", "--discharged", "--occurrence", "--auth-expires"}  # fmt: skip
-NOT_DATES = {("transition add", "--from"), ("transition edit", "--from"), ("task list", "--due")}
+NOT_DATES = {
+    ("transition add", "--from"),
+    ("transition edit", "--from"),
+    ("task list", "--due"),
+    ("db copy", "--to"),
+}  # a store, not a date
 PAST_OPTIONS = {
     ("log add", "--when"), ("log edit", "--when"), ("log list", "--from"), ("log list", "--to"),
     ("task done", "--date"), ("plan review", "--date"), ("patient discharge", "--date"),

@@ -150,7 +150,8 @@ def test_list_csv_has_a_header_and_one_row_per_patient(caseload):
         (("--search", "medicare"), ["Jane Doe"]),
         (("--search", "555-0100"), ["Jane Doe"]),
         (("--sort", "risk"), ["Jane Doe", "Siobhán O'Connor", "John Doe"]),
-        (("--sort", "dob"), ["Siobhán O'Connor", "John Doe", "Jane Doe"]),
+        (("--sort", "dob"), ["John Doe", "Jane Doe", "Siobhán O'Connor"]),  # unknown dates of birth last
+        (("--sort", "dob", "--desc"), ["Jane Doe", "John Doe", "Siobhán O'Connor"]),
         (("--sort", "name", "--desc"), ["Siobhán O'Connor", "John Doe", "Jane Doe"]),
         (("--limit", "1"), ["Jane Doe"]),
     ],

@@ -299,10 +299,11 @@ def test_a_closed_pipe_is_not_an_error(cli, db_file):
     cli("patient", "add", "First")
     with closing(sqlite3.connect(db_file)) as conn:  # far more output than a pipe holds
         conn.execute("""
-            INSERT INTO patient (uid, created_at, updated_at, name, name_key, status, enrolled_on, tags, notes)
+            INSERT INTO patient (uid, created_at, updated_at, name, name_key, status, enrolled_on, tags, notes,
+                                 coordinator)
             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 600)
             SELECT 'u' || i, '2026-01-01', '2026-01-01', 'P' || i, 'p' || i, 'active', '2026-01-01', '',
-                   printf('%.200c', 'x') FROM n
+                   printf('%.200c', 'x'), 'me' FROM n
         """)
         conn.commit()
     env = {**os.environ, "CARECOORD_DB": str(db_file)}

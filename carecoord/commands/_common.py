@@ -22,6 +22,8 @@ from carecoord.vocab import OutputFormat
 if TYPE_CHECKING:
     from sqlmodel import Session
 
+    from carecoord.server import Server
+
 
 @dataclass
 class Settings:
@@ -39,6 +41,18 @@ FormatOption = Annotated[
         "-f",
         help="Output: table for people, json or csv for scripts, markdown to print.",
         show_default=True,
+    ),
+]
+MineOption = Annotated[
+    bool,
+    typer.Option("--mine", help="Only your patients' (assigned to you: the role you sign in as on a team store)."),
+]
+CoordinatorOption = Annotated[
+    str | None,
+    typer.Option(
+        "--coordinator",
+        metavar="ROLE",
+        help="Only the patients' of this coordinator (a supervisor sees everyone's), e.g. --coordinator jsmith.",
     ),
 ]
 YesOption = Annotated[
@@ -67,11 +81,25 @@ def command_app() -> typer.Typer:
     return HelpTyper(rich_markup_mode=None, add_completion=False)
 
 
-def db_path() -> Path:
-    """The database file this invocation uses."""
-    from carecoord.db import resolve_path
+def db_location() -> Path | Server:
+    """The store this invocation uses: a SQLite file, or a PostgreSQL server named by a URL."""
+    from carecoord.db import chosen_option, resolve_path
+    from carecoord.server import Server, is_server
 
+    chosen = chosen_option(settings.db_option)
+    if chosen is not None and is_server(chosen):
+        return Server(chosen)
     return resolve_path(settings.db_option)
+
+
+def db_path() -> Path:
+    """The database file this invocation uses (commands that only make sense for a file)."""
+    from carecoord.server import Server
+
+    location = db_location()
+    if isinstance(location, Server):
+        raise UsageError(f"this command works on a database file; {location} is a PostgreSQL server")
+    return location
 
 
 def may_create(path: Path, *, write: bool) -> bool:
@@ -88,11 +116,30 @@ def may_create(path: Path, *, write: bool) -> bool:
 @contextmanager
 def store(*, write: bool) -> Iterator[Session]:
     """A session on the store, in one transaction (committed only if ``write`` and no error)."""
-    from carecoord.db import session_scope
+    from carecoord import db, server
 
-    path = db_path()
-    with session_scope(path, write=write, create=may_create(path, write=write)) as session:
+    location = db_location()
+    if isinstance(location, server.Server):
+        with server.session_scope(location, write=write) as session:
+            yield session
+        return
+    with db.session_scope(location, write=write, create=may_create(location, write=write)) as session:
         yield session
+
+
+def whose(session: Session, mine: bool, coordinator: str | None) -> str | None:
+    """The coordinator --mine or --coordinator names (None: everyone's the signed-in person may see)."""
+    if mine and coordinator is not None:
+        raise UsageError("give --mine or --coordinator, not both")
+    if mine:
+        from carecoord.services.team import me
+
+        return me(session)
+    if coordinator is not None:
+        from carecoord.services.text import required_line
+
+        return required_line(coordinator, "coordinator")
+    return None
 
 
 def given(**options: Any) -> dict[str, Any]:

@@ -13,7 +13,10 @@ its type (numbers are N, paths FILE); an explicit ``metavar=`` wins over all of 
 
 from __future__ import annotations
 
+import random
 import re
+import sys
+import time
 from collections.abc import Callable, Sequence
 from enum import Enum
 from pathlib import Path
@@ -47,6 +50,10 @@ WORDS: dict[str, str] = {
     "kind": "TYPE",
     "sort": "KEY",
 }
+# A command that lost a race on a PostgreSQL server (a serialization failure or deadlock: nothing was
+# saved) runs again, up to this many attempts in all, after a short random pause.
+ATTEMPTS = 3
+RETRY_PAUSE_SECONDS = (0.02, 0.2)
 # Choices shown as their values (``table|json|csv|markdown``) when they fit this many columns.
 BARE_CHOICES = 24
 _RANGE = re.compile(r"(-?[\d.]+)<=x<=(-?[\d.]+)|x>=(-?[\d.]+)|x<=(-?[\d.]+)")
@@ -109,11 +116,25 @@ def _name_words(params: Sequence[Parameter]) -> None:
 
 
 class HelpCommand(TyperCommand):
-    """A command whose help shows words, not types."""
+    """A command whose help shows words, not types; run again when a concurrent change won."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         _name_words(self.params)
+
+    def invoke(self, ctx: Context) -> Any:
+        """Run the command; on a server's serialization failure or deadlock (``server.RetryableConflict``:
+        the transaction was rolled back, nothing saved), run it again with the options already parsed
+        (so ``--note -`` does not read standard input twice), up to ATTEMPTS times in all."""
+        attempt = 1
+        while True:
+            try:
+                return super().invoke(ctx)
+            except Exception as error:
+                if attempt >= ATTEMPTS or not _retryable(error):
+                    raise
+            attempt += 1
+            time.sleep(random.uniform(*RETRY_PAUSE_SECONDS) * attempt)
 
     def collect_usage_pieces(self, ctx: Context) -> list[str]:
         pieces = [self.options_metavar] if self.options_metavar else []
@@ -141,6 +162,15 @@ class HelpCommand(TyperCommand):
             if rows:
                 with formatter.section(title):
                     formatter.write_dl(rows)
+
+
+def _retryable(error: Exception) -> bool:
+    """A conflict the server resolved by rolling this command back, before anything was committed.
+    (Only a command that used a server can meet one: the modules are loaded by then.)"""
+    server, store = sys.modules.get("carecoord.server"), sys.modules.get("carecoord.db")
+    if server is None or not isinstance(error, server.RetryableConflict):
+        return False
+    return store is None or not store.state["committed"]
 
 
 class HelpGroup(TyperGroup):

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from carecoord.commands._common import command_app, date_help, store
+from carecoord.commands._common import CoordinatorOption, MineOption, command_app, date_help, store
 from carecoord.vocab import OutputFormat
 
 AGENDA_CSV_KEYS = ("date", "kind", "time", "id", "patient", "summary", "status", "overdue", "patient_id", "phone")
@@ -29,21 +29,24 @@ def show_agenda(
     out: Annotated[
         str | None, typer.Option("--out", "-o", help="Write to this file (atomically) instead of the screen.")
     ] = None,
+    mine: MineOption = False,
+    coordinator: CoordinatorOption = None,
 ) -> None:
     """Your day: appointments, tasks due and overdue, plan reviews due and goal targets reached.
 
-    Items overdue before the first day are listed on the first day.
+    Items overdue before the first day are listed on the first day. With --mine or --coordinator,
+    only that coordinator's patients (and no tasks without a patient).
 
     Example: carecoord agenda tomorrow --format markdown --out ~/agenda/tomorrow.md
     """
-    from carecoord.commands._common import optional_date
+    from carecoord.commands._common import optional_date, whose
     from carecoord.dates import today
     from carecoord.records import agenda_record
     from carecoord.services import agenda
 
     first = optional_date(day, past=False) or today()
     with store(write=False) as session:
-        record = agenda_record(agenda.build(session, first, days))
+        record = agenda_record(agenda.build(session, first, days, coordinator=whose(session, mine, coordinator)))
     print_agenda(record, fmt, out)
 
 

@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from carecoord.commands._common import (
+    CoordinatorOption,
     FormatOption,
+    MineOption,
     confirm_or_refuse,
     date_help,
     followup_effects,
@@ -220,12 +222,15 @@ def list_(
     status: Annotated[
         AppointmentStatus | None, typer.Option("--status", help="Only this status.", case_sensitive=False)
     ] = None,
+    mine: MineOption = False,
+    coordinator: CoordinatorOption = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """List appointments, series expanded into their occurrences, in start order.
 
     Example: carecoord appt list --from mon --to fri --patient jane
     """
+    from carecoord.commands._common import whose
     from carecoord.records import APPOINTMENT_KEYS, occurrence_record
     from carecoord.services import appointments, patients
 
@@ -237,6 +242,7 @@ def list_(
             patient_id=patients.resolve(session, patient).id if patient else None,
             kind=kind.value if kind else None,
             status=status.value if status else None,
+            coordinator=whose(session, mine, coordinator),
         )
         records = [occurrence_record(o, p) for o, p in appointments.occurrences(session, wanted)]
     title = f"Appointments {low:%Y-%m-%d} to {(high - timedelta(seconds=1)):%Y-%m-%d} ({len(records)})"

@@ -13,6 +13,7 @@ from carecoord.vocab import OutputFormat
 AUDIT_COLUMNS = (
     Column("at", "When", no_wrap=True),
     Column("os_user", "User"),
+    Column("db_role", "DB role"),
     Column("action", "Action"),
     Column("record", "Record", no_wrap=True),
     Column("summary", "Changes", min_width=30),
@@ -37,6 +38,9 @@ def show_audit(
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """The audit trail of every create, update and delete, newest first.
+
+    Each row names the operating-system user and, on a team store, the database role (recorded by the
+    server, not the client).
 
     Example: carecoord audit --patient 12 --since -30d --format json
     """

@@ -7,20 +7,58 @@ from typing import Annotated, Any
 
 import typer
 
-from carecoord.commands._common import FormatOption, YesOption, confirm_or_refuse, db_path, may_create, new_app
+from carecoord.commands._common import (
+    FormatOption,
+    YesOption,
+    confirm_or_refuse,
+    db_location,
+    db_path,
+    may_create,
+    new_app,
+)
 from carecoord.output import Column, render_record
 from carecoord.vocab import OutputFormat
 
-app = new_app("The database file: path, status, check, backup.\n\nExample: carecoord db status")
+app = new_app(
+    "The store: a database file, or a team's PostgreSQL server: path, init, status, check, backup, copy."
+    "\n\nExample: carecoord db status"
+)
 
 
 @app.command("path")
 def path() -> None:
-    """Print the database file this command line uses (--db, CARECOORD_DB, or the default).
+    """Print the database this command line uses (--db, CARECOORD_DB, or the default file).
 
     Example: carecoord db path
     """
-    print(db_path())
+    print(db_location())
+
+
+@app.command("init")
+def init() -> None:
+    """Create the database, or bring its schema up to this version. On a PostgreSQL server this is
+    an administrator's job: it creates the tables, the coordinator and supervisor group roles and
+    the access policies.
+
+    Example: carecoord --db postgresql://db.example.org/carecoord db init
+    """
+    from carecoord import db, server
+
+    location = db_location()
+    before: str | None
+    after: str | None
+    if isinstance(location, server.Server):
+        before, after = server.initialise(location)
+    else:
+        before = db.stored_revision(location) if location.exists() else None
+        db.ensure_current(location, create=True)
+        after = db.stored_revision(location)
+    if before == after:
+        print(f"{location} is ready: its schema is current ({after}).")
+    elif before is None:
+        print(f"Created the carecoord schema ({after}) in {location}.")
+    else:
+        print(f"Upgraded {location} from schema {before} to {after}.")
 
 
 @app.command("status")
@@ -29,16 +67,19 @@ def status(fmt: FormatOption = OutputFormat.table) -> None:
 
     Example: carecoord db status --format json
     """
-    from carecoord import db
+    from carecoord import db, server
     from carecoord.migrations import head_revision
 
-    file = db_path()
-    db.ensure_current(file, create=may_create(file, write=False))
-    counts = db.table_counts(file)
+    location = db_location()
+    if isinstance(location, server.Server):
+        revision, size, counts = server.describe(location)
+    else:
+        db.ensure_current(location, create=may_create(location, write=False))
+        revision, size, counts = db.stored_revision(location), location.stat().st_size, db.table_counts(location)
     record: dict[str, Any] = {
-        "path": str(file),
-        "size_bytes": file.stat().st_size,
-        "schema_revision": db.stored_revision(file),
+        "path": str(location),
+        "size_bytes": size,
+        "schema_revision": revision,
         "code_revision": head_revision(),
         "counts": counts,
     }
@@ -52,20 +93,26 @@ def status(fmt: FormatOption = OutputFormat.table) -> None:
 
 @app.command("check")
 def check() -> None:
-    """Run SQLite's integrity and foreign-key checks; exit 3 if anything is wrong.
+    """Check the database: SQLite's integrity and foreign-key checks on a file; on a server, that
+    every table and column is there (the server enforces integrity itself). Exit 3 if anything is wrong.
 
     Example: carecoord db check && echo healthy
     """
-    from carecoord import db
+    from carecoord import db, server
     from carecoord.errors import StorageError
 
-    file = db_path()
-    db.ensure_current(file, create=may_create(file, write=False))
-    problems = db.integrity_problems(file)
-    if problems:
-        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        raise StorageError(f"{file} failed its check: {problems[0]}{more}")
-    print(f"OK: {file} passed the integrity and foreign-key checks.")
+    location = db_location()
+    if isinstance(location, server.Server):
+        found = server.problems(location)
+        passed = "has the current schema, every table and column (the server enforces integrity and foreign keys)"
+    else:
+        db.ensure_current(location, create=may_create(location, write=False))
+        found = db.integrity_problems(location)
+        passed = "passed the integrity and foreign-key checks"
+    if found:
+        more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+        raise StorageError(f"{location} failed its check: {found[0]}{more}")
+    print(f"OK: {location} {passed}.")
 
 
 @app.command("backup")
@@ -73,20 +120,26 @@ def backup(
     target: Annotated[Path, typer.Argument(help="Backup file to write.", dir_okay=False)],
     force: Annotated[bool, typer.Option("--force", help="Replace the file if it exists.")] = False,
 ) -> None:
-    """Copy the database to FILE, safely even while another carecoord writes (SQLite online backup).
+    """Copy the database file to FILE, safely even while another carecoord writes (SQLite online
+    backup). A PostgreSQL server is backed up with its own tools (pg_dump).
 
     Example: carecoord db backup ~/backups/carecoord-$(date +%F).db
     """
-    from carecoord import db
-    from carecoord.errors import ConflictError
+    from carecoord import db, server
+    from carecoord.errors import ConflictError, UsageError
 
-    file = db_path()
-    db.stored_revision(file)  # a carecoord database, of any version (a newer one can be backed up too)
+    location = db_location()
+    if isinstance(location, server.Server):
+        raise UsageError(
+            f"{location} is a PostgreSQL server: its backups are made with the server's own tools "
+            f"(pg_dump, or your administrator's backups), e.g. pg_dump -Fc -f carecoord.dump '{location}'"
+        )
+    db.stored_revision(location)  # a carecoord database, of any version (a newer one can be backed up too)
     destination = target.expanduser().absolute()
     if destination.exists() and not force:
         raise ConflictError(f"{destination} already exists; add --force to replace it")
-    db.backup_file(file, destination)
-    print(f"Backed up {file} to {destination}.")
+    db.backup_file(location, destination)
+    print(f"Backed up {location} to {destination}.")
 
 
 @app.command("restore")
@@ -107,3 +160,40 @@ def restore(
     safety = db.restore_file(source, file)
     kept = f" The previous database was kept as {safety}." if safety else ""
     print(f"Restored {file} from {source}.{kept}")
+
+
+@app.command("copy")
+def copy(
+    to: Annotated[
+        str,
+        typer.Option(
+            "--to",
+            metavar="TARGET",
+            help="Where to copy: a PostgreSQL server (postgresql://host/dbname, with the schema made by "
+            "'db init') or a database file (a new one is created).",
+            show_default=False,
+        ),
+    ],
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Copy every record of this store into another that holds none: your file into the team's
+    PostgreSQL store, or the team store (what your role sees) into a file. All or nothing, in one
+    transaction; ids and the audit trail are kept. Prints the rows copied per table.
+
+    Example: carecoord db copy --to postgresql://db.example.org/carecoord
+    """
+    from carecoord import server, transfer
+    from carecoord.errors import UsageError
+
+    if not to.strip():
+        raise UsageError("--to is empty: name a PostgreSQL server (postgresql://host/dbname) or a file")
+    source = db_location()
+    target = server.Server(to) if server.is_server(to) else Path(to).expanduser().absolute()
+    counts = transfer.copy_store(source, target)
+    record: dict[str, Any] = {"from": str(source), "to": str(target), "rows": sum(counts.values()), "counts": counts}
+    fields = [Column("from", "From"), Column("to", "To"), Column("rows", "Rows copied")]
+    per_table = [{"table": name, "rows": rows} for name, rows in counts.items()]
+    flat = {k: v for k, v in record.items() if k != "counts"}
+    flat.update({f"rows_{name}": n for name, n in counts.items()})
+    render_record(record, fields, fmt, title="Copied", flat=flat,
+                  sections=(("", per_table, (Column("table", "Table"), Column("rows", "Rows"))),))  # fmt: skip

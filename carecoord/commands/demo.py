@@ -35,7 +35,7 @@ def run_demo(
 
     Example: carecoord demo
     """
-    from carecoord.commands._common import db_path
+    from carecoord.commands._common import db_location
     from carecoord.commands.agenda import print_agenda
     from carecoord.dates import local_zone, today, zone
     from carecoord.db import session_scope
@@ -45,8 +45,8 @@ def run_demo(
     from carecoord.vocab import OutputFormat
 
     target = (path or demo_path()).expanduser().absolute()
-    own = db_path()
-    if (target.exists() and own.exists() and target.samefile(own)) or target == own:
+    own = db_location()  # the demo is a SQLite file, whatever your own store is
+    if isinstance(own, Path) and ((target.exists() and own.exists() and target.samefile(own)) or target == own):
         raise ConflictError(f"{target} is your own database; the demo never writes there")
     _remove_previous_demo(target)
     zone_here = local_zone()

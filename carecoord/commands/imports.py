@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from carecoord.commands._common import counted, db_path, new_app, store
+from carecoord.commands._common import counted, db_location, new_app, store
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -91,11 +91,17 @@ def _rejects_path(path: Path, skip_invalid: bool, rejects: Path | None) -> Path 
     return target
 
 
+def _no_database() -> bool:
+    """Whether the store is a database file that is not there yet (a server is always there)."""
+    location = db_location()
+    return isinstance(location, Path) and not location.exists()
+
+
 @contextmanager
 def _session(dry_run: bool) -> Iterator[Session]:
     """The store for a change; for a dry run, the store if there is one, else an empty one in
     memory: a dry run never creates a database."""
-    if dry_run and not db_path().exists():
+    if dry_run and _no_database():
         from carecoord.db import empty_session
 
         with empty_session() as session:
@@ -113,7 +119,7 @@ def _run(kind: str, path: Path, sheet_reader: Callable[[], Sheet], action: Calla
     from carecoord.services.imports import ImportError_, rejects_csv
 
     target = _rejects_path(path, skip_invalid, rejects)
-    no_database = dry_run and not db_path().exists()
+    no_database = dry_run and _no_database()
     written: Path | None = None
     try:
         sheet = sheet_reader()
@@ -156,7 +162,7 @@ def _run(kind: str, path: Path, sheet_reader: Callable[[], Sheet], action: Calla
         for row in result.rejected:
             print(f"  line {row.line}: {row.reason}")
     if no_database:
-        print(f"There is no database at {db_path()} yet: rows were checked against an empty caseload.")
+        print(f"There is no database at {db_location()} yet: rows were checked against an empty caseload.")
     if result.flippable_names:
         again = "import the file again with --flip-names --on-duplicate update" if not dry_run else "add --flip-names"
         names = f"{counted(result.flippable_names, 'name')} {'is' if result.flippable_names == 1 else 'are'}"

@@ -7,7 +7,9 @@ from typing import Annotated
 import typer
 
 from carecoord.commands._common import (
+    CoordinatorOption,
     FormatOption,
+    MineOption,
     YesOption,
     confirm_or_refuse,
     counted,
@@ -91,25 +93,29 @@ def list_(
     sort: Annotated[PatientSort, typer.Option("--sort", help="Sort key.", case_sensitive=False)] = PatientSort.name,
     desc: Annotated[bool, typer.Option("--desc", help="Reverse the order.")] = False,
     limit: Annotated[int | None, typer.Option("--limit", "-n", min=1, help="At most this many.")] = None,
+    mine: MineOption = False,
+    coordinator: CoordinatorOption = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """List patients (active ones unless told otherwise).
 
     Example: carecoord patient list --risk high --tag diabetes --format csv
     """
+    from carecoord.commands._common import whose
     from carecoord.records import PATIENT_KEYS, patient_record
     from carecoord.services import patients
 
-    wanted = patients.PatientFilter(
-        status=patients.ALL_STATUSES if all_ else status.value,
-        risk=risk.value if risk else None,
-        tag=tag,
-        text=search,
-        sort=sort,
-        descending=desc,
-        limit=limit,
-    )
     with store(write=False) as session:
+        wanted = patients.PatientFilter(
+            status=patients.ALL_STATUSES if all_ else status.value,
+            risk=risk.value if risk else None,
+            tag=tag,
+            text=search,
+            sort=sort,
+            descending=desc,
+            limit=limit,
+            coordinator=whose(session, mine, coordinator),
+        )
         records = [patient_record(p) for p in patients.list_patients(session, wanted)]
     columns = PATIENT_COLUMNS if all_ else [c for c in PATIENT_COLUMNS if c.key != "status"]
     title = f"{'All' if all_ else status.value.capitalize()} patients ({len(records)})"
@@ -129,6 +135,30 @@ def show(patient: PatientArg, fmt: FormatOption = OutputFormat.table) -> None:
         record = patient_with_contacts(patients.resolve(session, patient))
     sections = (("Care team and family", "contacts", CONTACT_COLUMNS),)
     render_record(record, PATIENT_FIELDS, fmt, keys=PATIENT_KEYS, title=f"Patient #{record['id']}", sections=sections)
+
+
+@app.command("assign")
+def assign(
+    patient: PatientArg,
+    role: Annotated[str, typer.Argument(metavar="ROLE", help="The coordinator taking the patient over (their role).")],
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Hand a patient over to another coordinator, with everything recorded under them (contacts,
+    plans, tasks, appointments, the log). On a team store only a supervisor may, and ROLE must be on
+    the team (see 'carecoord team list'); the audit trail records the handover.
+
+    Example: carecoord patient assign 12 jsmith
+    """
+    from carecoord.records import patient_record
+    from carecoord.services import patients, team
+
+    with store(write=True) as session:
+        found = patients.resolve(session, patient)
+        before = found.coordinator
+        assigned = team.assign(session, found, role)
+        record = patient_record(assigned)
+    confirm_change(f"Patient {patients.describe(assigned)} handed over from {before} to {assigned.coordinator}.",
+                   record, fmt)  # fmt: skip
 
 
 @app.command("edit")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import date
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -16,7 +17,7 @@ from carecoord.commands._common import (
     store,
 )
 from carecoord.output import Chart, Column, render_list
-from carecoord.vocab import OutputFormat
+from carecoord.vocab import CaseloadBy, OutputFormat
 
 if TYPE_CHECKING:
     from carecoord.services.reports import LongEntry
@@ -62,6 +63,13 @@ OVERDUE_COLUMNS = (
     Column("days_overdue", "Days late", no_wrap=True),
 )
 COUNT_COLUMNS = (Column("measure", "Measure"), Column("value", "Value"))
+COORDINATOR_COLUMNS = (
+    Column("coordinator", "Coordinator", min_width=12),
+    Column("patients", "Active patients", no_wrap=True),
+    Column("open_tasks", "Open tasks", no_wrap=True),
+    Column("overdue_tasks", "Overdue", no_wrap=True),
+    Column("minutes", "Minutes", no_wrap=True),
+)
 
 
 @app.command("minutes")
@@ -178,10 +186,21 @@ def caseload(
     to: Annotated[
         str | None, typer.Option("--to", help=date_help("End of the period, inclusive (default: today).", past=True))
     ] = None,
+    by: Annotated[
+        CaseloadBy | None,
+        typer.Option(
+            "--by",
+            metavar="FIELD",
+            help="Split by: coordinator (one row per coordinator, side by side: active patients, open and "
+            "overdue tasks, minutes logged in the period).",
+            case_sensitive=False,
+        ),
+    ] = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """The caseload: active patients by risk and status, enrolments and discharges, open tasks,
-    appointments kept, cancelled and missed in a period.
+    appointments kept, cancelled and missed in a period; or, with --by coordinator, each
+    coordinator's caseload side by side (a supervisor sees the whole team).
 
     Example: carecoord report caseload --from 2026-11-01 --to 2026-11-30
     """
@@ -191,6 +210,9 @@ def caseload(
 
     start = optional_date(from_, past=True) or today().replace(day=1)
     end = optional_date(to, past=True) or today()
+    if by is CaseloadBy.coordinator:
+        _caseload_by_coordinator(start, end, fmt)
+        return
     with store(write=False) as session:
         result = reports.caseload(session, start, end)
     record: dict[str, Any] = {
@@ -213,3 +235,16 @@ def caseload(
     chart = Chart("Active patients by risk", sorted(result.by_risk.items(), key=lambda kv: order.get(kv[0], 3)))
     render_list(rows, COUNT_COLUMNS, fmt, keys=("measure", "value"), title=f"Caseload, {start} to {end}",
                 chart=chart, whole=record)  # fmt: skip
+
+
+def _caseload_by_coordinator(start: date, end: date, fmt: OutputFormat) -> None:
+    from dataclasses import asdict
+
+    from carecoord.services import reports
+
+    with store(write=False) as session:
+        records = [asdict(load) for load in reports.caseload_by_coordinator(session, start, end)]
+    chart = Chart("Minutes logged by coordinator", [(r["coordinator"], r["minutes"]) for r in records], "min")
+    keys = ("coordinator", "patients", "open_tasks", "overdue_tasks", "minutes")
+    render_list(records, COORDINATOR_COLUMNS, fmt, keys=keys, title=f"Caseload by coordinator, {start} to {end}",
+                empty="No patients.", chart=chart)  # fmt: skip

@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from carecoord.commands._common import (
+    CoordinatorOption,
     FormatOption,
+    MineOption,
     YesOption,
     confirm_or_refuse,
     date_help,
@@ -156,14 +158,18 @@ def list_(
     tag: Annotated[str | None, typer.Option("--tag", "-t", help="Only tasks with this tag.")] = None,
     due: Annotated[str | None, typer.Option("--due", help=f"Due: {DUE_WINDOWS}.")] = None,
     limit: Annotated[int | None, typer.Option("--limit", "-n", min=1, help="At most this many.")] = None,
+    mine: MineOption = False,
+    coordinator: CoordinatorOption = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
-    """List tasks, most urgent first: overdue, then by priority, then by due date.
+    """List tasks, most urgent first: overdue, then by priority, then by due date. With --mine or
+    --coordinator, only tasks for that coordinator's patients.
 
     Example: carecoord task list --due overdue --format json
     """
     from dataclasses import replace
 
+    from carecoord.commands._common import whose
     from carecoord.output import rows_shown
     from carecoord.records import TASK_KEYS, task_record
     from carecoord.services import patients, plans, tasks
@@ -181,6 +187,7 @@ def list_(
             due_to=due_to,
             due_filter=due is not None,
             limit=limit,
+            coordinator=whose(session, mine, coordinator),
         )
         total, shown = None, rows_shown(fmt)
         if shown is not None and limit is None:  # a table shows only its first rows: fetch only those

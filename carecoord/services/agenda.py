@@ -40,8 +40,9 @@ class AgendaDay:
 OVERDUE_SHOWN = 100
 
 
-def build(session: Session, first: date, days: int) -> list[AgendaDay]:
-    """``days`` days from ``first``: a handful of queries, however many days."""
+def build(session: Session, first: date, days: int, *, coordinator: str | None = None) -> list[AgendaDay]:
+    """``days`` days from ``first``: a handful of queries, however many days. ``coordinator``: only
+    that coordinator's patients (and no tasks without a patient)."""
     last = first + timedelta(days=days - 1)
     agenda = {first + timedelta(days=n): AgendaDay(first + timedelta(days=n)) for n in range(days)}
     zone = local_zone()
@@ -49,32 +50,35 @@ def build(session: Session, first: date, days: int) -> list[AgendaDay]:
     def bucket(when: date | None) -> AgendaDay:
         return agenda[max(when or first, first)]
 
-    window = AppointmentFilter(day_start(first, zone), day_start(last + timedelta(days=1), zone))
+    end = day_start(last + timedelta(days=1), zone)
+    window = AppointmentFilter(day_start(first, zone), end, coordinator=coordinator)
     for sitting, patient in occurrences(session, window):
         bucket(sitting.start.astimezone(zone).date()).appointments.append((sitting, patient))
-    due_now = TaskFilter(due_from=first, due_to=last, due_filter=True, active_patients_only=True)
+    due_now = TaskFilter(
+        due_from=first, due_to=last, due_filter=True, active_patients_only=True, coordinator=coordinator
+    )
     for task, name in list_tasks(session, due_now):
         bucket(task.due_on).tasks.append((task, name))
-    late = TaskFilter(due_to=first - timedelta(days=1), due_filter=True, active_patients_only=True)
+    late = replace(due_now, due_from=None, due_to=first - timedelta(days=1))
     carried = list_tasks(session, replace(late, limit=OVERDUE_SHOWN))
     agenda[first].tasks[:0] = carried
     _count_left_out(agenda[first], "tasks", len(carried), partial(count_tasks, session, late))
-    reviews = _open_by_date(CarePlan, CarePlan.next_review, CarePlan.status, PLAN_CLOSED)
+    reviews = _open_by_date(CarePlan, CarePlan.next_review, CarePlan.status, PLAN_CLOSED, coordinator)
     for plan, patient in _due_by(session, agenda[first], "reviews", reviews, CarePlan.next_review, last):
         bucket(plan.next_review).reviews.append((plan, patient))
-    targets = _open_by_date(Goal, Goal.target_on, Goal.lifecycle_status, GOAL_CLOSED)
+    targets = _open_by_date(Goal, Goal.target_on, Goal.lifecycle_status, GOAL_CLOSED, coordinator)
     for goal, patient in _due_by(session, agenda[first], "goals", targets, Goal.target_on, last):
         bucket(goal.target_on).goals.append((goal, patient))
     end_of_last = day_start(last + timedelta(days=1), zone)
-    shown = contact_gaps(session, CONTACT_DUE_DAYS, as_of=end_of_last, limit=OVERDUE_SHOWN)
+    shown = contact_gaps(session, CONTACT_DUE_DAYS, as_of=end_of_last, limit=OVERDUE_SHOWN, coordinator=coordinator)
     for gap in shown:
         due = gap.last_reached.astimezone(zone).date() + timedelta(days=CONTACT_DUE_DAYS) if gap.last_reached else None
         bucket(due).contacts_due.append(gap)
-    gaps = partial(count_contact_gaps, session, CONTACT_DUE_DAYS, as_of=end_of_last)
+    gaps = partial(count_contact_gaps, session, CONTACT_DUE_DAYS, as_of=end_of_last, coordinator=coordinator)
     _count_left_out(agenda[first], "contacts_due", len(shown), gaps)
     # A deadline owed shows once: as its follow-up task while there is one (above); listed as a
     # deadline only when that task was deleted. Discharged patients leave the agenda, as their tasks do.
-    for status in judge(session, list_transitions(session, since=first - timedelta(days=30))):
+    for status in judge(session, list_transitions(session, since=first - timedelta(days=30), coordinator=coordinator)):
         if status.patient.status == PatientStatus.discharged.value:
             continue
         transition = status.transition
@@ -85,15 +89,16 @@ def build(session: Session, first: date, days: int) -> list[AgendaDay]:
     return list(agenda.values())
 
 
-def _open_by_date(model: Any, due: Any, status: Any, closed: frozenset[str]) -> Any:
+def _open_by_date(model: Any, due: Any, status: Any, closed: frozenset[str], coordinator: str | None) -> Any:
     """Rows of ``model`` (plans or goals) still open and dated by ``due``, with their patient (not
-    discharged patients'), by date."""
-    return (
+    discharged patients'; only ``coordinator``'s if given), by date."""
+    query = (
         select(model, Patient)
         .join(Patient, col(Patient.id) == model.patient_id)
         .where(col(status).not_in(closed), Patient.status != PatientStatus.discharged.value)
         .order_by(col(due), col(model.id))
     )
+    return query if coordinator is None else query.where(Patient.coordinator == coordinator)
 
 
 def _due_by(session: Session, first: AgendaDay, kind: str, query: Any, due: Any, last: date) -> list[Any]:

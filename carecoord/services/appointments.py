@@ -31,6 +31,7 @@ from carecoord.recurrence import (
 )
 from carecoord.services import text
 from carecoord.services.lookup import as_id, id_batches, pick_one, require_ref
+from carecoord.services.team import of_coordinator
 from carecoord.vocab import (
     APPOINTMENT_FREE,
     APPOINTMENT_TYPE_LABELS,
@@ -129,6 +130,7 @@ class AppointmentFilter:
     patient_id: int | None = None
     kind: str | None = None
     status: str | None = None
+    coordinator: str | None = None  # only appointments of this coordinator's patients
 
 
 def _in_window(wanted: AppointmentFilter) -> list[Any]:
@@ -160,6 +162,8 @@ def _in_window(wanted: AppointmentFilter) -> list[Any]:
         conditions.append(col(Appointment.patient_id) == wanted.patient_id)
     if wanted.kind is not None:
         conditions.append(col(Appointment.kind) == wanted.kind)
+    if wanted.coordinator is not None:
+        conditions.append(of_coordinator(Appointment.patient_id, wanted.coordinator))
     return conditions
 
 
@@ -239,7 +243,12 @@ def check_clashes(
         return
     low, high = min(s for s, _ in spans), max(e for _, e in spans)
     # Not attended: only the patient's own appointments can clash, and one patient's are few.
-    wanted = AppointmentFilter(low, high, patient_id=None if subject.attending else subject.patient_id)
+    # Attended: the coordinator's, that is the patient's coordinator's (a supervisor sees everyone's).
+    owner = session.get(Patient, subject.patient_id)
+    wanted = AppointmentFilter(
+        low, high, patient_id=None if subject.attending else subject.patient_id,
+        coordinator=owner.coordinator if subject.attending and owner is not None else None,
+    )  # fmt: skip
     taken = [
         (sitting, patient)
         for sitting, patient in occurrences(session, wanted)

@@ -51,6 +51,8 @@ PATIENT_HEADERS: dict[str, str] = {
     **{h: "discharge_reason" for h in ("discharge reason",)},
     **{h: "uid" for h in ("uid",)},
     **{h: SKIP for h in ("id", "created at", "updated at", "error", "import error")},
+    # An export's coordinator: imported patients are the importing person's ('patient assign' hands over).
+    "coordinator": SKIP,
 }
 CONTACT_HEADERS: dict[str, str] = {
     **{h: "patient" for h in ("patient", "patient id", "patient mrn", "mrn")},

@@ -242,6 +242,7 @@ class PatientFilter:
     sort: PatientSort = PatientSort.name
     descending: bool = False
     limit: int | None = None
+    coordinator: str | None = None  # only this coordinator's patients
 
 
 _SEARCHED = ("mrn", "phone", "email", "address", "payer", "member_id", "pcp", "language", "notes")
@@ -256,6 +257,8 @@ def list_patients(session: Session, wanted: PatientFilter) -> Sequence[Patient]:
         query = query.where(Patient.risk == wanted.risk)
     if wanted.tag:
         query = query.where(has_tag(col(Patient.tags), wanted.tag))
+    if wanted.coordinator is not None:
+        query = query.where(Patient.coordinator == wanted.coordinator)
     if wanted.text and wanted.text.strip():
         text = wanted.text.strip()
         query = query.where(
@@ -274,7 +277,8 @@ def list_patients(session: Session, wanted: PatientFilter) -> Sequence[Patient]:
         PatientSort.enrolled: col(Patient.enrolled_on),
         PatientSort.updated: col(Patient.updated_at),
     }[wanted.sort]
-    query = query.order_by(sort_key.desc() if wanted.descending else sort_key.asc(), col(Patient.id))
+    ordered = sort_key.desc() if wanted.descending else sort_key.asc()
+    query = query.order_by(ordered.nulls_last(), col(Patient.id))  # unknown values last, on both engines
     if wanted.limit:
         query = query.limit(wanted.limit)
     return session.exec(query).all()

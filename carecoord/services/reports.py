@@ -132,7 +132,12 @@ class ContactGap:
 
 
 def contact_gaps(
-    session: Session, days: int, *, as_of: datetime | None = None, limit: int | None = None
+    session: Session,
+    days: int,
+    *,
+    as_of: datetime | None = None,
+    limit: int | None = None,
+    coordinator: str | None = None,
 ) -> list[ContactGap]:
     """Active patients with no successful contact in the ``days`` days before ``as_of`` (default now),
     longest gap first (never reached before all); the first ``limit`` of them if given."""
@@ -145,6 +150,8 @@ def contact_gaps(
         .where(Patient.status == PatientStatus.active.value, ~_reached_since(cutoff))
         .order_by(last_reached.is_not(None), last_reached, col(Patient.name_key))
     )
+    if coordinator is not None:
+        query = query.where(Patient.coordinator == coordinator)
     if limit is not None:
         query = query.limit(limit)
     rows = session.exec(query).all()
@@ -158,7 +165,9 @@ def contact_gaps(
     return gaps
 
 
-def count_contact_gaps(session: Session, days: int, *, as_of: datetime | None = None) -> int:
+def count_contact_gaps(
+    session: Session, days: int, *, as_of: datetime | None = None, coordinator: str | None = None
+) -> int:
     """How many active patients :func:`contact_gaps` would list."""
     cutoff = (as_of or now()) - timedelta(days=days)
     query = (
@@ -166,6 +175,8 @@ def count_contact_gaps(session: Session, days: int, *, as_of: datetime | None = 
         .select_from(Patient)
         .where(Patient.status == PatientStatus.active.value, ~_reached_since(cutoff))
     )
+    if coordinator is not None:
+        query = query.where(Patient.coordinator == coordinator)
     return int(session.exec(query).one())
 
 
@@ -300,3 +311,51 @@ def caseload(session: Session, start: date, end: date) -> Caseload:
     window = AppointmentFilter(day_start(start, zone), day_start(end + timedelta(days=1), zone))
     outcomes = Counter(sitting.status for sitting, _ in occurrences(session, window))
     return Caseload(start, end, by_risk, by_status, enrolled, discharged, open_tasks, overdue_tasks, dict(outcomes))
+
+
+@dataclass(frozen=True)
+class CoordinatorLoad:
+    """One coordinator's share of the caseload: active patients, their open and overdue tasks, and
+    the minutes logged for their patients in the period."""
+
+    coordinator: str
+    patients: int
+    open_tasks: int
+    overdue_tasks: int
+    minutes: int
+
+
+def caseload_by_coordinator(session: Session, start: date, end: date) -> list[CoordinatorLoad]:
+    """Caseloads side by side, one per coordinator of the patients the signed-in person may see (a
+    supervisor: the whole team): three grouped queries."""
+    if end < start:
+        raise ValidationError("the period ends before it starts")
+    zone = local_zone()
+    active = dict(
+        session.exec(
+            select(Patient.coordinator, func.count().filter(col(Patient.status) == PatientStatus.active.value))
+            .group_by(col(Patient.coordinator))
+        ).all()
+    )  # fmt: skip
+    tasks = {
+        coordinator: (int(open_), int(late))
+        for coordinator, open_, late in session.exec(
+            select(Patient.coordinator, func.count(), func.count().filter(col(Task.due_on) < today()))
+            .select_from(Task).join(Patient, col(Patient.id) == Task.patient_id)
+            .where(col(Task.status).in_(TASK_OPEN), Patient.status != PatientStatus.discharged.value)
+            .group_by(col(Patient.coordinator))
+        ).all()
+    }  # fmt: skip
+    minutes = dict(
+        session.exec(
+            select(Patient.coordinator, func.coalesce(func.sum(Communication.minutes), 0))
+            .select_from(Communication).join(Patient, col(Patient.id) == Communication.patient_id)
+            .where(col(Communication.at) >= day_start(start, zone),
+                   col(Communication.at) < day_start(end + timedelta(days=1), zone))
+            .group_by(col(Patient.coordinator))
+        ).all()
+    )  # fmt: skip
+    return [
+        CoordinatorLoad(str(who), int(active.get(who, 0)), *tasks.get(who, (0, 0)), int(minutes.get(who, 0)))
+        for who in sorted({str(w) for w in (*active, *tasks, *minutes)})
+    ]

@@ -248,6 +248,7 @@ class TaskFilter:
     due_filter: bool = False
     active_patients_only: bool = False
     limit: int | None = None
+    coordinator: str | None = None  # only tasks of this coordinator's patients
 
 
 def _filtered(query: Any, wanted: TaskFilter) -> Any:
@@ -259,6 +260,8 @@ def _filtered(query: Any, wanted: TaskFilter) -> Any:
             query = query.where(column == value)
     if wanted.tag:
         query = query.where(has_tag(col(Task.tags), wanted.tag))
+    if wanted.coordinator is not None:
+        query = query.where(Patient.coordinator == wanted.coordinator)
     if wanted.active_patients_only:
         query = query.where(or_(col(Task.patient_id).is_(None), col(Patient.status) != PatientStatus.discharged.value))
     if wanted.due_filter:

@@ -210,14 +210,16 @@ def resolve(session: Session, ref: str) -> Transition:
 
 
 def list_transitions(
-    session: Session, *, patient_id: int | None = None, since: date | None = None
+    session: Session, *, patient_id: int | None = None, since: date | None = None, coordinator: str | None = None
 ) -> Sequence[tuple[Transition, Patient]]:
-    """Transitions with their patients, newest discharge first."""
+    """Transitions with their patients (only ``coordinator``'s if given), newest discharge first."""
     query = select(Transition, Patient).join(Patient, col(Patient.id) == Transition.patient_id)
     if patient_id is not None:
         query = query.where(Transition.patient_id == patient_id)
     if since is not None:
         query = query.where(col(Transition.discharged_on) >= since)
+    if coordinator is not None:
+        query = query.where(Patient.coordinator == coordinator)
     query = query.order_by(col(Transition.discharged_on).desc(), col(Transition.id).desc())
     return [(transition, patient) for transition, patient in session.exec(query).all()]
 

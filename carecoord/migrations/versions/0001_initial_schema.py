@@ -10,6 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from carecoord.dialects import POSTGRESQL, case_insensitive_text
+
 revision: str = "0001"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
@@ -17,6 +19,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    if op.get_bind().dialect.name == POSTGRESQL:
+        op.execute("CREATE EXTENSION IF NOT EXISTS citext")  # case-insensitive MRNs
     op.create_table(
         "audit_log",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -42,7 +46,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(), nullable=False),
         sa.Column("name_key", sa.String(), nullable=False),
         sa.Column("birth_date", sa.Date(), nullable=True),
-        sa.Column("mrn", sa.String(collation="NOCASE"), nullable=True),
+        sa.Column("mrn", case_insensitive_text(), nullable=True),
         sa.Column("phone", sa.String(), nullable=True),
         sa.Column("email", sa.String(), nullable=True),
         sa.Column("address", sa.String(), nullable=True),

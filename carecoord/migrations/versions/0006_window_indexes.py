@@ -15,8 +15,9 @@ Create Date: 2026-11-25
 
 from collections.abc import Sequence
 
-import sqlalchemy as sa
 from alembic import op
+
+from carecoord.dialects import partial_index
 
 revision: str = "0006"
 down_revision: str | None = "0005"
@@ -25,9 +26,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.create_index(
-        "ix_appointment_series_start", "appointment", ["starts_at"], sqlite_where=sa.text("rrule IS NOT NULL")
-    )
+    op.create_index("ix_appointment_series_start", "appointment", ["starts_at"], **partial_index("rrule IS NOT NULL"))
     op.create_index("ix_appointment_exception_starts_at", "appointment_exception", ["starts_at"])
     op.create_index("ix_task_due_cover", "task", ["status", "due_on", "patient_id", "priority", "due_time"])
     op.drop_index("ix_task_status_due", table_name="task")

@@ -1,0 +1,237 @@
+"""`carecoord db copy --to TARGET`: a coordinator's file into the team's PostgreSQL store and back,
+record by record, all or nothing; and the refusals, which change nothing."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy.engine import make_url
+from typer.testing import CliRunner
+
+from carecoord.cli import app
+from tests import stores
+from tests.conftest import Run, assert_one_line_error
+
+pytestmark = pytest.mark.postgresql
+TABLES = sorted("patient contact care_plan plan_review goal task appointment appointment_exception communication "
+                "call_timer transition audit_log".split())  # fmt: skip
+
+
+def carecoord(db: str | Path, *args: str, input: str | None = None) -> Run:
+    result = CliRunner().invoke(app, ["--db", str(db), *args], input=input)
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return Run(result.exit_code, result.stdout, result.stderr)
+
+
+def ok(db: str | Path, *args: str) -> Run:
+    run = carecoord(db, *args)
+    assert run.exit_code == 0, (args, run.stderr)
+    return run
+
+
+@pytest.fixture
+def caseload(tmp_path: Path, template_db: Path) -> Path:
+    """A coordinator's SQLite file with a bit of everything, built through the CLI."""
+    path = tmp_path / "mine" / "carecoord.db"
+    path.parent.mkdir(mode=0o700)
+    shutil.copy2(template_db, path)
+    ok(path, "patient", "add", "Jane Doe", "--dob", "1950-03-02", "--mrn", "48213", "--risk", "high", "--tag", "chf",
+       "--phone", "555-0100", "--notes", "lives alone\nson helps")  # fmt: skip
+    ok(path, "patient", "add", "Omar Haddad", "--mrn", "48215", "--risk", "moderate")
+    ok(path, "patient", "add", "Zoë Ça Va", "--dob", "1961-09-30")
+    ok(path, "contact", "add", "jane", "Ann Doe", "--role", "daughter", "--phone", "555-0101", "--consent")
+    ok(path, "contact", "add", "omar", "Layla Haddad", "--role", "daughter")
+    ok(path, "plan", "add", "jane", "Heart failure self-management", "--status", "active", "--review-every", "90d",
+       "--need", "Two CHF admissions this year")  # fmt: skip
+    ok(path, "plan", "review", "1", "--note", "going well")
+    ok(path, "goal", "add", "1", "Weigh daily", "--target", "+8w", "--measure", "weight log")
+    ok(path, "task", "add", "Weekly weight check call", "--goal", "1", "--due", "mon 10am", "--every", "weekly")
+    ok(path, "task", "done", "weight", "--note", "done on time")
+    ok(path, "task", "add", "Call cardiology", "--patient", "jane", "--due", "tomorrow 9am", "--priority", "urgent")
+    ok(path, "task", "add", "Order supplies")
+    ok(path, "appt", "add", "jane", "--start", "fri 10am", "--type", "home-visit", "--location", "12 Elm St",
+       "--every", "weekly", "--count", "6")  # fmt: skip
+    ok(path, "appt", "cancel", "1", "--occurrence", "2026-12-04", "--reason", "holiday")
+    ok(path, "appt", "move", "1", "--occurrence", "2026-12-11", "--to", "2026-12-11 14:00")
+    ok(path, "appt", "add", "omar", "--start", "2026-12-01 09:00", "--type", "pcp", "--tz", "America/Chicago")
+    ok(path, "log", "add", "jane", "--minutes", "12", "--note", "Weight up 3 lb", "--with", "Ann Doe")
+    ok(path, "log", "add", "omar", "--minutes", "5", "--outcome", "no-answer")
+    ok(path, "transition", "add", "jane", "--discharged", "yesterday", "--from", "Mercy General Hospital")
+    ok(path, "timer", "start", "zoë")
+    ok(path, "patient", "edit", "omar", "--phone", "555-0199")
+    ok(path, "patient", "add", "Mistake Entry")
+    ok(path, "patient", "delete", "mistake", "--yes")
+    return path
+
+
+def file_tables(path: Path) -> dict[str, list[dict[str, Any]]]:
+    return {table: stores.sqlite_rows(path, f'SELECT * FROM "{table}" ORDER BY id', ()) for table in TABLES}
+
+
+def server_tables(url: str) -> dict[str, list[dict[str, Any]]]:
+    store = stores.PostgresStore(stores.postgres_admin_url() or "", _database(url))
+    return {table: store.rows(f'SELECT * FROM "{table}" ORDER BY id', ()) for table in TABLES}
+
+
+def _database(url: str) -> str:
+    return str(make_url(url).database)
+
+
+@pytest.fixture
+def team(postgres: stores.PostgresStore) -> str:
+    """The team store: this worker's PostgreSQL database, emptied."""
+    postgres.reset()
+    return postgres.url
+
+
+@pytest.fixture
+def other_server(postgres: stores.PostgresStore, worker_id: str) -> Iterator[stores.PostgresStore]:
+    """A second PostgreSQL database on the server, with no schema (a test may create it)."""
+    extra = stores.PostgresStore(postgres.admin_url, f"carecoord_copy_{worker_id}_{os.getpid()}")
+    with extra._connect(extra.admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{extra.name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{extra.name}"')
+    try:
+        yield extra
+    finally:
+        extra.drop()
+
+
+def test_a_caseload_copied_into_the_team_store_and_back_is_the_same_record_by_record(caseload, team, tmp_path):
+    mine = file_tables(caseload)
+    assert all(mine[table] for table in TABLES), [table for table in TABLES if not mine[table]]
+
+    run = ok(caseload, "db", "copy", "--to", team, "--format", "json")
+    report = json.loads(run.stdout)
+    assert report["counts"] == {table: len(mine[table]) for table in report["counts"]}
+    assert sorted(report["counts"]) == TABLES and report["rows"] == sum(len(rows) for rows in mine.values())
+    assert list(report["counts"]).index("patient") < list(report["counts"]).index("contact")  # parents first
+    # Copied into the team store, the caseload is assigned to the role that copied it, and the server
+    # names that role in the audit rows it stores; everything else is as it was in the file.
+    role = str(make_url(team).username)
+    expected = {table: [dict(row) for row in rows] for table, rows in mine.items()}
+    for row in expected["patient"]:
+        row["coordinator"] = role
+    for row in expected["audit_log"]:
+        row["db_role"] = role
+    assert {row["coordinator"] for row in mine["patient"]} != {role}  # the file's own user was someone else
+    assert server_tables(team) == expected
+
+    # The server's id sequences were moved past the copied ids: new records get the next ones (as the
+    # file would have given them: the largest id plus one).
+    ok(team, "patient", "add", "New On The Server")
+    ok(team, "log", "add", "new on", "--minutes", "3")
+    assert sorted(p["id"] for p in json.loads(ok(team, "patient", "list", "-f", "json").stdout)) == [1, 2, 3, 4]
+    assert max(row["id"] for row in server_tables(team)["communication"]) == len(mine["communication"]) + 1
+    assert ok(team, "db", "check").exit_code == 0
+
+    # A coordinator leaving with the caseload: the team store into a new file.
+    back = tmp_path / "leaving.db"
+    run = ok(team, "db", "copy", "--to", str(back))
+    assert "Rows copied" in run.stdout and "communication" in run.stdout
+    theirs = file_tables(back)
+    assert theirs == server_tables(team)
+    for table in TABLES:
+        if table not in ("patient", "communication", "audit_log"):
+            assert theirs[table] == mine[table], table
+    assert oct(back.stat().st_mode & 0o777) == "0o600"
+    assert ok(back, "db", "check").exit_code == 0
+    assert "New On The Server" in [p["name"] for p in json.loads(ok(back, "patient", "list", "-f", "json").stdout)]
+
+
+def test_a_copy_from_one_server_database_into_another(caseload, team, other_server):
+    from carecoord.server import Server, initialise
+
+    ok(caseload, "db", "copy", "--to", team)
+    initialise(Server(other_server.url))
+    ok(team, "db", "copy", "--to", other_server.url)
+    assert server_tables(other_server.url) == server_tables(team)  # between servers, assignments are kept
+
+
+def test_a_target_that_holds_records_is_refused_and_left_alone(caseload, team, tmp_path):
+    ok(caseload, "db", "copy", "--to", team)
+    before = server_tables(team)
+    assert_one_line_error(carecoord(caseload, "db", "copy", "--to", team), 1, "already holds records (3 patients)",
+                          "nothing was copied")  # fmt: skip
+    assert server_tables(team) == before
+
+    other = tmp_path / "other.db"
+    ok(other, "patient", "add", "Somebody Else")
+    before = file_tables(other)
+    assert_one_line_error(carecoord(caseload, "db", "copy", "--to", str(other)), 1, "already holds records (1 patient)")
+    assert file_tables(other) == before
+    # Only audit rows (a patient added and deleted) are records too: the copied ids would clash.
+    ok(team, "patient", "delete", "jane", "--yes")
+    ok(team, "patient", "delete", "omar", "--yes")
+    ok(team, "patient", "delete", "zoë", "--yes")
+    assert_one_line_error(carecoord(caseload, "db", "copy", "--to", team), 1, "already holds records")
+
+
+def test_a_server_database_without_the_schema_is_refused(caseload, other_server):
+    before = stores.sqlite_dump(caseload)
+    assert_one_line_error(carecoord(caseload, "db", "copy", "--to", other_server.url), 3, "has no carecoord schema",
+                          "db init")  # fmt: skip
+    assert other_server.rows("SELECT count(*) AS n FROM pg_tables WHERE schemaname = 'public'", ()) == [{"n": 0}]
+    assert stores.sqlite_dump(caseload) == before
+
+
+@pytest.mark.parametrize(
+    "target, code, message",
+    [
+        ("postgresql://127.0.0.1:1/carecoord", 3, "cannot reach the PostgreSQL server"),
+        ("postgresql://someone:secret@127.0.0.1/carecoord", 2, "holds a password"),
+        ("{folder}/nowhere/new.db", 3, "does not exist"),
+        ("{folder}/mine/carecoord.db", 1, "is the store being copied"),
+        ("{folder}/mine/../mine/carecoord.db", 1, "is the store being copied"),
+        ("{folder}/not-carecoord.db", 3, "no carecoord schema"),
+        ("", 2, "--to is empty"),
+    ],
+)
+def test_refusals_give_one_line_and_change_nothing(caseload, tmp_path, target, code, message):
+    (tmp_path / "not-carecoord.db").write_bytes(b"")
+    before = stores.sqlite_dump(caseload)
+    listing = sorted(p.name for p in tmp_path.rglob("*"))
+    assert_one_line_error(carecoord(caseload, "db", "copy", "--to", target.format(folder=tmp_path)), code, message)
+    assert stores.sqlite_dump(caseload) == before
+    assert sorted(p.name for p in tmp_path.rglob("*")) == listing
+    assert "secret" not in carecoord(caseload, "db", "copy", "--to", target.format(folder=tmp_path)).stderr
+
+
+def test_a_copy_into_the_same_server_database_is_refused(team):
+    ok(team, "patient", "add", "Jane Doe")
+    before = server_tables(team)
+    assert_one_line_error(carecoord(team, "db", "copy", "--to", team), 1, "is the store being copied")
+    assert server_tables(team) == before
+
+
+@pytest.mark.parametrize("into", ["server", "new file"])
+def test_a_copy_that_fails_half_way_leaves_nothing_behind(caseload, team, tmp_path, monkeypatch, into):
+    from carecoord import transfer
+    from carecoord.errors import StorageError
+
+    real = transfer._batches
+
+    def failing(reader: Any, query: Any, source: Any) -> Any:
+        if "communication" in str(query):
+            raise StorageError("the disk went away")
+        return real(reader, query, source)
+
+    monkeypatch.setattr(transfer, "_batches", failing)
+    target = team if into == "server" else str(tmp_path / "new.db")
+    before = os.listdir(tmp_path)
+    assert_one_line_error(carecoord(caseload, "db", "copy", "--to", target), 3, "the disk went away")
+    assert os.listdir(tmp_path) == before  # no file, no temporary one
+    if into == "server":
+        assert all(rows == [] for rows in server_tables(team).values())
+    monkeypatch.setattr(transfer, "_batches", real)
+    ok(caseload, "db", "copy", "--to", target)  # nothing half-done stands in the way
+    copied = server_tables(team) if into == "server" else file_tables(Path(target))
+    assert [len(copied[table]) for table in TABLES] == [len(rows) for rows in file_tables(caseload).values()]
+    assert copied["task"] == file_tables(caseload)["task"]
