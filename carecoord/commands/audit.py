@@ -12,8 +12,8 @@ from carecoord.vocab import OutputFormat
 
 AUDIT_COLUMNS = (
     Column("at", "When", no_wrap=True),
-    Column("os_user", "User"),
-    Column("db_role", "DB role"),
+    Column("os_user", "User", no_wrap=True),
+    Column("db_role", "DB role", no_wrap=True),
     Column("action", "Action"),
     Column("record", "Record", no_wrap=True),
     Column("summary", "Changes", min_width=30),
