@@ -3,13 +3,23 @@
     python benchmarks/run.py                    # both sizes: caseload (5 runs), then agency (3 runs)
     python benchmarks/run.py --size caseload    # one size only
     python benchmarks/run.py --out benchmarks/RESULTS.md
+    python benchmarks/run.py --postgres postgresql://postgres@127.0.0.1/postgres   # SQLite and PostgreSQL
+
+On PostgreSQL (--engine postgresql or both; --postgres URL or CARECOORD_BENCH_POSTGRES names a
+server and a database to connect to for administration, credentials the libpq way) the same data
+set is generated as a SQLite file and loaded into a new database with `carecoord db init` and
+`carecoord db copy --to` (ids kept), then ANALYZEd; each import run gets a fresh copy of it
+(CREATE DATABASE ... TEMPLATE), and the benchmark databases are dropped afterwards. The role
+signing in needs CREATEDB; a superuser (as here) bypasses row-level security, so the figures are
+a supervisor's view of every patient without the policies' cost.
 
 Each command runs once to warm the disk cache, then --runs times; the table gives the median, the
 spread (min..max), the peak memory (max RSS) and the ratio to its floor: `python -c pass`,
 `python -c "import typer"` (for --help/--version/completion) and `python -c "import typer, sqlmodel"`
 (for everything else), measured in the same run. Budgets (issue 7): 1.5x typer for start-up, 1.25x
-the typer+sqlmodel floor at caseload size; at agency size every listing, agenda and report within
-2x its caseload median (so both sizes must be run together to judge it), 10 s for a year's export
+the typer+sqlmodel floor at caseload size; at agency size every listing, agenda, report and export
+window (a day, a month) within 2x its caseload median on the same engine (so both sizes must be run
+together to judge it), 10 s for a year's export
 and a 10,000-row import, and 250 MB of memory everywhere.
 """
 
@@ -23,9 +33,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -38,6 +51,8 @@ PYTHON = [sys.executable]
 MEMORY_BUDGET_MB = 250
 AGENCY_RATIO = 2.0
 DEFAULT_RUNS = {"caseload": 5, "agency": 3}
+ENGINES = ("sqlite", "postgresql")
+SERVER: dict[str, str] = {}  # the PostgreSQL server's version, for the tables' headings
 
 
 @dataclass
@@ -50,7 +65,7 @@ class Case:
     budget: float | None = None  # ratio to the floor
     seconds: float | None = None  # absolute budget
     writes: bool = False  # needs a fresh copy of the database each run
-    scales: bool = False  # a listing, agenda or report: within AGENCY_RATIO x its caseload median
+    scales: bool = False  # a listing, agenda, report or export window: within AGENCY_RATIO x its caseload median
 
 
 @dataclass
@@ -61,12 +76,13 @@ class Timing:
     peak_mb: float
 
 
-def measure(argv: list[str], env: dict[str, str], runs: int, fresh: Path | None, db: Path) -> Timing:
-    """Median and spread of wall time, and the largest max-RSS, over ``runs`` runs after a warm-up."""
+def measure(argv: list[str], env: dict[str, str], runs: int, fresh: Callable[[], None] | None = None) -> Timing:
+    """Median and spread of wall time, and the largest max-RSS, over ``runs`` runs after a warm-up;
+    ``fresh`` (not timed) puts a fresh copy of the database in place before each run."""
     times, peaks = [], []
     for attempt in range(runs + 1):
         if fresh is not None:
-            shutil.copy2(fresh, db)
+            fresh()
         command = ["/usr/bin/time", "-f", "peak-kb=%M", *argv] if GNU_TIME else argv
         started = time.perf_counter()
         process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -113,6 +129,7 @@ def cases(workdir: Path) -> list[Case]:
             [*CARECOORD, "export", "ics", "--out", str(workdir / "day.ics")],
             "typer+sqlmodel",
             budget=1.25,
+            scales=True,
         ),
         Case(
             "export ics (a month)",
@@ -129,6 +146,7 @@ def cases(workdir: Path) -> list[Case]:
             ],
             "typer+sqlmodel",
             budget=1.25,
+            scales=True,
         ),
         Case(
             "export ics (a year)",
@@ -167,32 +185,120 @@ FLOORS = {
 Measured = tuple[dict[str, Timing], list[tuple[Case, Timing]]]
 
 
-def run_size(size: str, runs: int, given_db: Path | None) -> Measured:
-    """Floors and every case at one size, on a private copy of the database."""
+def time_cases(
+    label: str,
+    workdir: Path,
+    env: dict[str, str],
+    runs: int,
+    fresh: Callable[[], None],
+    write_env: dict[str, str] | None = None,
+) -> Measured:
+    """Floors and every case against the database ``env`` names; a case that writes runs against
+    ``write_env``'s (default the same), which ``fresh`` restores before each run."""
+    completion = {**env, "_CARECOORD_COMPLETE": "complete_bash", "COMP_WORDS": "carecoord pat", "COMP_CWORD": "1"}
+    floors = {name: measure(argv, env, runs) for name, argv in FLOORS.items()}
+    rows = []
+    for case in cases(workdir):
+        print(f"{label}: timing {case.label}...", file=sys.stderr)
+        run_env = completion if case.label == "shell completion" else (write_env or env) if case.writes else env
+        rows.append((case, measure(case.argv, run_env, runs, fresh if case.writes else None)))
+    return floors, rows
+
+
+def base_env(db: str) -> dict[str, str]:
+    return {**os.environ, "CARECOORD_DB": db, "CARECOORD_TZ": "America/New_York", "COLUMNS": "100"}
+
+
+def run_sqlite(size: str, runs: int, source: Path) -> Measured:
+    """Every case at one size on a private copy of the SQLite database ``source``."""
     with tempfile.TemporaryDirectory(prefix="carecoord-bench-") as tmp:
         workdir = Path(tmp)
         db = workdir / "carecoord.db"
-        if given_db:
-            shutil.copy2(given_db, db)
-        else:
-            print(f"generating the {size} database...", file=sys.stderr)
-            generate(db, size)
+        shutil.copy2(source, db)
         pristine = workdir / "pristine.db"
         shutil.copy2(db, pristine)
-        env = {**os.environ, "CARECOORD_DB": str(db), "CARECOORD_TZ": "America/New_York", "COLUMNS": "100"}
-        completion = {**env, "_CARECOORD_COMPLETE": "complete_bash", "COMP_WORDS": "carecoord pat", "COMP_CWORD": "1"}
-        floors = {name: measure(argv, env, runs, None, db) for name, argv in FLOORS.items()}
-        rows = []
-        for case in cases(workdir):
-            print(f"{size}: timing {case.label}...", file=sys.stderr)
-            run_env = completion if case.label == "shell completion" else env
-            rows.append((case, measure(case.argv, run_env, runs, pristine if case.writes else None, db)))
-    return floors, rows
+
+        def fresh() -> None:
+            shutil.copy2(pristine, db)
+
+        return time_cases(f"sqlite {size}", workdir, base_env(str(db)), runs, fresh)
+
+
+def database_url(server: str, name: str) -> str:
+    """``server`` (a postgresql:// URL) with its database replaced by ``name``."""
+    parts = urlsplit(server)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+@contextmanager
+def postgres_databases(server: str, names: list[str]) -> Iterator[Callable[[str], None]]:
+    """Administer benchmark databases on ``server``: yields a function that runs one statement
+    (autocommit, as CREATE/DROP DATABASE need); every database in ``names`` is dropped afterwards."""
+    import psycopg
+
+    with psycopg.connect(server, autocommit=True) as admin:
+
+        def execute(statement: str) -> None:
+            admin.execute(statement)  # our own names, never user input
+
+        try:
+            yield execute
+        finally:
+            for name in names:
+                execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def carecoord(*argv: str, env: dict[str, str]) -> None:
+    done = subprocess.run([*CARECOORD, *argv], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if done.returncode:
+        raise SystemExit(f"carecoord {' '.join(argv)} failed: {done.stderr.strip()}")
+
+
+def run_postgresql(size: str, runs: int, source: Path, server: str) -> Measured:
+    """Every case at one size on a PostgreSQL database loaded from the SQLite database ``source``."""
+    tag = f"carecoord_bench_{size}_{os.getpid()}"
+    pristine, work = f"{tag}_pristine", f"{tag}_work"
+    with (
+        postgres_databases(server, [work, pristine]) as execute,
+        tempfile.TemporaryDirectory(prefix="carecoord-bench-") as tmp,
+    ):
+        execute(f'CREATE DATABASE "{pristine}"')
+        url = database_url(server, pristine)
+        env = base_env(url)
+        started = time.perf_counter()
+        carecoord("--db", url, "db", "init", env=env)
+        carecoord("--db", str(source), "db", "copy", "--to", url, env=env)
+        import psycopg
+
+        with psycopg.connect(url, autocommit=True) as connection:
+            connection.execute("VACUUM ANALYZE")
+            version = connection.execute("SHOW server_version").fetchone()
+            SERVER["version"] = f"PostgreSQL {version[0].split()[0] if version else '?'}"
+        print(f"postgresql {size}: loaded and analysed in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+        work_url = database_url(server, work)
+
+        def fresh() -> None:  # reads use the pristine database; each import gets a copy of it
+            execute(f'DROP DATABASE IF EXISTS "{work}" WITH (FORCE)')
+            execute(f'CREATE DATABASE "{work}" TEMPLATE "{pristine}"')
+
+        return time_cases(f"postgresql {size}", Path(tmp), env, runs, fresh, base_env(work_url))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size", choices=("caseload", "agency", "both"), default="both")
+    parser.add_argument(
+        "--engine",
+        choices=(*ENGINES, "both"),
+        help="default: both when a PostgreSQL server is given (--postgres), else sqlite",
+    )
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get("CARECOORD_BENCH_POSTGRES"),
+        metavar="URL",
+        help="a PostgreSQL server to create the benchmark databases on, as postgresql://user@host/dbname "
+        "(default: $CARECOORD_BENCH_POSTGRES)",
+    )
     parser.add_argument("--runs", type=int, help="runs per command (default: 5 at caseload size, 3 at agency)")
     parser.add_argument("--db", type=Path, help="with one --size: reuse a database made by generate.py")
     parser.add_argument("--agency-db", type=Path, help="with --size both: reuse this agency database")
@@ -200,14 +306,34 @@ def main() -> None:
     args = parser.parse_args()
     if args.db and args.size == "both":
         parser.error("--db needs --size caseload or agency (use --agency-db with both)")
+    engine = args.engine or ("both" if args.postgres else "sqlite")
+    engines = ENGINES if engine == "both" else (engine,)
+    if "postgresql" in engines and not args.postgres:
+        parser.error("--engine postgresql needs a server: --postgres URL or CARECOORD_BENCH_POSTGRES")
 
     sizes = ("caseload", "agency") if args.size == "both" else (args.size,)
-    results: dict[str, Measured] = {}
-    for size in sizes:
-        given = args.db if args.size != "both" else (args.agency_db if size == "agency" else None)
-        results[size] = run_size(size, args.runs or DEFAULT_RUNS[size], given)
-    caseload = {case.label: timing for case, timing in results["caseload"][1]} if "caseload" in results else None
-    text = "\n".join(table(size, args.runs or DEFAULT_RUNS[size], *results[size], caseload) for size in sizes)
+    results: dict[tuple[str, str], Measured] = {}
+    with tempfile.TemporaryDirectory(prefix="carecoord-bench-") as tmp:
+        for size in sizes:
+            given = args.db if args.size != "both" else (args.agency_db if size == "agency" else None)
+            source = given or Path(tmp) / f"{size}.db"
+            if not given:
+                print(f"generating the {size} database...", file=sys.stderr)
+                generate(source, size)
+            runs = args.runs or DEFAULT_RUNS[size]
+            for name in engines:
+                results[name, size] = (
+                    run_sqlite(size, runs, source)
+                    if name == "sqlite"
+                    else run_postgresql(size, runs, source, args.postgres)
+                )
+    sections = []
+    for name in engines:
+        for size in sizes:
+            caseload = results.get((name, "caseload"))
+            by_label = {case.label: timing for case, timing in caseload[1]} if caseload else None
+            sections.append(table(size, args.runs or DEFAULT_RUNS[size], *results[name, size], by_label, name))
+    text = "\n".join(sections)
     print(text)
     if args.out:
         args.out.write_text(text, encoding="utf-8")
@@ -245,11 +371,13 @@ def table(
     floors: dict[str, Timing],
     rows: list[tuple[Case, Timing]],
     caseload: dict[str, Timing] | None,
+    engine: str = "sqlite",
 ) -> str:
-    """One size's results as a Markdown table, with a verdict per budget."""
+    """One engine's results at one size as a Markdown table, with a verdict per budget."""
+    on = "" if engine == "sqlite" else f", {SERVER.get('version', 'PostgreSQL')}"
     lines = [
-        f"## carecoord benchmarks: {size} size, {runs} runs each, {os.cpu_count()} cores, "
-        f"Python {sys.version.split()[0]}",
+        f"## carecoord benchmarks: {size} size, {'SQLite' if engine == 'sqlite' else 'PostgreSQL'}, {runs} runs "
+        f"each, {os.cpu_count()} cores, Python {sys.version.split()[0]}{on}",
         "",
         "| command | median s | min..max s | peak MB | floor | x floor | x caseload | budget | |",
         "|---|---:|---:|---:|---|---:|---:|---|---|",
