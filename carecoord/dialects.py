@@ -46,17 +46,19 @@ def postgresql_options(*, write: bool) -> dict[str, Any]:
     return {"isolation_level": "REPEATABLE READ", "postgresql_readonly": not write}
 
 
-def advance_id_sequence(dialect: str, table: str, column: str = "id") -> str | None:
-    """SQL that moves a table's id sequence past the largest stored id, after rows were inserted
-    with their ids given (``db copy``), so the next record added gets a fresh one. PostgreSQL draws
-    ids from a sequence that explicit ids do not move; SQLite takes the largest id plus one by itself
-    (None: nothing to do)."""
-    if dialect != POSTGRESQL:
-        return None
-    return (
-        f"SELECT setval(pg_get_serial_sequence('\"{table}\"', '{column}'), "
-        f'coalesce(max("{column}"), 1), max("{column}") IS NOT NULL) FROM "{table}"'
-    )
+def allocate_ids(connection: Connection, table: Table, count: int) -> list[int]:
+    """``count`` new ids for rows about to be added to ``table`` with their ids given (``db copy``),
+    ascending, none of them used or to be used by anybody else. PostgreSQL draws them from the table's
+    sequence (in this transaction or not, nobody else gets them); SQLite gives the largest stored id
+    plus one onwards (the copy holds the write lock, and SQLite itself takes the largest id plus one
+    for the next record)."""
+    if count == 0:
+        return []
+    if connection.dialect.name == POSTGRESQL:
+        draw = text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :count)")
+        return sorted(connection.execute(draw, {"table": f'"{table.name}"', "count": count}).scalars())
+    largest = connection.execute(text(f'SELECT max(id) FROM "{table.name}"')).scalar_one() or 0
+    return list(range(largest + 1, largest + count + 1))
 
 
 def insert_rows(connection: Connection, table: Table, columns: Sequence[Column[Any]], rows: Sequence[Any]) -> None:
@@ -70,11 +72,18 @@ def insert_rows(connection: Connection, table: Table, columns: Sequence[Column[A
         return
     processors = [column.type._cached_bind_processor(connection.dialect) for column in columns]
     listed = ", ".join(f'"{column.name}"' for column in columns)
+    import psycopg
+    from sqlalchemy import exc
+
+    statement = f'COPY "{table.name}" ({listed}) FROM STDIN'
     driver: Any = connection.connection.driver_connection  # the psycopg connection, in this transaction
-    with driver.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({listed}) FROM STDIN') as copy:
-        for row in rows:
-            pairs = zip(processors, row, strict=True)
-            copy.write_row([value if process is None else process(value) for process, value in pairs])
+    try:
+        with driver.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in rows:
+                pairs = zip(processors, row, strict=True)
+                copy.write_row([value if process is None else process(value) for process, value in pairs])
+    except psycopg.Error as error:  # as SQLAlchemy reports a failed statement (an IntegrityError, say)
+        raise exc.DBAPIError.instance(statement, None, error, psycopg.Error, dialect=connection.dialect) from None
 
 
 # --- people and roles (migration 0008): who is signed in, the team's group roles, access policies --
