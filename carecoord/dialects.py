@@ -46,27 +46,35 @@ def postgresql_options(*, write: bool) -> dict[str, Any]:
     return {"isolation_level": "REPEATABLE READ", "postgresql_readonly": not write}
 
 
-def allocate_ids(connection: Connection, table: Table, count: int) -> list[int]:
+def allocate_ids(connection: Connection, table: Table, count: int, *, above: int = 0) -> list[int]:
     """``count`` new ids for rows about to be added to ``table`` with their ids given (``db copy``),
     ascending, none of them used or to be used by anybody else. PostgreSQL draws them from the table's
-    sequence (in this transaction or not, nobody else gets them); SQLite gives the largest stored id
-    plus one onwards (the copy holds the write lock, and SQLite itself takes the largest id plus one
-    for the next record)."""
+    sequence (in this transaction or not, nobody else gets them, and it never hands out an id twice);
+    SQLite gives the largest stored id (or ``above``, an id the store still names, such as a deleted
+    record's in the audit trail) plus one onwards (the copy holds the write lock)."""
     if count == 0:
         return []
     if connection.dialect.name == POSTGRESQL:
         draw = text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :count)")
         return sorted(connection.execute(draw, {"table": f'"{table.name}"', "count": count}).scalars())
-    largest = connection.execute(text(f'SELECT max(id) FROM "{table.name}"')).scalar_one() or 0
+    largest = max(connection.execute(text(f'SELECT max(id) FROM "{table.name}"')).scalar_one() or 0, above)
     return list(range(largest + 1, largest + count + 1))
+
+
+def _row_security_active(connection: Connection, table: Table) -> bool:
+    """Whether row-level security applies to the signed-in role on ``table`` (a coordinator on the
+    team store): PostgreSQL then refuses COPY FROM, and the rows go in as INSERTs, each checked
+    against the access policies."""
+    found = connection.execute(text("SELECT row_security_active(:table)"), {"table": f'"{table.name}"'})
+    return bool(found.scalar_one())
 
 
 def insert_rows(connection: Connection, table: Table, columns: Sequence[Column[Any]], rows: Sequence[Any]) -> None:
     """Insert a batch of rows (tuples in the order of ``columns``) as they are, ids included.
     PostgreSQL takes them through COPY, many times faster than row-by-row INSERTs at agency size
     (values first go through the columns' own types, as an INSERT would send them); SQLite through
-    one executemany."""
-    if connection.dialect.name != POSTGRESQL:
+    one executemany (and so does PostgreSQL where row-level security applies to the signed-in role)."""
+    if connection.dialect.name != POSTGRESQL or _row_security_active(connection, table):
         names = [column.name for column in columns]
         connection.execute(insert(table), [dict(zip(names, row, strict=True)) for row in rows])
         return

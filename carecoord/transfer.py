@@ -178,8 +178,23 @@ def _new_ids(
     maps: dict[str, IdMap] = {}
     for name, old in wanted.items():
         ordered = sorted(old)
-        maps[name] = IdMap(ordered, allocate_ids(writer, by_name[name], len(ordered)))
+        named = _highest_named(writer, by_name, name)
+        maps[name] = IdMap(ordered, allocate_ids(writer, by_name[name], len(ordered), above=named))
     return maps
+
+
+def _highest_named(writer: Connection, by_name: dict[str, Table], name: str) -> int:
+    """The largest id of ``name`` that the target's rows name without a foreign key (its audit trail's
+    deleted records, a series whose first task was deleted): copied rows must not take those ids
+    (SQLite would, as it takes the largest stored id plus one)."""
+    from sqlalchemy import func, select
+
+    audit = by_name[AUDIT_TABLE]
+    found = [select(func.max(audit.c.record_id)).where(audit.c.table_name == name)]
+    for (table, column), referenced in UNDECLARED_REFERENCES.items():
+        if referenced == name:
+            found.append(select(func.max(by_name[table].c[column])))
+    return max((writer.execute(query).scalar_one() or 0 for query in found), default=0)
 
 
 def _rewriter(
@@ -424,10 +439,16 @@ def _clash(target: Location, error: BaseException) -> ConflictError:
     """A unique constraint the copy ran into: a record the target holds already, which the
     duplicate check did not see (another coordinator's patient, hidden by the access policies)."""
     diag = getattr(getattr(error, "orig", None), "diag", None)
-    detail = getattr(diag, "message_detail", None)  # PostgreSQL: Key (mrn)=(48213) already exists.
     table = getattr(diag, "table_name", None)
-    if detail and table:
-        held = detail.strip().rstrip(".").replace("Key ", "", 1).replace(" already exists", "")
+    # PostgreSQL says which key ("Key (mrn)=(48213) already exists."), except to a role that row-level
+    # security applies to (the value could be another coordinator's): then the constraint names the column.
+    detail = getattr(diag, "message_detail", None)
+    constraint = getattr(diag, "constraint_name", None) or ""
+    if table and (detail or constraint.startswith(f"{table}_")):
+        if detail:
+            held = detail.strip().rstrip(".").replace("Key ", "", 1).replace(" already exists", "")
+        else:
+            held = "the same " + constraint.removeprefix(f"{table}_").removesuffix("_key").removesuffix("_pkey")
         return ConflictError(
             f"{target} already holds a {table} record with {held}, maybe one you cannot see "
             "(another coordinator's): the copy would duplicate it; nothing was copied"
