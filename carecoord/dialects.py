@@ -46,35 +46,59 @@ def postgresql_options(*, write: bool) -> dict[str, Any]:
     return {"isolation_level": "REPEATABLE READ", "postgresql_readonly": not write}
 
 
-def advance_id_sequence(dialect: str, table: str, column: str = "id") -> str | None:
-    """SQL that moves a table's id sequence past the largest stored id, after rows were inserted
-    with their ids given (``db copy``), so the next record added gets a fresh one. PostgreSQL draws
-    ids from a sequence that explicit ids do not move; SQLite takes the largest id plus one by itself
-    (None: nothing to do)."""
-    if dialect != POSTGRESQL:
-        return None
-    return (
-        f"SELECT setval(pg_get_serial_sequence('\"{table}\"', '{column}'), "
-        f'coalesce(max("{column}"), 1), max("{column}") IS NOT NULL) FROM "{table}"'
-    )
+def allocate_ids(connection: Connection, table: Table, count: int, *, above: int = 0) -> list[int]:
+    """``count`` new ids for rows about to be added to ``table`` with their ids given (``db copy``),
+    ascending, none of them used or to be used by anybody else. PostgreSQL draws them from the table's
+    sequence (in this transaction or not, nobody else gets them, and it never hands out an id twice);
+    SQLite gives the largest stored id (or ``above``, an id the store still names, such as a deleted
+    record's in the audit trail) plus one onwards (the copy holds the write lock)."""
+    if count == 0:
+        return []
+    if connection.dialect.name == POSTGRESQL:
+        draw = text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :count)")
+        return sorted(connection.execute(draw, {"table": f'"{table.name}"', "count": count}).scalars())
+    largest = max(connection.execute(text(f'SELECT max(id) FROM "{table.name}"')).scalar_one() or 0, above)
+    return list(range(largest + 1, largest + count + 1))
+
+
+def _row_security_active(connection: Connection, table: Table) -> bool:
+    """Whether row-level security applies to the signed-in role on ``table`` (a coordinator on the
+    team store): PostgreSQL then refuses COPY FROM, and the rows go in as INSERTs, each checked
+    against the access policies."""
+    found = connection.execute(text("SELECT row_security_active(:table)"), {"table": f'"{table.name}"'})
+    return bool(found.scalar_one())
 
 
 def insert_rows(connection: Connection, table: Table, columns: Sequence[Column[Any]], rows: Sequence[Any]) -> None:
     """Insert a batch of rows (tuples in the order of ``columns``) as they are, ids included.
     PostgreSQL takes them through COPY, many times faster than row-by-row INSERTs at agency size
     (values first go through the columns' own types, as an INSERT would send them); SQLite through
-    one executemany."""
+    one executemany; PostgreSQL where row-level security applies to the signed-in role (COPY is
+    refused then) through INSERTs of many rows each."""
+    names = [column.name for column in columns]
     if connection.dialect.name != POSTGRESQL:
-        names = [column.name for column in columns]
         connection.execute(insert(table), [dict(zip(names, row, strict=True)) for row in rows])
+        return
+    if _row_security_active(connection, table):
+        # Many rows per INSERT (SQLAlchemy's "insertmanyvalues", which RETURNING turns on): the access
+        # policy's subquery is then planned once per statement, not once per row.
+        returning = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+        connection.execute(returning, [dict(zip(names, row, strict=True)) for row in rows]).all()
         return
     processors = [column.type._cached_bind_processor(connection.dialect) for column in columns]
     listed = ", ".join(f'"{column.name}"' for column in columns)
+    import psycopg
+    from sqlalchemy import exc
+
+    statement = f'COPY "{table.name}" ({listed}) FROM STDIN'
     driver: Any = connection.connection.driver_connection  # the psycopg connection, in this transaction
-    with driver.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({listed}) FROM STDIN') as copy:
-        for row in rows:
-            pairs = zip(processors, row, strict=True)
-            copy.write_row([value if process is None else process(value) for process, value in pairs])
+    try:
+        with driver.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in rows:
+                pairs = zip(processors, row, strict=True)
+                copy.write_row([value if process is None else process(value) for process, value in pairs])
+    except psycopg.Error as error:  # as SQLAlchemy reports a failed statement (an IntegrityError, say)
+        raise exc.DBAPIError.instance(statement, None, error, psycopg.Error, dialect=connection.dialect) from None
 
 
 # --- people and roles (migration 0008): who is signed in, the team's group roles, access policies --

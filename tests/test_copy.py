@@ -36,15 +36,14 @@ def ok(db: str | Path, *args: str) -> Run:
     return run
 
 
-@pytest.fixture
-def caseload(tmp_path: Path, template_db: Path) -> Path:
-    """A coordinator's SQLite file with a bit of everything, built through the CLI."""
-    path = tmp_path / "mine" / "carecoord.db"
-    path.parent.mkdir(mode=0o700)
+def build_caseload(path: Path, template_db: Path, mrn: str = "48") -> Path:
+    """A coordinator's SQLite file with a bit of everything, built through the CLI (MRNs start with
+    ``mrn``, so two coordinators' files can hold patients of the same names and different MRNs)."""
+    path.parent.mkdir(mode=0o700, exist_ok=True)
     shutil.copy2(template_db, path)
-    ok(path, "patient", "add", "Jane Doe", "--dob", "1950-03-02", "--mrn", "48213", "--risk", "high", "--tag", "chf",
-       "--phone", "555-0100", "--notes", "lives alone\nson helps")  # fmt: skip
-    ok(path, "patient", "add", "Omar Haddad", "--mrn", "48215", "--risk", "moderate")
+    ok(path, "patient", "add", "Jane Doe", "--dob", "1950-03-02", "--mrn", f"{mrn}213", "--risk", "high", "--tag",
+       "chf", "--phone", "555-0100", "--notes", "lives alone\nson helps")  # fmt: skip
+    ok(path, "patient", "add", "Omar Haddad", "--mrn", f"{mrn}215", "--risk", "moderate")
     ok(path, "patient", "add", "Zoë Ça Va", "--dob", "1961-09-30")
     ok(path, "contact", "add", "jane", "Ann Doe", "--role", "daughter", "--phone", "555-0101", "--consent")
     ok(path, "contact", "add", "omar", "Layla Haddad", "--role", "daughter")
@@ -69,6 +68,59 @@ def caseload(tmp_path: Path, template_db: Path) -> Path:
     ok(path, "patient", "add", "Mistake Entry")
     ok(path, "patient", "delete", "mistake", "--yes")
     return path
+
+
+@pytest.fixture
+def caseload(tmp_path: Path, template_db: Path) -> Path:
+    """A coordinator's SQLite file with a bit of everything, built through the CLI."""
+    return build_caseload(tmp_path / "mine" / "carecoord.db", template_db)
+
+
+# Every column that holds another row's id, and the table it points to (the audit trail's record_id
+# points to the table its table_name names).
+REFERENCES = {
+    "contact": {"patient_id": "patient"},
+    "care_plan": {"patient_id": "patient"},
+    "plan_review": {"plan_id": "care_plan", "patient_id": "patient"},
+    "goal": {"plan_id": "care_plan", "patient_id": "patient"},
+    "task": {"patient_id": "patient", "plan_id": "care_plan", "goal_id": "goal", "series_id": "task"},
+    "appointment": {"patient_id": "patient"},
+    "appointment_exception": {"appointment_id": "appointment", "patient_id": "patient"},
+    "communication": {"patient_id": "patient", "contact_id": "contact"},
+    "call_timer": {"patient_id": "patient"},
+    "transition": {"patient_id": "patient", "contact_task_id": "task", "visit_task_id": "task"},
+    "audit_log": {"patient_id": "patient"},
+}
+
+
+def resolved(tables: dict[str, list[dict[str, Any]]], **replace: Any) -> dict[str, list[str]]:
+    """A store's rows with ids left out and every reference replaced by the uid of the row it points
+    to (including those in an audit row's record_id and changes), so stores that gave the same records
+    different ids compare equal; 'gone TABLE' for a record no longer stored (the audit trail's deleted
+    ones). ``replace`` sets columns to one value everywhere (the coordinator a copy assigns, say)."""
+    uids = {table: {row["id"]: row["uid"] for row in rows} for table, rows in tables.items() if table != "audit_log"}
+
+    def uid(table: str, value: Any) -> Any:
+        return None if value is None else uids[table].get(value, f"gone {table}")
+
+    found: dict[str, list[str]] = {}
+    for table, rows in tables.items():
+        listed = []
+        for row in rows:
+            row = {key: value for key, value in row.items() if key != "id"}
+            row.update({key: value for key, value in replace.items() if key in row})
+            for column, target in REFERENCES.get(table, {}).items():
+                row[column] = uid(target, row[column])
+            if table == "audit_log":
+                row["record_id"] = uid(row["table_name"], row["record_id"])
+                changes = json.loads(row["changes"])
+                for field, target in REFERENCES.get(row["table_name"], {}).items():
+                    if field in changes:
+                        changes[field] = [uid(target, value) for value in changes[field]]
+                row["changes"] = changes
+            listed.append(json.dumps(row, sort_keys=True, ensure_ascii=False))
+        found[table] = sorted(listed)
+    return found
 
 
 def file_tables(path: Path) -> dict[str, list[dict[str, Any]]]:
@@ -124,11 +176,11 @@ def test_a_caseload_copied_into_the_team_store_and_back_is_the_same_record_by_re
     assert {row["coordinator"] for row in mine["patient"]} != {role}  # the file's own user was someone else
     assert server_tables(team) == expected
 
-    # The server's id sequences were moved past the copied ids: new records get the next ones (as the
-    # file would have given them: the largest id plus one).
+    # The copied ids were drawn from the server's id sequences: new records get the next ones. Patient
+    # #4 (added and deleted in the file) keeps its id in the audit trail, so nobody else gets it.
     ok(team, "patient", "add", "New On The Server")
     ok(team, "log", "add", "new on", "--minutes", "3")
-    assert sorted(p["id"] for p in json.loads(ok(team, "patient", "list", "-f", "json").stdout)) == [1, 2, 3, 4]
+    assert sorted(p["id"] for p in json.loads(ok(team, "patient", "list", "-f", "json").stdout)) == [1, 2, 3, 5]
     assert max(row["id"] for row in server_tables(team)["communication"]) == len(mine["communication"]) + 1
     assert ok(team, "db", "check").exit_code == 0
 
@@ -155,23 +207,40 @@ def test_a_copy_from_one_server_database_into_another(caseload, team, other_serv
     assert server_tables(other_server.url) == server_tables(team)  # between servers, assignments are kept
 
 
-def test_a_target_that_holds_records_is_refused_and_left_alone(caseload, team, tmp_path):
+def test_a_caseload_copied_twice_is_refused_and_a_patient_with_the_same_mrn_is_named(caseload, team, tmp_path):
     ok(caseload, "db", "copy", "--to", team)
     before = server_tables(team)
-    assert_one_line_error(carecoord(caseload, "db", "copy", "--to", team), 1, "already holds records (3 patients)",
-                          "nothing was copied")  # fmt: skip
+    assert_one_line_error(carecoord(caseload, "db", "copy", "--to", team), 1, "already holds Jane Doe (MRN 48213)",
+                          "the same record", "nothing was copied")  # fmt: skip
     assert server_tables(team) == before
 
     other = tmp_path / "other.db"
-    ok(other, "patient", "add", "Somebody Else")
+    ok(other, "patient", "add", "Somebody Else", "--mrn", "48215")
     before = file_tables(other)
-    assert_one_line_error(carecoord(caseload, "db", "copy", "--to", str(other)), 1, "already holds records (1 patient)")
+    assert_one_line_error(carecoord(caseload, "db", "copy", "--to", str(other)), 1,
+                          "already holds a patient with MRN 48215 (Somebody Else)", "Omar Haddad")  # fmt: skip
     assert file_tables(other) == before
-    # Only audit rows (a patient added and deleted) are records too: the copied ids would clash.
-    ok(team, "patient", "delete", "jane", "--yes")
-    ok(team, "patient", "delete", "omar", "--yes")
-    ok(team, "patient", "delete", "zoë", "--yes")
-    assert_one_line_error(carecoord(caseload, "db", "copy", "--to", team), 1, "already holds records")
+    # Once those patients are gone from the team store, the caseload may be copied in again: new ids,
+    # since the deleted ones keep theirs in the audit trail.
+    for name in ("jane", "omar", "zoë"):
+        ok(team, "patient", "delete", name, "--yes")
+    # ...but not while the team's task without a patient is still there: its uid is unique too.
+    first = before
+    before = server_tables(team)
+    assert_one_line_error(carecoord(caseload, "db", "copy", "--to", team), 1, "already holds a task record with (uid)=",
+                          "nothing was copied")  # fmt: skip
+    assert server_tables(team) == before
+    ok(team, "task", "delete", "order supplies", "--yes")
+    ok(caseload, "db", "copy", "--to", team)
+    stored = server_tables(team)
+    assert min(row["id"] for row in stored["patient"]) > max(row["id"] for row in first["patient"])
+    role = str(make_url(team).username)
+    mine = resolved(file_tables(caseload), coordinator=role, db_role=role)
+    again = resolved(stored)
+    for table in TABLES:
+        if table != "audit_log":
+            assert again[table] == mine[table], table
+    assert set(mine["audit_log"]) <= set(again["audit_log"])
 
 
 def test_a_server_database_without_the_schema_is_refused(caseload, other_server):
@@ -234,4 +303,7 @@ def test_a_copy_that_fails_half_way_leaves_nothing_behind(caseload, team, tmp_pa
     ok(caseload, "db", "copy", "--to", target)  # nothing half-done stands in the way
     copied = server_tables(team) if into == "server" else file_tables(Path(target))
     assert [len(copied[table]) for table in TABLES] == [len(rows) for rows in file_tables(caseload).values()]
-    assert copied["task"] == file_tables(caseload)["task"]
+    # The ids the failed attempt drew from the server's sequences are not handed out again (new ones).
+    role = str(make_url(team).username) if into == "server" else None
+    expected = resolved(file_tables(caseload), **({"coordinator": role, "db_role": role} if role else {}))
+    assert resolved(copied) == expected

@@ -170,15 +170,17 @@ def copy(
             "--to",
             metavar="TARGET",
             help="Where to copy: a PostgreSQL server (postgresql://host/dbname, with the schema made by "
-            "'db init') or a database file (a new one is created).",
+            "'db init') or a database file (created if missing).",
             show_default=False,
         ),
     ],
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
-    """Copy every record of this store into another that holds none: your file into the team's
-    PostgreSQL store, or the team store (what your role sees) into a file. All or nothing, in one
-    transaction; ids and the audit trail are kept. Prints the rows copied per table.
+    """Add every record of this store to another, which may already hold records: your file into the
+    team's PostgreSQL store (assigned to you), or the team store (what your role sees) into a file.
+    Copied records get new ids from the target and every reference, the audit trail's too, follows
+    them. All or nothing, in one transaction; a patient the target already holds (the same record
+    or MRN) is refused. Prints the rows copied per table.
 
     Example: carecoord db copy --to postgresql://db.example.org/carecoord
     """
