@@ -27,7 +27,7 @@ from carecoord.errors import CarecoordError, ConflictError, StorageError
 from carecoord.server import Server
 
 if TYPE_CHECKING:
-    from sqlalchemy import Column, Connection, Row, Select, Table
+    from sqlalchemy import Column, Connection, Engine, Row, Select, Table
 
 Location = Path | Server
 # Rows per batch: big enough that the round trips do not dominate, small enough to stay well
@@ -355,31 +355,23 @@ def _writing(target: Location) -> Iterator[Connection]:
 
 @contextmanager
 def _writing_server(target: Server) -> Iterator[Connection]:
-    from sqlalchemy import exc
-
     from carecoord import server
     from carecoord.dialects import postgresql_options
 
     engine = server.make_engine(target)
     try:
         server.check_current(engine, target)
-        with engine.execution_options(**postgresql_options(write=True)).connect() as connection:
-            with connection.begin():
-                yield connection
-            _committed()
-    except exc.IntegrityError as error:
-        raise _clash(target, error) from None
-    except exc.SQLAlchemyError as error:
-        raise server.storage_error(target, error) from None
-    finally:
+    except BaseException:
         engine.dispose()
+        raise
+    with _transaction(engine, engine.execution_options(**postgresql_options(write=True)), target,
+                      server.storage_error) as connection:  # fmt: skip
+        yield connection
 
 
 @contextmanager
 def _writing_file(target: Path) -> Iterator[Connection]:
     """An existing file: a carecoord database with this code's schema (it is not upgraded here)."""
-    from sqlalchemy import exc
-
     from carecoord import db
     from carecoord.migrations import head_revision
 
@@ -391,15 +383,27 @@ def _writing_file(target: Path) -> Iterator[Connection]:
             "or open that one with this carecoord first ('carecoord --db FILE db init')"
         )
     engine = db._make_engine(target, write=True)
+    with _transaction(engine, engine, target, db.storage_error) as connection:
+        yield connection
+
+
+@contextmanager
+def _transaction(
+    engine: Engine, bound: Engine, target: Any, storage_error: Callable[[Any, BaseException], CarecoordError]
+) -> Iterator[Connection]:
+    """One write transaction on ``bound`` (``engine`` with its options), committed if the block
+    succeeds; a clash with stored rows, or any other database error, becomes one line."""
+    from sqlalchemy import exc
+
     try:
-        with engine.connect() as connection:
+        with bound.connect() as connection:
             with connection.begin():
                 yield connection
             _committed()
     except exc.IntegrityError as error:
         raise _clash(target, error) from None
     except exc.SQLAlchemyError as error:
-        raise db.storage_error(target, error) from None
+        raise storage_error(target, error) from None
     finally:
         engine.dispose()
 
