@@ -335,7 +335,7 @@ def localize(day: date, clock: time, tz: tzinfo) -> datetime:
     A wall time skipped by a DST change moves forward by the gap (02:30 -> 03:30); a repeated
     one means its first occurrence.
     """
-    return datetime.combine(day, clock, tzinfo=tz).astimezone(UTC).astimezone(tz)
+    return datetime.combine(day, clock.replace(fold=0), tzinfo=tz).astimezone(UTC).astimezone(tz)
 
 
 def parse_duration(text: str) -> timedelta:

@@ -215,6 +215,20 @@ def test_every_sitting_of_a_weekly_series_is_at_its_wall_clock_time_across_dst(
         assert sitting.end.astimezone(UTC) - sitting.start.astimezone(UTC) == timedelta(minutes=45)  # elapsed time
 
 
+def test_a_repeated_wall_time_means_its_first_occurrence_even_when_asked_for_the_second():
+    from carecoord.dates import localize
+
+    london = ZoneInfo("Europe/London")
+    first = localize(date(2025, 10, 26), time(1, 0, fold=1), london)  # 01:00 comes twice that night
+    assert first.isoformat() == "2025-10-26T01:00:00+01:00"  # BST, the first
+
+
+def test_a_series_starting_at_the_second_of_a_repeated_hour_is_refused_with_the_reason(session, patient):
+    second = datetime(2025, 10, 26, 1, 0, fold=1, tzinfo=ZoneInfo("Europe/London"))
+    with pytest.raises(ValidationError, match=r"01:00 comes twice on Sun 2025-10-26 .* keeps the first \(01:00 BST\)"):
+        book(session, patient, second, "FREQ=WEEKLY")
+
+
 def test_a_series_expands_with_its_cancelled_and_moved_sittings_across_dst(session, patient):
     from carecoord.services import appointments
 

@@ -346,6 +346,11 @@ def add_appointment(session: Session, patient: Patient, booking: Booking, *, for
         first = first_moment(booking.rrule, local_start)
         if first is None:
             raise ValidationError("the series has no occurrence: check --until/--count and the rule against the start")
+        if _utc(first) != appointment.starts_at and first.replace(tzinfo=None) == local_start.replace(tzinfo=None):
+            raise ValidationError(
+                f"{local_start:%H:%M} comes twice on {local_start:%a %Y-%m-%d} as the clocks go back, and a series "
+                f"keeps the first ({first:%H:%M %Z}), as calendar apps do: start it then or at another time"
+            )
         if _utc(first) != appointment.starts_at:
             raise ValidationError(
                 f"{local_start:%a %Y-%m-%d} is not a day of this series (first: {first:%a %Y-%m-%d}); "
