@@ -86,12 +86,19 @@ def fold(line: str) -> bytes:
     return b"\r\n ".join(parts) + b"\r\n"
 
 
+def _wall(moment: datetime) -> str:
+    """``20261125T100000``: a DATE-TIME's digits (what strftime's %Y%m%dT%H%M%S writes, several
+    times faster: a month's export at agency size writes some 30,000 of them)."""
+    fields = (moment.year, moment.month, moment.day, moment.hour, moment.minute, moment.second)
+    return "%04d%02d%02dT%02d%02d%02d" % fields  # noqa: UP031 (the fastest way)
+
+
 def _utc(moment: datetime) -> str:
-    return f"{moment.astimezone(UTC):%Y%m%dT%H%M%SZ}"
+    return _wall(moment.astimezone(UTC)) + "Z"
 
 
 def _zoned(name: str, moment: datetime, tz: ZoneInfo) -> str:
-    return f"{name};TZID={tz.key}:{moment.astimezone(tz):%Y%m%dT%H%M%S}"
+    return f"{name};TZID={tz.key}:{_wall(moment.astimezone(tz))}"
 
 
 def _duration(minutes: int) -> str:

@@ -74,8 +74,23 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"cannot serialise {type(value).__name__}")
 
 
-# One encoder for every record: json.dumps with options builds a new one per call.
-_compact = json.JSONEncoder(default=_json_default, ensure_ascii=False).encode
+def _encoder() -> Callable[[Any], str]:
+    """One record as compact JSON (``{"id": 1, "tags": ["a"]}``): the C encoder, made once.
+
+    ``JSONEncoder.encode`` builds a new C encoder on every call, in Python: a listing of 15,000
+    records spent a third of its JSON time there. This is the encoder it builds (the same
+    arguments, so the same text), without the check for circular references that records, being
+    trees, never need. Python's own encoder where the C one is missing.
+    """
+    from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
+
+    if c_make_encoder is None:  # pragma: no cover - CPython always has it
+        return json.JSONEncoder(default=_json_default, ensure_ascii=False, check_circular=False).encode
+    chunks = c_make_encoder(None, _json_default, encode_basestring, None, ": ", ", ", False, False, True)
+    return lambda value: "".join(chunks(value, 0))
+
+
+_compact = _encoder()
 
 
 def _is_leaf(value: dict[str, Any] | list[Any]) -> bool:

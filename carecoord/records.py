@@ -7,7 +7,7 @@ writes them as ISO 8601.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from carecoord.clinical import CONTACT_DUE_DAYS, PROGRAMS, TCM_CODES
@@ -179,8 +179,10 @@ def goal_record(goal: Goal) -> dict[str, Any]:
     }
 
 
-def task_record(task: Task, patient_name: str | None = None) -> dict[str, Any]:
-    """Every task field; ``overdue`` for an open task whose due date has passed."""
+def task_record(task: Task, patient_name: str | None = None, *, as_of: date | None = None) -> dict[str, Any]:
+    """Every task field; ``overdue`` for an open task whose due date has passed (before ``as_of``,
+    default today: a long listing passes it, asking the clock once)."""
+    as_of = as_of or today()
     return {
         "id": task.id,
         "uid": task.uid,
@@ -189,8 +191,8 @@ def task_record(task: Task, patient_name: str | None = None) -> dict[str, Any]:
         "status_reason": task.status_reason,
         "priority": task.priority,
         "due_on": task.due_on,
-        "due_time": task.due_time.strftime("%H:%M") if task.due_time else None,
-        "overdue": task.status in TASK_OPEN and task.due_on is not None and task.due_on < today(),
+        "due_time": task.due_time.isoformat(timespec="minutes") if task.due_time else None,  # HH:MM
+        "overdue": task.status in TASK_OPEN and task.due_on is not None and task.due_on < as_of,
         "patient_id": task.patient_id,
         "patient_name": patient_name,
         "plan_id": task.plan_id,
@@ -270,6 +272,7 @@ def occurrence_record(sitting: Occurrence, patient: Patient) -> dict[str, Any]:
 
 def agenda_record(days: list[AgendaDay]) -> dict[str, Any]:
     """The agenda: ``days``, each with its appointments, tasks, plan reviews and goal targets."""
+    as_of = today()
     return {
         "from": days[0].day,
         "to": days[-1].day,
@@ -277,7 +280,7 @@ def agenda_record(days: list[AgendaDay]) -> dict[str, Any]:
             {
                 "date": day.day,
                 "appointments": [occurrence_record(sitting, patient) for sitting, patient in day.appointments],
-                "tasks": [task_record(task, name) for task, name in day.tasks],
+                "tasks": [task_record(task, name, as_of=as_of) for task, name in day.tasks],
                 "reviews": [plan_record(plan, patient) for plan, patient in day.reviews],
                 "goals": [{**goal_record(goal), "patient_name": patient.name} for goal, patient in day.goals],
                 "contacts_due": [_contact_due_record(gap) for gap in day.contacts_due],

@@ -54,9 +54,9 @@ def ics(
         written_appointments = [0]
 
         def entries() -> Iterator[AppointmentEntry]:
-            for appointment, person, exceptions in appointments.spanning(session, wanted):
+            for appointment, patient_name, exceptions in appointments.spanning(session, wanted):
                 written_appointments[0] += 1
-                yield AppointmentEntry(appointment, person.name, exceptions)
+                yield AppointmentEntry(appointment, patient_name, exceptions)
 
         todo: list[TaskEntry] = []
         if tasks:

@@ -170,6 +170,7 @@ def list_(
     from dataclasses import replace
 
     from carecoord.commands._common import whose
+    from carecoord.dates import today
     from carecoord.output import rows_shown
     from carecoord.records import TASK_KEYS, task_record
     from carecoord.services import patients, plans, tasks
@@ -193,7 +194,8 @@ def list_(
         if shown is not None and limit is None:  # a table shows only its first rows: fetch only those
             total = tasks.count_tasks(session, wanted)
             wanted = replace(wanted, limit=shown)
-        records = [task_record(task, name) for task, name in tasks.list_tasks(session, wanted)]
+        as_of = today()
+        records = [task_record(task, name, as_of=as_of) for task, name in tasks.list_tasks(session, wanted)]
     render_list(records, TASK_COLUMNS, fmt, keys=TASK_KEYS, title=f"Tasks ({total or len(records)})",
                 empty="No tasks match.", total=total)  # fmt: skip
 

@@ -9,11 +9,12 @@ from datetime import date, timedelta
 from functools import partial
 from typing import Any
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, func
 
 from carecoord.clinical import CONTACT_DUE_DAYS
 from carecoord.dates import day_start, local_zone
 from carecoord.models import CarePlan, Goal, Patient, Task
+from carecoord.services import snapshots
 from carecoord.services.appointments import AppointmentFilter, Occurrence, occurrences
 from carecoord.services.reports import ContactGap, contact_gaps, count_contact_gaps
 from carecoord.services.tasks import TaskFilter, count_tasks, list_tasks
@@ -90,10 +91,10 @@ def build(session: Session, first: date, days: int, *, coordinator: str | None =
 
 
 def _open_by_date(model: Any, due: Any, status: Any, closed: frozenset[str], coordinator: str | None) -> Any:
-    """Rows of ``model`` (plans or goals) still open and dated by ``due``, with their patient (not
-    discharged patients'; only ``coordinator``'s if given), by date."""
+    """Rows of ``model`` (plans or goals) still open and dated by ``due``, with their patient's
+    columns after them (not discharged patients'; only ``coordinator``'s if given), by date."""
     query = (
-        select(model, Patient)
+        snapshots.query(model, *snapshots.columns(Patient))
         .join(Patient, col(Patient.id) == model.patient_id)
         .where(col(status).not_in(closed), Patient.status != PatientStatus.discharged.value)
         .order_by(col(due), col(model.id))
@@ -103,12 +104,19 @@ def _open_by_date(model: Any, due: Any, status: Any, closed: frozenset[str], coo
 
 def _due_by(session: Session, first: AgendaDay, kind: str, query: Any, due: Any, last: date) -> list[Any]:
     """``query``'s rows dated up to ``last``: every one from ``first.day`` on, and the OVERDUE_SHOWN
-    oldest of those before it, the others counted in ``first.more_overdue``."""
+    oldest of those before it, the others counted in ``first.more_overdue``; as read-only snapshots
+    (services/snapshots.py) of the model and its patient."""
     late = query.where(col(due) < first.day)
-    carried = list(session.exec(late.limit(OVERDUE_SHOWN)).all())
+    model = due.class_
+    width = len(snapshots.columns(model))
+
+    def pairs(rows: Any) -> list[Any]:
+        return [(snapshots.snapshot(model, row[:width]), snapshots.snapshot(Patient, row[width:])) for row in rows]
+
+    carried = pairs(session.exec(late.limit(OVERDUE_SHOWN)))
     count = late.with_only_columns(func.count()).order_by(None)
     _count_left_out(first, kind, len(carried), lambda: int(session.scalar(count) or 0))
-    return carried + list(session.exec(query.where(col(due) >= first.day, col(due) <= last)).all())
+    return carried + pairs(session.exec(query.where(col(due) >= first.day, col(due) <= last)))
 
 
 def _count_left_out(first: AgendaDay, kind: str, shown: int, count: Callable[[], int]) -> None:

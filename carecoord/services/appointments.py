@@ -11,10 +11,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, or_
+from sqlalchemy import and_, not_, or_, union_all
 from sqlmodel import Session, col, func, select
 
 from carecoord.dates import day_start, local_zone, localize, zone
@@ -29,7 +29,7 @@ from carecoord.recurrence import (
     shift_until,
     without_end,
 )
-from carecoord.services import text
+from carecoord.services import snapshots, text
 from carecoord.services.lookup import as_id, id_batches, pick_one, require_ref
 from carecoord.services.team import of_coordinator
 from carecoord.vocab import (
@@ -133,14 +133,16 @@ class AppointmentFilter:
     coordinator: str | None = None  # only appointments of this coordinator's patients
 
 
-def _in_window(wanted: AppointmentFilter) -> list[Any]:
-    """Conditions for appointments (or series) whose span overlaps the window, or with an occurrence
-    moved into it.
+def _in_window(wanted: AppointmentFilter) -> Any:
+    """The appointments (and series) whose span overlaps the window, or with an occurrence moved
+    into it: a subquery of the Appointment columns (as :func:`snapshots.columns` lists them).
 
-    Three index searches (see migration 0006): one-offs by a start range no wider than the window
-    plus the longest sitting, series by the partial index on their first start, and moved sittings
-    by their new start. A plain ``starts_at < high AND series_ends_at > low`` is a two-sided range
-    that no index serves, and scans half the table.
+    Three index searches (see migration 0006), one branch each of a UNION ALL: one-offs by a start
+    range no wider than the window plus the longest sitting, series by the partial index on their
+    first start, and those with a sitting moved in by its new start (less the ones the first two
+    found, so each appointment comes once). A plain ``starts_at < high AND series_ends_at > low`` is
+    a two-sided range that no index serves and scans half the table; the three ORed in one WHERE
+    made PostgreSQL read the whole ``starts_at`` index for a day's window.
     """
     low, high = _utc(wanted.start), _utc(wanted.end)
     one_off = and_(
@@ -154,27 +156,32 @@ def _in_window(wanted: AppointmentFilter) -> list[Any]:
         col(Appointment.starts_at) < high,
         or_(col(Appointment.series_ends_at).is_(None), col(Appointment.series_ends_at) > low),
     )
-    moved_in = select(AppointmentException.appointment_id).where(
-        col(AppointmentException.starts_at) < high, col(AppointmentException.ends_at) > low
+    moved_in = col(Appointment.id).in_(
+        select(AppointmentException.appointment_id).where(
+            col(AppointmentException.starts_at) < high, col(AppointmentException.ends_at) > low
+        )
     )
-    conditions = [or_(one_off, series, col(Appointment.id).in_(moved_in))]
+    narrowed = []
     if wanted.patient_id is not None:
-        conditions.append(col(Appointment.patient_id) == wanted.patient_id)
+        narrowed.append(col(Appointment.patient_id) == wanted.patient_id)
     if wanted.kind is not None:
-        conditions.append(col(Appointment.kind) == wanted.kind)
+        narrowed.append(col(Appointment.kind) == wanted.kind)
     if wanted.coordinator is not None:
-        conditions.append(of_coordinator(Appointment.patient_id, wanted.coordinator))
-    return conditions
+        narrowed.append(of_coordinator(Appointment.patient_id, wanted.coordinator))
+    branches = (one_off, series, and_(moved_in, not_(one_off), not_(series)))  # never NULL: see the columns
+    selects = (snapshots.query(Appointment).where(branch, *narrowed) for branch in branches)
+    return union_all(*selects).subquery("in_window")
 
 
 def occurrences(session: Session, wanted: AppointmentFilter) -> list[tuple[Occurrence, Patient]]:
     """All occurrences in the window, by start, with their patients: a few queries however many.
 
     Patients are loaded only for the sittings found: most series alive in a short window have no
-    sitting in it.
+    sitting in it. Appointments and patients are read-only snapshots (services/snapshots.py).
     """
     low, high = _utc(wanted.start), _utc(wanted.end)
-    appointments = session.exec(select(Appointment).where(*_in_window(wanted))).all()
+    window = _in_window(wanted)
+    appointments = [snapshots.snapshot(Appointment, row) for row in session.exec(cast(Any, select)(*window.c))]
     exceptions = _exceptions_of(session, [appointment.id for appointment in appointments if appointment.rrule])
     sittings = [
         sitting
@@ -189,8 +196,11 @@ def occurrences(session: Session, wanted: AppointmentFilter) -> list[tuple[Occur
 
 def _patients_by_id(session: Session, ids: Iterable[int]) -> dict[int, Patient]:
     found: dict[int, Patient] = {}
+    query = snapshots.query(Patient)
     for batch in id_batches(ids):
-        found.update((p.id or 0, p) for p in session.exec(select(Patient).where(col(Patient.id).in_(batch))).all())
+        for row in session.exec(query.where(col(Patient.id).in_(batch))):
+            patient = snapshots.snapshot(Patient, row)
+            found[patient.id or 0] = patient
     return found
 
 
@@ -652,28 +662,29 @@ def resolve(session: Session, ref: str) -> Appointment:
 
 def spanning(
     session: Session, wanted: AppointmentFilter, *, batch: int = 1000
-) -> Iterator[tuple[Appointment, Patient, list[AppointmentException]]]:
-    """Appointments and series whose span overlaps the window, by first start, with their
-    exceptions; streamed in batches, so memory stays flat however many there are."""
+) -> Iterator[tuple[Appointment, str, list[AppointmentException]]]:
+    """Appointments and series whose span overlaps the window (read-only snapshots), by first
+    start, with their patient's name and their exceptions; streamed in batches, so memory stays
+    flat however many there are."""
+    window = _in_window(wanted)
     query = (
-        select(Appointment, Patient)
-        .join(Patient, col(Patient.id) == Appointment.patient_id)
-        .where(*_in_window(wanted))
-        .order_by(col(Appointment.starts_at), col(Appointment.uid))
+        cast(Any, select)(*window.c, Patient.name)
+        .join(Patient, col(Patient.id) == window.c.patient_id)
+        .order_by(window.c.starts_at, window.c.uid)
     )
     result = session.exec(query.execution_options(yield_per=batch))
     for part in result.partitions(batch):
-        exceptions = exceptions_for(session, [appointment for appointment, _ in part])
-        for appointment, patient in part:
-            yield appointment, patient, exceptions.get(appointment.id or 0, [])
+        found = [(snapshots.snapshot(Appointment, row[:-1]), row[-1]) for row in part]
+        exceptions = exceptions_for(session, [appointment for appointment, _ in found])
+        for appointment, name in found:
+            yield appointment, name, exceptions.get(appointment.id or 0, [])
 
 
 def zones_and_years(session: Session, wanted: AppointmentFilter) -> tuple[list[str], list[int]]:
     """The time zones, and the first and last years, of the appointments in the window."""
+    window = _in_window(wanted)
     per_zone = session.exec(
-        select(Appointment.tz, func.min(Appointment.starts_at), func.max(Appointment.series_ends_at))
-        .where(*_in_window(wanted))
-        .group_by(col(Appointment.tz))
+        select(window.c.tz, func.min(window.c.starts_at), func.max(window.c.series_ends_at)).group_by(window.c.tz)
     ).all()
     firsts = [first for _, first, _ in per_zone if first is not None]
     lasts = [last for _, _, last in per_zone if last is not None]
