@@ -113,14 +113,25 @@ def make_engine(server: Server) -> Engine:
         import psycopg  # noqa: F401  (the optional driver)
     except ImportError:
         raise StorageError(f"using a PostgreSQL server needs its driver: {INSTALL_HINT}") from None
-    from sqlalchemy import create_engine
+    from sqlalchemy import create_engine, event
     from sqlalchemy.pool import NullPool
 
-    return create_engine(
+    from carecoord.dialects import SESSION_SETTINGS_SQL
+
+    engine = create_engine(
         server.engine_url,
         poolclass=NullPool,
         connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS, "application_name": "carecoord"},
     )
+
+    @event.listens_for(engine, "connect")
+    def _session_settings(dbapi_connection: Any, _record: Any) -> None:
+        # A setting, not the user's PGOPTIONS overridden; committed, or the first rollback undoes it.
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(SESSION_SETTINGS_SQL)
+        dbapi_connection.commit()
+
+    return engine
 
 
 def stored_revision(engine: Engine, server: Server) -> str | None:

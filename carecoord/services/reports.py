@@ -204,6 +204,7 @@ def _last_attempts(session: Session, patient_ids: list[int]) -> dict[int, tuple[
         rows = session.exec(
             select(Communication.patient_id, Communication.at, Communication.outcome, Communication.channel)
             .join(latest, (latest.c.patient_id == Communication.patient_id) & (latest.c.at == Communication.at))
+            .where(col(Communication.patient_id).in_(batch))  # implied by the join; PostgreSQL then reads the index
         ).all()  # fmt: skip
         for pid, at, outcome, channel in rows:
             found[pid] = (_aware(at), outcome, channel)
