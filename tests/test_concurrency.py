@@ -140,3 +140,35 @@ def test_a_real_serialization_failure_on_the_server_is_retried_and_the_user_sees
     audit = postgres.rows("SELECT action, changes FROM audit_log WHERE action = 'update'", ())
     assert len(audit) == 1  # the change is stored once
     assert json.loads(audit[0]["changes"])["notes"] == ["from psql", "from carecoord"]
+
+
+def test_a_question_answered_before_a_lost_race_is_not_asked_again(cli, rows, monkeypatch):
+    """Booking in the past asks first; the booking then loses a race and runs again: the answer
+    given stands (the person typed y once: a second question would read the end of the input)."""
+    from types import SimpleNamespace
+
+    import carecoord.commands._common as common
+    from carecoord.server import RetryableConflict
+    from carecoord.services import appointments
+
+    monkeypatch.setattr(common, "sys", SimpleNamespace(stdin=SimpleNamespace(isatty=lambda: True)))
+    real, attempts = appointments.add_appointment, []
+
+    def losing(*args: Any, **kwargs: Any) -> Any:
+        attempts.append(1)
+        added = real(*args, **kwargs)
+        if len(attempts) == 1:
+            raise RetryableConflict("another change to the same records won on the server; nothing was changed")
+        return added
+
+    monkeypatch.setattr(appointments, "add_appointment", losing)
+    assert cli("patient", "add", "Jane Doe").exit_code == 0
+    run = cli("appt", "add", "jane", "--start", "2026-11-23 10:00", input="y\n")
+    assert run.exit_code == 0, run.stderr
+    assert run.stderr.count("is in the past. Book it anyway?") == 1 and len(attempts) == 2
+    assert len(rows("SELECT id FROM appointment")) == 1
+    # The next command asks afresh: an answer is kept for one command's attempts only.
+    monkeypatch.setattr(appointments, "add_appointment", real)
+    again = cli("appt", "add", "jane", "--start", "2026-11-23 11:00", input="n\n")
+    assert again.exit_code == 1 and "Book it anyway?" in again.stderr
+    assert len(rows("SELECT id FROM appointment")) == 1

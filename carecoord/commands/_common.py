@@ -227,13 +227,17 @@ def clearable_date(value: str | None, *, past: bool) -> date | str | None:
 
 
 def confirm_or_refuse(question: str, yes: bool, *, refusal: str = "not on a terminal: add --yes to confirm") -> None:
-    """Ask on a terminal; off a terminal, refuse (with ``refusal``) unless ``--yes`` was given."""
-    if yes:
+    """Ask on a terminal; off a terminal, refuse (with ``refusal``) unless ``--yes`` was given. A
+    command run again after losing a race on the server takes the answer already given."""
+    from carecoord.commands._help import CONFIRMED
+
+    if yes or question in CONFIRMED:
         return
     if not sys.stdin.isatty():
         raise UsageError(refusal)
     if not typer.confirm(question, default=False, err=True):
         raise typer.Abort()
+    CONFIRMED.add(question)
 
 
 def time_window(

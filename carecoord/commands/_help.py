@@ -54,6 +54,9 @@ WORDS: dict[str, str] = {
 # saved) runs again, up to this many attempts in all, after a short random pause.
 ATTEMPTS = 3
 RETRY_PAUSE_SECONDS = (0.02, 0.2)
+# The questions the person running the command answered yes to (confirm_or_refuse in _common.py):
+# a command run again after a lost race does not ask them again. Kept for one command's attempts.
+CONFIRMED: set[str] = set()
 # Choices shown as their values (``table|json|csv|markdown``) when they fit this many columns.
 BARE_CHOICES = 24
 _RANGE = re.compile(r"(-?[\d.]+)<=x<=(-?[\d.]+)|x>=(-?[\d.]+)|x<=(-?[\d.]+)")
@@ -125,16 +128,21 @@ class HelpCommand(TyperCommand):
     def invoke(self, ctx: Context) -> Any:
         """Run the command; on a server's serialization failure or deadlock (``server.RetryableConflict``:
         the transaction was rolled back, nothing saved), run it again with the options already parsed
-        (so ``--note -`` does not read standard input twice), up to ATTEMPTS times in all."""
+        (so ``--note -`` does not read standard input twice, and a question answered yes is not asked
+        again: CONFIRMED), up to ATTEMPTS times in all."""
         attempt = 1
-        while True:
-            try:
-                return super().invoke(ctx)
-            except Exception as error:
-                if attempt >= ATTEMPTS or not _retryable(error):
-                    raise
-            attempt += 1
-            time.sleep(random.uniform(*RETRY_PAUSE_SECONDS) * attempt)
+        CONFIRMED.clear()
+        try:
+            while True:
+                try:
+                    return super().invoke(ctx)
+                except Exception as error:
+                    if attempt >= ATTEMPTS or not _retryable(error):
+                        raise
+                attempt += 1
+                time.sleep(random.uniform(*RETRY_PAUSE_SECONDS) * attempt)
+        finally:
+            CONFIRMED.clear()
 
     def collect_usage_pieces(self, ctx: Context) -> list[str]:
         pieces = [self.options_metavar] if self.options_metavar else []
