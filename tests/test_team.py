@@ -139,6 +139,25 @@ def test_mine_and_coordinator_narrow_lists_and_the_agenda(two_caseloads, engine)
     assert_one_line_error(cli("patient", "list", "--mine", "--coordinator", "dana"), 2, "not both")
 
 
+def _summaries(run: Run) -> list[str]:
+    """The SUMMARY of every event and to-do in a calendar written to stdout."""
+    assert run.exit_code == 0, run.stderr
+    return sorted(line.removeprefix("SUMMARY:") for line in run.stdout.splitlines() if line.startswith("SUMMARY:"))
+
+
+def test_export_ics_takes_mine_and_coordinator_like_the_listings(two_caseloads, engine):
+    cli = two_caseloads
+    week = ("export", "ics", "--days", "7", "--tasks", "--out", "-")
+    assert _summaries(cli(*week)) == ["Call Jane Doe (Jane Doe)", "Call Omar Haddad (Omar Haddad)",
+                                      "Office visit: Jane Doe", "Office visit: Omar Haddad",
+                                      "Team meeting notes"]  # fmt: skip
+    assert _summaries(cli(*week, "--coordinator", "dana")) == ["Call Omar Haddad (Omar Haddad)",
+                                                               "Office visit: Omar Haddad"]  # fmt: skip
+    assert _summaries(cli(*week, "--mine")) == ["Call Jane Doe (Jane Doe)", "Office visit: Jane Doe"]
+    assert _summaries(cli(*week, "--coordinator", "nobody")) == []
+    assert_one_line_error(cli(*week, "--mine", "--coordinator", "dana"), 2, "not both")
+
+
 def test_report_caseload_by_coordinator_compares_caseloads(two_caseloads, engine):
     cli = two_caseloads
     cli("task", "add", "Late call", "--patient", "B1", "--due", "2026-11-20")
@@ -318,6 +337,22 @@ def test_a_team_each_sees_their_own_the_supervisor_all_and_reassigns_with_the_wh
     # the team list counts what each holds
     assert team.members() == {(team.ann, "coordinator", 2), (team.bob, "coordinator", 0),
                               (team.sue, "supervisor", 0)}  # fmt: skip
+
+
+@pytest.mark.postgresql
+def test_a_supervisor_exports_one_coordinators_calendar(team):
+    _enrol(team, team.ann, "Ann Patient", "A1")
+    _enrol(team, team.bob, "Bob Patient", "B1")
+    week = ("export", "ics", "--days", "7", "--tasks", "--out", "-")
+    assert _summaries(team.run(team.sue, *week, "--coordinator", team.ann)) == [
+        "Call Ann Patient (Ann Patient)", "Home visit: Ann Patient",
+    ]  # fmt: skip
+    assert len(_summaries(team.run(team.sue, *week))) == 4  # everyone's
+    assert _summaries(team.run(team.sue, *week, "--mine")) == []  # a supervisor has no caseload of their own
+    assert _summaries(team.run(team.bob, *week, "--mine")) == ["Call Bob Patient (Bob Patient)",
+                                                               "Home visit: Bob Patient"]  # fmt: skip
+    # a coordinator naming a colleague sees no more than the server lets them: nothing
+    assert _summaries(team.run(team.bob, *week, "--coordinator", team.ann)) == []
 
 
 @pytest.mark.postgresql

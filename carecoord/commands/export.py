@@ -6,7 +6,15 @@ from typing import Annotated
 
 import typer
 
-from carecoord.commands._common import counted, date_help, new_app, store, time_window
+from carecoord.commands._common import (
+    CoordinatorOption,
+    MineOption,
+    counted,
+    date_help,
+    new_app,
+    store,
+    time_window,
+)
 
 app = new_app("Export to other programs.\n\nExample: carecoord export ics --days 7 --out week.ics")
 
@@ -28,17 +36,22 @@ def ics(
         bool, typer.Option("--redact", help="Only initials and the appointment type: no names, places or notes.")
     ] = False,
     name: Annotated[str, typer.Option("--name", help="Calendar name shown by calendar apps.")] = "carecoord",
+    mine: MineOption = False,
+    coordinator: CoordinatorOption = None,
 ) -> None:
     """Write an RFC 5545 calendar of the appointments in a window, for calendar apps.
 
     Series are written whole (RRULE, with RECURRENCE-ID overrides for moved or cancelled
-    occurrences); unchanged data gives byte-identical files.
+    occurrences); unchanged data gives byte-identical files. With --mine or --coordinator, only that
+    coordinator's patients' appointments (and with --tasks, no tasks without a patient): a supervisor
+    exports one coordinator's calendar.
 
     Example: carecoord export ics --from tomorrow --days 1 --redact --out ~/calendar/tomorrow.ics
     """
     from collections.abc import Iterator
     from datetime import timedelta
 
+    from carecoord.commands._common import whose
     from carecoord.dates import local_zone
     from carecoord.files import write_atomically
     from carecoord.ics import AppointmentEntry, TaskEntry, calendar_chunks
@@ -49,7 +62,8 @@ def ics(
     low, high = time_window(from_, to, days)
     with store(write=False) as session:
         owner = patients.resolve(session, patient) if patient else None
-        wanted = appointments.AppointmentFilter(low, high, patient_id=owner.id if owner else None)
+        whom = whose(session, mine, coordinator)
+        wanted = appointments.AppointmentFilter(low, high, patient_id=owner.id if owner else None, coordinator=whom)
         zones, years = appointments.zones_and_years(session, wanted)
         written_appointments = [0]
 
@@ -63,7 +77,7 @@ def ics(
             last_day = (high - timedelta(seconds=1)).date()
             window = task_service.TaskFilter(
                 statuses=TASK_OPEN | {"completed", "cancelled"}, due_from=low.date(), due_to=last_day,
-                due_filter=True, patient_id=owner.id if owner else None,
+                due_filter=True, patient_id=owner.id if owner else None, coordinator=whom,
             )  # fmt: skip
             todo = [TaskEntry(task, name_) for task, name_ in task_service.list_tasks(session, window)]
         chunks = calendar_chunks(entries(), todo, zone=local_zone(), zones=zones, years=years, name=name, redact=redact)
