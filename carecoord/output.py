@@ -298,8 +298,8 @@ def render_document(
     """A document (a care plan, the agenda): drawn on the terminal as a table, else its Markdown, JSON or CSV.
 
     ``markdown`` writes the record as Markdown; ``rows`` turns it into CSV rows of plain values in
-    the order of ``keys``, written as they are (default: the record is the one row, its values
-    written as every CSV writes them); ``out`` is a file to write (atomically) instead of the
+    the order of ``keys`` (default: the record is the one row); either way values are written as
+    every CSV writes them (booleans true/false, dates ISO 8601); ``out`` is a file to write (atomically) instead of the
     screen, which gets the Markdown for a table."""
     if fmt is OutputFormat.table and out is None:
         print_document(markdown(record))
@@ -314,7 +314,7 @@ def render_document(
             writer = csv.writer(buffer, lineterminator="\n")
             if keys is not None:
                 writer.writerow(keys)
-            writer.writerows(rows(record))
+            writer.writerows([_csv_value(value) for value in row] for row in rows(record))
         text = buffer.getvalue()
     else:
         text = markdown(record)

@@ -88,6 +88,13 @@ def test_agenda_csv(day):
         ("review", "CHF"), ("contact due", "no successful contact"), ("contact due", "no successful contact"),
         ("goal", "Weigh daily"),
     ]  # fmt: skip
+    # Booleans as every other CSV spells them (task list's included), not Python's True/False.
+    assert [(r["summary"], r["overdue"]) for r in rows if r["kind"] in ("appointment", "task")] == [
+        ("home-visit", "false"), ("phone", "false"), ("Refill", "true"), ("Forms", "false"),
+    ]  # fmt: skip
+    assert {r["overdue"] for r in rows} <= {"true", "false"}
+    tasks = {r["title"]: r["overdue"] for r in csv.DictReader(io.StringIO(day("task", "list", "-f", "csv").stdout))}
+    assert (tasks["Refill"], tasks["Forms"]) == ("true", "false")
 
 
 def test_an_empty_day(cli):
