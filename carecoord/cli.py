@@ -7,6 +7,7 @@ SQLModel, SQLAlchemy, Alembic or icalendar (a test checks it).
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import importlib
 import os
@@ -107,6 +108,16 @@ def sub_app(name: str) -> typer.Typer:
     return sub
 
 
+@functools.cache
+def _built(name: str) -> Any:
+    """A sub-command's Click command, built once per process: Typer builds it from the functions'
+    signatures (tens of milliseconds), and a process that runs several commands (the test suite)
+    would otherwise build it for each."""
+    command = typer.main.get_command(sub_app(name))
+    command.name = name
+    return command
+
+
 def short_help(sub: typer.Typer) -> str:
     """The first line of a sub-command's help, read from its app."""
     text = sub.info.help if isinstance(sub.info.help, str) else None
@@ -131,9 +142,7 @@ class CarecoordGroup(TyperGroup):
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
         if cmd_name not in COMMANDS:
             return None
-        command = typer.main.get_command(sub_app(cmd_name))
-        command.name = cmd_name
-        return command
+        return _built(cmd_name)
 
     def shell_complete(self, ctx: Any, incomplete: str) -> list[Any]:
         """Sub-command names from the table above, without loading any of them."""

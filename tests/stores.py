@@ -87,21 +87,37 @@ class PostgresStore:
         with self._connect(self.admin_url, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
             conn.execute(f'CREATE DATABASE "{self.name}"')
+            # A test's commits need not survive a crash of the server: not waiting for the disk on
+            # each one made the PostgreSQL half several times faster on a busy machine.
+            conn.execute(f'ALTER DATABASE "{self.name}" SET synchronous_commit = off')
         from carecoord.server import Server, initialise
 
         initialise(Server(self.url))
         self.tables = [row["tablename"] for row in self.rows(
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename != 'alembic_version'", ()
         )]  # fmt: skip
+        links = [(row["child"], row["parent"]) for row in self.rows(
+            "SELECT conrelid::regclass::text AS child, confrelid::regclass::text AS parent FROM pg_constraint "
+            "WHERE contype = 'f' AND connamespace = 'public'::regnamespace", ()
+        )]  # fmt: skip
+        sequences = [row["sequencename"] for row in self.rows(
+            "SELECT sequencename FROM pg_sequences WHERE schemaname = 'public'", ()
+        )]  # fmt: skip
+        self._emptying = "; ".join(
+            [f'DELETE FROM "{table}"' for table in _children_first(self.tables, links)]
+            + [f"SELECT setval('\"{sequence}\"', 1, false)" for sequence in sequences]
+        )
 
     def drop(self) -> None:
         with self._connect(self.admin_url, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
 
     def reset(self) -> None:
-        """Empty every table and restart the ids, as a fresh database would have them."""
+        """Empty every table and restart the ids, as a fresh database would have them: one round trip
+        of DELETEs (children first) and setvals. TRUNCATE did the same in some 10 times the time (it
+        gives each table new files), which was most of the PostgreSQL half's time."""
         with self._connect(self.url) as conn:
-            conn.execute(f"TRUNCATE {', '.join(self.tables)} RESTART IDENTITY CASCADE")
+            conn.execute(self._emptying)  # type: ignore[arg-type]
 
     def rows(self, sql: str, params: tuple[Any, ...]) -> list[dict[str, Any]]:
         from psycopg.rows import dict_row
@@ -118,6 +134,21 @@ class PostgresStore:
             return [
                 (table, conn.execute(f'SELECT * FROM "{table}" ORDER BY 1').fetchall()) for table in sorted(self.tables)
             ]
+
+
+def _children_first(tables: list[str], links: list[tuple[str, str]]) -> list[str]:
+    """``tables`` ordered so that a table comes before every table it references (``links`` are
+    (child, parent) foreign keys; a table referencing itself is emptied by one statement)."""
+    ordered: list[str] = []
+    waiting = {table: {parent for child, parent in links if child == table and parent != table} for table in tables}
+    while waiting:
+        # a table may go once no table still waiting references it
+        ready = sorted(t for t in waiting if not any(t in parents for other, parents in waiting.items() if other != t))
+        assert ready, f"foreign keys in a cycle: {waiting}"
+        ordered += ready
+        for table in ready:
+            del waiting[table]
+    return ordered
 
 
 @contextmanager
