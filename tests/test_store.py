@@ -357,3 +357,16 @@ def test_a_first_command_that_fails_leaves_no_database_behind(tmp_path, monkeypa
         assert not target.exists() and list(target.parent.iterdir()) == []
     assert CliRunner().invoke(app, ["patient", "add", "Jane"]).exit_code == 0
     assert target.exists()
+
+
+@pytest.mark.postgresql
+def test_a_command_on_a_server_runs_without_jit_compilation(postgres):
+    """A command's queries take milliseconds; JIT compilation, which row-level security's inflated
+    estimates set off, took seconds (a coordinator's agenda at agency size: benchmarks/RESULTS.md)."""
+    from sqlalchemy import text
+
+    from carecoord import server
+
+    postgres.reset()
+    with server.session_scope(server.Server(postgres.url), write=False) as session:
+        assert session.exec(text("SHOW jit")).scalar_one() == "off"
