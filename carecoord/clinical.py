@@ -54,11 +54,26 @@ PCM = TimeBasedCode("pcm", "Principal care management (clinical staff)", "99426"
 PROGRAMS = (CCM, COMPLEX_CCM, PHYSICIAN_CCM, PCM)
 
 # Transitional care management after a hospital or facility discharge.
+# Source: CMS MLN booklet "Transitional Care Management Services" (MLN908628): an interactive contact
+# within 2 business days following the discharge; a face-to-face visit within 7 calendar days
+# (99496, high complexity) or 14 (99495, moderate). Business days are Monday to Friday except
+# holidays (CMS, "Frequently Asked Questions about Billing Medicare for Transitional Care Management
+# Services"), counted in carecoord.dates.add_business_days with the `holidays` package.
 TCM_CONTACT_BUSINESS_DAYS = 2
 TCM_VISIT_DAYS = {"moderate": 14, "high": 7}
 TCM_CODES = {"moderate": "99495", "high": "99496"}
-# The TCM service period: the discharge day and the 29 days after it; a contact or visit after it does not count.
+# The TCM service period: "begins on the date of discharge and continues for the next 29 days"
+# (MLN908628; CMS TCM FAQ), so the discharge day plus 29: a contact or visit after it does not count.
 TCM_PERIOD_DAYS = 30
+# CMS TCM FAQ: "If two or more separate attempts are made in a timely manner and documented but are
+# unsuccessful, and other TCM criteria are met, the service may be reported", and attempts should go
+# on until they succeed. So two or more separate log entries in the contact window (the discharge day
+# to the contact due date) that did not reach anyone make the contact deadline 'attempted': neither
+# met nor missed; its follow-up task stays open. An attempt is a phone, video or in-person entry
+# (INTERACTIVE_CHANNELS below) whose outcome is one of these: an answered call ('declined', a wrong
+# number) did not attempt the patient and reach no one, so it is not counted (carecoord's reading).
+TCM_ATTEMPTS_NEEDED = 2
+TCM_ATTEMPT_OUTCOMES = frozenset({"no-answer", "left-message"})
 # Which logged contacts count: an interactive contact (reached, by phone, visit or video)
 # and a face-to-face visit.
 INTERACTIVE_CHANNELS = frozenset({"phone", "visit", "video"})

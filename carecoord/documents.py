@@ -138,6 +138,9 @@ def _dated(what: str, when: Any, overdue: bool) -> str:
 def _deadline_line(t: Mapping[str, Any], day: date) -> str:
     what = "interactive contact" if t["deadline"] == "contact" else "face-to-face visit"
     due = t[f"{t['deadline']}_due"]
+    if t[f"{t['deadline']}_state"] == "attempted":
+        return (f"- {what.capitalize()} after discharge from {md(t['facility'])} · {md(t['patient_name'])} · "
+                f"due {due}: {t['contact_attempts']} attempts documented, not reached yet; keep trying")  # fmt: skip
     return (f"- {what.capitalize()} after discharge from {md(t['facility'])} · {md(t['patient_name'])} · "
             + _dated("due", due, due < day))  # fmt: skip
 

@@ -63,7 +63,7 @@ COMMUNICATION_KEYS = tuple(
 )
 TRANSITION_KEYS = tuple(
     "id uid patient_id patient_name facility discharged_on complexity code contact_due contact_done "
-    "contact_state visit_due visit_done visit_state contact_task_id visit_task_id notes".split()
+    "contact_state contact_attempts visit_due visit_done visit_state contact_task_id visit_task_id notes".split()
 )
 REVIEW_KEYS = tuple("id plan_id reviewed_on note next_review created_at".split())
 
@@ -326,6 +326,7 @@ def transition_record(status: TransitionStatus) -> dict[str, Any]:
         "contact_due": status.contact.due,
         "contact_done": status.contact.done_on,
         "contact_state": status.contact.state,
+        "contact_attempts": status.contact.attempts,
         "visit_due": status.visit.due,
         "visit_done": status.visit.done_on,
         "visit_state": status.visit.state,
