@@ -392,7 +392,7 @@ def _holidays(code: str) -> Container[date]:
 
     country, subdivision = match.groups()
     try:
-        return holidays.country_holidays(country, subdiv=subdivision)  # type: ignore[no-any-return]
+        return holidays.country_holidays(country, subdiv=subdivision)
     except NotImplementedError:
         what = f"subdivision '{subdivision}' of '{country}'" if subdivision else f"country '{country}'"
         raise ValidationError(

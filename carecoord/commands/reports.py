@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from carecoord import phones
 from carecoord.clinical import CONTACT_DUE_DAYS
 from carecoord.commands._common import (
     FormatOption,
@@ -48,7 +49,7 @@ MINUTES_COLUMNS = (
 CONTACT_COLUMNS = (
     Column("patient_id", "ID", no_wrap=True),
     Column("patient_name", "Patient", min_width=12),
-    Column("phone", "Phone", no_wrap=True),
+    Column("phone", "Phone", no_wrap=True, show=phones.shown()),
     Column("risk", "Risk"),
     Column("last_reached", "Last reached", no_wrap=True, show=lambda r: r["last_reached"] or "never"),
     Column("days_since_reached", "Days"),
