@@ -93,6 +93,14 @@ def normalise(text: str, region: str | None = None) -> str:
     return stored + (f"{EXTENSION}{number.extension}" if number.extension else "")
 
 
+def lenient(text: str) -> str:
+    """``text`` as stored if it reads as a number, else kept as typed (imports with --raw-phone)."""
+    try:
+        return normalise(text)
+    except ValidationError:
+        return AsTyped(text)
+
+
 def display(stored: str | None) -> str | None:
     """How a stored number reads: national format in the user's region, international otherwise;
     a number kept as typed (or unreadable) as it is."""

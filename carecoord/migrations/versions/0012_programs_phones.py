@@ -89,9 +89,12 @@ def upgrade() -> None:
     )
     op.create_index("ix_program_enrolment_program", TABLE, ["program"])
     op.create_index("ix_program_enrolment_patient_program", TABLE, ["patient_id", "program"])
-    # Rebuilt on SQLite (as the downgrade rebuilds it): the same table text whichever way it was reached.
-    with op.batch_alter_table("communication", schema=None, recreate="always") as batch_op:
-        batch_op.add_column(sa.Column("program", sa.String(), nullable=True))
+    program = sa.Column("program", sa.String(), nullable=True)
+    if op.get_bind().dialect.name == dialects.POSTGRESQL:
+        op.add_column("communication", program)  # keeps the table's privileges and policies
+    else:  # rebuilt, as the downgrade rebuilds it: the same table text whichever way it was reached
+        with op.batch_alter_table("communication", schema=None, recreate="always") as batch_op:
+            batch_op.add_column(program)
     for table_name in PHONE_TABLES:
         _normalise_phones(table_name)
     if op.get_bind().dialect.name != dialects.POSTGRESQL:
@@ -107,5 +110,8 @@ def downgrade() -> None:
     op.drop_index("ix_program_enrolment_patient_program", table_name=TABLE)
     op.drop_index("ix_program_enrolment_program", table_name=TABLE)
     op.drop_table(TABLE)
-    with op.batch_alter_table("communication", schema=None) as batch_op:
-        batch_op.drop_column("program")
+    if op.get_bind().dialect.name == dialects.POSTGRESQL:
+        op.drop_column("communication", "program")
+    else:
+        with op.batch_alter_table("communication", schema=None) as batch_op:
+            batch_op.drop_column("program")
