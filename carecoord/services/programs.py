@@ -136,16 +136,18 @@ def list_enrolments(
 
 def default_program(session: Session, patient: Patient, on: date, *, needed: bool) -> str | None:
     """The program a log entry's minutes count toward when none is named: the patient's one
-    time-based program enrolled on ``on``. None when there is none; when there are several, an
-    error if the entry has minutes (``needed``), else None."""
+    time-based program enrolled on ``on`` (or, with none, APCM, whose monthly care management
+    takes in such calls). None when there is none; when there are several, an error if the entry
+    has minutes (``needed``), else None."""
     enrolled = session.exec(
         select(ProgramEnrolment.program).where(
-            ProgramEnrolment.patient_id == patient.id, col(ProgramEnrolment.program).in_(TIME_BASED_PROGRAMS),
+            ProgramEnrolment.patient_id == patient.id,
+            col(ProgramEnrolment.program).in_((*TIME_BASED_PROGRAMS, APCM)),
             col(ProgramEnrolment.enrolled_on) <= on,
             (col(ProgramEnrolment.ended_on).is_(None)) | (col(ProgramEnrolment.ended_on) >= on),
         )
     ).all()  # fmt: skip
-    programs = sorted(set(enrolled))
+    programs = sorted(set(enrolled) - {APCM}) or sorted(set(enrolled))
     if len(programs) == 1:
         return programs[0]
     if len(programs) > 1 and needed:
