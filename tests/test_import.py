@@ -84,7 +84,10 @@ def test_dry_run_writes_nothing(cli, tmp_path, unchanged):
 def test_duplicates_by_mrn_or_name_and_birth_date(cli, tmp_path, rows, unchanged):
     cli("patient", "add", "Jane Doe", "--mrn", "A1", "--phone", "555-0111")
     cli("patient", "add", "Omar Haddad", "--dob", "1960-05-05")
-    text = HEADER + "Jane Doe,1950-01-01,a1,555-0122,,,,\nOMAR HADDAD,05/05/1960,,(617) 555-0133,,,,\nNew Person,1970-01-01,,,,,,\n"
+    text = (
+        HEADER
+        + "Jane Doe,1950-01-01,a1,555-0122,,,,\nOMAR HADDAD,05/05/1960,,(617) 555-0133,,,,\nNew Person,1970-01-01,,,,,,\n"
+    )
     path = write(tmp_path, text)
     with unchanged():
         run = cli("import", "patients", path)
