@@ -81,6 +81,10 @@ NAVIGATION_PROGRAMS = {"chi": (CHI,), "pin": (PIN, PIN_PEER)}
 # in the same month (same rule; AAFP "Using Advanced Primary Care Management Services Codes").
 # The facts come from the enrolment (program enroll ... apcm --conditions N --qmb/--no-qmb), as the
 # billing practitioner assesses them: carecoord keeps no problem list or Medicare Savings Program status.
+# The CY 2026 PFS final rule (CMS-1832-F, October 31, 2025) kept CHI, PIN and APCM as above (it let
+# marriage and family therapists and mental health counselors bill CHI and PIN, and added APCM
+# behavioral-health add-ons G0568-G0570, billed with the APCM base code by the same practitioner in
+# the same month; carecoord does not track those add-ons).
 APCM_CODES = {"low": "G0556", "multiple": "G0557", "qmb": "G0558"}
 APCM_MULTIPLE_CONDITIONS = 2
 APCM_BUNDLES = frozenset({"ccm", "complex-ccm", "pcm", "tcm"})

@@ -143,6 +143,7 @@ def test_a_contact_on_time_is_met_whatever_the_attempts(jane):
         ("2026-11-23 11:00", "declined", "phone"),  # reached, and said no
         ("2026-11-23 11:00", "no-answer", "message"),  # not an interactive contact
         ("2026-11-19 11:00", "no-answer", "phone"),  # before the discharge
+        ("2026-11-23 09:00", "no-answer", "phone"),  # the same call logged twice: not a separate attempt
     ],
 )
 def test_what_is_not_a_second_attempt(jane, when, outcome, channel):

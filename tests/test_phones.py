@@ -92,7 +92,7 @@ def test_a_number_is_found_however_it_is_typed(cli):
     for typed in ("617-555-0123", "6175550123", "+1 (617) 555 0123", "1.617.555.0123", "(617) 555-0123 ext 12"):
         assert found("patient", "list", "--search", typed) == ["Jane Doe"], typed
     assert found("patient", "list", "--search", "555-0123") == ["Jane Doe", "Zoe Local"]  # the last 7 digits
-    for typed in ("+44 20 7946 0958", "442079460958", "020 7946 0958"[1:]):
+    for typed in ("+44 20 7946 0958", "442079460958", "20 7946 0958"):
         assert found("patient", "list", "--search", typed) == ["Omar Haddad"], typed
     assert found("patient", "list", "--search", "haddad") == ["Omar Haddad"]  # text still searches text
     for typed in ("617-555-0199", "(617) 5550199", "+16175550199"):

@@ -424,7 +424,8 @@ def judge(session: Session, rows: Sequence[tuple[Transition, Patient]]) -> list[
         result.append(
             TransitionStatus(
                 transition, patient,
-                Deadline.judge(transition.contact_due, contact_done, now, len(found.attempts)),
+                # separate attempts: the same moment logged twice is one attempt
+                Deadline.judge(transition.contact_due, contact_done, now, len({a.at for a in found.attempts})),
                 Deadline.judge(transition.visit_due, visit_done, now),
             )
         )  # fmt: skip
