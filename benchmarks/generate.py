@@ -125,7 +125,7 @@ def generate(path: Path, size: str, seed: int = 20261125, today: date | None = N
                 name.casefold(),
                 date(1930 + n % 60, 1 + n % 12, 1 + n % 28).isoformat(),
                 f"MRN-{n:06d}",
-                f"(555) {rng.randint(200, 999)}-{rng.randint(1000, 9999)}",
+                f"+1555{rng.randint(200, 999)}{rng.randint(1000, 9999)}",  # E.164, as stored (issue 15)
                 rng.choice(PAYERS),
                 rng.choice(("low", "moderate", "high", None)),
                 status,
@@ -153,7 +153,7 @@ def generate(path: Path, size: str, seed: int = 20261125, today: date | None = N
                 p,
                 f"{rng.choice(FIRST)} {rng.choice(LAST)}",
                 rng.choice(("daughter", "son", "PCP")),
-                "555-0100",
+                "+15550100",
                 p % 2,
             )
             for p in patient_ids
@@ -250,26 +250,42 @@ def generate(path: Path, size: str, seed: int = 20261125, today: date | None = N
         "series_ends_at, location, reminder_minutes, sequence, attending) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         [(*row, row[4] in ATTENDED_APPOINTMENT_TYPES) for row in appointments],
     )
+    # Program enrolments with consent (issue 15): half the patients in CCM, a tenth each in CHI, PIN
+    # and APCM, the rest in none; a log entry's minutes count toward the patient's time-based program.
+    by_patient = {p: ("ccm", "ccm", "ccm", "ccm", "ccm", "chi", "pin", "apcm", None, None)[p % 10] for p in patient_ids}
+    conn.executemany(
+        "INSERT INTO program_enrolment (uid, created_at, updated_at, patient_id, program, consent, enrolled_on, "
+        "consent_by, chronic_conditions, qmb) VALUES (?,?,?,?,?,?,?,?,?,?)",
+        [
+            (_uid(rng), STAMP, STAMP, p, program, rng.choice(("verbal", "written")),
+             (today - timedelta(days=rng.randint(10, 900))).isoformat(), "Benchmark RN",
+             2 if program == "apcm" else None, bool(p % 2) if program == "apcm" else None)
+            for p, program in by_patient.items() if program
+        ],
+    )  # fmt: skip
     entries = []
     for _ in range(counts["log"]):
         day = today - timedelta(days=rng.randint(0, 3 * 365))
+        patient = rng.choice(patient_ids)
+        program = by_patient[patient]
         entries.append(
             (
                 _uid(rng),
                 STAMP,
                 STAMP,
-                rng.choice(patient_ids),
+                patient,
                 _utc(day, rng.randint(8, 17), rng.randint(0, 59)),
                 rng.choice(("phone", "phone", "visit", "message")),
                 "outbound",
                 rng.choice(("reached", "reached", "no-answer", "left-message")),
                 rng.choice((0, 5, 10, 15, 20, 30)),
                 None,
+                program,
             )
         )
     conn.executemany(
-        "INSERT INTO communication (uid, created_at, updated_at, patient_id, at, channel, direction, outcome, minutes, note) "
-        "VALUES (?,?,?,?,?,?,?,?,?,?)",
+        "INSERT INTO communication (uid, created_at, updated_at, patient_id, at, channel, direction, outcome, minutes, note, "
+        "program) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
         entries,
     )
     conn.commit()

@@ -53,6 +53,7 @@ AGENCY_RATIO = 2.0
 DEFAULT_RUNS = {"caseload": 5, "agency": 3}
 ENGINES = ("sqlite", "postgresql")
 SERVER: dict[str, str] = {}  # the PostgreSQL server's version, for the tables' headings
+ONLY: list[str] = []  # --only: the labels (prefixes) of the cases to time; all when empty
 
 
 @dataclass
@@ -99,6 +100,11 @@ def measure(argv: list[str], env: dict[str, str], runs: int, fresh: Callable[[],
 
 
 def cases(workdir: Path) -> list[Case]:
+    chosen = all_cases(workdir)
+    return [case for case in chosen if not ONLY or any(case.label.startswith(prefix) for prefix in ONLY)]
+
+
+def all_cases(workdir: Path) -> list[Case]:
     today = date.today()
     month_start = today.replace(day=1)
     csv_file = patients_csv(workdir / "import.csv", 10_000)
@@ -124,6 +130,27 @@ def cases(workdir: Path) -> list[Case]:
             scales=True,
         ),
         Case("report minutes", [*CARECOORD, "report", "minutes"], "typer+sqlmodel", budget=1.25, scales=True),
+        Case(
+            "report minutes --format json",
+            [*CARECOORD, "report", "minutes", "--format", "json"],
+            "typer+sqlmodel",
+            budget=1.25,
+            scales=True,
+        ),
+        Case(
+            "program list --program chi",
+            [*CARECOORD, "program", "list", "--program", "chi"],
+            "typer+sqlmodel",
+            budget=1.25,
+            scales=True,
+        ),
+        Case(
+            "patient list --search PHONE",
+            [*CARECOORD, "patient", "list", "--search", "555-0100"],
+            "typer+sqlmodel",
+            budget=1.25,
+            scales=True,
+        ),
         Case(
             "export ics (a day)",
             [*CARECOORD, "export", "ics", "--out", str(workdir / "day.ics")],
@@ -303,7 +330,12 @@ def main() -> None:
     parser.add_argument("--db", type=Path, help="with one --size: reuse a database made by generate.py")
     parser.add_argument("--agency-db", type=Path, help="with --size both: reuse this agency database")
     parser.add_argument("--out", type=Path, help="also write the Markdown tables here")
+    parser.add_argument(
+        "--only", action="append", metavar="LABEL", help="time only the commands whose label starts so (repeatable)"
+    )
     args = parser.parse_args()
+    if args.only:
+        ONLY.extend(args.only)
     if args.db and args.size == "both":
         parser.error("--db needs --size caseload or agency (use --agency-db with both)")
     engine = args.engine or ("both" if args.postgres else "sqlite")

@@ -95,6 +95,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "team": ("carecoord.commands.team", "The team on a PostgreSQL server: who coordinates, who supervises."),
     "db": ("carecoord.commands.db",
            "The store: a database file, or a team's PostgreSQL server: path, init, status, check, backup, copy."),
+    "program": ("carecoord.commands.programs",
+                "Program enrolment and consent: ccm, complex-ccm, pcm, tcm, chi, pin, apcm."),
     "demo": ("carecoord.commands.demo",
              "Build a demo caseload (patients, contacts, plans, tasks, recurring visits) around today and show "
              "today's agenda."),

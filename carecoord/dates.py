@@ -18,6 +18,7 @@ from __future__ import annotations
 import calendar
 import os
 import re
+from collections.abc import Container
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import cache
 from pathlib import Path
@@ -359,13 +360,59 @@ def parse_minutes(text: str) -> int:
         raise ValidationError(f"cannot read '{text}' as minutes; use {MINUTES_FORMS}") from None
 
 
+# --- business days and public holidays -----------------------------------------------------------
+
+HOLIDAYS_ENV_VAR = "CARECOORD_HOLIDAYS"
+DEFAULT_HOLIDAYS = "US"
+NO_HOLIDAYS = "none"
+HOLIDAYS_FORMS = "a country code with an optional subdivision (US, US-CA, GB-SCT) or 'none'"
+_HOLIDAY_CODE = re.compile(r"^([A-Za-z]{2,3})(?:-([A-Za-z0-9]{1,5}))?$")
+
+
+def holiday_calendar_code() -> str:
+    """The public-holiday calendar business days skip: ``CARECOORD_HOLIDAYS``, else US federal
+    holidays (on their observed dates), upper-cased (``none`` stays ``none``)."""
+    chosen = os.environ.get(HOLIDAYS_ENV_VAR, "").strip()
+    if not chosen:
+        return DEFAULT_HOLIDAYS
+    return NO_HOLIDAYS if chosen.lower() == NO_HOLIDAYS else chosen.upper()
+
+
+@cache
+def _holidays(code: str) -> Container[date]:
+    """The holidays of a calendar code, from the ``holidays`` package (imported here: it is heavy,
+    and ``--help`` must stay fast). Its calendars fill in each year on first use and include a
+    holiday's observed date (Independence Day on a Saturday is observed the Friday before)."""
+    if code == NO_HOLIDAYS:
+        return frozenset()
+    match = _HOLIDAY_CODE.match(code)
+    if match is None:
+        raise ValidationError(f"{HOLIDAYS_ENV_VAR}: cannot read '{code}' as a holiday calendar; use {HOLIDAYS_FORMS}")
+    import holidays
+
+    country, subdivision = match.groups()
+    try:
+        return holidays.country_holidays(country, subdiv=subdivision)
+    except NotImplementedError:
+        what = f"subdivision '{subdivision}' of '{country}'" if subdivision else f"country '{country}'"
+        raise ValidationError(
+            f"{HOLIDAYS_ENV_VAR}: the holidays package has no calendar for {what}; use {HOLIDAYS_FORMS}"
+        ) from None
+
+
+def is_business_day(day: date) -> bool:
+    """Monday to Friday and not a public holiday of the chosen calendar (see :func:`holiday_calendar_code`)."""
+    return day.weekday() < 5 and day not in _holidays(holiday_calendar_code())
+
+
 def add_business_days(start: date, days: int) -> date:
-    """The date ``days`` working days (Monday to Friday) after ``start``."""
+    """The date ``days`` business days after ``start``: weekdays that are not public holidays on
+    their observed dates (US federal ones unless ``CARECOORD_HOLIDAYS`` says otherwise)."""
     current = start
     remaining = days
     while remaining > 0:
         current += timedelta(days=1)
-        if current.weekday() < 5:
+        if is_business_day(current):
             remaining -= 1
     return current
 

@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any
 
 from carecoord.output import display
+from carecoord.phones import display as display_phone
 from carecoord.vocab import APPOINTMENT_TYPE_LABELS
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|#~])")
@@ -57,7 +58,7 @@ def plan_markdown(plan: Mapping[str, Any]) -> str:
             f"MRN {md(patient['mrn'])}" if patient["mrn"] else "",
             f"DOB {patient['birth_date']}" if patient["birth_date"] else "",
             f"risk {patient['risk']}" if patient["risk"] else "",
-            md(patient["phone"]) if patient["phone"] else "",
+            md(display_phone(patient["phone"])) if patient["phone"] else "",
         )
         + "  "
     )
@@ -100,7 +101,7 @@ def plan_markdown(plan: Mapping[str, Any]) -> str:
                 c["name"],
                 c["role"],
                 c["organization"],
-                c["phone"],
+                display_phone(c["phone"]),
                 c["preferred_method"],
                 c["consent_to_share"],
             )
@@ -138,13 +139,17 @@ def _dated(what: str, when: Any, overdue: bool) -> str:
 def _deadline_line(t: Mapping[str, Any], day: date) -> str:
     what = "interactive contact" if t["deadline"] == "contact" else "face-to-face visit"
     due = t[f"{t['deadline']}_due"]
+    if t[f"{t['deadline']}_state"] == "attempted":
+        return (f"- {what.capitalize()} after discharge from {md(t['facility'])} · {md(t['patient_name'])} · "
+                f"due {due}: {t['contact_attempts']} attempts documented, not reached yet; keep trying")  # fmt: skip
     return (f"- {what.capitalize()} after discharge from {md(t['facility'])} · {md(t['patient_name'])} · "
             + _dated("due", due, due < day))  # fmt: skip
 
 
 def _contact_due_line(c: Mapping[str, Any]) -> str:
     last = f"last reached {c['last_reached']:%Y-%m-%d}" if c["last_reached"] else "never reached"
-    return f"- #{c['patient_id']} {md(c['patient_name'])} · {last}" + (f" · {md(c['phone'])}" if c["phone"] else "")
+    phone = f" · {md(display_phone(c['phone']))}" if c["phone"] else ""
+    return f"- #{c['patient_id']} {md(c['patient_name'])} · {last}" + phone
 
 
 def agenda_markdown(agenda: Mapping[str, Any]) -> str:

@@ -24,6 +24,7 @@ class Kind(StrEnum):
     line = "line"  # one line, optional
     text = "text"  # several lines (notes)
     email = "email"
+    phone = "phone"  # stored as E.164 (carecoord.phones); --raw-phone keeps it as typed
     choice = "choice"  # one of ``choices`` (or a synonym of one)
     date = "date"
     flag = "flag"  # yes/no
@@ -96,7 +97,15 @@ _ID = FieldSpec("id", "ID")
 _UID = FieldSpec("uid", "UID", shown=False)
 _CREATED = FieldSpec("created_at", "Created", Kind.moment, shown=False)
 _UPDATED = FieldSpec("updated_at", "Last changed", Kind.moment)
-_PHONE = FieldSpec("phone", "Phone", Kind.line, "--phone", "Phone number.", noun="phone number", metavar="PHONE")
+_PHONE = FieldSpec(
+    "phone",
+    "Phone",
+    Kind.phone,
+    "--phone",
+    "Phone number, typed any way: (617) 555-0123, 617.555.0123 x12, +44 20 7946 0958.",
+    noun="phone number",
+    metavar="PHONE",
+)
 _EMAIL = FieldSpec("email", "Email", Kind.email, "--email", "Email address.", noun="email address", metavar="EMAIL")
 _NOTES = FieldSpec("notes", "Notes", Kind.text, "--notes", "Free-text notes.")
 

@@ -260,6 +260,9 @@ class Communication(Timestamped, table=True):
     outcome: str = Field(default="reached", index=True)
     minutes: int = 0
     note: str | None = None
+    program: str | None = Field(
+        default=None, description="the program its minutes count toward (vocab.Program; 0012); None: none named"
+    )
 
 
 class CallTimer(Timestamped, table=True):
@@ -312,7 +315,27 @@ class AuditEntry(SQLModel, table=True):
     )
 
 
+class ProgramEnrolment(Timestamped, table=True):
+    """A patient's enrolment in a Medicare care-management or navigation program, with the consent
+    Medicare requires before it (issue 15; migration 0012)."""
+
+    __tablename__ = "program_enrolment"
+    __table_args__ = (Index("ix_program_enrolment_patient_program", "patient_id", "program"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    patient_id: int = _parent("patient", index=False)
+    program: str = Field(index=True, description="vocab.Program code: ccm, complex-ccm, pcm, tcm, chi, pin, apcm")
+    consent: str = Field(description="how the patient consented: verbal or written")
+    enrolled_on: date = Field(description="the day consent was given and the enrolment began")
+    consent_by: str | None = Field(default=None, description="who obtained the consent")
+    note: str | None = None
+    chronic_conditions: int | None = Field(default=None, description="APCM: chronic conditions, for its level")
+    qmb: bool | None = Field(default=None, description="APCM: a Qualified Medicare Beneficiary, for its level")
+    ended_on: date | None = None
+    end_reason: str | None = None
+
+
 AUDITED_TABLES: tuple[type[Any], ...] = (
     Patient, Contact, CarePlan, PlanReview, Goal, Task, Appointment, AppointmentException, Communication,
-    CallTimer, Transition,
+    CallTimer, Transition, ProgramEnrolment,
 )  # fmt: skip

@@ -10,7 +10,15 @@ import json
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from carecoord.clinical import CONTACT_DUE_DAYS, PROGRAMS, TCM_CODES
+from carecoord.clinical import (
+    APCM_BUNDLES,
+    CARE_MANAGEMENT_PROGRAMS,
+    CONTACT_DUE_DAYS,
+    NAVIGATION_PROGRAMS,
+    PROGRAMS,
+    TCM_CODES,
+    apcm_level,
+)
 from carecoord.dates import local_zone, now, today
 from carecoord.fields import CONTACT, PATIENT, Kind, RecordSpec
 from carecoord.services.plans import split_needs
@@ -27,6 +35,7 @@ if TYPE_CHECKING:  # only for annotations: a listing must not load every service
         Goal,
         Patient,
         PlanReview,
+        ProgramEnrolment,
         Task,
     )
     from carecoord.services.agenda import AgendaDay
@@ -58,12 +67,12 @@ APPOINTMENT_KEYS = tuple(
     "moved reason reminder_minutes notes sequence".split()
 )
 COMMUNICATION_KEYS = tuple(
-    "id uid patient_id patient_name at channel direction with contact_id outcome minutes note created_at "
+    "id uid patient_id patient_name at channel direction with contact_id outcome minutes program note created_at "
     "updated_at".split()
 )
 TRANSITION_KEYS = tuple(
     "id uid patient_id patient_name facility discharged_on complexity code contact_due contact_done "
-    "contact_state visit_due visit_done visit_state contact_task_id visit_task_id notes".split()
+    "contact_state contact_attempts visit_due visit_done visit_state contact_task_id visit_task_id notes".split()
 )
 REVIEW_KEYS = tuple("id plan_id reviewed_on note next_review created_at".split())
 
@@ -308,6 +317,7 @@ def communication_record(entry: Communication, patient: Patient) -> dict[str, An
         "contact_id": entry.contact_id,
         "outcome": entry.outcome,
         "minutes": entry.minutes,
+        "program": entry.program,
         "note": entry.note,
         "created_at": _local(entry.created_at),
         "updated_at": _local(entry.updated_at),
@@ -329,6 +339,7 @@ def transition_record(status: TransitionStatus) -> dict[str, Any]:
         "contact_due": status.contact.due,
         "contact_done": status.contact.done_on,
         "contact_state": status.contact.state,
+        "contact_attempts": status.contact.attempts,
         "visit_due": status.visit.due,
         "visit_done": status.visit.done_on,
         "visit_state": status.visit.state,
@@ -340,12 +351,24 @@ def transition_record(status: TransitionStatus) -> dict[str, Any]:
 
 def minutes_records(report: MinutesReport) -> list[dict[str, Any]]:
     """One row per patient: minutes, the ids of entries over LONG_ENTRY_MINUTES (to check before billing),
-    and for each program the level reached and minutes to the next."""
+    and for each program the level reached and minutes to the next.
+
+    A minute counts toward one program only: the care-management views (CCM, complex CCM, physician
+    CCM, PCM) count the minutes logged to ccm, complex-ccm or pcm and those naming no program; CHI and
+    PIN count their own. ``consent_missing`` names each program with minutes counted toward it and no
+    enrolment with consent on file from before its first entry of the month (minutes naming no
+    program are care management: they need a ccm, complex-ccm or pcm enrolment); ``notes`` says what
+    the rules leave to the coordinator (APCM facts not recorded, APCM with care-management minutes)."""
     long_entries: dict[int, list[int]] = {}
     for entry in report.long_entries:
         long_entries.setdefault(entry.patient_id, []).append(entry.id)
     rows = []
     for row in report.rows:
+        enrolled = report.enrolments.get(row.patient_id, [])
+        spent = {program: minutes for program, (minutes, _first) in row.by_program.items()}
+        care = sum(
+            minutes for program, minutes in spent.items() if program is None or program in CARE_MANAGEMENT_PROGRAMS
+        )
         record: dict[str, Any] = {
             "patient_id": row.patient_id,
             "patient_name": row.patient_name,
@@ -354,13 +377,79 @@ def minutes_records(report: MinutesReport) -> list[dict[str, Any]]:
             "entries": row.entries,
             "long_entries": long_entries.get(row.patient_id, []),
             "days_left": report.days_left,
+            "care_management_minutes": care,
+            "unassigned_minutes": spent.get(None, 0),
         }
         for program in PROGRAMS:
-            record[f"{program.key}_codes"] = program.describe(row.minutes)
-            record[f"{program.key}_units"] = sum(program.level(row.minutes))
-            record[f"{program.key}_minutes_to_next"] = program.minutes_to_next(row.minutes)
+            record[f"{program.key}_codes"] = program.describe(care)
+            record[f"{program.key}_units"] = sum(program.level(care))
+            record[f"{program.key}_minutes_to_next"] = program.minutes_to_next(care)
+        for key, codes in NAVIGATION_PROGRAMS.items():
+            record[f"{key}_minutes"] = spent.get(key, 0)
+            for code in codes:
+                record[f"{code.key}_codes"] = code.describe(spent.get(key, 0))
+                record[f"{code.key}_units"] = sum(code.level(spent.get(key, 0)))
+                record[f"{code.key}_minutes_to_next"] = code.minutes_to_next(spent.get(key, 0))
+        record["tcm_minutes"] = spent.get("tcm", 0)
+        record["apcm_minutes"] = spent.get("apcm", 0)
+        notes: list[str] = []
+        apcm = next((e for e in reversed(enrolled) if e.program == "apcm"), None)
+        apcm_code, unclear = apcm_level(apcm.chronic_conditions, apcm.qmb) if apcm else (None, None)
+        record["apcm_code"] = apcm_code
+        notes += [unclear] if unclear else []
+        bundled = sorted(p for p in {e.program for e in enrolled} | {p for p in spent if p} if p in APCM_BUNDLES)
+        if apcm and (bundled or care):
+            notes.append(f"APCM includes {', '.join(bundled) or 'care management'}: the practitioner billing APCM "
+                         "does not bill them this month")  # fmt: skip
+        record["programs"] = sorted({e.program for e in enrolled})
+        record["consent_missing"] = _consent_missing(row.by_program, enrolled)
+        record["notes"] = notes
         rows.append(record)
     return rows
+
+
+def _consent_missing(by_program: dict[str | None, tuple[int, datetime]], enrolled: list[ProgramEnrolment]) -> list[str]:
+    """The programs with minutes this month and no enrolment with consent on file by their first entry."""
+    missing = set()
+    for program, (_minutes, first_at) in by_program.items():
+        day = first_at.astimezone(local_zone()).date()
+        allowed = CARE_MANAGEMENT_PROGRAMS if program is None else {program}
+        if not any(e.program in allowed and e.enrolled_on <= day for e in enrolled):
+            missing.add(program or "ccm")
+    return sorted(missing)
+
+
+ENROLMENT_KEYS = tuple(
+    "id uid patient_id patient_name program program_name consent enrolled_on consent_by note chronic_conditions "
+    "qmb apcm_code active ended_on end_reason created_at updated_at".split()
+)
+
+
+def enrolment_record(enrolment: ProgramEnrolment, patient: Patient) -> dict[str, Any]:
+    """A program enrolment with its consent; ``apcm_code`` the APCM level its facts give (apcm only)."""
+    from carecoord.vocab import PROGRAM_NAMES
+
+    code = apcm_level(enrolment.chronic_conditions, enrolment.qmb)[0] if enrolment.program == "apcm" else None
+    return {
+        "id": enrolment.id,
+        "uid": enrolment.uid,
+        "patient_id": enrolment.patient_id,
+        "patient_name": patient.name,
+        "program": enrolment.program,
+        "program_name": PROGRAM_NAMES.get(enrolment.program, enrolment.program),
+        "consent": enrolment.consent,
+        "enrolled_on": enrolment.enrolled_on,
+        "consent_by": enrolment.consent_by,
+        "note": enrolment.note,
+        "chronic_conditions": enrolment.chronic_conditions,
+        "qmb": enrolment.qmb,
+        "apcm_code": code,
+        "active": enrolment.ended_on is None,
+        "ended_on": enrolment.ended_on,
+        "end_reason": enrolment.end_reason,
+        "created_at": _local(enrolment.created_at),
+        "updated_at": _local(enrolment.updated_at),
+    }
 
 
 def contact_gap_record(gap: ContactGap) -> dict[str, Any]:

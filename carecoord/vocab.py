@@ -277,3 +277,38 @@ class Complexity(StrEnum):
 
     moderate = "moderate"
     high = "high"
+
+
+# --- program enrolment and consent (issue 15) ------------------------------------------------------
+
+
+class Program(StrEnum):
+    """A Medicare care-management or navigation program a patient may be enrolled in (with consent)."""
+
+    ccm = "ccm"  # chronic care management
+    complex_ccm = "complex-ccm"  # complex chronic care management
+    pcm = "pcm"  # principal care management
+    tcm = "tcm"  # transitional care management
+    chi = "chi"  # community health integration
+    pin = "pin"  # principal illness navigation
+    apcm = "apcm"  # advanced primary care management
+
+
+PROGRAM_NAMES = {
+    "ccm": "Chronic care management",
+    "complex-ccm": "Complex chronic care management",
+    "pcm": "Principal care management",
+    "tcm": "Transitional care management",
+    "chi": "Community health integration",
+    "pin": "Principal illness navigation",
+    "apcm": "Advanced primary care management",
+}
+# Programs billed by the minutes of a calendar month: a log entry's minutes count toward one of them.
+TIME_BASED_PROGRAMS = ("ccm", "complex-ccm", "pcm", "chi", "pin")
+
+
+class Consent(StrEnum):
+    """How the patient gave the consent Medicare requires before care management."""
+
+    verbal = "verbal"
+    written = "written"

@@ -98,6 +98,8 @@ def _environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[No
     """No test touches the real user's data folder; one known time zone; no colors."""
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
     monkeypatch.delenv("CARECOORD_DB", raising=False)
+    monkeypatch.delenv("CARECOORD_HOLIDAYS", raising=False)  # US federal holidays (issue 15)
+    monkeypatch.delenv("CARECOORD_REGION", raising=False)  # phone numbers read as US ones (issue 15)
     monkeypatch.setenv("CARECOORD_TZ", TEST_ZONE)
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.setenv("COLUMNS", "80")

@@ -135,6 +135,16 @@ def test_demo_has_calls_minutes_and_transitions_to_report(cli, tmp_path, monkeyp
     transitions = json.loads(cli("transition", "list", "-f", "json").stdout)
     assert sorted((t["contact_state"], t["visit_state"]) for t in transitions) == [("met", "met"), ("open", "open")]
     assert json.loads(cli("log", "list", "-f", "json").stdout)
+    # program enrolments with consent (issue 15): CHI minutes reach G0019, minutes without consent are flagged
+    enrolments = json.loads(cli("program", "list", "-f", "json").stdout)
+    assert {(e["patient_name"], e["program"], e["consent"]) for e in enrolments} >= {
+        ("Aisha Rahman", "chi", "verbal"),
+        ("Margaret O'Neill", "ccm", "verbal"),
+        ("Mei Chen", "apcm", "written"),
+    }
+    report = {r["patient_name"]: r for r in json.loads(cli("report", "minutes", "-f", "json").stdout)}
+    assert report["Aisha Rahman"]["chi_codes"] == "G0019" and report["Mei Chen"]["apcm_code"] == "G0558"
+    assert [name for name, r in report.items() if r["consent_missing"]] == ["Frank Kowalski"]
 
 
 def test_demo_refuses_a_database_that_is_not_a_demo(cli, db_file):

@@ -127,8 +127,12 @@ def test_done_and_noshow_with_a_follow_up_task(booked, rows):
     statuses = [s["status"] for s in listing(booked, "--from", "2026-10-22", "--to", "2026-10-29")]
     assert statuses == ["fulfilled", "noshow"]
     [task] = rows("SELECT title, priority, patient_id, due_on FROM task")
-    assert task == {"title": "Follow up: missed home visit on 2026-10-29", "priority": "urgent", "patient_id": 1,
-                    "due_on": "2026-11-26"}  # fmt: skip
+    assert task == {
+        "title": "Follow up: missed home visit on 2026-10-29",
+        "priority": "urgent",
+        "patient_id": 1,
+        "due_on": "2026-11-27",
+    }  # fmt: skip  (the next business day: Thursday is Thanksgiving)
 
 
 def test_cancelling_a_series_cancels_what_is_to_come_and_keeps_the_past(booked):

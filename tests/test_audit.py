@@ -25,7 +25,7 @@ def test_every_change_is_audited_in_order(cli):
         ("delete", "contact", 1),
     ]
     phone_change = entries[3]
-    assert phone_change["changes"] == {"phone": ["555-0100", "555-0199"]}
+    assert phone_change["changes"] == {"phone": ["+15550100", "+15550199"]}  # as stored (E.164)
     assert entries[2]["changes"]["status"] == ["active", "discharged"]
     assert entries[1]["changes"]["status"] == ["discharged", "active"]
     assert entries[0]["changes"]["name"] == ["Ann Doe", None]  # a deletion keeps what was removed
@@ -37,13 +37,13 @@ def test_audit_table_summarises_changes(cli):
     cli("patient", "add", "Jane Doe", "--phone", "555-0100")
     cli("patient", "edit", "jane", "--phone", "555-0199")
     table = cli("audit").stdout
-    assert "phone: 555-0100 → 555-0199" in table
+    assert "phone: +15550100 → +15550199" in table
 
 
 def test_audit_filters_by_patient_and_since(cli):
     cli("patient", "add", "Jane Doe")
     cli("patient", "add", "Omar Haddad")
-    cli("patient", "edit", "omar", "--phone", "1")
+    cli("patient", "edit", "omar", "--phone", "555-0101")
     omar = json.loads(cli("audit", "--patient", "omar", "-f", "json").stdout)
     assert {e["patient_id"] for e in omar} == {2} and len(omar) == 2
     assert json.loads(cli("audit", "--since", "tomorrow", "-f", "json").stdout) == []

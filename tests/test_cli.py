@@ -9,7 +9,7 @@ import sys
 
 from carecoord import __version__
 
-HEAVY = ("sqlmodel", "sqlalchemy", "alembic", "icalendar")
+HEAVY = ("sqlmodel", "sqlalchemy", "alembic", "icalendar", "holidays", "phonenumbers")
 
 PROBE = """
 import sys

@@ -168,12 +168,6 @@ def test_the_interactive_contact_is_due_two_business_days_after_the_discharge(
     assert session.get(Task, transition.contact_task_id).due_on == contact_due
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="CMS counts Monday to Friday except holidays as business days; carecoord.dates.add_business_days "
-    "skips weekends only (README: 'Business days skip weekends but not public holidays'), and the design "
-    "wants US federal holidays skipped on their observed dates",
-)
 @pytest.mark.parametrize(
     ("discharged", "contact_due"),
     [

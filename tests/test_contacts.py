@@ -68,7 +68,7 @@ def test_edit_and_remove(patients, rows):
     patients("contact", "add", "jane", "Ann Doe", "--role", "daughter", "--consent")
     assert patients("contact", "edit", "1", "--phone", "555-0199", "--no-consent").exit_code == 0
     [stored] = rows("SELECT phone, consent_to_share FROM contact")
-    assert stored == {"phone": "555-0199", "consent_to_share": 0}
+    assert stored == {"phone": "+15550199", "consent_to_share": 0}  # stored as E.164
     assert patients("contact", "edit", "ann", "--role", "").exit_code == 0
     assert rows("SELECT role FROM contact") == [{"role": None}]
     run = patients("contact", "remove", "1", "--yes")

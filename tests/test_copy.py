@@ -20,7 +20,7 @@ from tests.conftest import Run, assert_one_line_error
 
 pytestmark = pytest.mark.postgresql
 TABLES = sorted("patient contact care_plan plan_review goal task appointment appointment_exception communication "
-                "call_timer transition audit_log".split())  # fmt: skip
+                "call_timer transition program_enrolment audit_log".split())  # fmt: skip
 
 
 def carecoord(db: str | Path, *args: str, input: str | None = None) -> Run:
@@ -64,6 +64,7 @@ def build_caseload(path: Path, template_db: Path, mrn: str = "48") -> Path:
     ok(path, "log", "add", "omar", "--minutes", "5", "--outcome", "no-answer")
     ok(path, "transition", "add", "jane", "--discharged", "yesterday", "--from", "Mercy General Hospital")
     ok(path, "timer", "start", "zoë")
+    ok(path, "program", "enroll", "jane", "ccm", "--consent", "verbal", "--date", "2026-11-02", "--by", "K. Lee")
     ok(path, "patient", "edit", "omar", "--phone", "555-0199")
     ok(path, "patient", "add", "Mistake Entry")
     ok(path, "patient", "delete", "mistake", "--yes")
@@ -89,6 +90,7 @@ REFERENCES = {
     "communication": {"patient_id": "patient", "contact_id": "contact"},
     "call_timer": {"patient_id": "patient"},
     "transition": {"patient_id": "patient", "contact_task_id": "task", "visit_task_id": "task"},
+    "program_enrolment": {"patient_id": "patient"},
     "audit_log": {"patient_id": "patient"},
 }
 

@@ -53,7 +53,7 @@ def test_declared_options_set_check_and_clear_fields(cli: Callable[..., Run], un
     )
     assert added.exit_code == 0, added.stderr
     record = json.loads(added.stdout)
-    assert (record["birth_date"], record["risk"], record["phone"]) == ("1950-03-02", "moderate", "555-0100")
+    assert (record["birth_date"], record["risk"], record["phone"]) == ("1950-03-02", "moderate", "+15550100")
     cleared = json.loads(cli("patient", "edit", "jane", "--risk", "", "--phone", "", "-f", "json").stdout)
     assert (cleared["risk"], cleared["phone"]) == (None, None)
     with unchanged():  # type: ignore[attr-defined]

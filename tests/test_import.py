@@ -82,9 +82,12 @@ def test_dry_run_writes_nothing(cli, tmp_path, unchanged):
 
 
 def test_duplicates_by_mrn_or_name_and_birth_date(cli, tmp_path, rows, unchanged):
-    cli("patient", "add", "Jane Doe", "--mrn", "A1", "--phone", "111")
+    cli("patient", "add", "Jane Doe", "--mrn", "A1", "--phone", "555-0111")
     cli("patient", "add", "Omar Haddad", "--dob", "1960-05-05")
-    text = HEADER + "Jane Doe,1950-01-01,a1,222,,,,\nOMAR HADDAD,05/05/1960,,333,,,,\nNew Person,1970-01-01,,,,,,\n"
+    text = (
+        HEADER
+        + "Jane Doe,1950-01-01,a1,555-0122,,,,\nOMAR HADDAD,05/05/1960,,(617) 555-0133,,,,\nNew Person,1970-01-01,,,,,,\n"
+    )
     path = write(tmp_path, text)
     with unchanged():
         run = cli("import", "patients", path)
@@ -94,10 +97,10 @@ def test_duplicates_by_mrn_or_name_and_birth_date(cli, tmp_path, rows, unchanged
         "Imported 1 new patient, skipped 2 already stored"
         in cli("import", "patients", path, "--on-duplicate", "skip").stdout
     )
-    assert rows("SELECT phone FROM patient ORDER BY id") == [{"phone": "111"}, {"phone": None}, {"phone": None}]
+    assert rows("SELECT phone FROM patient ORDER BY id") == [{"phone": "+15550111"}, {"phone": None}, {"phone": None}]
     run = cli("import", "patients", path, "--on-duplicate", "update")
     assert "updated 3" in run.stdout
-    assert rows("SELECT phone FROM patient ORDER BY id")[:2] == [{"phone": "222"}, {"phone": "333"}]
+    assert rows("SELECT phone FROM patient ORDER BY id")[:2] == [{"phone": "+15550122"}, {"phone": "+16175550133"}]
 
 
 def test_same_name_and_birth_date_under_another_mrn_is_another_patient(cli, tmp_path, rows):
@@ -115,7 +118,7 @@ def test_same_name_and_birth_date_under_another_mrn_is_another_patient(cli, tmp_
 def test_patient_csv_round_trip(cli, tmp_path, db_file, template_db, monkeypatch):
     cli("patient", "add", "Jane Doe", "--dob", "1950-03-02", "--mrn", "A1", "--risk", "high", "--tag", "chf",
         "--tag", "copd", "--email", "jane@example.org", "--notes", "line one\nline two", "--address", "1 Main St")  # fmt: skip
-    cli("patient", "add", "Zoë \u05e9\u05dc\u05d5\u05dd; DROP TABLE patient; --", "--phone", "555")
+    cli("patient", "add", "Zoë \u05e9\u05dc\u05d5\u05dd; DROP TABLE patient; --", "--phone", "555-0100")
     cli("patient", "add", "Omar Haddad", "--enrolled", "2026-01-02")
     cli("patient", "discharge", "omar", "--date", "2026-11-01", "--reason", "moved")
     exported = cli("patient", "list", "--all", "--format", "csv").stdout
@@ -135,7 +138,7 @@ def test_patient_csv_round_trip(cli, tmp_path, db_file, template_db, monkeypatch
 
 def test_contacts_import_and_round_trip(cli, tmp_path, rows, template_db, monkeypatch):
     cli("patient", "add", "Jane Doe", "--mrn", "A1")
-    text = "Patient MRN,Contact Name,Relationship,Phone,Consent\nA1,Ann Doe,daughter,555-1,yes\nA1,Dr. Lee,cardiologist,,no\n"
+    text = "Patient MRN,Contact Name,Relationship,Phone,Consent\nA1,Ann Doe,daughter,555-0101,yes\nA1,Dr. Lee,cardiologist,,no\n"
     run = cli("import", "contacts", write(tmp_path, text))
     assert run.exit_code == 0, run.stderr
     assert rows("SELECT name, role, consent_to_share FROM contact ORDER BY id") == [

@@ -218,7 +218,7 @@ def test_edit_changes_fields_and_tags(caseload, rows):
     assert run.exit_code == 0, run.stderr
     assert run.stdout.strip() == "Updated patient #1 Jane Q. Doe (MRN MRN-1)."
     [stored] = rows("SELECT * FROM patient WHERE id = 1")
-    assert (stored["phone"], stored["risk"], stored["tags"]) == ("555-0199", "moderate", "chf,fall-risk")
+    assert (stored["phone"], stored["risk"], stored["tags"]) == ("+15550199", "moderate", "chf,fall-risk")
     assert json.loads(caseload("patient", "show", "Q. Doe", "-f", "json").stdout)["id"] == 1
 
 

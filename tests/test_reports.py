@@ -316,9 +316,10 @@ def test_the_contacts_report_says_who_and_how_to_reach_them(two_smiths):
     assert "| ID | Patient | Phone |" in markdown and "| 1 | John Smith | 555-0100 |" in markdown
     assert "| 2 | John Smith | 555-0199 |" in markdown
     data = json.loads(two_smiths("report", "contacts", "-f", "json").stdout)
-    assert [(g["patient_id"], g["phone"]) for g in data] == [(1, "555-0100"), (2, "555-0199")]
+    # scripts get the stored form, E.164 (issue 15); people read it in national format above
+    assert [(g["patient_id"], g["phone"]) for g in data] == [(1, "+15550100"), (2, "+15550199")]
     sheet = list(csv.DictReader(io.StringIO(two_smiths("report", "contacts", "-f", "csv").stdout)))
-    assert [(r["patient_id"], r["phone"]) for r in sheet] == [("1", "555-0100"), ("2", "555-0199")]
+    assert [(r["patient_id"], r["phone"]) for r in sheet] == [("1", "+15550100"), ("2", "+15550199")]
 
 
 def test_the_minutes_report_shows_the_patient_id(two_smiths):
@@ -339,10 +340,10 @@ def test_the_agenda_says_who_is_due_for_contact_and_their_phone(two_smiths):
     assert "- #2 John Smith · never reached · 555-0199\n" in markdown
     assert "- #1 John Smith · never reached · 555-0100\n" in two_smiths("agenda").stdout
     [day] = json.loads(two_smiths("agenda", "-f", "json").stdout)["days"]
-    assert [(c["patient_id"], c["phone"]) for c in day["contacts_due"]] == [(1, "555-0100"), (2, "555-0199")]
+    assert [(c["patient_id"], c["phone"]) for c in day["contacts_due"]] == [(1, "+15550100"), (2, "+15550199")]
     sheet = list(csv.DictReader(io.StringIO(two_smiths("agenda", "-f", "csv").stdout)))
     assert [(r["kind"], r["patient"], r["patient_id"], r["phone"]) for r in sheet] == [
-        ("contact due", "John Smith", "1", "555-0100"), ("contact due", "John Smith", "2", "555-0199"),
+        ("contact due", "John Smith", "1", "+15550100"), ("contact due", "John Smith", "2", "+15550199"),
     ]  # fmt: skip
 
 

@@ -214,7 +214,7 @@ def test_edit_that_moves_the_discharge_after_the_call_reopens_the_follow_up(repr
     run = repro("transition", "edit", "1", "--discharged", "2026-11-24")
     assert "Reopened follow-up task #1" in run.stdout
     assert task_states(rows)[0] == (1, "requested")
-    assert rows("SELECT due_on FROM task WHERE id = 1") == [{"due_on": "2026-11-26"}]
+    assert rows("SELECT due_on FROM task WHERE id = 1") == [{"due_on": "2026-11-27"}]  # Thanksgiving skipped
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from types import MappingProxyType
 from typing import Annotated, Any, TypeVar
 
@@ -48,10 +48,27 @@ def _value(spec: FieldSpec, value: Any, *, edit: bool) -> Any:
     return value
 
 
+RAW_PHONE = "raw_phone"
+
+
+def _raw_phone_option(phones: Sequence[FieldSpec]) -> inspect.Parameter:
+    """``--raw-phone``: keep the phone number(s) given as typed rather than refuse one that cannot be read."""
+    names = " and ".join(spec.option.split()[0] for spec in phones if spec.option)
+    option = typer.Option(
+        "--raw-phone",
+        help=f"Keep {names} exactly as typed, unchecked (e.g. 'ask for Rosa, 555-0102'); "
+        "without it a number that cannot be read is refused.",
+    )
+    annotation = Annotated[bool, option]
+    return inspect.Parameter(RAW_PHONE, inspect.Parameter.KEYWORD_ONLY, default=False, annotation=annotation)
+
+
 def field_options(record: RecordSpec, *, edit: bool, skip: Collection[str] = ()) -> Callable[[Command], Command]:
     """Give a command one option per settable field of ``record`` (but ``skip``), in place of its
-    ``fields`` parameter, which then receives the options given."""
+    ``fields`` parameter, which then receives the options given. A record with a phone number gets
+    ``--raw-phone`` too (the number given is then passed on as ``phones.AsTyped``)."""
     specs = [spec for spec in record.editable if spec.key not in skip]
+    phones = [spec for spec in specs if spec.kind is Kind.phone]
 
     def decorate(command: Command) -> Command:
         signature = inspect.signature(command, eval_str=True)
@@ -59,13 +76,24 @@ def field_options(record: RecordSpec, *, edit: bool, skip: Collection[str] = ())
         for parameter in signature.parameters.values():
             if parameter.name == FIELDS_PARAMETER:
                 parameters += [_option(spec, edit=edit) for spec in specs]
+                parameters += [_raw_phone_option(phones)] if phones else []
             else:
                 parameters.append(parameter.replace(kind=inspect.Parameter.KEYWORD_ONLY))
 
         @functools.wraps(command)
         def with_fields(**options: Any) -> None:
+            raw = bool(options.pop(RAW_PHONE, False))
             given = {spec.key: _value(spec, value, edit=edit) for spec in specs
                      if (value := options.pop(spec.key)) is not None}  # fmt: skip
+            if raw:
+                from carecoord.errors import UsageError
+                from carecoord.phones import AsTyped
+
+                typed = [spec for spec in phones if spec.key in given]
+                if not typed:
+                    names = " or ".join(spec.option.split()[0] for spec in phones if spec.option)
+                    raise UsageError(f"--raw-phone keeps the number given with {names} as typed: give one")
+                given = {**given, **{spec.key: AsTyped(given[spec.key]) for spec in typed}}
             command(**options, **{FIELDS_PARAMETER: given})
 
         with_fields.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]

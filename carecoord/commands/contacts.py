@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from carecoord import phones
 from carecoord.commands._common import FormatOption, YesOption, confirm_or_refuse, new_app, store
 from carecoord.commands._fields import FIELDS, FieldValues, field_options
 from carecoord.fields import CONTACT
@@ -24,7 +25,7 @@ CONTACT_COLUMNS = (
     Column("name", "Contact"),
     Column("role", "Role"),
     Column("organization", "Organization"),
-    Column("phone", "Phone", no_wrap=True),
+    Column("phone", "Phone", no_wrap=True, show=phones.shown()),
     Column("preferred_method", "Prefers"),
     Column("consent_to_share", "Consent"),
 )
@@ -55,18 +56,28 @@ def add(
 @app.command("list")
 def list_(
     patient: Annotated[str | None, typer.Argument(help="Only this patient's contacts.")] = None,
+    search: Annotated[
+        str | None,
+        typer.Option(
+            "--search",
+            "-s",
+            help="Text in the name, role, organization, email or notes, or a phone "
+            "number typed any way, e.g. '617.555.0123'.",
+        ),
+    ] = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """List contacts, of one patient or of everyone.
 
     Example: carecoord contact list 'jane doe'
+    Example: carecoord contact list --search '(617) 555-0199'
     """
     from carecoord.records import CONTACT_KEYS, contact_record
     from carecoord.services import contacts, patients
 
     with store(write=False) as session:
         owner = patients.resolve(session, patient) if patient is not None else None
-        records = [contact_record(c) for c in contacts.list_contacts(session, owner)]
+        records = [contact_record(c) for c in contacts.list_contacts(session, owner, search)]
     render_list(
         records, CONTACT_COLUMNS, fmt, keys=CONTACT_KEYS, title=f"Contacts ({len(records)})", empty="No contacts."
     )

@@ -50,6 +50,11 @@ RejectsOpt = Annotated[
     typer.Option("--rejects", metavar="FILE", dir_okay=False,
                  help="Where --skip-invalid writes the rows it skips (default: beside the input, NAME.rejected.csv)."),
 ]  # fmt: skip
+RawPhoneOpt = Annotated[
+    bool,
+    typer.Option("--raw-phone", help="Keep a phone number that cannot be read as it is in the file, instead of "
+                 "refusing its row (numbers that can be read are still stored in one form)."),
+]  # fmt: skip
 
 
 def _mapping(pairs: list[str] | None) -> dict[str, str]:
@@ -179,6 +184,7 @@ def patients(
     encoding: EncodingOpt = "utf-8-sig",
     skip_invalid: SkipInvalidOpt = False,
     rejects: RejectsOpt = None,
+    raw_phone: RawPhoneOpt = False,
 ) -> None:
     """Import patients from a CSV file. Headers are matched to fields whatever their case and
     spacing ('DOB', 'Date of Birth', 'MRN #', 'Insurance'...); every row is checked first, and
@@ -192,7 +198,7 @@ def patients(
 
     _run("patients", file, lambda: imports.read_sheet(file, encoding=encoding), imports.import_patients, dry_run,
          skip_invalid, rejects, mapping=_mapping(map_), on_duplicate=on_duplicate.value,
-         flip_names=flip_names)  # fmt: skip
+         flip_names=flip_names, raw_phone=raw_phone)  # fmt: skip
 
 
 @app.command("contacts")
@@ -204,6 +210,7 @@ def contacts(
     encoding: EncodingOpt = "utf-8-sig",
     skip_invalid: SkipInvalidOpt = False,
     rejects: RejectsOpt = None,
+    raw_phone: RawPhoneOpt = False,
 ) -> None:
     """Import care-team and family contacts; each row names its patient (id, MRN or name).
     'contact list --format csv' output imports back.
@@ -213,4 +220,5 @@ def contacts(
     from carecoord.services import imports
 
     _run("contacts", file, lambda: imports.read_sheet(file, encoding=encoding), imports.import_contacts, dry_run,
-         skip_invalid, rejects, mapping=_mapping(map_), on_duplicate=on_duplicate.value)  # fmt: skip
+         skip_invalid, rejects, mapping=_mapping(map_), on_duplicate=on_duplicate.value,
+         raw_phone=raw_phone)  # fmt: skip

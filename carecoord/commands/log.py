@@ -43,6 +43,14 @@ ForceOpt = Annotated[
     bool, typer.Option("--force", help=f"Accept more than {ENTRY_MINUTES_LIMIT // 60} hours in one entry.")
 ]
 NoteOpt = Annotated[str | None, text_option("--note", "-n", help="What was said or done.")]
+ProgramOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--program", "-P", metavar="PROGRAM",
+        help="The program its minutes count toward (one only): ccm, complex-ccm, pcm, tcm, chi, pin or apcm. "
+        "Default: the patient's one enrolled time-based program (see 'carecoord program list').",
+    ),
+]  # fmt: skip
 
 LOG_COLUMNS = (
     Column("id", "ID", no_wrap=True),
@@ -68,12 +76,14 @@ def add(
     outcome: OutcomeOpt = None,
     minutes: MinutesOpt = None,
     note: NoteOpt = None,
+    program: ProgramOpt = None,
     force: ForceOpt = False,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Log a call, visit, message or letter.
 
     Example: carecoord log add jane --channel phone --with 'Ann Doe' --outcome left-message --minutes 5
+    Example: carecoord log add jane --minutes 45 --program chi --note 'Food pantry and SNAP application'
     """
     from carecoord.dates import now, parse_datetime
     from carecoord.records import communication_record
@@ -87,6 +97,7 @@ def add(
         outcome=(outcome or Outcome.reached).value,
         minutes=optional_minutes(minutes) or 0,
         note=note,
+        program=program,
     )
     with store(write=True) as session:
         owner = patients.resolve(session, patient)
@@ -154,12 +165,22 @@ def edit(
     outcome: OutcomeOpt = None,
     minutes: MinutesOpt = None,
     note: NoteOpt = None,
+    program: Annotated[
+        str | None,
+        typer.Option(
+            "--program",
+            "-P",
+            metavar="PROGRAM",
+            help="The program its minutes count toward: ccm, complex-ccm, pcm, tcm, chi, pin, apcm ('' clears).",
+        ),
+    ] = None,
     force: ForceOpt = False,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Correct a log entry.
 
     Example: carecoord log edit 8 --minutes 25
+    Example: carecoord log edit 8 --program pin
     """
     from carecoord.dates import parse_datetime
     from carecoord.errors import UsageError
@@ -168,7 +189,8 @@ def edit(
     from carecoord.services import communications
 
     fields = given(at=parse_datetime(when, past=True) if when else None, channel=channel, direction=direction,
-                   with_whom=with_whom, outcome=outcome, minutes=optional_minutes(minutes), note=note)  # fmt: skip
+                   with_whom=with_whom, outcome=outcome, minutes=optional_minutes(minutes), note=note,
+                   program=program)  # fmt: skip
     if not fields:
         raise UsageError("nothing to change: give at least one option (see 'carecoord log edit --help')")
     with store(write=True) as session:

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from carecoord import phones
 from carecoord.commands._common import (
     CoordinatorOption,
     FormatOption,
@@ -19,7 +20,7 @@ from carecoord.commands._common import (
     store,
 )
 from carecoord.commands._fields import FIELDS, FieldValues, field_options
-from carecoord.fields import PATIENT
+from carecoord.fields import PATIENT, Kind
 from carecoord.output import Column, confirm_change, render_list, render_record
 from carecoord.vocab import OutputFormat, PatientSort, PatientStatus, RiskLevel, risk_level
 
@@ -39,15 +40,18 @@ PATIENT_COLUMNS = (
     Column("mrn", "MRN"),
     Column("risk", "Risk", no_wrap=True),
     Column("status", "Status", no_wrap=True),
-    Column("phone", "Phone", no_wrap=True),
+    Column("phone", "Phone", no_wrap=True, show=phones.shown()),
     Column("tags", "Tags", min_width=6),
 )
-PATIENT_FIELDS = tuple(Column(spec.key, spec.label) for spec in PATIENT.shown)
+PATIENT_FIELDS = tuple(
+    Column(spec.key, spec.label, show=phones.shown(spec.key) if spec.kind is Kind.phone else None)
+    for spec in PATIENT.shown
+)
 CONTACT_COLUMNS = (
     Column("id", "ID", no_wrap=True),
     Column("name", "Name"),
     Column("role", "Role"),
-    Column("phone", "Phone", no_wrap=True),
+    Column("phone", "Phone", no_wrap=True, show=phones.shown()),
     Column("preferred_method", "Prefers"),
     Column("consent_to_share", "Consent"),
 )
@@ -88,7 +92,8 @@ def list_(
     risk: RiskOpt = None,
     tag: Annotated[str | None, typer.Option("--tag", "-t", help="Only patients with this tag.")] = None,
     search: Annotated[
-        str | None, typer.Option("--search", "-s", help="Text in the name, MRN, phone, payer, notes...")
+        str | None,
+        typer.Option("--search", "-s", help="Text in the name, MRN, payer, notes..., or a phone number typed any way."),
     ] = None,
     sort: Annotated[PatientSort, typer.Option("--sort", help="Sort key.", case_sensitive=False)] = PatientSort.name,
     desc: Annotated[bool, typer.Option("--desc", help="Reverse the order.")] = False,

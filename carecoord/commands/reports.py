@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from carecoord import phones
 from carecoord.clinical import CONTACT_DUE_DAYS
 from carecoord.commands._common import (
     FormatOption,
@@ -36,6 +37,17 @@ def _last_try(record: Mapping[str, Any]) -> str:
     return f"{attempt:%Y-%m-%d} {record['last_channel']} {record['last_outcome']}" if attempt else "never"
 
 
+def _navigation(record: Mapping[str, Any]) -> str:
+    """CHI, PIN and APCM in one cell: 'CHI G0019 (30 min more)', 'APCM G0557'; blank when none."""
+    parts = []
+    for key, label in (("chi", "CHI"), ("pin", "PIN")):
+        if record[f"{key}_minutes"]:
+            parts.append(f"{label} {record[f'{key}_codes']} ({_next(record[f'{key}_minutes_to_next'])})")
+    if "apcm" in record["programs"]:
+        parts.append(f"APCM {record['apcm_code'] or '?'}")
+    return "; ".join(parts)
+
+
 MINUTES_COLUMNS = (
     Column("patient_id", "ID", no_wrap=True),
     Column("patient_name", "Patient", min_width=12),
@@ -44,11 +56,35 @@ MINUTES_COLUMNS = (
     Column("ccm_next", "Next CCM", show=lambda r: _next(r["ccm_minutes_to_next"])),
     Column("complex_ccm_codes", "Complex", no_wrap=True),
     Column("complex_next", "Next complex", show=lambda r: _next(r["complex_ccm_minutes_to_next"])),
+    Column("navigation", "CHI / PIN / APCM", show=_navigation),
+    Column(
+        "consent",
+        "Consent",
+        show=lambda r: f"NONE for {', '.join(r['consent_missing'])}" if r["consent_missing"] else "",
+    ),
 )
+
+
+def _consent_note(records: Sequence[Mapping[str, Any]]) -> str | None:
+    """The patients with minutes counted toward a program and no consent on file: not billable as they are."""
+    missing = [f"#{r['patient_id']} {r['patient_name']} ({', '.join(r['consent_missing'])})" for r in records
+               if r["consent_missing"]]  # fmt: skip
+    if not missing:
+        return None
+    return (f"No consent on file before the minutes counted toward a program, so they cannot be billed: "
+            f"{'; '.join(missing)}. Record consent with: carecoord program enroll PATIENT PROGRAM --consent "
+            "verbal|written --date DATE")  # fmt: skip
+
+
+def _rule_notes(records: Sequence[Mapping[str, Any]]) -> list[str]:
+    """What the billing rules leave to the coordinator, one paragraph per patient."""
+    return [f"#{r['patient_id']} {r['patient_name']}: {'; '.join(r['notes'])}." for r in records if r["notes"]]
+
+
 CONTACT_COLUMNS = (
     Column("patient_id", "ID", no_wrap=True),
     Column("patient_name", "Patient", min_width=12),
-    Column("phone", "Phone", no_wrap=True),
+    Column("phone", "Phone", no_wrap=True, show=phones.shown()),
     Column("risk", "Risk"),
     Column("last_reached", "Last reached", no_wrap=True, show=lambda r: r["last_reached"] or "never"),
     Column("days_since_reached", "Days"),
@@ -80,10 +116,16 @@ def minutes(
     patient: PatientOpt = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
-    """Care-management minutes per patient in a calendar month, with the Medicare code level each reached.
+    """Care-management and navigation minutes per patient in a calendar month, with the Medicare code
+    level each reached, and who has minutes without consent on file.
 
-    Chronic care management (99490 at 20 min, 99439 per further 20, at most 2) and complex CCM
-    (99487 at 60 min, 99489 per further 30); JSON and CSV add physician CCM and PCM.
+    A minute counts toward one program (log add --program; default the patient's one enrolled
+    time-based program). Chronic care management (99490 at 20 min, 99439 per further 20, at most 2)
+    and complex CCM (99487 at 60 min, 99489 per further 30) count the care-management minutes;
+    community health integration (G0019 at 60 min, G0022 per further 30), principal illness
+    navigation (G0023 at 60, G0024 per further 30; peer support G0140, G0146) their own; APCM
+    (G0556-G0558) is monthly by the enrolment's chronic conditions and QMB status. JSON and CSV add
+    physician CCM, PCM and PIN peer support.
 
     Example: carecoord report minutes --month 2026-11 --format csv
     """
@@ -103,6 +145,8 @@ def minutes(
              f"at {CCM.base_code} or more, {counted(report.days_left, 'day')} left")  # fmt: skip
     names = {r["patient_id"]: r["patient_name"] for r in records} if report.long_entries else {}
     notes = [_long_entries_note(report.long_entries, names)] if report.long_entries else []
+    consent = _consent_note(records)
+    notes += ([consent] if consent else []) + _rule_notes(records)
     weeks = [(f"week of {week:%b %d}", value) for week, value in report.weeks.items()]
     render_list(records, MINUTES_COLUMNS, fmt, keys=list(records[0]) if records else None, title=title,
                 empty="No patients.", notes=notes, chart=Chart("Minutes per week", weeks, " min"))  # fmt: skip

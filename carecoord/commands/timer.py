@@ -53,6 +53,16 @@ def stop(
     force: Annotated[
         bool, typer.Option("--force", help=f"Accept more than {ENTRY_MINUTES_LIMIT // 60} hours for one call.")
     ] = False,
+    program: Annotated[
+        str | None,
+        typer.Option(
+            "--program",
+            "-P",
+            metavar="PROGRAM",
+            help="The program its minutes count toward, e.g. chi (default: the patient's one "
+            "enrolled time-based program).",
+        ),
+    ] = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Stop the timer and log the call with the minutes it took (rounded up).
@@ -70,6 +80,7 @@ def stop(
             note=note,
             minutes=optional_minutes(minutes),
             force=force,
+            program=program,
         )
         record = communication_record(logged, owner)
         name = patients.describe(owner)

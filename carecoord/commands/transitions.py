@@ -36,6 +36,9 @@ def _deadline(which: str) -> Callable[[Mapping[str, Any]], str]:
 
     def show(record: Mapping[str, Any]) -> str:
         due, done, state = record[f"{which}_due"], record[f"{which}_done"], record[f"{which}_state"]
+        if state == "attempted":  # CMS counts 2 documented attempts; keep trying until reached
+            reached = f", reached {done}" if done else ", keep trying"
+            return f"attempted x{record[f'{which}_attempts']} (due {due}){reached}"
         return f"{state} {done} (due {due})" if state in ("met", "late") else f"{str(state).upper()} (due {due})"
 
     return show

@@ -85,7 +85,11 @@ def build(session: Session, first: date, days: int, *, coordinator: str | None =
         transition = status.transition
         for which, deadline, task_id in (("contact", status.contact, transition.contact_task_id),
                                          ("visit", status.visit, transition.visit_task_id)):  # fmt: skip
-            if task_id is None and deadline.state in ("open", "missed") and deadline.due <= last:
+            owed = task_id is None and deadline.state in ("open", "missed", "attempted")
+            # Two unanswered attempts satisfy CMS's contact requirement but the calls go on: said
+            # here even while the follow-up task is listed (the task alone would not tell).
+            trying = deadline.state == "attempted" and deadline.done_on is None
+            if (owed or trying) and deadline.due <= last:
                 bucket(deadline.due).deadlines.append((status, which))
     return list(agenda.values())
 

@@ -19,7 +19,7 @@ from carecoord.services.lookup import as_id, pick_one, require_ref
 from carecoord.services.transitions import sync_followups
 from carecoord.vocab import Outcome
 
-EDITABLE_FIELDS = ("at", "channel", "direction", "with_whom", "outcome", "minutes", "note")
+EDITABLE_FIELDS = ("at", "channel", "direction", "with_whom", "outcome", "minutes", "note", "program")
 MAX_MINUTES = 24 * 60
 FUTURE_GRACE = timedelta(minutes=5)  # clocks differ a little; a log entry is about the past
 
@@ -59,6 +59,17 @@ class Entry:
     outcome: str = Outcome.reached.value
     minutes: int = 0
     note: str | None = None
+    program: str | None = None  # the program its minutes count toward; None: the patient's one time-based program
+
+
+def _program(session: Session, patient: Patient, entry: Entry) -> str | None:
+    """The program named, or the patient's one enrolled time-based program on the entry's day."""
+    from carecoord.services import programs
+
+    if entry.program:
+        return programs.program_code(entry.program)
+    return programs.default_program(session, patient, entry.at.astimezone(local_zone()).date(),
+                                    needed=entry.minutes > 0)  # fmt: skip
 
 
 def add_entry(session: Session, patient: Patient, entry: Entry, *, force: bool = False) -> Communication:
@@ -77,6 +88,7 @@ def add_entry(session: Session, patient: Patient, entry: Entry, *, force: bool =
         outcome=entry.outcome,
         minutes=_check_minutes(entry.minutes, force=force),
         note=text.free_text(entry.note, "note"),
+        program=_program(session, patient, entry),
     )
     session.add(logged)
     session.flush()
@@ -98,6 +110,10 @@ def update_entry(
             value = text.free_text(value, "note")
         elif key == "at":
             _check_not_future(value)
+        elif key == "program":
+            from carecoord.services.programs import program_code
+
+            value = program_code(value) if value else None
         elif key == "with_whom":
             value = text.single_line(value, "'with'")
             patient = session.get(Patient, logged.patient_id)
@@ -210,6 +226,7 @@ def stop_timer(
     note: str | None = None,
     minutes: int | None = None,
     force: bool = False,
+    program: str | None = None,
 ) -> tuple[Communication, Patient]:
     """Stop the timer and log the call with its minutes (or ``minutes``, for a timer left running);
     ``force`` allows more than ENTRY_MINUTES_LIMIT minutes."""
@@ -228,7 +245,7 @@ def stop_timer(
     logged = add_entry(
         session,
         patient,
-        Entry(at=timer.started_at, channel=channel, outcome=outcome, minutes=took, note=notes),
+        Entry(at=timer.started_at, channel=channel, outcome=outcome, minutes=took, note=notes, program=program),
         force=force,
     )
     session.delete(timer)

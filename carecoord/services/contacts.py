@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from carecoord.errors import NotFoundError
@@ -72,9 +73,21 @@ def resolve(session: Session, ref: str, patient: Patient | None = None) -> Conta
     return pick_one(cleaned, "contact", session.exec(query).all(), describe_with_patient)
 
 
-def list_contacts(session: Session, patient: Patient | None = None) -> Sequence[Contact]:
-    """Contacts of one patient, or of everyone (with their patient loaded), in one query."""
+def list_contacts(session: Session, patient: Patient | None = None, search: str | None = None) -> Sequence[Contact]:
+    """Contacts of one patient, or of everyone (with their patient loaded), in one query; ``search``:
+    text in the name, role, organization, email or notes, or a phone number typed any way."""
+    from carecoord.services.patients import phone_matches
+
     query = select(Contact, Patient).join(Patient).order_by(col(Patient.name_key), col(Contact.id))
     if patient is not None:
         query = query.where(Contact.patient_id == patient.id)
+    if search and search.strip():
+        text = search.strip().lower()
+        query = query.where(
+            or_(
+                *(func.lower(getattr(Contact, field)).contains(text, autoescape=True)
+                  for field in ("name", "role", "organization", "phone", "email", "notes")),
+                *phone_matches(col(Contact.phone), search),
+            )
+        )  # fmt: skip
     return [contact for contact, _patient in session.exec(query).all()]

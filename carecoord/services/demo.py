@@ -10,7 +10,17 @@ from sqlmodel import Session
 from carecoord.dates import add_business_days, localize
 from carecoord.models import Patient
 from carecoord.recurrence import parse_rule
-from carecoord.services import appointments, communications, contacts, goals, patients, plans, tasks, transitions
+from carecoord.services import (
+    appointments,
+    communications,
+    contacts,
+    goals,
+    patients,
+    plans,
+    programs,
+    tasks,
+    transitions,
+)
 
 DEMO_TAG = "demo"
 
@@ -96,7 +106,9 @@ def populate(session: Session, today: date, zone: ZoneInfo) -> dict[str, int]:
     booked = [appointments.add_appointment(session, who, booking, force=True) for who, booking in bookings]
     appointments.set_outcome(session, booked[0], "cancelled", occurrence=today + timedelta(days=14),
                              reason="daughter visiting; moved to phone")  # fmt: skip
+    enrolled = _enrol(session, today, people)
     logged = _log(session, today, zone, people)
+    logged += _community_health_integration(session, today, zone, aisha)
     # Walter came home from hospital 6 days ago; reached the next working day, seen at home 4 days
     # after: both deadlines met. Dolores was discharged yesterday and is still owed her call.
     walter_out = today - timedelta(days=6)
@@ -113,7 +125,41 @@ def populate(session: Session, today: date, zone: ZoneInfo) -> dict[str, int]:
                                facility="Mercy General Hospital", complexity="moderate",
                                notes="CKD stage 4; fluid overload. New diuretic dose.")  # fmt: skip
     return {"patients": len(people), "plans": 2, "appointments": len(booked), "log entries": logged,
-            "transitions": 2}  # fmt: skip
+            "transitions": 2, "program enrolments": enrolled}  # fmt: skip
+
+
+# Who is enrolled in which program, with the consent Medicare requires (issue 15): (patient index,
+# program, consent, APCM chronic conditions, QMB). Frank has minutes and no enrolment: 'report
+# minutes' flags him (no consent on file); Samuel and Dolores are in none.
+ENROLMENTS = (
+    (0, "ccm", "verbal", None, None),
+    (1, "ccm", "written", None, None),
+    (2, "chi", "verbal", None, None),
+    (3, "ccm", "verbal", None, None),
+    (4, "apcm", "written", 2, True),
+)
+
+
+def _enrol(session: Session, today: date, people: list[Patient]) -> int:
+    """The demo's program enrolments, consent given 100 days ago (after the patients were enrolled)."""
+    for index, program, consent, conditions, qmb in ENROLMENTS:
+        wanted = programs.Enrolment(program, consent, on=today - timedelta(days=100), by="Demo Coordinator, RN",
+                                    chronic_conditions=conditions, qmb=qmb)  # fmt: skip
+        programs.enroll(session, people[index], wanted)
+    return len(ENROLMENTS)
+
+
+def _community_health_integration(session: Session, today: date, zone: ZoneInfo, aisha: Patient) -> int:
+    """Aisha's community health integration this month: with her 8-minute call, 63 minutes (G0019)."""
+    first_of_month = today.replace(day=1)
+    for days_ago, hour, channel, minutes, note in (
+        (8, 10, "visit", 35, "CHI: home visit; food insecurity, applied for SNAP together"),
+        (4, 14, "phone", 20, "CHI: arranged rides to pulmonary rehab with the county transit program"),
+    ):
+        day = max(today - timedelta(days=days_ago), first_of_month)
+        entry = communications.Entry(at=_past(_at(day, hour, 0, zone)), channel=channel, minutes=minutes, note=note)
+        communications.add_entry(session, aisha, entry)
+    return 2
 
 
 # This month's calls: (patient index, days ago, hour, minute, channel, outcome, minutes, with, note).

@@ -217,7 +217,15 @@ class PatientRow:
     extra: dict[str, Any] = field(default_factory=dict)  # status, dates, uid: not editable fields
 
 
-def parse_patient_row(line: int, cells: Mapping[str, str], *, flip_names: bool) -> PatientRow:
+def _raw_phone(values: dict[str, Any], raw_phone: bool) -> None:
+    """With ``raw_phone``, a phone number that cannot be read is kept as typed instead of refused."""
+    if raw_phone and values.get("phone"):
+        from carecoord.phones import lenient
+
+        values["phone"] = lenient(values["phone"])
+
+
+def parse_patient_row(line: int, cells: Mapping[str, str], *, flip_names: bool, raw_phone: bool = False) -> PatientRow:
     """Check one row with the same rules as 'patient add'."""
     name = cells.get("name", "").strip()
     if not name and (cells.get("first_name") or cells.get("last_name")):
@@ -235,6 +243,7 @@ def parse_patient_row(line: int, cells: Mapping[str, str], *, flip_names: bool) 
         raw["auth_expires"] = _date(cells["auth_expires"], "authorization end")
     if "risk" in cells:
         raw["risk"] = _risk(cells["risk"])
+    _raw_phone(raw, raw_phone)
     values = patient_service.validate_fields(raw)
     extra: dict[str, Any] = {}
     if cells.get("enrolled_on", "").strip():
@@ -332,6 +341,7 @@ def import_patients(
     dry_run: bool = False,
     skip_invalid: bool = False,
     progress: Callable[[int], None] | None = None,
+    raw_phone: bool = False,
 ) -> ImportResult:
     """Check every row, then write them all in this transaction (or raise and write nothing; with
     ``skip_invalid``, write the valid ones and return the others). A dry run checks and counts,
@@ -353,7 +363,7 @@ def import_patients(
     for line, cells in sheet.rows:
         values = {target: cell for target, cell in zip(chosen, cells, strict=True) if target != SKIP}
         try:
-            row = parse_patient_row(line, values, flip_names=flip_names)
+            row = parse_patient_row(line, values, flip_names=flip_names, raw_phone=raw_phone)
         except CarecoordError as error:
             errors[line] = error.message
             continue
@@ -441,6 +451,7 @@ def import_contacts(
     dry_run: bool = False,
     skip_invalid: bool = False,
     progress: Callable[[int], None] | None = None,
+    raw_phone: bool = False,
 ) -> ImportResult:
     """Contacts for existing patients (by id, MRN or name); all rows checked first, all or nothing
     (or, with ``skip_invalid``, the valid rows, the others returned)."""
@@ -459,6 +470,7 @@ def import_contacts(
             owner = patient_service.resolve(session, values.pop("patient", "") or by_name)
             if "consent_to_share" in values:
                 values["consent_to_share"] = _yes_no(values["consent_to_share"])
+            _raw_phone(values, raw_phone)
             checked = contact_service.validate_fields({"name": None, **values})
         except CarecoordError as error:
             errors[line] = error.message

@@ -32,6 +32,16 @@ from carecoord.services.tags import has_tag, join_tags, retag
 from carecoord.vocab import RISK_RANK, PatientSort, PatientStatus
 
 ALL_STATUSES = "all"
+
+
+def phone_matches(column: Any, text: str) -> list[Any]:
+    """SQL: the stored number (E.164) holds the number ``text`` types, however it was typed
+    ('(617) 555-0123', '617.555.0123', '+1 617 555 0123'); nothing if ``text`` is not a number."""
+    from carecoord.phones import search_digits
+
+    return [column.contains(digits, autoescape=True) for digits in search_digits(text)]
+
+
 MATCHES_READ = 50  # patients a name is looked up among: enough to list candidates and count a few
 EARLIEST_BIRTH = date(1900, 1, 1)
 
@@ -266,6 +276,7 @@ def list_patients(session: Session, wanted: PatientFilter) -> Sequence[Patient]:
                 col(Patient.name_key).contains(search_key(text), autoescape=True),
                 *(func.lower(getattr(Patient, field)).contains(text.lower(), autoescape=True)
                   for field in _SEARCHED),
+                *phone_matches(col(Patient.phone), text),
             )
         )  # fmt: skip
     risk_rank = case(RISK_RANK, value=Patient.risk, else_=len(RISK_RANK))

@@ -15,7 +15,8 @@ from sqlmodel import Session, col, select
 from carecoord.clinical import LONG_ENTRY_MINUTES
 from carecoord.dates import day_start, local_zone, now, today
 from carecoord.errors import ValidationError
-from carecoord.models import CarePlan, Communication, Goal, Patient, Task
+from carecoord.models import CarePlan, Communication, Goal, Patient, ProgramEnrolment, Task
+from carecoord.services import programs
 from carecoord.services.appointments import AppointmentFilter, occurrences
 from carecoord.services.lookup import id_batches
 from carecoord.vocab import GOAL_CLOSED, PLAN_CLOSED, TASK_OPEN, PatientStatus
@@ -34,12 +35,14 @@ def parse_month(text: str) -> date:
 
 @dataclass
 class MinutesRow:
-    """A patient's logged minutes in a month."""
+    """A patient's logged minutes in a month: in all, and by the program they count toward (None:
+    no program named), each with the moment of its first entry (consent must come before it)."""
 
     patient_id: int
     patient_name: str
     minutes: int = 0
     entries: int = 0
+    by_program: dict[str | None, tuple[int, datetime]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,7 @@ class MinutesReport:
     rows: list[MinutesRow]
     weeks: dict[date, int] = field(default_factory=dict)
     long_entries: list[LongEntry] = field(default_factory=list)
+    enrolments: dict[int, list[ProgramEnrolment]] = field(default_factory=dict)  # in force during the month
 
 
 def days_left_in(month: date, on: date) -> int:
@@ -73,18 +77,30 @@ def days_left_in(month: date, on: date) -> int:
 
 def minutes_report(session: Session, month: date, *, patient_id: int | None = None) -> MinutesReport:
     """Every active patient (and anyone with minutes that month), with their minutes, and the entries
-    over LONG_ENTRY_MINUTES: four queries, the log read from its (at, patient, minutes) index."""
+    over LONG_ENTRY_MINUTES, and the program enrolments in force that month: five queries."""
     zone = local_zone()
     start, end = day_start(month, zone), day_start(month + relativedelta(months=1), zone)
     in_month = [col(Communication.at) >= start, col(Communication.at) < end]
     if patient_id is not None:
         in_month.append(col(Communication.patient_id) == patient_id)
     totals = (
-        select(Communication.patient_id, func.sum(Communication.minutes), func.count())
+        select(  # type: ignore[call-overload]
+            Communication.patient_id,
+            Communication.program,
+            func.sum(Communication.minutes),
+            func.count(),
+            func.min(Communication.at),
+        )
         .where(*in_month)
-        .group_by(col(Communication.patient_id))
+        .group_by(col(Communication.patient_id), col(Communication.program))
     )
-    by_patient = {pid: (int(total or 0), int(count)) for pid, total, count in session.exec(totals).all()}
+    by_patient: dict[int, tuple[int, int]] = {}
+    by_program: dict[int, dict[str | None, tuple[int, datetime]]] = {}
+    for pid, program, total, count, first_at in session.exec(totals).all():
+        minutes, entries = by_patient.get(pid, (0, 0))
+        by_patient[pid] = (minutes + int(total or 0), entries + int(count))
+        if total:
+            by_program.setdefault(pid, {})[program] = (int(total), _aware(first_at) or start)
     people = select(Patient.id, Patient.name, Patient.name_key)
     if patient_id is not None:
         people = people.where(Patient.id == patient_id)
@@ -94,7 +110,7 @@ def minutes_report(session: Session, month: date, *, patient_id: int | None = No
     rows = []
     for pid, name, key in session.exec(people).all():
         sort_names[pid or 0] = key
-        rows.append(MinutesRow(pid or 0, name, *by_patient.get(pid or 0, (0, 0))))
+        rows.append(MinutesRow(pid or 0, name, *by_patient.get(pid or 0, (0, 0)), by_program.get(pid or 0, {})))
     rows.sort(key=lambda row: (-row.minutes, sort_names[row.patient_id]))
     long = select(Communication.id, Communication.patient_id, Communication.at, Communication.minutes).where(
         *in_month, col(Communication.minutes) > LONG_ENTRY_MINUTES
@@ -102,8 +118,13 @@ def minutes_report(session: Session, month: date, *, patient_id: int | None = No
     long_entries = [
         LongEntry(eid or 0, pid, at, n) for eid, pid, at, n in session.exec(long.order_by(col(Communication.at)))
     ]
+    last_day = month + relativedelta(months=1) - timedelta(days=1)
+    if patient_id is not None:
+        enrolled = programs.overlapping(session, [patient_id], month, last_day)
+    else:
+        enrolled = programs.overlapping_all(session, month, last_day)
     return MinutesReport(
-        month, days_left_in(month, today()), rows, _minutes_by_week(session, month, in_month), long_entries
+        month, days_left_in(month, today()), rows, _minutes_by_week(session, month, in_month), long_entries, enrolled
     )
 
 

@@ -52,6 +52,17 @@ def email(value: str | None) -> str | None:
     return cleaned
 
 
+def phone(value: str | None, what: str = "phone number") -> str | None:
+    """A phone number as stored (E.164, see carecoord.phones), or None; one that cannot be read is
+    refused with the reason, unless it is ``AsTyped`` (``--raw-phone``), kept as typed (one line)."""
+    from carecoord.phones import AsTyped, normalise
+
+    cleaned = single_line(value, what)
+    if cleaned is None or isinstance(value, AsTyped):
+        return cleaned
+    return normalise(cleaned)
+
+
 def choice(value: str | None, allowed: tuple[str, ...], what: str) -> str | None:
     """One of ``allowed`` (case-insensitive), or None for an empty value."""
     cleaned = single_line(value, what)
@@ -72,6 +83,8 @@ def clean(spec: FieldSpec, value: Any) -> Any:
         return free_text(value, spec.what)
     if spec.kind is Kind.email:
         return email(value)
+    if spec.kind is Kind.phone:
+        return phone(value, spec.what)
     if spec.kind is Kind.choice:
         word = single_line(value, spec.what)
         return choice(spec.synonyms.get(word.lower(), word) if word else None, spec.choices, spec.what)

@@ -21,6 +21,8 @@ from carecoord.clinical import (
     FACE_TO_FACE_APPOINTMENTS,
     FACE_TO_FACE_CHANNELS,
     INTERACTIVE_CHANNELS,
+    TCM_ATTEMPT_OUTCOMES,
+    TCM_ATTEMPTS_NEEDED,
     TCM_CODES,
     TCM_CONTACT_BUSINESS_DAYS,
     TCM_PERIOD_DAYS,
@@ -238,10 +240,12 @@ class Evidence:
 
 @dataclass(frozen=True)
 class Met:
-    """What meets a transition's two follow-ups (None: nothing yet)."""
+    """What meets a transition's two follow-ups (None: nothing yet), and the separate documented
+    attempts at the contact that reached no one, from the discharge day to the contact's due date."""
 
     contact: Evidence | None
     visit: Evidence | None
+    attempts: tuple[Evidence, ...] = ()
 
 
 def period_end(discharged_on: date) -> date:
@@ -252,7 +256,8 @@ def period_end(discharged_on: date) -> date:
 def evidence(session: Session, transitions: Sequence[Transition]) -> dict[int, Met]:
     """For each transition (by id), the first reached interactive contact (a phone call, visit or
     video call in the log, or any fulfilled appointment) and the first face-to-face visit (a
-    logged visit, or a fulfilled in-person appointment) in its service period.
+    logged visit, or a fulfilled in-person appointment) in its service period; and the unanswered
+    attempts at the contact (TCM_ATTEMPT_OUTCOMES, by phone, video or visit) up to its due date.
 
     A handful of queries for all the transitions together, not a loop of queries.
     """
@@ -263,12 +268,20 @@ def evidence(session: Session, transitions: Sequence[Transition]) -> dict[int, M
     end = day_start(max(period_end(t.discharged_on) for t in transitions) + timedelta(days=1), zone)
     patient_ids = {t.patient_id for t in transitions}
     only = next(iter(patient_ids)) if len(patient_ids) == 1 else None
-    reached = session.exec(
+    logged = session.exec(
         select(Communication).where(
-            col(Communication.patient_id).in_(patient_ids), Communication.outcome == "reached",
+            col(Communication.patient_id).in_(patient_ids),
+            col(Communication.outcome).in_({"reached", *TCM_ATTEMPT_OUTCOMES}),
             col(Communication.at) >= day_start(first, zone), col(Communication.at) < end,
         )
     ).all()  # fmt: skip
+    reached = [c for c in logged if c.outcome == "reached"]
+    # (patient, evidence) of each unanswered attempt at an interactive contact
+    tried = sorted(
+        ((c.patient_id, Evidence(c.at.astimezone(zone).date(), c.at, f"log entry #{c.id}"))
+         for c in logged if c.outcome != "reached" and c.channel in INTERACTIVE_CHANNELS),
+        key=lambda item: (item[1].at, item[1].source),
+    )  # fmt: skip
     # (patient, evidence, counts as a contact, counts as a visit)
     found: list[tuple[int, Evidence, bool, bool]] = [
         (c.patient_id, Evidence(c.at.astimezone(zone).date(), c.at, f"log entry #{c.id}"),
@@ -290,7 +303,9 @@ def evidence(session: Session, transitions: Sequence[Transition]) -> dict[int, M
         result[transition.id or 0] = Met(
             contact=next((ev for _, ev, contact, _ in mine if contact), None),
             visit=next((ev for _, ev, _, visit in mine if visit), None),
-        )
+            attempts=tuple(ev for pid, ev in tried
+                           if pid == transition.patient_id and since <= ev.on <= transition.contact_due),
+        )  # fmt: skip
     return result
 
 
@@ -358,13 +373,22 @@ class Deadline:
 
     due: date
     done_on: date | None
-    state: str  # met | late | missed | open
+    state: str  # met | attempted | late | missed | open
+    attempts: int = 0  # separate unanswered attempts by the due date (the contact deadline only)
 
     @classmethod
-    def judge(cls, due: date, done_on: date | None, now: date) -> Deadline:
+    def judge(cls, due: date, done_on: date | None, now: date, attempts: int = 0) -> Deadline:
+        """Met on or before the due date; else 'attempted' when TCM_ATTEMPTS_NEEDED separate
+        documented attempts by then reached no one (CMS TCM FAQ: the requirement is satisfied for
+        billing, though attempts go on: a later contact is still recorded as done); else late,
+        missed, or still open."""
+        if done_on is not None and done_on <= due:
+            return cls(due, done_on, "met", attempts)
+        if attempts >= TCM_ATTEMPTS_NEEDED:
+            return cls(due, done_on, "attempted", attempts)
         if done_on is not None:
-            return cls(due, done_on, "met" if done_on <= due else "late")
-        return cls(due, None, "missed" if due < now else "open")
+            return cls(due, done_on, "late", attempts)
+        return cls(due, None, "missed" if due < now else "open", attempts)
 
 
 @dataclass(frozen=True)
@@ -400,7 +424,8 @@ def judge(session: Session, rows: Sequence[tuple[Transition, Patient]]) -> list[
         result.append(
             TransitionStatus(
                 transition, patient,
-                Deadline.judge(transition.contact_due, contact_done, now),
+                # separate attempts: the same moment logged twice is one attempt
+                Deadline.judge(transition.contact_due, contact_done, now, len({a.at for a in found.attempts})),
                 Deadline.judge(transition.visit_due, visit_done, now),
             )
         )  # fmt: skip
