@@ -90,6 +90,7 @@ class Instrument:
     key: str
     version: str
     title: str
+    name: str  # the short name people say: PHQ-9
     loinc: str | None
     preamble: str
     copyright: str
@@ -139,7 +140,7 @@ class _Checker:
                 raise self.fail(f"{where}{key}", "missing")
             return default
         value = obj[key]
-        if kind is int and isinstance(value, bool) or not isinstance(value, kind):
+        if (kind is int and isinstance(value, bool)) or not isinstance(value, kind):
             names = {str: "text", int: "a whole number", bool: "true or false", list: "a list", dict: "an object"}
             wanted = " or ".join(names.get(k, k.__name__) for k in (kind if isinstance(kind, tuple) else (kind,)))
             raise self.fail(f"{where}{key}", f"must be {wanted}")
@@ -217,6 +218,7 @@ def parse(document: Any, *, origin: str, builtin: bool) -> Instrument:
         key=key,
         version=str(check.get(document, "version", "", (str, int))),
         title=check.get(document, "title", "", str),
+        name=check.get(document, "name", "", str, required=False, default=key.upper()),
         loinc=check.get(document, "code", "", str, required=False),
         preamble=check.get(document, "preamble", "", str, required=False, default=""),
         copyright=check.get(document, "copyright", "", str),
@@ -433,7 +435,10 @@ def answers_in_order(instrument: Instrument, given: Sequence[str]) -> list[Answe
         raise ValidationError(
             f"{instrument.key} has {len(instrument.items)} questions; {len(given)} answers were given"
         )
-    return [check_answer(item, code, f"answer {n}") for n, (item, code) in enumerate(zip(instrument.items, given), 1)]
+    return [
+        check_answer(item, code, f"answer {n}")
+        for n, (item, code) in enumerate(zip(instrument.items, given, strict=True), 1)
+    ]
 
 
 def answers_by_id(instrument: Instrument, given: Mapping[str, Any]) -> list[Answer]:
@@ -459,7 +464,7 @@ def _holds(rule: Mapping[str, Any], answers: Mapping[str, Answer], total: int | 
     if "total_at_least" in rule:
         return total is not None and total >= int(rule["total_at_least"])
     if "any_of" in rule:
-        return any(_meets(cond, answers) for cond in rule["any_of"])
+        return any(meets(cond, answers) for cond in rule["any_of"])
     body = rule["sum_more_than"]
     scores = [answers[str(ref)].score for ref in body["items"] if str(ref) in answers]
     if any(score is None for score in scores) or len(scores) != len(body["items"]):
@@ -467,7 +472,7 @@ def _holds(rule: Mapping[str, Any], answers: Mapping[str, Answer], total: int | 
     return sum(s for s in scores if s is not None) > int(body["value"])
 
 
-def _meets(cond: Mapping[str, Any], answers: Mapping[str, Answer]) -> bool:
+def meets(cond: Mapping[str, Any], answers: Mapping[str, Answer]) -> bool:
     answer = answers.get(str(cond["item"]))
     if answer is None or not answer.codes:
         return False
@@ -492,9 +497,7 @@ def score(instrument: Instrument, answers: Sequence[Answer]) -> Result:
     band = next((b for b in instrument.bands if total is not None and b.low <= total <= b.high), None)
     domains = tuple(d for d in instrument.domains if _holds(d.when, by_id, total))
     codes = {d.code for d in domains}
-    safety = any(
-        (rule["domain"] in codes) if "domain" in rule else _meets(rule, by_id) for rule in instrument.safety
-    )
+    safety = any((rule["domain"] in codes) if "domain" in rule else meets(rule, by_id) for rule in instrument.safety)
     follow = instrument.follow_up if instrument.follow_up and _holds(instrument.follow_up.when, by_id, total) else None
     band_display = band.display if band else None
     if band is None and instrument.result:
