@@ -492,7 +492,9 @@ def _latest(
                                order_by=(col(Screening.taken_on).desc(), col(Screening.id).desc())).label("rank"),
     ).where(col(Screening.instrument).in_(keys))  # fmt: skip
     if coordinator is not None:
-        ranked = ranked.join(Patient, col(Patient.id) == Screening.patient_id).where(Patient.coordinator == coordinator)
+        ranked = ranked.join(Patient, col(Patient.id) == Screening.patient_id).where(
+            col(Patient.coordinator) == coordinator
+        )
     sub = ranked.subquery()
     rows = session.execute(
         sql_select(sub.c.patient_id, sub.c.instrument, sub.c.taken_on, sub.c.score, sub.c.positive)
