@@ -22,7 +22,9 @@ SCREENING_KEYS = tuple(
 )
 ITEM_KEYS = tuple("id loinc question answer answer_loinc answer_text score".split())
 INSTRUMENT_KEYS = tuple("key version title loinc items total_loinc bands domains rescreen_days shipped".split())
-HISTORY_KEYS = tuple("id taken_on score band positive_domains change response remission safety_flag".split())
+HISTORY_KEYS = tuple(
+    "id taken_on score band band_display positive_domains change response remission safety_flag".split()
+)
 DUE_KEYS = tuple("patient_id patient_name phone instrument last_on last_instrument due_on overdue_days why".split())
 CADENCE_KEYS = tuple("instrument every_days sooner_days changed".split())
 REPORT_KEYS = tuple("kind name screenings positive positive_rate".split())
@@ -120,15 +122,17 @@ def question_records(instrument: Instrument) -> list[dict[str, Any]]:
     ]
 
 
-def history_record(point: HistoryPoint) -> dict[str, Any]:
+def history_record(point: HistoryPoint, instrument: Instrument) -> dict[str, Any]:
     from carecoord.services.screenings import split_domains
 
     s = point.screening
+    band = next((b.display for b in instrument.bands if b.code == s.band), s.band)
     return {
         "id": s.id,
         "taken_on": s.taken_on,
         "score": s.score,
         "band": s.band,
+        "band_display": band,
         "positive_domains": split_domains(s.positive_domains),
         "change": point.change,
         "response": point.response,

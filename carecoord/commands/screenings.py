@@ -41,7 +41,7 @@ SCREENING_COLUMNS = (
     Column("instrument", "Instrument", no_wrap=True),
     Column("score", "Score", no_wrap=True),
     Column("band_display", "Band"),
-    Column("positive_domains", "Positive", show=lambda r: ", ".join(r["positive_domains"]) or "-"),
+    Column("positive_domains", "Positive", min_width=18, show=lambda r: ", ".join(r["positive_domains"]) or "-"),
     Column("safety", "Safety", no_wrap=True,
            show=lambda r: ("OPEN" if r["safety_open"] else "followed up") if r["safety_flag"] else ""),
 )  # fmt: skip
@@ -74,7 +74,7 @@ HISTORY_COLUMNS = (
     Column("id", "ID", no_wrap=True),
     Column("taken_on", "Date", no_wrap=True),
     Column("score", "Score", no_wrap=True),
-    Column("band", "Band"),
+    Column("band_display", "Band"),
     Column("change", "Change", no_wrap=True, show=lambda r: "" if r["change"] is None else f"{r['change']:+d}"),
     Column("notes", "", show=lambda r: ", ".join(w for w, on in (("response", r["response"]),
                                                                  ("remission", r["remission"]),
@@ -480,7 +480,7 @@ def history(patient: PatientArg, key: KeyArg, fmt: FormatOption = OutputFormat.t
     with store(write=False) as session:
         owner = patients.resolve(session, patient)
         given = screenings.instrument(session, key)
-        records = [history_record(point) for point in screenings.history(session, owner, given)]
+        records = [history_record(point, given) for point in screenings.history(session, owner, given)]
         name = patients.describe(owner)
     scored = [(f"{r['taken_on']}", r["score"]) for r in records if r["score"] is not None]
     render_list(records, HISTORY_COLUMNS, fmt, keys=HISTORY_KEYS, title=f"{given.title}: {name}",
