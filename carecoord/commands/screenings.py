@@ -266,17 +266,22 @@ def add(
     if interactive and not sys.stdin.isatty():
         raise UsageError("not on a terminal: give the answers with --answers or --answers-file "
                          f"(see 'carecoord screen instruments --show {given.key}')")  # fmt: skip
-    chosen = _ask(given, {}) if interactive else _scripted(given, answers, answers_file)
+    chosen = _ask(given, {}, "nothing was saved") if interactive else _scripted(given, answers, answers_file)
     options = {"taken_on": taken_on, "answered_by": by.value, "note": note, "plan_id": plan_id}
     done = _save(patient_id, given, chosen, options, fmt)
     if interactive and done.result.follow_up is not None and follow_up is not None:
+        from carecoord.errors import Interrupted
+
         carried = {target: answer.code for source, target in done.result.follow_up.carry.items()
                    for answer in chosen if answer.item.id == source}  # fmt: skip
-        question = (
-            f"{given.name} is {done.result.score}: go on to the {follow_up.name} now, with these answers carried over?"
-        )
-        if typer.confirm(question, default=True):
-            _save(patient_id, follow_up, _ask(follow_up, carried), options, fmt)
+        question = f"{given.name} is {done.result.score}: go on to the {follow_up.name} now, with these answers"
+        kept = f"the {given.name} #{done.screening.id} is saved; the {follow_up.name} was not given"
+        try:
+            going_on = typer.confirm(f"{question} carried over?", default=True)
+        except typer.Abort:
+            raise Interrupted(f"stopped: {kept}") from None
+        if going_on:
+            _save(patient_id, follow_up, _ask(follow_up, carried, kept), options, fmt)
 
 
 def _scripted(given: Instrument, answers: str | None, answers_file: str | None) -> list[Answer]:
@@ -300,9 +305,21 @@ def _scripted(given: Instrument, answers: str | None, answers_file: str | None) 
     return instruments.answers_by_id(given, {str(k): v for k, v in document.items()})
 
 
-def _ask(given: Instrument, carried: Mapping[str, str]) -> list[Answer]:
-    """Ask each question at the terminal; ``carried`` answers (from a PHQ-2) are offered as defaults."""
-    from carecoord.errors import Interrupted, ValidationError
+def _ask(given: Instrument, carried: Mapping[str, str], outcome: str) -> list[Answer]:
+    """Ask each question at the terminal; ``carried`` answers (from a PHQ-2) are offered as defaults.
+    Ctrl-C or the end of input stops with ``outcome`` (what became of the data) and exit code 130."""
+    from carecoord.errors import Interrupted
+
+    try:
+        return _questions(given, carried)
+    except KeyboardInterrupt:
+        raise Interrupted(f"interrupted: {outcome}") from None
+    except EOFError:
+        raise Interrupted(f"input ended before the last question: {outcome}") from None
+
+
+def _questions(given: Instrument, carried: Mapping[str, str]) -> list[Answer]:
+    from carecoord.errors import ValidationError
     from carecoord.services import instruments
 
     items = given.items
@@ -320,10 +337,7 @@ def _ask(given: Instrument, carried: Mapping[str, str]) -> list[Answer]:
         default = replies[n]
         hints = (["choose all that apply: 1 3"] if item.repeats else []) + ([] if item.required else ["s = skip"])
         hints += [f"Enter keeps {default}"] if default not in (None, "") else []
-        try:
-            reply = input(f"Answer{' (' + '; '.join(hints) + ')' if hints else ''}: ").strip()
-        except EOFError:
-            raise Interrupted("input ended before the last question; nothing was saved") from None
+        reply = input(f"Answer{' (' + '; '.join(hints) + ')' if hints else ''}: ").strip()
         if reply.lower() == "b":
             if n == 0:
                 print("This is the first question.")
@@ -370,11 +384,13 @@ def _save(patient_id: int | None, given: Instrument, chosen: Sequence[Answer], o
         reasons = screenings.safety_reasons(given, chosen, done.result)
         name = patients.describe(owner)
     result = done.result
-    score = "" if result.score is None else f" {result.score}"
     band = f" ({result.band_display})" if result.band_display else ""
+    score = (
+        f": score {result.score}{band}" if result.score is not None else (f": {result.band_display}" if band else "")
+    )
     positive = ", ".join(screenings.labels(result.domain_codes)) or "nothing"
-    message = (f"Recorded {given.name} #{done.screening.id} for {name} on "
-               f"{done.screening.taken_on}:{score}{band}; positive: {positive}.")  # fmt: skip
+    message = f"Recorded {given.name} #{done.screening.id} for {name} on {done.screening.taken_on}{score}"
+    message += f"; positive: {positive}."
     if done.needs_added:
         message += f" Added to plan #{options['plan_id']}'s needs: {'; '.join(done.needs_added)}."
     confirm_change(message, record, fmt)

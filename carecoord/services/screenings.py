@@ -245,9 +245,7 @@ def delete(session: Session, screening: Screening) -> Task | None:
         tasks.change_status(session, task, "cancelled", f"screening #{screening.id} was entered in error")
     else:
         task = None
-    for answer in answers_of(session, screening):
-        session.delete(answer)
-    session.delete(screening)
+    session.delete(screening)  # its answers go with it (ON DELETE CASCADE)
     session.flush()
     return task
 
