@@ -140,7 +140,7 @@ PHQ9_BOUNDARIES = [
     ("2,2,2,2,2,2,2,0,0,2", 14, "moderate"),  # 7 x 2
     ("3,3,3,2,2,2,0,0,0,2", 15, "moderately-severe"),  # 3 x 3 + 3 x 2
     ("3,3,3,3,3,2,2,0,0,2", 19, "moderately-severe"),  # 5 x 3 + 2 x 2
-    ("3,3,3,3,3,3,2,0,0,", 20, "severe"),  # 6 x 3 + 2; question 10 skipped
+    ("3,3,3,3,3,3,2,0,0", 20, "severe"),  # 6 x 3 + 2; question 10 (optional) left off
     ("3,3,3,3,3,3,3,3,3,3", 27, "severe"),
 ]
 GAD7_BOUNDARIES = [
@@ -260,8 +260,12 @@ def test_wrong_answers_unknown_keys_and_no_terminal_change_nothing(jane, unchang
     bad.write_text("{not json")
     with unchanged():
         cases = [
-            (("jane", "phq9", "--answers", "1,1,1"), 1, "phq9 has 10 questions; 3 answers were given"),
-            (("jane", "phq9", "--answers", "1,1,1,1,1,1,1,1,1,1,1"), 1, "phq9 has 10 questions; 11 answers"),
+            (
+                ("jane", "phq9", "--answers", "1,1,1"),
+                1,
+                "phq9 has 10 questions (the last 1 optional); 3 answers were given",
+            ),
+            (("jane", "phq9", "--answers", "1,1,1,1,1,1,1,1,1,1,1"), 1, "phq9 has 10 questions (the last 1 optional); 11 answers"),
             (("jane", "phq9", "--answers", "1,1,4,1,1,1,1,1,1,1"), 1, "answer 3 (item 3): '4' is not an answer code"),
             (("jane", "phq9", "--answers", "1,,1,1,1,1,1,1,1,1"), 1, "answer 2 (item 2) needs an answer"),
             (("jane", "gad7", "--answers", "1+2,0,0,0,0,0,0"), 1, "takes one answer, not '1+2'"),
@@ -434,7 +438,7 @@ def test_cadence_due_and_the_agenda(eve, rows):
     assert [d["instrument"] for d in json.loads(eve("screen", "due", "-i", "phq9", "-f", "json").stdout)] == ["phq9"]
     agenda = json.loads(eve("agenda", "--days", "7", "-f", "json").stdout)
     by_day = {d["date"]: [(s["patient_name"], s["instrument"]) for s in d["screenings_due"]] for d in agenda["days"]}
-    assert by_day["2026-11-25"] == [(p, i) for p, i, *_ in [(d["patient_name"], d["instrument"]) for d in due]]
+    assert by_day["2026-11-25"] == [("Eve Adams", "gad7"), ("Gus Brown", "phq9")]  # never screened: 'screen due' only
     assert by_day["2026-11-29"] == [("Eve Adams", "phq9")]
     assert all(not v for k, v in by_day.items() if k not in ("2026-11-25", "2026-11-29"))
     assert "### Screenings due" in eve("agenda", "--days", "7", "-f", "markdown").stdout

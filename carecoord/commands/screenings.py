@@ -215,7 +215,8 @@ def add(
         typer.Option(
             "--answers-file",
             metavar="FILE",
-            help='A JSON object of question id to answer code, e.g. {"1": "2", "2": "1"}.',
+            help="A JSON object of question id to answer code (a list for choose-all), as 'screen instruments "
+            '--show KEY\' numbers them, e.g. a file holding: "1": "2", "2": ["1", "7"] in braces.',
         ),
     ] = None,
     date: Annotated[
@@ -529,11 +530,11 @@ def delete(screening: ScreeningArg, yes: YesOption = False) -> None:
 
 @app.command("cadence")
 def cadence(
-    key: Annotated[str | None, typer.Argument(metavar="[KEY]", help="Instrument key; none lists them all.")] = None,
+    key: Annotated[str | None, typer.Argument(metavar="KEY", help="Instrument key; none lists them all.")] = None,
     interval: Annotated[
         str | None,
         typer.Argument(
-            metavar="[INTERVAL]",
+            metavar="INTERVAL",
             help="How often: 28d, 4w, 6m (30 days "
             "each), 1y (365 days); 'off' to stop rescreening it; 'default' for its own interval.",
         ),

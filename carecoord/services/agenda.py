@@ -96,11 +96,14 @@ def build(session: Session, first: date, days: int, *, coordinator: str | None =
 def _screenings(
     session: Session, agenda: dict[date, AgendaDay], first: date, last: date, coordinator: str | None
 ) -> None:
-    """Rescreening due on each day (those overdue or never screened on the first day, the first
-    OVERDUE_SHOWN of them listed), and every open safety flag on the first day."""
+    """Rescreening due on each day (those overdue on the first day, the first OVERDUE_SHOWN of them
+    listed), and every open safety flag on the first day. Patients never screened are left to
+    'screen due': listing every one of them every day would bury the day's work."""
     carried = 0
     for item in due(session, by=last, coordinator=coordinator):
-        if item.due_on is not None and item.due_on >= first:
+        if item.due_on is None:
+            continue
+        if item.due_on >= first:
             agenda[item.due_on].screenings_due.append(item)
         elif carried < OVERDUE_SHOWN:
             agenda[first].screenings_due.append(item)

@@ -430,11 +430,15 @@ def check_answer(item: Item, given: str, position: str) -> Answer:
 
 
 def answers_in_order(instrument: Instrument, given: Sequence[str]) -> list[Answer]:
-    """``--answers 1,0,2``: one answer code per item, in order (an empty one skips an optional item)."""
-    if len(given) != len(instrument.items):
+    """``--answers 1,0,2``: one answer code per item, in order (an empty one skips an optional item;
+    optional items at the end may be left off)."""
+    needed = max((n for n, item in enumerate(instrument.items, 1) if item.required), default=0)
+    if not needed <= len(given) <= len(instrument.items):
+        expected = f" (the last {len(instrument.items) - needed} optional)" if needed < len(instrument.items) else ""
         raise ValidationError(
-            f"{instrument.key} has {len(instrument.items)} questions; {len(given)} answers were given"
+            f"{instrument.key} has {len(instrument.items)} questions{expected}; {len(given)} answers were given"
         )
+    given = [*given, *[SKIPPED] * (len(instrument.items) - len(given))]
     return [
         check_answer(item, code, f"answer {n}")
         for n, (item, code) in enumerate(zip(instrument.items, given, strict=True), 1)
