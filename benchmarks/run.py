@@ -53,6 +53,7 @@ AGENCY_RATIO = 2.0
 DEFAULT_RUNS = {"caseload": 5, "agency": 3}
 ENGINES = ("sqlite", "postgresql")
 SERVER: dict[str, str] = {}  # the PostgreSQL server's version, for the tables' headings
+ONLY: list[str] = []  # --only: the labels to time (all when empty)
 
 
 @dataclass
@@ -166,6 +167,28 @@ def cases(workdir: Path) -> list[Case]:
             seconds=10.0,
         ),
         Case(
+            "screen add",
+            [*CARECOORD, "screen", "add", "#5", "phq9", "--answers", "1,1,2,0,1,0,1,0,0,1"],
+            "typer+sqlmodel",
+            budget=1.25,
+            writes=True,
+        ),
+        Case(
+            "screen history",
+            [*CARECOORD, "screen", "history", "#5", "phq9"],
+            "typer+sqlmodel",
+            budget=1.25,
+            scales=True,
+        ),
+        Case(
+            "report screenings",
+            [*CARECOORD, "report", "screenings", "--from", (today - timedelta(days=365)).isoformat()],
+            "typer+sqlmodel",
+            budget=1.25,
+            scales=True,
+        ),
+        Case("screen due", [*CARECOORD, "screen", "due"], "typer+sqlmodel", budget=1.25, scales=True),
+        Case(
             "import patients (10,000 rows)",
             [*CARECOORD, "import", "patients", str(csv_file)],
             "typer+sqlmodel",
@@ -199,6 +222,8 @@ def time_cases(
     floors = {name: measure(argv, env, runs) for name, argv in FLOORS.items()}
     rows = []
     for case in cases(workdir):
+        if ONLY and not any(text in case.label for text in ONLY):
+            continue
         print(f"{label}: timing {case.label}...", file=sys.stderr)
         run_env = completion if case.label == "shell completion" else (write_env or env) if case.writes else env
         rows.append((case, measure(case.argv, run_env, runs, fresh if case.writes else None)))
@@ -303,7 +328,15 @@ def main() -> None:
     parser.add_argument("--db", type=Path, help="with one --size: reuse a database made by generate.py")
     parser.add_argument("--agency-db", type=Path, help="with --size both: reuse this agency database")
     parser.add_argument("--out", type=Path, help="also write the Markdown tables here")
+    parser.add_argument(
+        "--only",
+        action="append",
+        metavar="TEXT",
+        help="time only the commands whose label holds TEXT (repeatable; the floors are always timed), "
+        "e.g. --only screen --only 'report screenings'",
+    )
     args = parser.parse_args()
+    ONLY.extend(args.only or ())
     if args.db and args.size == "both":
         parser.error("--db needs --size caseload or agency (use --agency-db with both)")
     engine = args.engine or ("both" if args.postgres else "sqlite")
