@@ -265,7 +265,11 @@ def test_wrong_answers_unknown_keys_and_no_terminal_change_nothing(jane, unchang
                 1,
                 "phq9 has 10 questions (the last 1 optional); 3 answers were given",
             ),
-            (("jane", "phq9", "--answers", "1,1,1,1,1,1,1,1,1,1,1"), 1, "phq9 has 10 questions (the last 1 optional); 11 answers"),
+            (
+                ("jane", "phq9", "--answers", "1,1,1,1,1,1,1,1,1,1,1"),
+                1,
+                "phq9 has 10 questions (the last 1 optional); 11 answers",
+            ),
             (("jane", "phq9", "--answers", "1,1,4,1,1,1,1,1,1,1"), 1, "answer 3 (item 3): '4' is not an answer code"),
             (("jane", "phq9", "--answers", "1,,1,1,1,1,1,1,1,1"), 1, "answer 2 (item 2) needs an answer"),
             (("jane", "gad7", "--answers", "1+2,0,0,0,0,0,0"), 1, "takes one answer, not '1+2'"),
@@ -634,3 +638,27 @@ def pexpect_eof() -> Any:
     import pexpect
 
     return pexpect.EOF
+
+
+def test_a_late_evening_flag_is_due_that_day_in_the_users_zone(jane, rows):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    import time_machine
+
+    # 23:30 in New York is already tomorrow in UTC: the screening and its task belong to the local day
+    with time_machine.travel(datetime(2026, 11, 25, 23, 30, tzinfo=ZoneInfo("America/New_York")), tick=False):
+        run = jane("screen", "add", "jane", "phq9", "--answers", "0,0,0,0,0,0,0,0,3")
+        assert run.exit_code == 0, run.stderr
+        assert json.loads(jane("agenda", "-f", "json").stdout)["days"][0]["safety_flags"][0]["id"] == 1
+    assert rows("SELECT taken_on FROM screening") == [{"taken_on": "2026-11-25"}]
+    assert rows("SELECT due_on, priority FROM task") == [{"due_on": "2026-11-25", "priority": "stat"}]
+
+
+def test_a_yearly_rescreen_from_a_leap_day_is_365_days_later(jane):
+    _add(jane, "jane", "steadi", "--answers", "0,0,0", "--date", "2024-02-29")
+    _add(jane, "jane", "gad7", "--answers", "0,0,0,0,0,0,0", "--date", "2025-11-26")  # due 2026-11-26: not yet
+    due = json.loads(jane("screen", "due", "-f", "json").stdout)
+    assert [(d["instrument"], d["due_on"]) for d in due if d["last_on"]] == [("steadi", "2025-02-28")]
+    agenda = json.loads(jane("agenda", "--days", "2", "-f", "json").stdout)
+    assert [[s["instrument"] for s in d["screenings_due"]] for d in agenda["days"]] == [["steadi"], ["gad7"]]

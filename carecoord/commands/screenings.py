@@ -372,13 +372,17 @@ def _questions(given: Instrument, carried: Mapping[str, str]) -> list[Answer]:
 
 def _save(patient_id: int | None, given: Instrument, chosen: Sequence[Answer], options: Mapping[str, Any],
           fmt: OutputFormat) -> Recorded:  # fmt: skip
+    from carecoord.errors import NotFoundError
+    from carecoord.models import CarePlan, Patient
     from carecoord.output import confirm_change
     from carecoord.screening_records import screening_record
-    from carecoord.services import patients, plans, screenings
+    from carecoord.services import patients, screenings
 
     with store(write=True) as session:
-        owner = patients.resolve(session, str(patient_id))
-        plan = plans.resolve(session, str(options["plan_id"]), owner) if options["plan_id"] else None
+        owner = session.get(Patient, patient_id)
+        plan = session.get(CarePlan, options["plan_id"]) if options["plan_id"] else None
+        if owner is None:
+            raise NotFoundError(f"patient #{patient_id} was removed while the questions were asked; nothing was saved")
         done = screenings.record(session, owner, given, chosen, taken_on=options["taken_on"],
                                  answered_by=options["answered_by"], note=options["note"], plan=plan)  # fmt: skip
         record = screening_record(done.screening, owner, given, done.result.safety)
