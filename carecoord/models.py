@@ -326,8 +326,10 @@ class Screening(Timestamped, table=True):
     """One screening instrument given to a patient: who answered, when, and what it came to."""
 
     __table_args__ = (
-        Index("ix_screening_patient_instrument_taken", "patient_id", "instrument", "taken_on"),
-        Index("ix_screening_taken_on", "taken_on"),
+        # who is due: each patient's latest (and latest positive) screening per instrument, from the index alone
+        Index("ix_screening_patient_instrument_taken", "patient_id", "instrument", "taken_on", "positive"),
+        # the report: a period's screenings counted by instrument and positive domains, from the index alone
+        Index("ix_screening_taken_on", "taken_on", "instrument", "positive_domains"),
         Index("ix_screening_safety_flag", "safety_flag", "patient_id"),
     )
 

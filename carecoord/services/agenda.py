@@ -100,9 +100,8 @@ def _screenings(
     listed), and every open safety flag on the first day. Patients never screened are left to
     'screen due': listing every one of them every day would bury the day's work."""
     carried = 0
-    for item in due(session, by=last, coordinator=coordinator):
-        if item.due_on is None:
-            continue
+    for item in due(session, by=last, coordinator=coordinator, never=False):
+        assert item.due_on is not None
         if item.due_on >= first:
             agenda[item.due_on].screenings_due.append(item)
         elif carried < OVERDUE_SHOWN:

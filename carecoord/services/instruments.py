@@ -14,6 +14,9 @@ interval, the copyright notice and the sources it was checked against. Rules ("w
 - ``{"any_of": [{"item": ID, "answers": [CODE, ...]} | {"item": ID, "score_at_least": N}, ...]}``;
 - ``{"sum_more_than": {"items": [ID, ...], "value": N}}``: those items' scores add up to more than N.
 
+``scoring.rescreen`` is ``{"every_days": N}``, with ``"sooner_days": M`` for a shorter interval while
+the last result was positive (any of ``scoring.domains`` held).
+
 No database and no printing here: the commands and services/screenings.py call these.
 """
 
@@ -78,9 +81,11 @@ class FollowUp:
 
 @dataclass(frozen=True)
 class Rescreen:
+    """How often an instrument is given again: ``every_days``, or ``sooner_days`` while the last
+    result was positive (PHQ-9: every 28 days while 10 or more)."""
+
     every_days: int
     sooner_days: int | None = None
-    sooner_when: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -207,11 +212,9 @@ def parse(document: Any, *, origin: str, builtin: bool) -> Instrument:
         sooner = check.get(again, "sooner_days", where, int, required=False)
         if every < 1 or (sooner is not None and not 1 <= sooner <= every):
             raise check.fail(f"{where}every_days", "intervals are whole days, at least 1 (sooner_days <= every_days)")
-        sooner_when = again.get("sooner_when")
-        if sooner is not None:
-            sooner_when = _rule(check, check.get(again, "sooner_when", where, dict), items, total_items,
-                                f"{where}sooner_when")  # fmt: skip
-        rescreen = Rescreen(every, sooner, sooner_when)
+        if sooner is not None and not domains:
+            raise check.fail(f"{where}sooner_days", "a shorter interval while positive needs scoring.domains")
+        rescreen = Rescreen(every, sooner)
     source = check.get(document, "source", "", dict)
     check.get(source, "publication", "source.", str)
     return Instrument(

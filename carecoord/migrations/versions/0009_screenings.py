@@ -68,8 +68,10 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("uid"),
     )
-    op.create_index("ix_screening_patient_instrument_taken", "screening", ["patient_id", "instrument", "taken_on"])
-    op.create_index("ix_screening_taken_on", "screening", ["taken_on"])
+    op.create_index(
+        "ix_screening_patient_instrument_taken", "screening", ["patient_id", "instrument", "taken_on", "positive"]
+    )
+    op.create_index("ix_screening_taken_on", "screening", ["taken_on", "instrument", "positive_domains"])
     op.create_index("ix_screening_safety_flag", "screening", ["safety_flag", "patient_id"])
     op.create_table(
         "screening_answer",
