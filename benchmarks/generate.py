@@ -3,8 +3,8 @@
     python benchmarks/generate.py --size caseload --out /tmp/caseload.db
     python benchmarks/generate.py --size agency --out /tmp/agency.db
 
-caseload: 200 patients, 2,000 tasks, 3,000 appointments, 5,000 log entries.
-agency: 10,000 patients, 200,000 tasks, 200,000 appointments, 500,000 log entries.
+caseload: 200 patients, 2,000 tasks, 3,000 appointments, 5,000 log entries, 1,000 screenings.
+agency: 10,000 patients, 200,000 tasks, 200,000 appointments, 500,000 log entries, 50,000 screenings.
 Rows are written with plain SQL (the schema comes from carecoord's own migrations), relative to
 today so that agendas and reports have work to show; the same size and seed give the same data.
 """
@@ -25,8 +25,8 @@ from carecoord.services.audit import os_user
 from carecoord.vocab import ATTENDED_APPOINTMENT_TYPES
 
 SIZES = {
-    "caseload": {"patients": 200, "tasks": 2_000, "appointments": 3_000, "log": 5_000},
-    "agency": {"patients": 10_000, "tasks": 200_000, "appointments": 200_000, "log": 500_000},
+    "caseload": {"patients": 200, "tasks": 2_000, "appointments": 3_000, "log": 5_000, "screenings": 1_000},
+    "agency": {"patients": 10_000, "tasks": 200_000, "appointments": 200_000, "log": 500_000, "screenings": 50_000},
 }
 ZONE = ZoneInfo("America/New_York")
 FIRST = (
@@ -288,10 +288,71 @@ def generate(path: Path, size: str, seed: int = 20261125, today: date | None = N
         "program) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
         entries,
     )
+    _screenings(conn, rng, counts["screenings"], patient_ids, today)
     conn.commit()
     conn.execute("ANALYZE")
     conn.close()
     return counts
+
+
+# Screenings (issue 13): the instruments a caseload is given, most often first. Answers lean to the
+# low codes, as in a primary-care population; a safety flag gets its stat task (open in the last week).
+SCREENED = ("phq9", "phq9", "phq2", "phq2", "gad7", "ahc-hrsn", "ahc-hrsn", "steadi", "hvs", "gad2")
+
+
+def _screenings(conn: sqlite3.Connection, rng: random.Random, count: int, patient_ids: range, today: date) -> None:
+    from carecoord.services import instruments
+
+    shipped = instruments.builtins()
+    next_task = (conn.execute("SELECT max(id) FROM task").fetchone()[0] or 0) + 1
+    screenings, answers, tasks = [], [], []
+    for n in range(1, count + 1):
+        given = shipped[rng.choice(SCREENED)]
+        chosen = []
+        flagged = {str(c["item"]): {str(a) for a in c.get("answers", ())} for d in given.domains
+                   for c in d.when.get("any_of", ())}  # fmt: skip
+        for item in given.items:
+            if all(o.score is not None for o in item.options):  # scored: low scores most often
+                ranked = sorted(item.options, key=lambda o: o.score or 0)
+                option = rng.choices(ranked, weights=[8, 3, 2, 1, 1][: len(ranked)] + [1] * (len(ranked) - 5))[0]
+            else:  # a social-need question: most people have no need
+                calm = [o for o in item.options if o.code not in flagged.get(item.id, set())] or list(item.options)
+                option = rng.choice(calm) if rng.random() < 0.8 else rng.choice(item.options)
+            if item.loinc == "44260-8":  # PHQ-9 question 9: rarely above 0
+                option = item.options[1] if rng.random() < 0.01 else item.options[0]
+            chosen.append(instruments.Answer(item, (option.code,)))
+        result = instruments.score(given, chosen)
+        taken = today - timedelta(days=rng.randint(0, 730))
+        task_id = None
+        if result.safety:
+            task_id, next_task = next_task, next_task + 1
+            recent = (today - taken).days < 7
+            tasks.append((_uid(rng), STAMP, STAMP, task_id, rng.choice(patient_ids), "Safety follow-up",
+                          "requested" if recent else "completed", "stat", taken.isoformat(),
+                          None if recent else _utc(taken, 17, 0), ""))  # fmt: skip
+        patient = tasks[-1][4] if task_id else rng.choice(patient_ids)
+        screenings.append((_uid(rng), STAMP, STAMP, n, patient, given.key, given.version, given.loinc,
+                           taken.isoformat(), rng.choice(("self", "coordinator", "proxy")), result.score,
+                           instruments.band_code(result), result.positive, ",".join(result.domain_codes),
+                           result.safety, task_id))  # fmt: skip
+        answers += [(n, position, a.item.id, a.item.loinc, a.code, a.options[0].loinc, a.score)
+                    for position, a in enumerate(chosen, 1)]  # fmt: skip
+    conn.executemany(
+        "INSERT INTO task (uid, created_at, updated_at, id, patient_id, title, status, priority, due_on, completed_at, "
+        "tags) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        tasks,
+    )
+    conn.executemany(
+        "INSERT INTO screening (uid, created_at, updated_at, id, patient_id, instrument, instrument_version, loinc, "
+        "taken_on, answered_by, score, band, positive, positive_domains, safety_flag, safety_task_id) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        screenings,
+    )
+    conn.executemany(
+        "INSERT INTO screening_answer (screening_id, position, item_id, loinc, answer, answer_loinc, score) "
+        "VALUES (?,?,?,?,?,?,?)",
+        answers,
+    )
 
 
 def patients_csv(path: Path, rows: int, seed: int = 7) -> Path:

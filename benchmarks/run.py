@@ -193,6 +193,28 @@ def all_cases(workdir: Path) -> list[Case]:
             seconds=10.0,
         ),
         Case(
+            "screen add",
+            [*CARECOORD, "screen", "add", "#5", "phq9", "--answers", "1,1,2,0,1,0,1,0,0,1"],
+            "typer+sqlmodel",
+            budget=1.25,
+            writes=True,
+        ),
+        Case(
+            "screen history",
+            [*CARECOORD, "screen", "history", "#5", "phq9"],
+            "typer+sqlmodel",
+            budget=1.25,
+            scales=True,
+        ),
+        Case(
+            "report screenings",
+            [*CARECOORD, "report", "screenings", "--from", (today - timedelta(days=365)).isoformat()],
+            "typer+sqlmodel",
+            budget=1.25,
+            scales=True,
+        ),
+        Case("screen due", [*CARECOORD, "screen", "due"], "typer+sqlmodel", budget=1.25, scales=True),
+        Case(
             "import patients (10,000 rows)",
             [*CARECOORD, "import", "patients", str(csv_file)],
             "typer+sqlmodel",
@@ -226,6 +248,8 @@ def time_cases(
     floors = {name: measure(argv, env, runs) for name, argv in FLOORS.items()}
     rows = []
     for case in cases(workdir):
+        if ONLY and not any(text in case.label for text in ONLY):
+            continue
         print(f"{label}: timing {case.label}...", file=sys.stderr)
         run_env = completion if case.label == "shell completion" else (write_env or env) if case.writes else env
         rows.append((case, measure(case.argv, run_env, runs, fresh if case.writes else None)))

@@ -88,6 +88,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "log": ("carecoord.commands.log", "The communication log."),
     "timer": ("carecoord.commands.timer", "A call timer: start it when you dial, stop it when you hang up."),
     "transition": ("carecoord.commands.transitions", "Transitions of care: discharges and their follow-up deadlines."),
+    "screen": ("carecoord.commands.screenings",
+               "Screenings: PHQ-9, GAD-7, AHC HRSN and other standard instruments, scores, safety flags and "
+               "rescreening."),
     "report": ("carecoord.commands.reports", "Reports for the month and the caseload."),
     "import": ("carecoord.commands.imports", "Import from a spreadsheet saved as CSV."),
     "export": ("carecoord.commands.export", "Export to other programs."),

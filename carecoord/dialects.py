@@ -199,6 +199,17 @@ def child_policy_sql(table: str, *, patient_optional: bool = False) -> list[str]
     ]
 
 
+def parent_policy_sql(table: str, column: str, parent: str) -> list[str]:
+    """Row-level security on a table whose rows hang off another table rather than a patient (a
+    screening's answers): a row is visible and changeable when its parent row is (the parent's own
+    policy decides, through its patient)."""
+    visible = f'{column} IN (SELECT id FROM "{parent}")'
+    return [
+        f'ALTER TABLE "{table}" ENABLE ROW LEVEL SECURITY',
+        f'CREATE POLICY carecoord_team ON "{table}" USING ({visible}) WITH CHECK ({visible})',
+    ]
+
+
 AUDIT_ROLE_FUNCTION = "carecoord_audit_db_role"
 
 

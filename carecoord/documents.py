@@ -152,6 +152,21 @@ def _contact_due_line(c: Mapping[str, Any]) -> str:
     return f"- #{c['patient_id']} {md(c['patient_name'])} · {last}" + phone
 
 
+def _safety_line(flag: Mapping[str, Any]) -> str:
+    task = f"task #{flag['safety_task_id']}" if flag["safety_task_id"] else "its task was deleted"
+    return (f"- **#{flag['patient_id']} {md(flag['patient_name'])}** · {md(flag['instrument'])} on "
+            f"{flag['taken_on']} (screening #{flag['id']}) · follow up today ({task})"
+            + (f" · {md(flag['phone'])}" if flag["phone"] else ""))  # fmt: skip
+
+
+def _screening_due_line(item: Mapping[str, Any], day: date) -> str:
+    last = f"last {item['last_on']} ({md(item['last_instrument'])})" if item["last_on"] else "never screened"
+    overdue = item["due_on"] is None or item["due_on"] < day
+    return f"- #{item['patient_id']} {md(item['patient_name'])} · {md(item['instrument'])} · {last}" + (
+        " **overdue**" if overdue and item["due_on"] else ""
+    )
+
+
 def agenda_markdown(agenda: Mapping[str, Any]) -> str:
     """The agenda as Markdown: one section per day (from :func:`carecoord.records.agenda_record`)."""
     first, last = agenda["from"], agenda["to"]
@@ -160,6 +175,7 @@ def agenda_markdown(agenda: Mapping[str, Any]) -> str:
     for day in agenda["days"]:
         lines += [f"## {day['date']:%A %d %B %Y}", ""]
         sections = [
+            ("Safety flags open", [_safety_line(f) for f in day.get("safety_flags", [])]),
             ("Appointments", [_appointment_line(a) for a in day["appointments"]]),
             ("Tasks", [_task_line(t) + (f" · {md(t['patient_name'])}" if t["patient_name"] else "")
                        for t in day["tasks"]]),
@@ -171,6 +187,7 @@ def agenda_markdown(agenda: Mapping[str, Any]) -> str:
                               for g in day["goals"]]),
             ("Transition-of-care deadlines", [_deadline_line(t, day["date"]) for t in day["transition_deadlines"]]),
             ("Due for contact", [_contact_due_line(c) for c in day["contacts_due"]]),
+            ("Screenings due", [_screening_due_line(s, day["date"]) for s in day.get("screenings_due", [])]),
         ]  # fmt: skip
         for heading, items in sections:
             if items:

@@ -339,3 +339,80 @@ AUDITED_TABLES: tuple[type[Any], ...] = (
     Patient, Contact, CarePlan, PlanReview, Goal, Task, Appointment, AppointmentException, Communication,
     CallTimer, Transition, ProgramEnrolment,
 )  # fmt: skip
+
+
+# --- screenings (issue 13): a QuestionnaireResponse with its answers, summarised as the score, band,
+# positive domains and safety flag an Observation would carry ------------------------------------
+
+
+class Screening(Timestamped, table=True):
+    """One screening instrument given to a patient: who answered, when, and what it came to."""
+
+    __table_args__ = (
+        # who is due: each patient's latest (and latest positive) screening per instrument, from the index alone
+        Index("ix_screening_patient_instrument_taken", "patient_id", "instrument", "taken_on", "positive"),
+        # the report: a period's screenings counted by instrument and positive domains, from the index alone
+        Index("ix_screening_taken_on", "taken_on", "instrument", "positive_domains"),
+        Index("ix_screening_safety_flag", "safety_flag", "patient_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    patient_id: int = _parent("patient", index=False)
+    instrument: str = Field(description="the instrument's key (phq9, ahc-hrsn, ...)")
+    instrument_version: str
+    loinc: str | None = Field(default=None, description="the instrument's panel code")
+    taken_on: date
+    answered_by: str = Field(default="coordinator", description="vocab.AnsweredBy")
+    note: str | None = None
+    score: int | None = Field(default=None, description="the total, when the instrument has one")
+    band: str | None = None
+    positive: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    positive_domains: str = Field(default="", description="domain codes, comma-separated, in the instrument's order")
+    safety_flag: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    safety_task_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("task.id", ondelete="SET NULL"), nullable=True)
+    )
+    plan_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("care_plan.id", ondelete="SET NULL"), nullable=True)
+    )
+
+
+class ScreeningAnswer(SQLModel, table=True):
+    """One question of a screening and the answer given (a QuestionnaireResponse item)."""
+
+    __tablename__ = "screening_answer"
+
+    id: int | None = Field(default=None, primary_key=True)
+    screening_id: int = _parent("screening")
+    position: int
+    item_id: str = Field(description="the item's linkId in the instrument")
+    loinc: str | None = None
+    answer: str = Field(default="", description="the answer code(s) given, '+'-joined; '' when skipped")
+    answer_loinc: str | None = Field(default=None, description="the LOINC answer code(s), '+'-joined")
+    score: int | None = None
+
+
+class ScreeningCadence(Timestamped, table=True):
+    """How often an instrument is given again, when it differs from the instrument's default (the team's)."""
+
+    __tablename__ = "screening_cadence"
+
+    id: int | None = Field(default=None, primary_key=True)
+    instrument: str = Field(sa_column=Column(String, nullable=False, unique=True))
+    every_days: int | None = Field(default=None, description="None: not rescreened")
+    sooner_days: int | None = Field(default=None, description="the shorter interval after a positive result")
+
+
+class ScreeningInstrument(Timestamped, table=True):
+    """An instrument a user loaded (screen instruments --add): the team's, kept whole as its JSON."""
+
+    __tablename__ = "screening_instrument"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(sa_column=Column(String, nullable=False, unique=True))
+    version: str
+    title: str
+    definition: str = Field(description="the Questionnaire JSON as loaded")
+
+
+AUDITED_TABLES += (Screening, ScreeningCadence, ScreeningInstrument)

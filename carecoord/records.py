@@ -297,6 +297,7 @@ def agenda_record(days: list[AgendaDay]) -> dict[str, Any]:
                     {**transition_record(status), "deadline": which} for status, which in day.deadlines
                 ],
                 "more_overdue": day.more_overdue,
+                **_agenda_screenings(day),
             }
             for day in days
         ],
@@ -494,3 +495,13 @@ def _contact_due_record(gap: ContactGap) -> dict[str, Any]:
         else None
     )
     return {**contact_gap_record(gap), "due_on": due}
+
+
+def _agenda_screenings(day: AgendaDay) -> dict[str, Any]:
+    """An agenda day's screenings (issue 13): rescreening due, and the open safety flags."""
+    from carecoord.screening_records import due_record, screening_record
+
+    return {
+        "screenings_due": [due_record(item, day.day) for item in day.screenings_due],
+        "safety_flags": [{**screening_record(s, p, None, True), "phone": p.phone} for s, p in day.safety_flags],
+    }

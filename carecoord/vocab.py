@@ -312,3 +312,42 @@ class Consent(StrEnum):
 
     verbal = "verbal"
     written = "written"
+# --- screenings (issue 13) ------------------------------------------------------------------------
+
+
+class AnsweredBy(StrEnum):
+    """Who answered a screening's questions (FHIR QuestionnaireResponse.source, in words)."""
+
+    self_ = "self"
+    coordinator = "coordinator"
+    proxy = "proxy"
+
+
+# Social-need domains, as the codes of the Gravity Project's SDOHCC ValueSet SDOH Category
+# (http://hl7.org/fhir/us/sdoh-clinicalcare/ValueSet/SDOHCC-ValueSetSDOHCategory, code system
+# http://hl7.org/fhir/us/sdoh-clinicalcare/CodeSystem/SDOHCC-CodeSystemTemporaryCodes, STU 2.x): the
+# domains a screening can find positive (the AHC HRSN tool's and the Hunger Vital Sign's), and the
+# codes referrals are matched on. Gravity has no "interpersonal safety" code: the AHC safety
+# questions (HITS) are a partner-violence screen, so that domain is intimate-partner-violence.
+SDOH_DOMAINS = (
+    "food-insecurity",
+    "housing-instability",
+    "homelessness",
+    "inadequate-housing",
+    "transportation-insecurity",
+    "utility-insecurity",
+    "intimate-partner-violence",
+)
+# How a domain reads in a plan's needs and in reports.
+SDOH_DOMAIN_LABELS = {
+    "food-insecurity": "Food insecurity",
+    "housing-instability": "Housing instability",
+    "homelessness": "Homelessness",
+    "inadequate-housing": "Inadequate housing",
+    "transportation-insecurity": "Transportation insecurity",
+    "utility-insecurity": "Utility insecurity",
+    "intimate-partner-violence": "Interpersonal safety (intimate partner violence)",
+    "depression": "Depression",
+    "anxiety": "Anxiety",
+    "fall-risk": "Fall risk",
+}

@@ -20,7 +20,11 @@ from tests.conftest import Run, assert_one_line_error
 
 pytestmark = pytest.mark.postgresql
 TABLES = sorted("patient contact care_plan plan_review goal task appointment appointment_exception communication "
-                "call_timer transition program_enrolment audit_log".split())  # fmt: skip
+                "call_timer transition program_enrolment audit_log screening screening_answer screening_cadence "
+                "screening_instrument".split())  # fmt: skip
+# The team's settings (issue 13): one row per instrument, so a caseload built here holds none of them
+# (a second file with the same setting could not be copied beside the first: see the issue 13 notes).
+TEAM_SETTINGS = ("screening_cadence", "screening_instrument")
 
 
 def carecoord(db: str | Path, *args: str, input: str | None = None) -> Run:
@@ -66,6 +70,8 @@ def build_caseload(path: Path, template_db: Path, mrn: str = "48") -> Path:
     ok(path, "timer", "start", "zoë")
     ok(path, "program", "enroll", "jane", "ccm", "--consent", "verbal", "--date", "2026-11-02", "--by", "K. Lee")
     ok(path, "patient", "edit", "omar", "--phone", "555-0199")
+    ok(path, "screen", "add", "jane", "phq9", "--answers", "1,1,2,1,0,0,0,0,1,1", "--plan", "1")
+    ok(path, "screen", "add", "omar", "ahc-hrsn", "--answers", "2,1+7,1,3,1,2,1,1,1,1")
     ok(path, "patient", "add", "Mistake Entry")
     ok(path, "patient", "delete", "mistake", "--yes")
     return path
@@ -92,6 +98,8 @@ REFERENCES = {
     "transition": {"patient_id": "patient", "contact_task_id": "task", "visit_task_id": "task"},
     "program_enrolment": {"patient_id": "patient"},
     "audit_log": {"patient_id": "patient"},
+    "screening": {"patient_id": "patient", "safety_task_id": "task", "plan_id": "care_plan"},
+    "screening_answer": {"screening_id": "screening"},
 }
 
 
@@ -100,7 +108,8 @@ def resolved(tables: dict[str, list[dict[str, Any]]], **replace: Any) -> dict[st
     to (including those in an audit row's record_id and changes), so stores that gave the same records
     different ids compare equal; 'gone TABLE' for a record no longer stored (the audit trail's deleted
     ones). ``replace`` sets columns to one value everywhere (the coordinator a copy assigns, say)."""
-    uids = {table: {row["id"]: row["uid"] for row in rows} for table, rows in tables.items() if table != "audit_log"}
+    uids = {table: {row["id"]: row.get("uid", row["id"]) for row in rows} for table, rows in tables.items()
+            if table != "audit_log"}  # fmt: skip
 
     def uid(table: str, value: Any) -> Any:
         return None if value is None else uids[table].get(value, f"gone {table}")
@@ -160,7 +169,7 @@ def other_server(postgres: stores.PostgresStore, worker_id: str) -> Iterator[sto
 
 def test_a_caseload_copied_into_the_team_store_and_back_is_the_same_record_by_record(caseload, team, tmp_path):
     mine = file_tables(caseload)
-    assert all(mine[table] for table in TABLES), [table for table in TABLES if not mine[table]]
+    assert all(mine[table] for table in TABLES if table not in TEAM_SETTINGS), [t for t in TABLES if not mine[t]]
 
     run = ok(caseload, "db", "copy", "--to", team, "--format", "json")
     report = json.loads(run.stdout)

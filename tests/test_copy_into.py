@@ -48,8 +48,10 @@ def test_a_second_file_copied_into_a_file_keeps_both_with_every_reference(tmp_pa
     for table in TABLES:  # the copied rows came after the file's own, in their order, with new ids
         kept, added = after[table][: len(before_first[table])], after[table][len(before_first[table]) :]
         assert kept == before_first[table], table
+        if not added:  # the team's settings: none in these files
+            continue
         assert min(row["id"] for row in added) > max(row["id"] for row in kept), table
-        if table != "audit_log":
+        if table not in ("audit_log", "screening_answer"):  # a screening's answers have no uid of their own
             assert [row["uid"] for row in added] == [row["uid"] for row in before_second[table]], table
     # Each file's deleted patient keeps an id of its own in the audit trail, which no patient took.
     gone = {

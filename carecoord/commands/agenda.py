@@ -34,8 +34,9 @@ def show_agenda(
 ) -> None:
     """Your day: appointments, tasks due and overdue, plan reviews due and goal targets reached.
 
-    Items overdue before the first day are listed on the first day. With --mine or --coordinator,
-    only that coordinator's patients (and no tasks without a patient).
+    Items overdue before the first day are listed on the first day, with open screening safety flags;
+    patients due for rescreening are listed on the day they fall due (never screened: the first day).
+    With --mine or --coordinator, only that coordinator's patients (and no tasks without a patient).
 
     Example: carecoord agenda tomorrow --format markdown --out ~/agenda/tomorrow.md
     """
@@ -83,4 +84,12 @@ def _flat_rows(record: Mapping[str, Any]) -> list[tuple[object, ...]]:
         for g in day["goals"]:
             rows.append((date, "goal", "", g["id"], g["patient_name"], g["description"], g["lifecycle_status"],
                          g["target_on"].isoformat() < date, g["patient_id"], ""))  # fmt: skip
+        for f in day.get("safety_flags", []):
+            rows.append((date, "safety flag", "", f["id"], f["patient_name"], f"{f['instrument']} on {f['taken_on']}",
+                         "open", True, f["patient_id"], f["phone"] or ""))  # fmt: skip
+        for s in day.get("screenings_due", []):
+            overdue = s["due_on"] is None or s["due_on"].isoformat() < date
+            rows.append((date, "screening due", "", s["patient_id"], s["patient_name"], s["instrument"],
+                         "never screened" if s["last_on"] is None else f"last {s['last_on']}", overdue,
+                         s["patient_id"], s["phone"] or ""))  # fmt: skip
     return rows

@@ -30,8 +30,9 @@ def run_demo(
     """Build a demo caseload (patients, contacts, plans, tasks, recurring visits) around today and show today's agenda.
 
     The demo lives in its own database and is rebuilt each time; your own caseload is never touched.
-    It holds this month's calls and two recent discharges, so 'report minutes', 'report contacts'
-    and 'report transitions' have something to show.
+    It holds this month's calls, two recent discharges and screenings (one with an open safety
+    flag), so 'report minutes', 'report contacts', 'report transitions', 'report screenings' and
+    'screen due' have something to show.
 
     Example: carecoord demo
     """

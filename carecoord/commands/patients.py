@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -137,9 +137,30 @@ def show(patient: PatientArg, fmt: FormatOption = OutputFormat.table) -> None:
     from carecoord.services import patients
 
     with store(write=False) as session:
-        record = patient_with_contacts(patients.resolve(session, patient))
-    sections = (("Care team and family", "contacts", CONTACT_COLUMNS),)
+        found = patients.resolve(session, patient)
+        record = patient_with_contacts(found)
+        record["safety_flags"] = _safety_flags(session, found)
+    sections: tuple[Any, ...] = (("Care team and family", "contacts", CONTACT_COLUMNS),)
+    if record["safety_flags"]:
+        sections = (("SAFETY FLAG OPEN: follow up today", "safety_flags", SAFETY_COLUMNS), *sections)
     render_record(record, PATIENT_FIELDS, fmt, keys=PATIENT_KEYS, title=f"Patient #{record['id']}", sections=sections)
+
+
+SAFETY_COLUMNS = (
+    Column("id", "Screening", no_wrap=True),
+    Column("instrument", "Instrument", no_wrap=True),
+    Column("taken_on", "Date", no_wrap=True),
+    Column("safety_task_id", "Task", no_wrap=True, show=lambda r: f"#{r['safety_task_id']}" if r["safety_task_id"]
+           else "deleted"),
+)  # fmt: skip
+
+
+def _safety_flags(session: Any, found: Any) -> list[dict[str, Any]]:
+    """The patient's open screening safety flags (issue 13): until each one's follow-up task is done."""
+    from carecoord.screening_records import screening_record
+    from carecoord.services.screenings import open_safety_flags
+
+    return [screening_record(s, p, None, True) for s, p in open_safety_flags(session, patient_id=found.id)]
 
 
 @app.command("assign")

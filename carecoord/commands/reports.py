@@ -292,3 +292,55 @@ def _caseload_by_coordinator(start: date, end: date, fmt: OutputFormat) -> None:
     keys = ("coordinator", "patients", "open_tasks", "overdue_tasks", "minutes")
     render_list(records, COORDINATOR_COLUMNS, fmt, keys=keys, title=f"Caseload by coordinator, {start} to {end}",
                 empty="No patients.", chart=chart)  # fmt: skip
+
+
+REPORT_SCREENING_COLUMNS = (
+    Column("kind", "What", no_wrap=True),
+    Column("name", "Instrument or domain", min_width=14),
+    Column("screenings", "Screenings", no_wrap=True),
+    Column("positive", "Positive", no_wrap=True),
+    Column("positive_rate", "Rate", no_wrap=True, show=lambda r: f"{r['positive_rate']:.1f}%"),
+)
+
+
+@app.command("screenings")
+def screenings_report(
+    from_: Annotated[
+        str | None,
+        typer.Option("--from", help=date_help("Start of the period (default: the 1st of this month).", past=True)),
+    ] = None,
+    to: Annotated[
+        str | None, typer.Option("--to", help=date_help("End of the period, inclusive (default: today).", past=True))
+    ] = None,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Screenings given in a period: how many per instrument and the share positive, the share positive
+    per social-need domain, and every patient with an open safety flag (whenever it was raised).
+
+    Example: carecoord report screenings --from 2026-01-01 --to 2026-06-30 --format csv
+    """
+    from carecoord.commands._common import optional_date
+    from carecoord.dates import today
+    from carecoord.screening_records import REPORT_KEYS, report_record
+    from carecoord.services import screenings
+
+    start = optional_date(from_, past=True) or today().replace(day=1)
+    end = optional_date(to, past=True) or today()
+    with store(write=False) as session:
+        known = {i.key: i for i in screenings.all_instruments(session)}
+        record = report_record(screenings.report(session, start, end), known)
+    rows = [{"kind": "instrument", "name": r["instrument"], "screenings": r["screenings"], "positive": r["positive"],
+             "positive_rate": r["positive_rate"]} for r in record["instruments"]]  # fmt: skip
+    rows += [{"kind": "domain", "name": r["domain"], "screenings": r["screenings"], "positive": r["positive"],
+              "positive_rate": r["positive_rate"]} for r in record["domains"]]  # fmt: skip
+    flags = record["open_safety_flags"]
+    notes = [
+        f"Open safety flags ({len(flags)}): "
+        + "; ".join(f"{f['patient_name']} (#{f['patient_id']}, {f['instrument']} on {f['taken_on']}, "
+                    f"task #{f['safety_task_id']})" for f in flags)
+        if flags else "No open safety flags."
+    ]  # fmt: skip
+    chart = Chart("Positive rate by instrument (%)", [(r["name"], round(r["positive_rate"])) for r in rows
+                                                      if r["kind"] == "instrument"], "%")  # fmt: skip
+    render_list(rows, REPORT_SCREENING_COLUMNS, fmt, keys=REPORT_KEYS, title=f"Screenings, {start} to {end}",
+                empty="No screenings in the period.", notes=notes, chart=chart, whole=record)  # fmt: skip

@@ -13,10 +13,11 @@ from sqlmodel import Session, col, func
 
 from carecoord.clinical import CONTACT_DUE_DAYS
 from carecoord.dates import day_start, local_zone
-from carecoord.models import CarePlan, Goal, Patient, Task
+from carecoord.models import CarePlan, Goal, Patient, Screening, Task
 from carecoord.services import snapshots
 from carecoord.services.appointments import AppointmentFilter, Occurrence, occurrences
 from carecoord.services.reports import ContactGap, contact_gaps, count_contact_gaps
+from carecoord.services.screenings import Due, due, open_safety_flags
 from carecoord.services.tasks import TaskFilter, count_tasks, list_tasks
 from carecoord.services.transitions import TransitionStatus, judge, list_transitions
 from carecoord.vocab import GOAL_CLOSED, PLAN_CLOSED, PatientStatus
@@ -34,6 +35,8 @@ class AgendaDay:
     contacts_due: list[ContactGap] = field(default_factory=list)
     deadlines: list[tuple[TransitionStatus, str]] = field(default_factory=list)
     more_overdue: dict[str, int] = field(default_factory=dict)  # carried-over items left out, by kind
+    screenings_due: list[Due] = field(default_factory=list)  # rescreening due that day (issue 13)
+    safety_flags: list[tuple[Screening, Patient]] = field(default_factory=list)  # open, on the first day
 
 
 # Overdue items carried to the first day beyond this many per kind are counted, not listed:
@@ -91,7 +94,27 @@ def build(session: Session, first: date, days: int, *, coordinator: str | None =
             trying = deadline.state == "attempted" and deadline.done_on is None
             if (owed or trying) and deadline.due <= last:
                 bucket(deadline.due).deadlines.append((status, which))
+    _screenings(session, agenda, first, last, coordinator)
     return list(agenda.values())
+
+
+def _screenings(
+    session: Session, agenda: dict[date, AgendaDay], first: date, last: date, coordinator: str | None
+) -> None:
+    """Rescreening due on each day (those overdue on the first day, the first OVERDUE_SHOWN of them
+    listed), and every open safety flag on the first day. Patients never screened are left to
+    'screen due': listing every one of them every day would bury the day's work."""
+    carried = 0
+    for item in due(session, by=last, coordinator=coordinator, never=False):
+        assert item.due_on is not None
+        if item.due_on >= first:
+            agenda[item.due_on].screenings_due.append(item)
+        elif carried < OVERDUE_SHOWN:
+            agenda[first].screenings_due.append(item)
+            carried += 1
+        else:
+            agenda[first].more_overdue["screenings_due"] = agenda[first].more_overdue.get("screenings_due", 0) + 1
+    agenda[first].safety_flags = open_safety_flags(session, coordinator=coordinator)
 
 
 def _open_by_date(model: Any, due: Any, status: Any, closed: frozenset[str], coordinator: str | None) -> Any:
@@ -139,4 +162,6 @@ def counts(days: Sequence[AgendaDay]) -> dict[str, int]:
         totals["goals"] += len(day.goals)
         totals["contacts_due"] += len(day.contacts_due)
         totals["deadlines"] += len(day.deadlines)
+        totals["screenings_due"] += len(day.screenings_due)
+        totals["safety_flags"] += len(day.safety_flags)
     return dict(totals)

@@ -8,16 +8,18 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from carecoord.dates import add_business_days, localize
-from carecoord.models import Patient
+from carecoord.models import CarePlan, Patient
 from carecoord.recurrence import parse_rule
 from carecoord.services import (
     appointments,
     communications,
     contacts,
     goals,
+    instruments,
     patients,
     plans,
     programs,
+    screenings,
     tasks,
     transitions,
 )
@@ -124,8 +126,9 @@ def populate(session: Session, today: date, zone: ZoneInfo) -> dict[str, int]:
     transitions.add_transition(session, dolores, discharged_on=today - timedelta(days=1),
                                facility="Mercy General Hospital", complexity="moderate",
                                notes="CKD stage 4; fluid overload. New diuretic dose.")  # fmt: skip
+    screened = _screen(session, today, people, dm)
     return {"patients": len(people), "plans": 2, "appointments": len(booked), "log entries": logged,
-            "transitions": 2, "program enrolments": enrolled}  # fmt: skip
+            "transitions": 2, "program enrolments": enrolled, "screenings": screened}  # fmt: skip
 
 
 # Who is enrolled in which program, with the consent Medicare requires (issue 15): (patient index,
@@ -193,3 +196,30 @@ def _log(session: Session, today: date, zone: ZoneInfo, people: list[Patient]) -
                                      minutes=minutes, with_whom=with_whom, note=note)  # fmt: skip
         communications.add_entry(session, people[index], entry)
     return len(CALLS)
+
+
+# Screenings (issue 13): (patient index, days ago, instrument, answers in question order, answered by).
+# Margaret's PHQ-9 went from 14 to 6 on treatment; Luis's AHC HRSN found food and transportation needs
+# (added to his diabetes plan); Walter is at risk of falls; Mei's PHQ-2 was negative; Aisha answered
+# PHQ-9 question 9 "several days" this morning, so she has an open safety flag and a stat task today;
+# Samuel is due for his yearly GAD-7 (given 13 months ago).
+SCREENINGS = (
+    (0, 70, "phq9", "2,2,2,2,1,2,1,1,0,2", "self"),
+    (0, 14, "phq9", "1,1,1,1,0,1,1,0,0,1", "self"),
+    (1, 10, "ahc-hrsn", "1,8,2,1,1,2,1,1,1,1", "coordinator"),
+    (3, 6, "steadi", "1,1,0", "coordinator"),
+    (4, 30, "phq2", "0,1", "self"),
+    (2, 0, "phq9", "1,2,1,1,0,1,0,0,1,1", "self"),
+    (5, 395, "gad7", "1,1,1,0,0,1,0", "self"),
+)
+
+
+def _screen(session: Session, today: date, people: list[Patient], diabetes_plan: CarePlan) -> int:
+    """The demo's screenings, given through the same service as 'screen add' (scores, flags, needs)."""
+    for index, days_ago, key, answers, by in SCREENINGS:
+        given = screenings.instrument(session, key)
+        chosen = instruments.answers_in_order(given, answers.split(","))
+        plan = diabetes_plan if people[index].id == diabetes_plan.patient_id else None
+        screenings.record(session, people[index], given, chosen, taken_on=today - timedelta(days=days_ago),
+                          answered_by=by, plan=plan)  # fmt: skip
+    return len(SCREENINGS)

@@ -23,6 +23,7 @@ from carecoord.models import (
     Goal,
     Patient,
     PlanReview,
+    Screening,
     Task,
     Transition,
 )
@@ -156,6 +157,7 @@ def reactivate(session: Session, patient: Patient, *, on: date | None = None) ->
 
 # What a hard delete removes with a patient, children first so foreign keys hold at every step.
 _DEPENDENTS: tuple[tuple[str, Any], ...] = (
+    ("screening", Screening),  # its answers go with it (foreign key ON DELETE CASCADE)
     ("transition", Transition),
     ("call timer", CallTimer),
     ("log entry", Communication),
