@@ -192,6 +192,27 @@ def child_policy_sql(table: str, *, patient_optional: bool = False) -> list[str]
     ]
 
 
+def parent_policy_sql(table: str, parent: str, column: str) -> list[str]:
+    """Row-level security on a table whose rows hang off another table's rows rather than a patient
+    (a referral's history off its referral): a row is visible and changeable when its parent row is
+    (the parent's own policy decides)."""
+    visible = f'{column} IN (SELECT id FROM "{parent}")'
+    return [
+        f'ALTER TABLE "{table}" ENABLE ROW LEVEL SECURITY',
+        f'CREATE POLICY carecoord_team ON "{table}" USING ({visible}) WITH CHECK ({visible})',
+    ]
+
+
+def grant_directory_sql(tables: tuple[str, ...]) -> list[str]:
+    """The team's privileges on a directory that belongs to everyone (community resources): everyone
+    reads, adds and corrects entries; nobody deletes one (an entry is retired, so that the referrals
+    made to it keep their history). No row-level security: there is no patient to hide."""
+    groups = ", ".join(TEAM_GROUPS)
+    statements = [f'GRANT SELECT, INSERT, UPDATE ON "{t}" TO {groups}' for t in tables]
+    statements += [f'GRANT USAGE ON SEQUENCE "{t}_id_seq" TO {groups}' for t in tables]
+    return statements
+
+
 AUDIT_ROLE_FUNCTION = "carecoord_audit_db_role"
 
 

@@ -13,7 +13,7 @@ from sqlmodel import Session, col, func, select
 
 from carecoord.clinical import CONTACT_DUE_DAYS
 from carecoord.dates import day_start, local_zone
-from carecoord.models import CarePlan, Goal, Patient, Task
+from carecoord.models import CarePlan, Goal, Patient, Referral, Task
 from carecoord.services.appointments import AppointmentFilter, Occurrence, occurrences
 from carecoord.services.reports import ContactGap, contact_gaps, count_contact_gaps
 from carecoord.services.tasks import TaskFilter, count_tasks, list_tasks
@@ -33,6 +33,7 @@ class AgendaDay:
     contacts_due: list[ContactGap] = field(default_factory=list)
     deadlines: list[tuple[TransitionStatus, str]] = field(default_factory=list)
     more_overdue: dict[str, int] = field(default_factory=dict)  # carried-over items left out, by kind
+    stalled_referrals: list[tuple[Referral, Patient]] = field(default_factory=list)  # on the first day (issue 14)
 
 
 # Overdue items carried to the first day beyond this many per kind are counted, not listed:
@@ -86,7 +87,19 @@ def build(session: Session, first: date, days: int, *, coordinator: str | None =
                                          ("visit", status.visit, transition.visit_task_id)):  # fmt: skip
             if task_id is None and deadline.state in ("open", "missed") and deadline.due <= last:
                 bucket(deadline.due).deadlines.append((status, which))
+    _stalled_referrals(session, agenda[first], coordinator)
     return list(agenda.values())
+
+
+def _stalled_referrals(session: Session, first: AgendaDay, coordinator: str | None) -> None:
+    """Open referrals with no change for referrals.stalled_days() days, on the first day: longest
+    stalled first, the OVERDUE_SHOWN first listed and the others counted (issue 14)."""
+    from carecoord.services.referrals import ReferralFilter, count_referrals, list_referrals
+
+    stalled = ReferralFilter(stalled=True, active_patients_only=True, coordinator=coordinator)
+    first.stalled_referrals = list_referrals(session, replace(stalled, limit=OVERDUE_SHOWN))
+    _count_left_out(first, "stalled_referrals", len(first.stalled_referrals),
+                    partial(count_referrals, session, stalled))  # fmt: skip
 
 
 def _open_by_date(model: Any, due: Any, status: Any, closed: frozenset[str], coordinator: str | None) -> Any:
@@ -127,4 +140,5 @@ def counts(days: Sequence[AgendaDay]) -> dict[str, int]:
         totals["goals"] += len(day.goals)
         totals["contacts_due"] += len(day.contacts_due)
         totals["deadlines"] += len(day.deadlines)
+        totals["stalled_referrals"] += len(day.stalled_referrals)
     return dict(totals)
