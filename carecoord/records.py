@@ -428,7 +428,7 @@ def referral_record(referral: Referral, patient_name: str | None, *, stalled_aft
     """Every referral field; ``stalled`` for an open one with no change in ``stalled_after`` days."""
     from carecoord.services.referrals import OPEN
 
-    days = (now() - referral.changed_at).days
+    days = (today() - referral.changed_at.astimezone(local_zone()).date()).days  # calendar days, in the user's zone
     return {
         "id": referral.id,
         "uid": referral.uid,

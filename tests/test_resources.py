@@ -82,7 +82,9 @@ def test_a_resource_is_added_shown_edited_and_found(cli, rows):
                       "status": "active", "hsds_id": None}  # fmt: skip
     shown = cli("resource", "show", "pantry").stdout
     assert "Hours         Tue, Thu 9:00-13:00" in shown and "Referrals     0" in shown
-    edited = json.loads(cli("resource", "edit", "1", "--hours", "Mon-Fri 8:00-16:00", "--fees", "", "-f", "json").stdout)
+    edited = json.loads(
+        cli("resource", "edit", "1", "--hours", "Mon-Fri 8:00-16:00", "--fees", "", "-f", "json").stdout
+    )
     assert (edited["hours"], edited["fees"]) == ("Mon-Fri 8:00-16:00", None)
     cli("resource", "add", "Dial-a-Ride", "--category", "transportation", "--languages", "English")
     names = lambda *args: [r["name"] for r in json.loads(cli("resource", "list", *args, "-f", "json").stdout)]  # noqa: E731
@@ -172,7 +174,10 @@ def test_a_re_import_updates_by_hsds_id_and_retires_a_defunct_service(cli, hsds,
     _rewrite(hsds / "services.csv", change)
     run = cli("import", "resources", str(hsds))
     assert run.exit_code == 0, run.stderr
-    assert run.stdout.strip() == f"Imported 0 new resources, updated 2 (1 retired), 16 unchanged from {hsds} (18 services)."
+    assert (
+        run.stdout.strip()
+        == f"Imported 0 new resources, updated 2 (1 retired), 16 unchanged from {hsds} (18 services)."
+    )
     after = {r["id"]: r for r in rows("SELECT id, name, status FROM resource")}
     assert len(after) == 18
     assert after[ids["Weekly Food Pantry"]]["name"] == "Weekly Food Pantry (Waukegan)"
@@ -324,8 +329,8 @@ def test_schedules_combine_days_with_the_same_hours_and_spell_out_other_rules():
     assert describe_schedules([{"freq": "MONTHLY", "byday": "-1FR", "opens_at": "10:00", "closes_at": "14:00"}]) == (
         "Last Fri of the month 10:00-14:00"
     )
-    assert describe_schedules([{**weekly, "interval": "2", "byday": "WE", "opens_at": "13:00", "closes_at": "15:00"}]) == (
-        "Every other week, Wed 13:00-15:00"
-    )
+    assert describe_schedules(
+        [{**weekly, "interval": "2", "byday": "WE", "opens_at": "13:00", "closes_at": "15:00"}]
+    ) == ("Every other week, Wed 13:00-15:00")
     assert describe_schedules([{"description": "By appointment only"}]) == "By appointment only"
     assert describe_schedules([]) is None

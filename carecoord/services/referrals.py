@@ -436,8 +436,10 @@ class ReferralFilter:
 
 
 def stalled_before() -> datetime:
-    """The moment before which an open referral's last change makes it stalled."""
-    return utcnow() - timedelta(days=stalled_days())
+    """The moment before which an open referral's last change makes it stalled: the start of the day
+    (in the user's zone) stalled_days() - 1 days ago, so that a referral last changed 14 calendar
+    days ago or more is stalled, at whatever hour."""
+    return day_start(today() - timedelta(days=stalled_days() - 1))
 
 
 def _filtered(query: Any, wanted: ReferralFilter) -> Any:
