@@ -88,7 +88,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "timer": ("carecoord.commands.timer", "A call timer: start it when you dial, stop it when you hang up."),
     "transition": ("carecoord.commands.transitions", "Transitions of care: discharges and their follow-up deadlines."),
     "resource": ("carecoord.commands.resources",
-                 "The directory of community resources: food banks, shelters, rides, home health..."),
+                 "The directory of community resources: food banks, shelters, rides, home health."),
     "referral": ("carecoord.commands.referrals",
                  "Referrals to community resources and clinical services, from draft to 'did the patient get help'."),
     "report": ("carecoord.commands.reports", "Reports for the month and the caseload."),

@@ -409,3 +409,44 @@ def test_a_follow_up_due_after_a_move_dated_in_the_past_counts_from_that_day(pan
     assert cli("referral", "status", "1", "sent", "--date", "2026-10-16").exit_code == 0  # a Friday
     assert cli("referral", "status", "1", "accepted", "--date", "2026-10-19").exit_code == 0
     assert _tasks(rows)[-1]["due_on"] == "2026-10-22"  # Monday + 3 business days
+
+
+# --- a team on one PostgreSQL server -------------------------------------------------------------
+
+from tests.test_team import team  # noqa: E402, F401  (the fixture: two coordinators and a supervisor)
+
+
+@pytest.mark.postgresql
+def test_a_coordinator_sees_only_their_patients_referrals_and_history_but_the_whole_directory(team):  # noqa: F811
+    import psycopg
+
+    for role, name, mrn, resource in ((team.ann, "Ann Patient", "A1", "Ann's Pantry"),
+                                      (team.bob, "Bob Patient", "B1", "Bob's Shelter")):  # fmt: skip
+        for args in (("patient", "add", name, "--mrn", mrn), ("resource", "add", resource, "--category", "food"),
+                     ("referral", "add", mrn, "--resource", resource, "--consent", "verbal")):  # fmt: skip
+            run = team.run(role, *args)
+            assert run.exit_code == 0, (args, run.stderr)
+    # Bob refers his patient to Ann's pantry too: the directory is everyone's
+    assert team.run(team.bob, "referral", "add", "B1", "--resource", "Ann's Pantry").exit_code == 0
+    for role, patient, count, events in ((team.ann, "Ann Patient", 1, 2), (team.bob, "Bob Patient", 2, 3)):
+        listed = json.loads(team.run(role, "referral", "list", "-f", "json").stdout)
+        assert {r["patient_name"] for r in listed} == {patient} and len(listed) == count
+        assert team.count(role, "referral") == count  # and through plain SQL, as psql would
+        assert team.count(role, "referral_event") == events  # created (+ consent)
+        assert team.count(role, "resource") == 2
+        assert sorted(r["name"] for r in json.loads(team.run(role, "resource", "list", "-f", "json").stdout)) == [
+            "Ann's Pantry", "Bob's Shelter"
+        ]  # fmt: skip
+    assert_one_line_error(team.run(team.ann, "referral", "show", "2"), 1, "no referral #2")
+    assert (team.count(team.sue, "referral"), team.count(team.sue, "referral_event")) == (3, 5)
+    # everyone corrects the directory, nobody deletes from it; nobody writes another's referral history
+    assert team.run(team.bob, "resource", "edit", "Ann's Pantry", "--phone", "555-0100").exit_code == 0
+    assert json.loads(team.run(team.ann, "resource", "show", "Ann's Pantry", "-f", "json").stdout)["referrals"] == 1
+    before = team.store.dump()
+    for role in (team.ann, team.sue):
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            team.sql(role, "DELETE FROM resource")
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="row-level security"):
+        team.sql(team.bob, "INSERT INTO referral_event (uid, created_at, updated_at, referral_id, at, happened_on, "
+                           "action, recorded_by) VALUES ('x', now(), now(), 1, now(), now(), 'edited', 'bob')")  # fmt: skip
+    assert team.store.dump() == before

@@ -13,7 +13,7 @@ from carecoord.output import Column, confirm_change, render_list, render_record
 from carecoord.vocab import OutputFormat
 
 app = new_app(
-    "The directory of community resources: food banks, shelters, rides, home health...\n\n"
+    "The directory of community resources: food banks, shelters, rides, home health.\n\n"
     "Example: carecoord resource list --category food-insecurity --language Spanish"
 )
 
