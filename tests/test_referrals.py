@@ -450,3 +450,19 @@ def test_a_coordinator_sees_only_their_patients_referrals_and_history_but_the_wh
         team.sql(team.bob, "INSERT INTO referral_event (uid, created_at, updated_at, referral_id, at, happened_on, "
                            "action, recorded_by) VALUES ('x', now(), now(), 1, now(), now(), 'edited', 'bob')")  # fmt: skip
     assert team.store.dump() == before
+
+
+def test_the_demo_holds_a_directory_and_referrals_at_every_stage_of_the_loop(cli, tmp_path, monkeypatch):
+    demo = tmp_path / "demo.db"
+    assert cli("demo", "--path", str(demo)).exit_code == 0
+    monkeypatch.setenv("CARECOORD_DB", str(demo))
+    assert len(json.loads(cli("resource", "list", "-f", "json").stdout)) == 6
+    listed = json.loads(cli("referral", "list", "-f", "json").stdout)
+    assert sorted((r["patient_name"], r["status"], r["outcome"], r["stalled"]) for r in listed) == [
+        ("Aisha Rahman", "received", None, False), ("Dolores Ruiz", "draft", None, False),
+        ("Luis Hernández", "closed", "got-help", False), ("Walter Brooks", "sent", None, True),
+    ]  # fmt: skip
+    report = json.loads(cli("report", "referrals", "-f", "json").stdout)
+    assert (report["made"], report["sent"], report["loop_closed"], report["stalled"]) == (4, 3, 1, 1)
+    agenda = json.loads(cli("agenda", "-f", "json").stdout)
+    assert [r["patient_name"] for r in agenda["days"][0]["stalled_referrals"]] == ["Walter Brooks"]

@@ -31,7 +31,9 @@ def run_demo(
 
     The demo lives in its own database and is rebuilt each time; your own caseload is never touched.
     It holds this month's calls and two recent discharges, so 'report minutes', 'report contacts'
-    and 'report transitions' have something to show.
+    and 'report transitions' have something to show; and a directory of community resources with
+    referrals at each stage of the loop (one closed, one stalled), for 'referral list' and 'report
+    referrals'.
 
     Example: carecoord demo
     """
