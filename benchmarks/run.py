@@ -42,7 +42,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from generate import generate, patients_csv
+from generate import generate, hsds_folder, patients_csv
 
 CARECOORD = [str(Path(sys.executable).with_name("carecoord"))]
 # GNU time reports a process's own peak memory; a forked child's rusage also counts the parent's.
@@ -53,6 +53,7 @@ AGENCY_RATIO = 2.0
 DEFAULT_RUNS = {"caseload": 5, "agency": 3}
 ENGINES = ("sqlite", "postgresql")
 SERVER: dict[str, str] = {}  # the PostgreSQL server's version, for the tables' headings
+ONLY: list[str] = []  # --only: time just the cases whose label contains one of these
 
 
 @dataclass
@@ -165,6 +166,16 @@ def cases(workdir: Path) -> list[Case]:
             budget=1.25,
             seconds=10.0,
         ),
+        # issue 14: referrals and the directory
+        Case("referral list", [*CARECOORD, "referral", "list"], "typer+sqlmodel", budget=1.25, scales=True),
+        Case("report referrals", [*CARECOORD, "report", "referrals"], "typer+sqlmodel", budget=1.25, scales=True),
+        Case(
+            "import resources (5,000 HSDS services)",
+            [*CARECOORD, "import", "resources", str(hsds_folder(workdir / "hsds", 5_000))],
+            "typer+sqlmodel",
+            seconds=10.0,
+            writes=True,
+        ),
         Case(
             "import patients (10,000 rows)",
             [*CARECOORD, "import", "patients", str(csv_file)],
@@ -199,6 +210,8 @@ def time_cases(
     floors = {name: measure(argv, env, runs) for name, argv in FLOORS.items()}
     rows = []
     for case in cases(workdir):
+        if ONLY and not any(word in case.label for word in ONLY):
+            continue
         print(f"{label}: timing {case.label}...", file=sys.stderr)
         run_env = completion if case.label == "shell completion" else (write_env or env) if case.writes else env
         rows.append((case, measure(case.argv, run_env, runs, fresh if case.writes else None)))
@@ -303,7 +316,10 @@ def main() -> None:
     parser.add_argument("--db", type=Path, help="with one --size: reuse a database made by generate.py")
     parser.add_argument("--agency-db", type=Path, help="with --size both: reuse this agency database")
     parser.add_argument("--out", type=Path, help="also write the Markdown tables here")
+    parser.add_argument("--only", action="append", metavar="TEXT",
+                        help="time only the cases whose label contains TEXT (repeatable), e.g. --only referral")  # fmt: skip
     args = parser.parse_args()
+    ONLY.extend(args.only or ())
     if args.db and args.size == "both":
         parser.error("--db needs --size caseload or agency (use --agency-db with both)")
     engine = args.engine or ("both" if args.postgres else "sqlite")
