@@ -466,3 +466,25 @@ def test_the_demo_holds_a_directory_and_referrals_at_every_stage_of_the_loop(cli
     assert (report["made"], report["sent"], report["loop_closed"], report["stalled"]) == (4, 3, 1, 1)
     agenda = json.loads(cli("agenda", "-f", "json").stdout)
     assert [r["patient_name"] for r in agenda["days"][0]["stalled_referrals"]] == ["Walter Brooks"]
+
+
+def test_the_rules_hold_for_any_caller_of_the_service(session, patient):
+    """A future front end goes through services/referrals.py too: the same refusals, the same history."""
+    from carecoord.errors import ConflictError, ValidationError
+    from carecoord.services import resources
+
+    pantry = resources.add_resource(session, name="Pantry", category="food")
+    referral = rules.add_referral(session, patient, rules.NewReferral(resource=pantry))
+    assert (referral.status, referral.need, referral.kind) == ("draft", "food-insecurity", "community")
+    with pytest.raises(ConflictError, match="without the patient's consent"):
+        rules.change_status(session, referral, rules.Move("sent"))
+    rules.record_consent(session, referral, rules.Consent("written"))
+    rules.change_status(session, referral, rules.Move("sent"))
+    with pytest.raises(ValidationError, match="needs a reason"):
+        rules.change_status(session, referral, rules.Move("cancelled"))
+    rules.change_status(session, referral, rules.Move("completed"))
+    with pytest.raises(ConflictError, match="cannot become sent"):
+        rules.change_status(session, referral, rules.Move("sent"))
+    assert [(e.action, e.to_status) for e in rules.history(session, referral)] == [
+        ("created", "draft"), ("consent", None), ("status", "sent"), ("status", "completed"),
+    ]  # fmt: skip

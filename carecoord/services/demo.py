@@ -194,6 +194,9 @@ def _referrals(session: Session, today: date, zone: ZoneInfo, people: list[Patie
             outcome = "got-help" if status == "closed" else None
             referrals.change_status(session, referral, referrals.Move(status, outcome=outcome,
                                                                       on=today - timedelta(days=days_ago)))  # fmt: skip
+        for event in referrals.history(session, referral):
+            if event.action == "created":
+                event.happened_on = first  # written up the day it was sent, not the day the demo ran
         last = today - timedelta(days=moves[-1][0]) if moves else today
         referral.changed_at = _past(_at(last, 10, 0, zone))  # when the last step happened, not when the demo ran
     session.flush()
