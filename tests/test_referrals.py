@@ -488,3 +488,19 @@ def test_the_rules_hold_for_any_caller_of_the_service(session, patient):
     assert [(e.action, e.to_status) for e in rules.history(session, referral)] == [
         ("created", "draft"), ("consent", None), ("status", "sent"), ("status", "completed"),
     ]  # fmt: skip
+
+
+def test_deleting_a_patient_entered_by_mistake_removes_their_referrals_each_audited(pantry, rows):
+    cli = pantry
+    cli("referral", "add", "jane", "--resource", "pantry", "--consent", "verbal")
+    run = cli("patient", "delete", "jane", "--yes")
+    assert run.exit_code == 0, run.stderr
+    assert "1 referral" in run.stdout
+    assert (
+        rows("SELECT count(*) AS n FROM referral")[0]["n"]
+        == rows("SELECT count(*) AS n FROM referral_event")[0]["n"]
+        == 0
+    )
+    deleted = {r["table_name"] for r in rows("SELECT table_name FROM audit_log WHERE action = 'delete'")}
+    assert {"referral", "referral_event", "task", "patient"} <= deleted
+    assert rows("SELECT status FROM resource") == [{"status": "active"}]  # the directory keeps the resource
