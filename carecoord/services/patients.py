@@ -23,9 +23,9 @@ from carecoord.models import (
     Goal,
     Patient,
     PlanReview,
-    Task,
     Referral,
     ReferralEvent,
+    Task,
     Transition,
 )
 from carecoord.services import text
