@@ -25,7 +25,6 @@ RESOURCE_COLUMNS = (
     Column("organization", "Organization"),
     Column("phone", "Phone", no_wrap=True),
     Column("hours", "Hours"),
-    Column("languages", "Languages"),
 )
 CATEGORY_COLUMNS = (
     Column("code", "Code", no_wrap=True),
