@@ -155,6 +155,12 @@ def test_the_sample_county_imports_with_hours_people_read_and_again_changes_noth
     assert stored["Emergency Overnight Shelter"]["hours"] == "Every day 19:00-7:00"
     assert stored["Skilled Home Health Nursing"]["category"] == "home-health"
     assert stored["Benefits Navigation in Vietnamese"]["organization"] == "Hội Người Việt Lake County"
+    # each added in bulk, each audited as any other change
+    audited = json.loads(cli("audit", "--limit", "100", "-f", "json").stdout)
+    creates = [e for e in audited if (e["table"], e["action"]) == ("resource", "create")]
+    assert sorted(e["record_id"] for e in creates) == sorted(r["id"] for r in stored.values())
+    first = next(e for e in creates if e["record_id"] == pantry["id"])
+    assert first["changes"]["name"] == [None, "Weekly Food Pantry"] and "uid" not in first["changes"]
     with unchanged():
         again = cli("import", "resources", str(hsds))
         assert again.exit_code == 0, again.stderr

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
 from carecoord.errors import CarecoordError, ValidationError
 from carecoord.models import Resource
@@ -341,6 +341,7 @@ def hsds_resources(
     problems: list[str] = []
     found: list[tuple[str, int, str, dict[str, Any]]] = []
     uncategorised: dict[str, int] = defaultdict(int)
+    categories: dict[tuple[str, ...], str | None] = {}  # many services share their terms
     seen: dict[str, int] = {}
     for line, row in services.rows:
         where = f"services.csv line {line}"
@@ -375,7 +376,10 @@ def hsds_resources(
             if r not in schedules["service_id"].get(service_id, [])
         ]  # fmt: skip
         term_ids = term_links.get(service_id, [])
-        category = _category_of(term_ids, terms, mapping)
+        key = tuple(term_ids)
+        if key not in categories:
+            categories[key] = _category_of(term_ids, terms, mapping)
+        category = categories[key]
         codes = [terms[t].code for t in term_ids if t in terms]
         if category is None:
             category = "other"
@@ -495,14 +499,12 @@ def store_resources(
     if problems:
         raise ResourceImportError(problems)
     result = ResourceImportResult(rows=len(found))
+    new_rows: list[dict[str, Any]] = []
     for done, (existing, hsds_id, values) in enumerate(plan, 1):
         if existing is None:
             result.created += 1
-            if not dry_run:
-                resource = Resource(hsds_id=hsds_id, **values)
-                if resource.status == "retired":
-                    resource.retired_on = today()
-                session.add(resource)
+            new_rows.append({**values, "hsds_id": hsds_id,
+                             "retired_on": today() if values.get("status") == "retired" else None})  # fmt: skip
         else:
             changes = {k: v for k, v in values.items() if getattr(existing, k) != v}
             if not changes:
@@ -518,7 +520,30 @@ def store_resources(
         if progress is not None:
             progress(done)
     session.flush()
+    if new_rows and not dry_run:
+        _insert_new(session, new_rows)
     return result
+
+
+def _insert_new(session: Session, new_rows: list[dict[str, Any]]) -> None:
+    """Add thousands of resources in a few multi-row INSERTs (not one ORM object each, which costs
+    more than the rest of an import put together), each audited as a flush would audit it."""
+    from sqlalchemy import insert
+
+    from carecoord.models import new_uid, utcnow
+    from carecoord.services.audit import record_created
+
+    table: Any = SQLModel.metadata.tables["resource"]
+    now = utcnow()
+    columns = [c.name for c in table.columns if c.name != "id"]
+    defaults = {"email": None, "url": None, "address": None, "hours": None, "eligibility": None, "languages": None,
+                "fees": None, "notes": None, "organization": None, "phone": None, "taxonomy": None, "retired_on": None,
+                "status": "active"}  # fmt: skip
+    rows = [{**defaults, **values, "uid": new_uid(), "created_at": now, "updated_at": now} for values in new_rows]
+    rows = [{name: row.get(name) for name in columns} for row in rows]
+    statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+    ids = session.connection().execute(statement, rows).scalars().all()
+    record_created(session, "resource", list(zip(ids, rows, strict=True)))
 
 
 def import_path(
