@@ -322,7 +322,9 @@ def _resources_and_referrals(conn: sqlite3.Connection, counts: dict[str, int], s
     for n in range(1, counts["referrals"] + 1):
         resource = resources[rng.randrange(len(resources))]
         made = today - timedelta(days=rng.randint(0, 365))
-        steps = rng.choice(REFERRAL_STEPS)
+        # as in a caseload that closes its loops: most referrals older than six weeks are finished
+        finished = [s for s in REFERRAL_STEPS if s[-1] in ("closed", "cancelled")]
+        steps = rng.choice(finished if (today - made).days > 42 and rng.random() < 0.9 else REFERRAL_STEPS)
         day, history = made, [(made, "created", None, "draft")]
         status = "draft"
         for step in steps:

@@ -346,7 +346,8 @@ class Referral(Timestamped, table=True):
     """A referral of a patient to a resource or a named recipient (FHIR ServiceRequest with its Task):
     its status, outcome, consent to share, and the follow-up task that keeps the loop closing."""
 
-    __table_args__ = (Index("ix_referral_status_changed", "status", "changed_at"),)
+    # Stalled referrals: walked by their last change, oldest first, status and patient read from the index.
+    __table_args__ = (Index("ix_referral_changed_status_patient", "changed_at", "status", "patient_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     patient_id: int = _parent("patient")

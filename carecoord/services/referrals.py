@@ -14,7 +14,7 @@ import os
 import re
 import statistics
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -541,19 +541,31 @@ def report(session: Session, start: date, end: date) -> ReferralReport:
     made_n, sent_n = func.count().filter(made_in), func.count().filter(sent_in)
     closed_n, helped_n = func.count().filter(sent_in & closed_now), func.count().filter(sent_in & got_help)
 
-    def tallies(key: Any, outer_resource: bool = False) -> list[Tally]:
-        query: Any = sql_select(key, made_n, sent_n, closed_n, helped_n).select_from(Referral)
-        if outer_resource:
-            query = query.outerjoin(Resource, col(Resource.id) == Referral.resource_id)
-        query = query.where(made_in | sent_in).group_by(key)
-        rows = [Tally(str(name) if name is not None else "(none)", *(int(v) for v in values))
-                for name, *values in session.exec(query).all()]  # fmt: skip
-        return sorted(rows, key=lambda t: (-t.made, -t.sent, t.name))
+    # One pass over the period's referrals, grouped by need and resource; the totals, the needs and
+    # the resources are summed from it.
+    label = func.coalesce(Resource.name, Referral.recipient)
+    query: Any = (
+        sql_select(col(Referral.need), label, made_n, sent_n, closed_n, helped_n)
+        .select_from(Referral)
+        .outerjoin(Resource, col(Resource.id) == Referral.resource_id)
+        .where(made_in | sent_in)
+        .group_by(col(Referral.need), label)
+    )
+    overall = Tally("all")
+    needs: dict[str, Tally] = {}
+    names: dict[str, Tally] = {}
+    for need, name, *values in session.exec(query).all():
+        counts = [int(v) for v in values]
+        for tally in (overall, needs.setdefault(need or "(none)", Tally(need or "(none)")),
+                      names.setdefault(str(name), Tally(str(name)))):  # fmt: skip
+            tally.made, tally.sent, tally.closed, tally.got_help = (
+                a + b for a, b in zip((tally.made, tally.sent, tally.closed, tally.got_help), counts, strict=True)
+            )
 
-    overall = session.exec(
-        select(made_n, sent_n, closed_n, helped_n).select_from(Referral).where(made_in | sent_in)
-    ).one()
-    made, sent, loop_closed, _helped = (int(v) for v in overall)
+    def ranked(tallies: dict[str, Tally]) -> list[Tally]:
+        return sorted(tallies.values(), key=lambda t: (-t.made, -t.sent, t.name))
+
+    made, sent, loop_closed = overall.made, overall.sent, overall.closed
     closed_rows = session.exec(
         select(col(Referral.sent_on), col(Referral.closed_on), col(Referral.outcome)).where(
             closed_now, col(Referral.closed_on) >= start, col(Referral.closed_on) <= end
@@ -565,10 +577,12 @@ def report(session: Session, start: date, end: date) -> ReferralReport:
         if outcome in outcomes:
             outcomes[outcome] += 1
     stalled_filter = ReferralFilter(stalled=True, active_patients_only=True)
+    stalled = list_referrals(session, replace(stalled_filter, limit=STALLED_LISTED))
+    # counted only when the list is cut short: usually a handful, read from the index in one walk
+    stalled_count = len(stalled) if len(stalled) < STALLED_LISTED else count_referrals(session, stalled_filter)
     return ReferralReport(
         start=start, end=end, made=made, sent=sent, closed_in_period=len(closed_rows), loop_closed=loop_closed,
         median_days_to_close=statistics.median(spans) if spans else None, outcomes=outcomes,
-        by_need=tallies(Referral.need), by_resource=tallies(func.coalesce(Resource.name, Referral.recipient), True),
-        stalled=list_referrals(session, ReferralFilter(stalled=True, active_patients_only=True, limit=STALLED_LISTED)),
-        stalled_count=count_referrals(session, stalled_filter), stalled_days=stalled_days(),
+        by_need=ranked(needs), by_resource=ranked(names),
+        stalled=stalled, stalled_count=stalled_count, stalled_days=stalled_days(),
     )  # fmt: skip

@@ -105,7 +105,7 @@ def upgrade() -> None:
         ("ix_referral_need", ["need"]),
         ("ix_referral_sent_on", ["sent_on"]),
         ("ix_referral_closed_on", ["closed_on"]),
-        ("ix_referral_status_changed", ["status", "changed_at"]),
+        ("ix_referral_changed_status_patient", ["changed_at", "status", "patient_id"]),
     ):
         op.create_index(name, "referral", columns)
     op.create_table(
