@@ -25,8 +25,24 @@ from carecoord.services.audit import os_user
 from carecoord.vocab import ATTENDED_APPOINTMENT_TYPES
 
 SIZES = {
-    "caseload": {"patients": 200, "tasks": 2_000, "appointments": 3_000, "log": 5_000, "screenings": 1_000},
-    "agency": {"patients": 10_000, "tasks": 200_000, "appointments": 200_000, "log": 500_000, "screenings": 50_000},
+    "caseload": {
+        "patients": 200,
+        "tasks": 2_000,
+        "appointments": 3_000,
+        "log": 5_000,
+        "screenings": 1_000,
+        "resources": 200,
+        "referrals": 1_000,
+    },
+    "agency": {
+        "patients": 10_000,
+        "tasks": 200_000,
+        "appointments": 200_000,
+        "log": 500_000,
+        "screenings": 50_000,
+        "resources": 5_000,
+        "referrals": 100_000,
+    },
 }
 ZONE = ZoneInfo("America/New_York")
 FIRST = (
@@ -289,6 +305,7 @@ def generate(path: Path, size: str, seed: int = 20261125, today: date | None = N
         entries,
     )
     _screenings(conn, rng, counts["screenings"], patient_ids, today)
+    _resources_and_referrals(conn, counts, seed, today)
     conn.commit()
     conn.execute("ANALYZE")
     conn.close()
@@ -353,6 +370,127 @@ def _screenings(conn: sqlite3.Connection, rng: random.Random, count: int, patien
         "VALUES (?,?,?,?,?,?,?)",
         answers,
     )
+
+
+# --- community resources and referrals (issue 14) ---------------------------------------------------
+
+CATEGORIES = ("food-insecurity", "housing-instability", "transportation-insecurity", "utility-insecurity",
+              "social-connection", "financial-insecurity", "home-health", "behavioral-health", "specialist")  # fmt: skip
+REFERRAL_STEPS = (("draft",), ("sent",), ("sent", "received"), ("sent", "accepted"), ("sent", "accepted", "completed"),
+                  ("sent", "accepted", "completed", "closed"), ("sent", "failed", "closed"), ("cancelled",))  # fmt: skip
+
+
+def _resources_and_referrals(conn: sqlite3.Connection, counts: dict[str, int], seed: int, today: date) -> None:
+    """The directory and referrals over the last year at every stage, each with its history (a row
+    per step). Drawn from their own random stream, so the other tables stay as they were."""
+    rng = random.Random(seed + 14)
+    resources = []
+    for n in range(1, counts["resources"] + 1):
+        category = CATEGORIES[n % len(CATEGORIES)]
+        resources.append((_uid(rng), STAMP, STAMP, n, f"{rng.choice(LAST)} {category.split('-')[0].title()} Program {n}",
+                          category, f"{rng.choice(LAST)} Community Services", f"(555) 3{n % 100:02d}-{n % 10000:04d}",
+                          "Mon-Fri 9:00-17:00", rng.choice(("English", "English, Spanish", "English, Vietnamese")),
+                          "active" if n % 50 else "retired", f"hsds-{n:06d}"))  # fmt: skip
+    conn.executemany(
+        "INSERT INTO resource (uid, created_at, updated_at, id, name, category, organization, phone, hours, languages, "
+        "status, hsds_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+        resources,
+    )
+    referrals, events = [], []
+    me = os_user()
+    for n in range(1, counts["referrals"] + 1):
+        resource = resources[rng.randrange(len(resources))]
+        made = today - timedelta(days=rng.randint(0, 365))
+        # as in a caseload that closes its loops: most referrals older than six weeks are finished
+        finished = [s for s in REFERRAL_STEPS if s[-1] in ("closed", "cancelled")]
+        steps = rng.choice(finished if (today - made).days > 42 and rng.random() < 0.9 else REFERRAL_STEPS)
+        day, history = made, [(made, "created", None, "draft")]
+        status = "draft"
+        for step in steps:
+            day = min(day + timedelta(days=rng.randint(1, 12)), today)
+            history.append((day, "status", status, step))
+            status = step
+        sent = next((d for d, _, _, to in history if to == "sent"), None)
+        closed = day if status in ("closed", "cancelled") else None
+        outcome = (
+            rng.choice(("got-help", "got-help", "partly-helped", "could-not-contact")) if status == "closed" else None
+        )
+        changed = _utc(history[-1][0], 11, 0)
+        need = resource[5] if resource[5] not in ("home-health", "behavioral-health", "specialist") else None
+        referrals.append((_uid(rng), _utc(made, 10, 0), changed, n, rng.randint(1, counts["patients"]), resource[3],
+                          resource[4], "community", need, "routine", status, outcome,
+                          "verbal" if sent else None, sent.isoformat() if sent else None,
+                          closed.isoformat() if closed else None, changed, 3))  # fmt: skip
+        events += [(_uid(rng), STAMP, STAMP, n, _utc(on, 11, 0), on.isoformat(), action, old, new, me)
+                   for on, action, old, new in history]  # fmt: skip
+    conn.executemany(
+        "INSERT INTO referral (uid, created_at, updated_at, id, patient_id, resource_id, recipient, kind, need, "
+        "priority, status, outcome, consent_method, sent_on, closed_on, changed_at, follow_up_days) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        referrals,
+    )
+    conn.executemany(
+        "INSERT INTO referral_event (uid, created_at, updated_at, referral_id, at, happened_on, action, from_status, "
+        "to_status, recorded_by) VALUES (?,?,?,?,?,?,?,?,?,?)",
+        events,
+    )
+
+
+def hsds_folder(path: Path, services: int, seed: int = 14) -> Path:
+    """An Open Referral HSDS 3.0 CSV folder of ``services`` services (one organization per five), each at
+    a location with an address, a phone, two languages, a weekly schedule and a taxonomy term."""
+    rng = random.Random(seed)
+    path.mkdir(parents=True, exist_ok=True)
+    terms = [("t-food", "BD-1800", "Food Pantries"), ("t-rent", "BH-3800", "Rent Assistance"),
+             ("t-ride", "BT-4500", "Medical Appointment Transportation"), ("t-home", "LR-3200", "Home Health Care")]  # fmt: skip
+    tables: dict[str, tuple[list[str], list[list[str]]]] = {
+        "organizations": (["id", "name", "description", "email", "website"], []),
+        "services": (
+            [
+                "id",
+                "organization_id",
+                "name",
+                "description",
+                "status",
+                "fees_description",
+                "eligibility_description",
+                "last_modified",
+            ],
+            [],
+        ),
+        "locations": (["id", "location_type", "organization_id", "name"], []),
+        "addresses": (
+            ["id", "location_id", "address_1", "city", "state_province", "postal_code", "country", "address_type"],
+            [],
+        ),
+        "service_at_location": (["id", "service_id", "location_id"], []),
+        "phones": (["id", "service_id", "number", "type"], []),
+        "languages": (["id", "service_id", "name", "code"], []),
+        "schedules": (["id", "service_id", "freq", "interval", "byday", "opens_at", "closes_at"], []),
+        "attributes": (["id", "link_id", "taxonomy_term_id", "link_entity"], []),
+        "taxonomy_terms": (["id", "code", "name"], [[i, code, name] for i, code, name in terms]),
+    }
+    for n in range(services):
+        org, service, location = f"o-{n // 5}", f"s-{n}", f"l-{n}"
+        if n % 5 == 0:
+            tables["organizations"][1].append([org, f"{rng.choice(LAST)} Community Services {n // 5}",
+                                               "Serves the county.", "", ""])  # fmt: skip
+        tables["services"][1].append([service, org, f"Program {n}", "A service.", "active", "Free",
+                                      "County residents", "2026-10-01T00:00:00Z"])  # fmt: skip
+        tables["locations"][1].append([location, "physical", org, f"Site {n}"])
+        tables["addresses"][1].append([f"a-{n}", location, f"{n} Main St", "Springfield", "IL", "62701", "US",
+                                       "physical"])  # fmt: skip
+        tables["service_at_location"][1].append([f"sal-{n}", service, location])
+        tables["phones"][1].append([f"p-{n}", service, f"(555) 01{n % 10}-{n % 10000:04d}", "voice"])
+        tables["languages"][1].extend([[f"la-{n}", service, "English", "en"], [f"lb-{n}", service, "Spanish", "es"]])
+        tables["schedules"][1].append([f"h-{n}", service, "WEEKLY", "1", "MO,TU,WE,TH,FR", "09:00", "17:00"])
+        tables["attributes"][1].append([f"at-{n}", service, terms[n % len(terms)][0], "service"])
+    for name, (header, rows) in tables.items():
+        with (path / f"{name}.csv").open("w", newline="", encoding="utf-8") as file:
+            writer = csv.writer(file)
+            writer.writerow(header)
+            writer.writerows(rows)
+    return path
 
 
 def patients_csv(path: Path, rows: int, seed: int = 7) -> Path:

@@ -42,7 +42,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from generate import generate, patients_csv
+from generate import generate, hsds_folder, patients_csv
 
 CARECOORD = [str(Path(sys.executable).with_name("carecoord"))]
 # GNU time reports a process's own peak memory; a forked child's rusage also counts the parent's.
@@ -191,6 +191,16 @@ def all_cases(workdir: Path) -> list[Case]:
             "typer+sqlmodel",
             budget=1.25,
             seconds=10.0,
+        ),
+        # issue 14: referrals and the directory
+        Case("referral list", [*CARECOORD, "referral", "list"], "typer+sqlmodel", budget=1.25, scales=True),
+        Case("report referrals", [*CARECOORD, "report", "referrals"], "typer+sqlmodel", budget=1.25, scales=True),
+        Case(
+            "import resources (5,000 HSDS services)",
+            [*CARECOORD, "import", "resources", str(hsds_folder(workdir / "hsds", 5_000))],
+            "typer+sqlmodel",
+            seconds=10.0,
+            writes=True,
         ),
         Case(
             "screen add",

@@ -91,6 +91,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "screen": ("carecoord.commands.screenings",
                "Screenings: PHQ-9, GAD-7, AHC HRSN and other standard instruments, scores, safety flags and "
                "rescreening."),
+    "resource": ("carecoord.commands.resources",
+                 "The directory of community resources: food banks, shelters, rides, home health."),
+    "referral": ("carecoord.commands.referrals",
+                 "Referrals to community resources and clinical services, from draft to 'did the patient get help'."),
     "report": ("carecoord.commands.reports", "Reports for the month and the caseload."),
     "import": ("carecoord.commands.imports", "Import from a spreadsheet saved as CSV."),
     "export": ("carecoord.commands.export", "Export to other programs."),

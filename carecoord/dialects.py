@@ -210,6 +210,16 @@ def parent_policy_sql(table: str, column: str, parent: str) -> list[str]:
     ]
 
 
+def grant_directory_sql(tables: tuple[str, ...]) -> list[str]:
+    """The team's privileges on a directory that belongs to everyone (community resources): everyone
+    reads, adds and corrects entries; nobody deletes one (an entry is retired, so that the referrals
+    made to it keep their history). No row-level security: there is no patient to hide."""
+    groups = ", ".join(TEAM_GROUPS)
+    statements = [f'GRANT SELECT, INSERT, UPDATE ON "{t}" TO {groups}' for t in tables]
+    statements += [f'GRANT USAGE ON SEQUENCE "{t}_id_seq" TO {groups}' for t in tables]
+    return statements
+
+
 AUDIT_ROLE_FUNCTION = "carecoord_audit_db_role"
 
 

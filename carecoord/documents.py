@@ -167,6 +167,12 @@ def _screening_due_line(item: Mapping[str, Any], day: date) -> str:
     )
 
 
+def _stalled_line(referral: Mapping[str, Any]) -> str:
+    """A stalled referral on the agenda (issue 14)."""
+    return (f"- Referral #{referral['id']} to {md(referral['recipient'])} · {md(referral['patient_name'])} · "
+            f"{referral['status']}, no change for {referral['days_since_change']} days")  # fmt: skip
+
+
 def agenda_markdown(agenda: Mapping[str, Any]) -> str:
     """The agenda as Markdown: one section per day (from :func:`carecoord.records.agenda_record`)."""
     first, last = agenda["from"], agenda["to"]
@@ -188,6 +194,7 @@ def agenda_markdown(agenda: Mapping[str, Any]) -> str:
             ("Transition-of-care deadlines", [_deadline_line(t, day["date"]) for t in day["transition_deadlines"]]),
             ("Due for contact", [_contact_due_line(c) for c in day["contacts_due"]]),
             ("Screenings due", [_screening_due_line(s, day["date"]) for s in day.get("screenings_due", [])]),
+            ("Stalled referrals", [_stalled_line(r) for r in day.get("stalled_referrals", ())]),
         ]  # fmt: skip
         for heading, items in sections:
             if items:

@@ -14,7 +14,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from carecoord.vocab import RISK_SYNONYMS, ContactMethod, RiskLevel
+from carecoord.vocab import (
+    RESOURCE_CATEGORIES,
+    RESOURCE_CATEGORY_SYNONYMS,
+    RISK_SYNONYMS,
+    ContactMethod,
+    RiskLevel,
+)
 
 
 class Kind(StrEnum):
@@ -205,6 +211,77 @@ CONTACT = RecordSpec(
             "Whether the patient consented to share information with them.",
         ),
         _NOTES,
+        _CREATED,
+        _UPDATED,
+    ),
+)
+
+RESOURCE = RecordSpec(
+    "resource",
+    (
+        _ID,
+        _UID,
+        FieldSpec(
+            "name",
+            "Name",
+            Kind.name,
+            "--name",
+            "The service's name, e.g. 'Weekly Food Pantry'.",
+            noun="resource's name",
+        ),
+        FieldSpec(
+            "category",
+            "Category",
+            Kind.choice,
+            "--category -c",
+            "What it helps with: a social-need domain of the Gravity SDOH value set (food-insecurity, "
+            "housing-instability, transportation-insecurity, utility-insecurity...; everyday words such as "
+            "'food' or 'housing' work too) or a clinical kind (specialist, home-health, behavioral-health, "
+            "medical-equipment, pharmacy, other). 'carecoord resource categories' lists them all.",
+            choices=RESOURCE_CATEGORIES,
+            synonyms=RESOURCE_CATEGORY_SYNONYMS,
+            metavar="CATEGORY",
+        ),
+        FieldSpec("organization", "Organization", Kind.line, "--org", "The organization that runs it.", metavar="NAME"),
+        _PHONE,
+        _EMAIL,
+        FieldSpec(
+            "url",
+            "Website",
+            Kind.line,
+            "--url",
+            "Web address, e.g. https://food.example.org.",
+            noun="web address",
+            metavar="URL",
+        ),
+        FieldSpec("address", "Address", Kind.text, "--address", "Where it is (street, city)."),
+        FieldSpec(
+            "hours",
+            "Hours",
+            Kind.line,
+            "--hours",
+            "Opening hours as people read them, e.g. 'Mon-Fri 9:00-17:00'.",
+            metavar="TEXT",
+        ),
+        FieldSpec(
+            "eligibility", "Eligibility", Kind.text, "--eligibility", "Who may use it, e.g. 'county residents 60+'."
+        ),
+        FieldSpec(
+            "languages",
+            "Languages",
+            Kind.line,
+            "--languages",
+            "Languages spoken, e.g. 'English, Spanish'.",
+            metavar="LIST",
+        ),
+        FieldSpec(
+            "fees", "Fees", Kind.line, "--fees", "What it costs, e.g. 'free' or 'sliding scale'.", metavar="TEXT"
+        ),
+        _NOTES,
+        FieldSpec("status", "Status"),  # active or retired: set by 'resource retire' and 'resource restore'
+        FieldSpec("retired_on", "Retired", Kind.date),
+        FieldSpec("hsds_id", "HSDS id"),  # the Open Referral service id an import found it by
+        FieldSpec("taxonomy", "Taxonomy"),  # the HSDS taxonomy codes it was filed under
         _CREATED,
         _UPDATED,
     ),

@@ -335,9 +335,92 @@ class ProgramEnrolment(Timestamped, table=True):
     end_reason: str | None = None
 
 
+# --- community resources and referrals (issue 14, migration 0010) ---------------------------------
+
+
+class Resource(Timestamped, table=True):
+    """A community resource or service in the team's directory (an HSDS service at its location).
+
+    Belongs to the whole team, not to a patient; retired rather than deleted, so that the referrals
+    made to it keep their history."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str
+    category: str = Field(index=True, description="vocab.RESOURCE_CATEGORIES: an SDOH domain or a clinical kind")
+    organization: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    url: str | None = None
+    address: str | None = None
+    hours: str | None = None
+    eligibility: str | None = None
+    languages: str | None = None
+    fees: str | None = None
+    notes: str | None = None
+    status: str = Field(default="active", index=True)
+    retired_on: date | None = None
+    hsds_id: str | None = Field(
+        default=None, unique=True, description="the Open Referral (HSDS) service id: a re-import updates by it"
+    )
+    taxonomy: str | None = Field(default=None, description="HSDS taxonomy term codes, comma-separated")
+
+
+class Referral(Timestamped, table=True):
+    """A referral of a patient to a resource or a named recipient (FHIR ServiceRequest with its Task):
+    its status, outcome, consent to share, and the follow-up task that keeps the loop closing."""
+
+    # Stalled referrals: walked by their last change, oldest first, status and patient read from the index.
+    __table_args__ = (Index("ix_referral_changed_status_patient", "changed_at", "status", "patient_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    patient_id: int = _parent("patient")
+    resource_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("resource.id"), nullable=True, index=True)
+    )
+    recipient: str = Field(description="who it goes to: the resource's name, or the name typed with --to")
+    kind: str = Field(default="community")
+    need: str | None = Field(default=None, index=True, description="vocab.SDOH_DOMAINS code")
+    reason: str | None = None
+    priority: str = Field(default=TaskPriority.routine.value)
+    status: str = Field(default="draft")
+    outcome: str | None = None
+    status_reason: str | None = None
+    consent_method: str | None = Field(default=None, description="verbal | written; None: no consent recorded")
+    consent_by: str | None = Field(default=None, description="who consented: the patient or their representative")
+    consent_on: date | None = None
+    consent_recorded_by: str | None = None
+    sent_on: date | None = Field(default=None, index=True)
+    closed_on: date | None = Field(default=None, index=True)
+    changed_at: datetime = Field(
+        default_factory=utcnow, sa_type=UTCDateTime, description="the last change in its history (stalled after N days)"
+    )
+    follow_up_days: int = Field(default=3, description="business days to the first follow-up")
+    followup_task_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("task.id", ondelete="SET NULL"), nullable=True)
+    )
+    notes: str | None = None
+
+
+class ReferralEvent(Timestamped, table=True):
+    """One step in a referral's history: created, consent recorded, a status move, an edit."""
+
+    __tablename__ = "referral_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    referral_id: int = _parent("referral")
+    at: datetime = Field(sa_type=UTCDateTime, description="when it was recorded")
+    happened_on: date = Field(description="the day it happened (referral status --date)")
+    action: str = Field(description="created | consent | status | edited")
+    from_status: str | None = None
+    to_status: str | None = None
+    outcome: str | None = None
+    note: str | None = None
+    recorded_by: str = Field(description="who recorded it: the OS user on a file, the database role on a team store")
+
+
 AUDITED_TABLES: tuple[type[Any], ...] = (
     Patient, Contact, CarePlan, PlanReview, Goal, Task, Appointment, AppointmentException, Communication,
-    CallTimer, Transition, ProgramEnrolment,
+    CallTimer, Transition, ProgramEnrolment, Resource, Referral, ReferralEvent,
 )  # fmt: skip
 
 

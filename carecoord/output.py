@@ -373,3 +373,36 @@ def bar_chart(title: str, values: Sequence[tuple[str, int]], *, unit: str = "", 
         bar = "\u2588" * round(value / top * width)
         lines.append(f"  {label.ljust(longest)}  {bar} {value}{unit}")
     return "\n".join(lines)
+
+
+def render_sections(
+    sections: Sequence[tuple[str, Sequence[Mapping[str, Any]], Sequence[Column], str]],
+    fmt: OutputFormat,
+    *,
+    whole: Any,
+    rows: Sequence[Mapping[str, Any]],
+    keys: Sequence[str],
+    notes: Sequence[str] = (),
+    chart: Chart | None = None,
+) -> None:
+    """A report of several tables (title, rows, columns, what to say when empty): JSON prints ``whole``,
+    CSV the flat ``rows`` under ``keys``; a table or Markdown prints each section, then ``notes``, and
+    on the terminal the ``chart``."""
+    if fmt is OutputFormat.json:
+        print(to_json(whole))
+        return
+    if fmt is OutputFormat.csv:
+        write_csv(rows, keys)
+        return
+    for index, (title, records, columns, empty) in enumerate(sections):
+        if index:
+            print()
+        if fmt is OutputFormat.markdown:
+            print(markdown_table(records, columns, title=title, empty=empty))
+        else:
+            print(table(records[:TABLE_ROWS], columns, title=title) if records else f"{title}: {empty}")
+    for note in notes:
+        print("\n" + (note if fmt is OutputFormat.markdown else wrapped(note)))
+    if chart is not None and chart.values and fmt is OutputFormat.table:
+        print()
+        print(bar_chart(chart.title, chart.values, unit=chart.unit))

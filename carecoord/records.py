@@ -20,7 +20,7 @@ from carecoord.clinical import (
     apcm_level,
 )
 from carecoord.dates import local_zone, now, today
-from carecoord.fields import CONTACT, PATIENT, Kind, RecordSpec
+from carecoord.fields import CONTACT, PATIENT, RESOURCE, Kind, RecordSpec
 from carecoord.services.plans import split_needs
 from carecoord.services.tags import split_tags
 from carecoord.vocab import TASK_OPEN
@@ -36,6 +36,9 @@ if TYPE_CHECKING:  # only for annotations: a listing must not load every service
         Patient,
         PlanReview,
         ProgramEnrolment,
+        Referral,
+        ReferralEvent,
+        Resource,
         Task,
     )
     from carecoord.services.agenda import AgendaDay
@@ -296,6 +299,7 @@ def agenda_record(days: list[AgendaDay]) -> dict[str, Any]:
                 "transition_deadlines": [
                     {**transition_record(status), "deadline": which} for status, which in day.deadlines
                 ],
+                "stalled_referrals": _stalled_records(day.stalled_referrals),
                 "more_overdue": day.more_overdue,
                 **_agenda_screenings(day),
             }
@@ -505,3 +509,80 @@ def _agenda_screenings(day: AgendaDay) -> dict[str, Any]:
         "screenings_due": [due_record(item, day.day) for item in day.screenings_due],
         "safety_flags": [{**screening_record(s, p, None, True), "phone": p.phone} for s, p in day.safety_flags],
     }
+
+
+# --- community resources and referrals (issue 14) -------------------------------------------------
+
+RESOURCE_KEYS = RESOURCE.keys
+REFERRAL_KEYS = tuple(
+    "id uid patient_id patient_name resource_id recipient kind need reason priority status outcome status_reason "
+    "consent_method consent_by consent_on consent_recorded_by sent_on closed_on changed_at days_since_change "
+    "stalled follow_up_days followup_task_id notes created_at updated_at".split()
+)
+REFERRAL_EVENT_KEYS = tuple("id at happened_on action from_status to_status outcome note recorded_by".split())
+
+
+def resource_record(resource: Resource) -> dict[str, Any]:
+    """Every resource field, in the declared order (fields.RESOURCE)."""
+    return field_values(RESOURCE, resource)
+
+
+def referral_record(referral: Referral, patient_name: str | None, *, stalled_after: int) -> dict[str, Any]:
+    """Every referral field; ``stalled`` for an open one with no change in ``stalled_after`` days."""
+    from carecoord.services.referrals import OPEN
+
+    days = (today() - referral.changed_at.astimezone(local_zone()).date()).days  # calendar days, in the user's zone
+    return {
+        "id": referral.id,
+        "uid": referral.uid,
+        "patient_id": referral.patient_id,
+        "patient_name": patient_name,
+        "resource_id": referral.resource_id,
+        "recipient": referral.recipient,
+        "kind": referral.kind,
+        "need": referral.need,
+        "reason": referral.reason,
+        "priority": referral.priority,
+        "status": referral.status,
+        "outcome": referral.outcome,
+        "status_reason": referral.status_reason,
+        "consent_method": referral.consent_method,
+        "consent_by": referral.consent_by,
+        "consent_on": referral.consent_on,
+        "consent_recorded_by": referral.consent_recorded_by,
+        "sent_on": referral.sent_on,
+        "closed_on": referral.closed_on,
+        "changed_at": _local(referral.changed_at),
+        "days_since_change": days,
+        "stalled": referral.status in OPEN and days >= stalled_after,
+        "follow_up_days": referral.follow_up_days,
+        "followup_task_id": referral.followup_task_id,
+        "notes": referral.notes,
+        "created_at": _local(referral.created_at),
+        "updated_at": _local(referral.updated_at),
+    }
+
+
+def referral_event_record(event: ReferralEvent) -> dict[str, Any]:
+    """One step of a referral's history."""
+    return {
+        "id": event.id,
+        "at": _local(event.at),
+        "happened_on": event.happened_on,
+        "action": event.action,
+        "from_status": event.from_status,
+        "to_status": event.to_status,
+        "outcome": event.outcome,
+        "note": event.note,
+        "recorded_by": event.recorded_by,
+    }
+
+
+def _stalled_records(stalled: list[tuple[Referral, Patient]]) -> list[dict[str, Any]]:
+    """The agenda's stalled referrals (issue 14)."""
+    if not stalled:
+        return []
+    from carecoord.services.referrals import stalled_days
+
+    days = stalled_days()
+    return [referral_record(referral, patient.name, stalled_after=days) for referral, patient in stalled]

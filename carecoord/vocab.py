@@ -312,6 +312,8 @@ class Consent(StrEnum):
 
     verbal = "verbal"
     written = "written"
+
+
 # --- screenings (issue 13) ------------------------------------------------------------------------
 
 
@@ -329,15 +331,7 @@ class AnsweredBy(StrEnum):
 # domains a screening can find positive (the AHC HRSN tool's and the Hunger Vital Sign's), and the
 # codes referrals are matched on. Gravity has no "interpersonal safety" code: the AHC safety
 # questions (HITS) are a partner-violence screen, so that domain is intimate-partner-violence.
-SDOH_DOMAINS = (
-    "food-insecurity",
-    "housing-instability",
-    "homelessness",
-    "inadequate-housing",
-    "transportation-insecurity",
-    "utility-insecurity",
-    "intimate-partner-violence",
-)
+# (SDOH_DOMAINS, the value set's codes, is defined with the resources below.)
 # How a domain reads in a plan's needs and in reports.
 SDOH_DOMAIN_LABELS = {
     "food-insecurity": "Food insecurity",
@@ -351,3 +345,134 @@ SDOH_DOMAIN_LABELS = {
     "anxiety": "Anxiety",
     "fall-risk": "Fall risk",
 }
+
+
+# --- community resources and referrals (issue 14) -------------------------------------------------
+
+# The social-need domains: the codes of the Gravity Project's SDOH category value set, spelled as the
+# value set spells them ("SDOHCC ValueSet SDOH Category", SDOH Clinical Care IG STU 2.3.0,
+# http://hl7.org/fhir/us/sdoh-clinicalcare/ValueSet/SDOHCC-ValueSetSDOHCategory, codes from the code
+# system http://hl7.org/fhir/us/sdoh-clinicalcare/CodeSystem/SDOHCC-CodeSystemTemporaryCodes), in the
+# value set's order. Left out: 'sdoh-category-unspecified' (not a need one can refer for).
+SDOH_DOMAINS: tuple[str, ...] = (
+    "food-insecurity",
+    "housing-instability",
+    "homelessness",
+    "inadequate-housing",
+    "transportation-insecurity",
+    "financial-insecurity",
+    "material-hardship",
+    "educational-attainment",
+    "employment-status",
+    "veteran-status",
+    "stress",
+    "social-connection",
+    "intimate-partner-violence",
+    "elder-abuse",
+    "personal-health-literacy",
+    "health-insurance-coverage-status",
+    "medical-cost-burden",
+    "digital-literacy",
+    "digital-access",
+    "utility-insecurity",
+    "incarceration-status",
+    "language-access",
+)
+# Resources that are not for a social need: the clinical kinds a coordinator refers to.
+CLINICAL_RESOURCE_KINDS: tuple[str, ...] = (
+    "specialist",
+    "home-health",
+    "behavioral-health",
+    "medical-equipment",
+    "pharmacy",
+    "other",
+)
+RESOURCE_CATEGORIES: tuple[str, ...] = SDOH_DOMAINS + CLINICAL_RESOURCE_KINDS
+# Everyday words for a category, accepted wherever one is typed or imported; the code is stored.
+RESOURCE_CATEGORY_SYNONYMS: dict[str, str] = {
+    "food": "food-insecurity",
+    "housing": "housing-instability",
+    "homeless": "homelessness",
+    "shelter": "homelessness",
+    "transportation": "transportation-insecurity",
+    "transport": "transportation-insecurity",
+    "rides": "transportation-insecurity",
+    "utilities": "utility-insecurity",
+    "utility": "utility-insecurity",
+    "financial": "financial-insecurity",
+    "money": "financial-insecurity",
+    "employment": "employment-status",
+    "jobs": "employment-status",
+    "education": "educational-attainment",
+    "veterans": "veteran-status",
+    "social": "social-connection",
+    "loneliness": "social-connection",
+    "ipv": "intimate-partner-violence",
+    "domestic-violence": "intimate-partner-violence",
+    "insurance": "health-insurance-coverage-status",
+    "language": "language-access",
+    "home health": "home-health",
+    "behavioral health": "behavioral-health",
+    "mental-health": "behavioral-health",
+    "mental health": "behavioral-health",
+    "dme": "medical-equipment",
+}
+
+
+def category_label(code: str) -> str:
+    """``food-insecurity`` -> ``Food insecurity``: how a category reads in a sentence or a chart."""
+    return code.replace("-", " ").capitalize()
+
+
+class ResourceStatus(StrEnum):
+    """Whether a resource is offered for new referrals; a retired one is kept for its referrals' history."""
+
+    active = "active"
+    retired = "retired"
+
+
+class ReferralKind(StrEnum):
+    """Who a referral goes to."""
+
+    community = "community"
+    specialist = "specialist"
+    home_health = "home-health"
+    behavioral_health = "behavioral-health"
+    program = "program"
+    other = "other"
+
+
+class ReferralStatus(StrEnum):
+    """Where a referral is: the Gravity closed-loop states (ServiceRequest + Task status), as a
+    coordinator names them."""
+
+    draft = "draft"
+    sent = "sent"
+    received = "received"
+    accepted = "accepted"
+    rejected = "rejected"
+    scheduled = "scheduled"
+    completed = "completed"
+    closed = "closed"
+    on_hold = "on-hold"
+    cancelled = "cancelled"
+    failed = "failed"
+
+
+class ReferralOutcome(StrEnum):
+    """What came of a referral, recorded when it completes or closes."""
+
+    got_help = "got-help"
+    partly_helped = "partly-helped"
+    could_not_contact = "could-not-contact"
+    not_eligible = "not-eligible"
+    no_capacity = "no-capacity"
+    patient_declined = "patient-declined"
+    other = "other"
+
+
+class ConsentMethod(StrEnum):
+    """How the patient consented to share their information with the organization referred to."""
+
+    verbal = "verbal"
+    written = "written"

@@ -90,7 +90,7 @@ def test_the_command_summaries_are_the_first_lines_of_their_help():
 
 
 def test_completion_offers_the_sub_commands(tmp_path):
-    env = {**os.environ, "_CARECOORD_COMPLETE": "complete_bash", "COMP_WORDS": "carecoord re", "COMP_CWORD": "1"}
+    env = {**os.environ, "_CARECOORD_COMPLETE": "complete_bash", "COMP_WORDS": "carecoord rep", "COMP_CWORD": "1"}
     result = subprocess.run([sys.executable, "-m", "carecoord"], capture_output=True, text=True, env=env, timeout=60)
     assert result.stdout.split() == ["report"]
     env["COMP_WORDS"], env["COMP_CWORD"] = "carecoord patient li", "2"

@@ -20,7 +20,8 @@ from tests.conftest import Run, assert_one_line_error
 
 pytestmark = pytest.mark.postgresql
 TABLES = sorted("patient contact care_plan plan_review goal task appointment appointment_exception communication "
-                "call_timer transition program_enrolment audit_log screening screening_answer screening_cadence "
+                "call_timer transition program_enrolment resource referral referral_event audit_log screening "
+                "screening_answer screening_cadence "
                 "screening_instrument".split())  # fmt: skip
 # The team's settings (issue 13): one row per instrument, so a caseload built here holds none of them
 # (a second file with the same setting could not be copied beside the first: see the issue 13 notes).
@@ -67,6 +68,9 @@ def build_caseload(path: Path, template_db: Path, mrn: str = "48") -> Path:
     ok(path, "log", "add", "jane", "--minutes", "12", "--note", "Weight up 3 lb", "--with", "Ann Doe")
     ok(path, "log", "add", "omar", "--minutes", "5", "--outcome", "no-answer")
     ok(path, "transition", "add", "jane", "--discharged", "yesterday", "--from", "Mercy General Hospital")
+    ok(path, "resource", "add", f"Food Pantry {mrn}", "--category", "food-insecurity", "--phone", "555-0142")
+    ok(path, "referral", "add", "jane", "--resource", "pantry", "--consent", "verbal", "--reason", "Out of food")
+    ok(path, "referral", "status", "1", "sent")
     ok(path, "timer", "start", "zoë")
     ok(path, "program", "enroll", "jane", "ccm", "--consent", "verbal", "--date", "2026-11-02", "--by", "K. Lee")
     ok(path, "patient", "edit", "omar", "--phone", "555-0199")
@@ -97,6 +101,8 @@ REFERENCES = {
     "call_timer": {"patient_id": "patient"},
     "transition": {"patient_id": "patient", "contact_task_id": "task", "visit_task_id": "task"},
     "program_enrolment": {"patient_id": "patient"},
+    "referral": {"patient_id": "patient", "resource_id": "resource", "followup_task_id": "task"},
+    "referral_event": {"referral_id": "referral"},
     "audit_log": {"patient_id": "patient"},
     "screening": {"patient_id": "patient", "safety_task_id": "task", "plan_id": "care_plan"},
     "screening_answer": {"screening_id": "screening"},
@@ -235,12 +241,16 @@ def test_a_caseload_copied_twice_is_refused_and_a_patient_with_the_same_mrn_is_n
     # since the deleted ones keep theirs in the audit trail.
     for name in ("jane", "omar", "zoë"):
         ok(team, "patient", "delete", name, "--yes")
-    # ...but not while the team's task without a patient is still there: its uid is unique too.
+    # ...but not while the directory's resource or the team's task without a patient is still there:
+    # their uids are unique too (a resource is never deleted by carecoord: the administrator does it here).
     first = before
     before = server_tables(team)
+    assert_one_line_error(carecoord(caseload, "db", "copy", "--to", team), 1,
+                          "already holds a resource record with (uid)=", "nothing was copied")  # fmt: skip
+    assert server_tables(team) == before
+    stores.PostgresStore(stores.postgres_admin_url() or "", _database(team)).rows("DELETE FROM resource", ())
     assert_one_line_error(carecoord(caseload, "db", "copy", "--to", team), 1, "already holds a task record with (uid)=",
                           "nothing was copied")  # fmt: skip
-    assert server_tables(team) == before
     ok(team, "task", "delete", "order supplies", "--yes")
     ok(caseload, "db", "copy", "--to", team)
     stored = server_tables(team)

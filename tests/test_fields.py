@@ -12,7 +12,7 @@ import pytest
 from sqlmodel import SQLModel
 
 from carecoord import models  # noqa: F401  (registers the tables)
-from carecoord.fields import CONTACT, DERIVED_KEYS, PATIENT, RecordSpec
+from carecoord.fields import CONTACT, DERIVED_KEYS, PATIENT, RESOURCE, RecordSpec
 from carecoord.records import (
     AUDIT_KEYS,
     CONTACT_KEYS,
@@ -25,7 +25,7 @@ from carecoord.records import (
 from tests.conftest import Run, assert_one_line_error
 
 
-@pytest.mark.parametrize("record", [PATIENT, CONTACT], ids=lambda r: r.noun)
+@pytest.mark.parametrize("record", [PATIENT, CONTACT, RESOURCE], ids=lambda r: r.noun)
 def test_every_declared_field_is_a_column(record: RecordSpec) -> None:
     columns = SQLModel.metadata.tables[record.noun].columns
     declared = set(record.keys) - DERIVED_KEYS.get(record.noun, frozenset())
@@ -34,7 +34,7 @@ def test_every_declared_field_is_a_column(record: RecordSpec) -> None:
     assert set(columns.keys()) - {"name_key"} <= set(record.keys)
 
 
-@pytest.mark.parametrize(("command", "record"), [("patient", PATIENT), ("contact", CONTACT)])
+@pytest.mark.parametrize(("command", "record"), [("patient", PATIENT), ("contact", CONTACT), ("resource", RESOURCE)])
 def test_add_and_edit_offer_an_option_for_every_settable_field(
     cli: Callable[..., Run], command: str, record: RecordSpec
 ) -> None:

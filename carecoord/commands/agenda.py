@@ -81,6 +81,9 @@ def _flat_rows(record: Mapping[str, Any]) -> list[tuple[object, ...]]:
             rows.append((date, f"tcm {t['deadline']}", "", t["id"], t["patient_name"], t["facility"],
                          t[f"{t['deadline']}_state"], t[f"{t['deadline']}_state"] == "missed",
                          t["patient_id"], ""))  # fmt: skip
+        for r in day.get("stalled_referrals", ()):
+            rows.append((date, "stalled referral", "", r["id"], r["patient_name"], f"referral to {r['recipient']}",
+                         r["status"], True, r["patient_id"], ""))  # fmt: skip
         for g in day["goals"]:
             rows.append((date, "goal", "", g["id"], g["patient_name"], g["description"], g["lifecycle_status"],
                          g["target_on"].isoformat() < date, g["patient_id"], ""))  # fmt: skip

@@ -32,7 +32,8 @@ def run_demo(
     The demo lives in its own database and is rebuilt each time; your own caseload is never touched.
     It holds this month's calls, two recent discharges and screenings (one with an open safety
     flag), so 'report minutes', 'report contacts', 'report transitions', 'report screenings' and
-    'screen due' have something to show.
+    'screen due' have something to show; and a directory of community resources with referrals at
+    each stage of the loop (one closed, one stalled), for 'referral list' and 'report referrals'.
 
     Example: carecoord demo
     """

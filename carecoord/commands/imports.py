@@ -222,3 +222,88 @@ def contacts(
     _run("contacts", file, lambda: imports.read_sheet(file, encoding=encoding), imports.import_contacts, dry_run,
          skip_invalid, rejects, mapping=_mapping(map_), on_duplicate=on_duplicate.value,
          raw_phone=raw_phone)  # fmt: skip
+
+
+@app.command("resources")
+def resources(
+    path: Annotated[
+        Path,
+        typer.Argument(
+            help="An Open Referral HSDS 3.0 folder (services.csv, organizations.csv, locations.csv...) "
+            "or a CSV file with one resource per row."
+        ),
+    ],
+    map_taxonomy: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--map-taxonomy",
+            "-t",
+            metavar="CODE=CATEGORY",
+            help="File services under this HSDS taxonomy code (or a child of it) in this category, e.g. "
+            "BD-1800=food-insecurity. Repeatable.",
+        ),
+    ] = None,
+    map_: MapOpt = None,
+    dry_run: DryRunOpt = False,
+    encoding: EncodingOpt = "utf-8-sig",
+) -> None:
+    """Import the resource directory: an HSDS 3.0 CSV folder (one resource per service, with its
+    organization, address, phones, languages and hours) or a spreadsheet (headers matched as in the
+    patient import). Importing again updates by HSDS id (a spreadsheet: by name and organization)
+    and never duplicates. All or nothing; problems are named by file and line.
+
+    Example: carecoord import resources ./hsds-export --map-taxonomy BD-1800=food-insecurity --dry-run
+    """
+    from carecoord import db
+    from carecoord.errors import Interrupted
+    from carecoord.services import resource_import
+
+    taxonomy = resource_import.parse_taxonomy_map(map_taxonomy or ())
+    columns = _mapping(map_)
+    no_database = dry_run and _no_database()
+    bars: list[object] = []
+
+    def progress_for(total: int) -> Callable[[int], None] | None:
+        context = _progress(total, "Importing resources")
+        bars.append(context)
+        return context.__enter__()
+
+    try:
+        with _session(dry_run) as session:
+            try:
+                result = resource_import.import_path(
+                    session,
+                    path,
+                    taxonomy_map=taxonomy,
+                    column_map=columns,
+                    dry_run=dry_run,
+                    encoding=encoding,
+                    progress_for=progress_for,
+                )
+            finally:
+                for bar in bars:
+                    bar.__exit__(None, None, None)  # type: ignore[attr-defined]
+    except resource_import.ResourceImportError as failure:
+        if len(failure.problems) > 1:
+            for problem in failure.problems:
+                print(f"carecoord: error: {problem}", file=sys.stderr)
+        raise
+    except KeyboardInterrupt:
+        if db.state["committed"]:
+            raise
+        raise Interrupted("interrupted; nothing was imported") from None
+    verb = "Would import" if dry_run else "Imported"
+    parts = [f"{counted(result.created, 'new resource')}"]
+    if result.updated:
+        parts.append(f"{'would update' if dry_run else 'updated'} {result.updated}"
+                     + (f" ({result.retired} retired)" if result.retired else ""))  # fmt: skip
+    if result.unchanged:
+        parts.append(f"{result.unchanged} unchanged")
+    what = "services" if path.is_dir() else "rows"
+    print(f"{verb} {', '.join(parts)} from {path} ({counted(result.rows, what.removesuffix('s'))})."
+          + (" Nothing was written." if dry_run else ""))  # fmt: skip
+    note = resource_import.describe_uncategorised(result.uncategorised)
+    if note:
+        print(note)
+    if no_database:
+        print(f"There is no database at {db_location()} yet: nothing was compared with stored resources.")

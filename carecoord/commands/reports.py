@@ -344,3 +344,100 @@ def screenings_report(
                                                       if r["kind"] == "instrument"], "%")  # fmt: skip
     render_list(rows, REPORT_SCREENING_COLUMNS, fmt, keys=REPORT_KEYS, title=f"Screenings, {start} to {end}",
                 empty="No screenings in the period.", notes=notes, chart=chart, whole=record)  # fmt: skip
+
+
+# --- referrals (issue 14) -------------------------------------------------------------------------
+
+REFERRAL_REPORT_KEYS = ("group", "name", "made", "sent", "closed", "got_help", "loop_closure_rate")
+TALLY_COLUMNS = (
+    Column("name", "Name", min_width=14),
+    Column("made", "Made", no_wrap=True),
+    Column("sent", "Sent", no_wrap=True),
+    Column("closed", "Closed", no_wrap=True),
+    Column("got_help", "Got help", no_wrap=True),
+    Column("loop_closure_rate", "Loop closed", no_wrap=True,
+           show=lambda r: "-" if r["loop_closure_rate"] is None else f"{r['loop_closure_rate']}%"),
+)  # fmt: skip
+STALLED_COLUMNS = (
+    Column("id", "ID", no_wrap=True),
+    Column("patient_name", "Patient", min_width=12),
+    Column("recipient", "To", min_width=12),
+    Column("status", "Status", no_wrap=True),
+    Column("days_since_change", "Days", no_wrap=True),
+)
+
+
+@app.command("referrals")
+def referrals(
+    from_: Annotated[
+        str | None,
+        typer.Option("--from", help=date_help("Start of the period (default: 90 days ago).", past=True)),
+    ] = None,
+    to: Annotated[
+        str | None, typer.Option("--to", help=date_help("End of the period, inclusive (default: today).", past=True))
+    ] = None,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Referrals in a period: made, sent, closed; the loop-closure rate (of those sent, the share
+    closed with an outcome); the median days from sent to closed; outcomes; by need and by resource;
+    and the referrals stalled now (no change for 14 days, or CARECOORD_STALLED_DAYS).
+
+    JSON is one record (totals, outcomes, by_need, by_resource, stalled); CSV one row per group
+    (all, need, resource, outcome) with the columns made, sent, closed, got_help, loop_closure_rate.
+
+    Example: carecoord report referrals --from 2026-09-01 --to 2026-11-30 --format markdown
+    """
+    from dataclasses import asdict
+    from datetime import timedelta
+
+    from carecoord.commands._common import optional_date
+    from carecoord.dates import today
+    from carecoord.records import referral_record
+    from carecoord.services import referrals as referral_service
+    from carecoord.vocab import category_label
+
+    start = optional_date(from_, past=True) or today() - timedelta(days=90)
+    end = optional_date(to, past=True) or today()
+    with store(write=False) as session:
+        result = referral_service.report(session, start, end)
+    stalled = [referral_record(r, p.name, stalled_after=result.stalled_days) for r, p in result.stalled]
+
+    def tally(group: str, t: Any) -> dict[str, Any]:
+        return {"group": group, **asdict(t), "loop_closure_rate": t.closure_rate}
+
+    by_need = [tally("need", t) for t in result.by_need]
+    by_resource = [tally("resource", t) for t in result.by_resource]
+    totals = {"made": result.made, "sent": result.sent, "closed": result.closed_in_period,
+              "loop_closed": result.loop_closed, "loop_closure_rate": result.closure_rate,
+              "median_days_sent_to_closed": result.median_days_to_close, "stalled": result.stalled_count,
+              "stalled_after_days": result.stalled_days}  # fmt: skip
+    whole = {"from": start, "to": end, **totals, "outcomes": result.outcomes, "by_need": by_need,
+             "by_resource": by_resource, "stalled_referrals": stalled}  # fmt: skip
+    all_row = {"group": "all", "name": "all", "made": result.made, "sent": result.sent,
+               "closed": result.loop_closed, "got_help": sum(t.got_help for t in result.by_need),
+               "loop_closure_rate": result.closure_rate}  # fmt: skip
+    outcome_rows = [{"group": "outcome", "name": o, "made": None, "sent": None, "closed": n, "got_help": None,
+                     "loop_closure_rate": None} for o, n in result.outcomes.items()]  # fmt: skip
+    rate = "no referral was sent" if result.closure_rate is None else f"{result.closure_rate}% loop closed"
+    median = ("" if result.median_days_to_close is None
+              else f"; median {result.median_days_to_close:g} days from sent to closed")  # fmt: skip
+    title = (
+        f"Referrals, {start} to {end}: {result.made} made, {result.sent} sent, "
+        f"{result.closed_in_period} closed; {rate} ({result.loop_closed} of {result.sent} sent){median}"
+    )
+    sections = [
+        (title, [{**all_row, "name": "All referrals"}], TALLY_COLUMNS, ""),
+        ("By need", by_need, (Column("name", "Need", min_width=14, show=lambda r: category_label(r["name"])
+                                     if r["name"] != "(none)" else "(no need given)"), *TALLY_COLUMNS[1:]),
+         "none in the period"),
+        ("By resource", by_resource, TALLY_COLUMNS, "none in the period"),
+        ("Outcomes of those closed in the period", [{"measure": o, "value": n} for o, n in result.outcomes.items()],
+         COUNT_COLUMNS, "none"),
+        (f"Stalled now: no change for {counted(result.stalled_days, 'day')} ({result.stalled_count})", stalled,
+         STALLED_COLUMNS, "none"),
+    ]  # fmt: skip
+    from carecoord.output import render_sections
+
+    chart = Chart("Outcomes", [(o, n) for o, n in result.outcomes.items() if n])
+    render_sections(sections, fmt, whole=whole, rows=[all_row, *by_need, *by_resource, *outcome_rows],
+                    keys=REFERRAL_REPORT_KEYS, chart=chart)  # fmt: skip

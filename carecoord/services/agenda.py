@@ -13,7 +13,7 @@ from sqlmodel import Session, col, func
 
 from carecoord.clinical import CONTACT_DUE_DAYS
 from carecoord.dates import day_start, local_zone
-from carecoord.models import CarePlan, Goal, Patient, Screening, Task
+from carecoord.models import CarePlan, Goal, Patient, Referral, Screening, Task
 from carecoord.services import snapshots
 from carecoord.services.appointments import AppointmentFilter, Occurrence, occurrences
 from carecoord.services.reports import ContactGap, contact_gaps, count_contact_gaps
@@ -37,6 +37,7 @@ class AgendaDay:
     more_overdue: dict[str, int] = field(default_factory=dict)  # carried-over items left out, by kind
     screenings_due: list[Due] = field(default_factory=list)  # rescreening due that day (issue 13)
     safety_flags: list[tuple[Screening, Patient]] = field(default_factory=list)  # open, on the first day
+    stalled_referrals: list[tuple[Referral, Patient]] = field(default_factory=list)  # on the first day (issue 14)
 
 
 # Overdue items carried to the first day beyond this many per kind are counted, not listed:
@@ -95,6 +96,7 @@ def build(session: Session, first: date, days: int, *, coordinator: str | None =
             if (owed or trying) and deadline.due <= last:
                 bucket(deadline.due).deadlines.append((status, which))
     _screenings(session, agenda, first, last, coordinator)
+    _stalled_referrals(session, agenda[first], coordinator)
     return list(agenda.values())
 
 
@@ -115,6 +117,17 @@ def _screenings(
         else:
             agenda[first].more_overdue["screenings_due"] = agenda[first].more_overdue.get("screenings_due", 0) + 1
     agenda[first].safety_flags = open_safety_flags(session, coordinator=coordinator)
+
+
+def _stalled_referrals(session: Session, first: AgendaDay, coordinator: str | None) -> None:
+    """Open referrals with no change for referrals.stalled_days() days, on the first day: longest
+    stalled first, the OVERDUE_SHOWN first listed and the others counted (issue 14)."""
+    from carecoord.services.referrals import ReferralFilter, count_referrals, list_referrals
+
+    stalled = ReferralFilter(stalled=True, active_patients_only=True, coordinator=coordinator)
+    first.stalled_referrals = list_referrals(session, replace(stalled, limit=OVERDUE_SHOWN))
+    _count_left_out(first, "stalled_referrals", len(first.stalled_referrals),
+                    partial(count_referrals, session, stalled))  # fmt: skip
 
 
 def _open_by_date(model: Any, due: Any, status: Any, closed: frozenset[str], coordinator: str | None) -> Any:
@@ -164,4 +177,5 @@ def counts(days: Sequence[AgendaDay]) -> dict[str, int]:
         totals["deadlines"] += len(day.deadlines)
         totals["screenings_due"] += len(day.screenings_due)
         totals["safety_flags"] += len(day.safety_flags)
+        totals["stalled_referrals"] += len(day.stalled_referrals)
     return dict(totals)

@@ -107,6 +107,22 @@ def _record(session: Session, _context: Any) -> None:
         session.connection().execute(insert(AuditEntry), rows)
 
 
+def record_created(session: Session, table_name: str, rows: Sequence[tuple[int, dict[str, Any]]]) -> None:
+    """Audit rows for records added in bulk without the ORM (an import of thousands): one ``create``
+    per (id, values), with the changes a flush would have recorded for them."""
+    now, user = utcnow(), os_user()
+    audit_rows = [
+        {"at": now, "os_user": user, "table_name": table_name, "record_id": record_id, "patient_id": None,
+         "action": AuditAction.create.value,
+         "changes": json.dumps({key: [None, _plain(value)] for key, value in values.items()
+                                if key not in _UNTRACKED and value not in (None, "")},
+                               ensure_ascii=False, sort_keys=True)}
+        for record_id, values in rows
+    ]  # fmt: skip
+    if audit_rows:
+        session.connection().execute(insert(AuditEntry), audit_rows)
+
+
 def attach(session: Session) -> None:
     """Stamp ``updated_at`` and write audit rows on every flush of ``session``."""
     event.listen(session, "before_flush", _stamp_updates)

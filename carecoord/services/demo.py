@@ -127,8 +127,10 @@ def populate(session: Session, today: date, zone: ZoneInfo) -> dict[str, int]:
                                facility="Mercy General Hospital", complexity="moderate",
                                notes="CKD stage 4; fluid overload. New diuretic dose.")  # fmt: skip
     screened = _screen(session, today, people, dm)
+    made = _referrals(session, today, zone, people)
     return {"patients": len(people), "plans": 2, "appointments": len(booked), "log entries": logged,
-            "transitions": 2, "program enrolments": enrolled, "screenings": screened}  # fmt: skip
+            "transitions": 2, "program enrolments": enrolled, "screenings": screened,
+            "resources": len(RESOURCES), "referrals": made}  # fmt: skip
 
 
 # Who is enrolled in which program, with the consent Medicare requires (issue 15): (patient index,
@@ -223,3 +225,56 @@ def _screen(session: Session, today: date, people: list[Patient], diabetes_plan:
         screenings.record(session, people[index], given, chosen, taken_on=today - timedelta(days=days_ago),
                           answered_by=by, plan=plan)  # fmt: skip
     return len(SCREENINGS)
+
+
+# --- community resources and referrals (issue 14) ---------------------------------------------------
+
+# name, category, organization, phone, hours, languages
+RESOURCES = (
+    ("Weekly Food Pantry", "food-insecurity", "Second Harvest", "555-0141", "Tue, Thu 9:00-13:00", "English, Spanish"),
+    ("Dial-a-Ride Medical Trips", "transportation-insecurity", "Ride Lake County", "555-0142", "Mon-Fri 6:00-18:00",
+     "English"),
+    ("Emergency Rental Assistance", "housing-instability", "County Housing Authority", "555-0143",
+     "Mon-Fri 8:30-16:30", "English, Spanish, Polish"),
+    ("LIHEAP Energy Assistance", "utility-insecurity", "Community Action Partnership", "555-0144",
+     "Mon, Wed, Fri 9:00-15:00", "English, Spanish"),
+    ("Senior Companion Visits", "social-connection", "Catholic Charities", "555-0145", "Mon-Fri 9:00-16:30",
+     "English, Polish"),
+    ("Mercy Home Health", "home-health", "Mercy Health", "555-0302", "Every day 24 hours", "English, Spanish"),
+)  # fmt: skip
+
+
+def _referrals(session: Session, today: date, zone: ZoneInfo, people: list[Patient]) -> int:
+    """The directory, and referrals at each stage of the loop: Luis's food referral closed (he got
+    help), Aisha's rent help received, Walter's rides stalled for three weeks, Dolores's home health
+    a draft still waiting for her consent."""
+    from carecoord.services import referrals, resources
+
+    found = {name: resources.add_resource(session, name=name, category=category, organization=org, phone=phone,
+                                          hours=hours, languages=languages)
+             for name, category, org, phone, hours, languages in RESOURCES}  # fmt: skip
+    _margaret, luis, aisha, walter, _mei, _samuel, dolores, _frank = people
+    plans = (
+        (luis, "Weekly Food Pantry", "Ran out of food before the end of the month twice",
+         ((20, "sent"), (17, "accepted"), (12, "completed"), (5, "closed"))),
+        (aisha, "Emergency Rental Assistance", "Two months behind on rent", ((4, "sent"), (1, "received"))),
+        (walter, "Dial-a-Ride Medical Trips", "No way to get to cardiology since he stopped driving", ((21, "sent"),)),
+        (dolores, "Mercy Home Health", "Wound care and medication teaching after discharge", ()),
+    )  # fmt: skip
+    for patient, name, reason, moves in plans:
+        resource = found[name]
+        first = today - timedelta(days=moves[0][0]) if moves else today
+        consent = referrals.Consent("verbal", on=first) if moves else None
+        referral = referrals.add_referral(session, patient, referrals.NewReferral(
+            resource=resource, reason=reason, consent=consent))  # fmt: skip
+        for days_ago, status in moves:
+            outcome = "got-help" if status == "closed" else None
+            referrals.change_status(session, referral, referrals.Move(status, outcome=outcome,
+                                                                      on=today - timedelta(days=days_ago)))  # fmt: skip
+        for event in referrals.history(session, referral):
+            if event.action == "created":
+                event.happened_on = first  # written up the day it was sent, not the day the demo ran
+        last = today - timedelta(days=moves[-1][0]) if moves else today
+        referral.changed_at = _past(_at(last, 10, 0, zone))  # when the last step happened, not when the demo ran
+    session.flush()
+    return len(plans)

@@ -23,6 +23,8 @@ from carecoord.models import (
     Goal,
     Patient,
     PlanReview,
+    Referral,
+    ReferralEvent,
     Screening,
     Task,
     Transition,
@@ -158,6 +160,7 @@ def reactivate(session: Session, patient: Patient, *, on: date | None = None) ->
 # What a hard delete removes with a patient, children first so foreign keys hold at every step.
 _DEPENDENTS: tuple[tuple[str, Any], ...] = (
     ("screening", Screening),  # its answers go with it (foreign key ON DELETE CASCADE)
+    ("referral", Referral),  # its history (referral_event) goes first, in delete_patient
     ("transition", Transition),
     ("call timer", CallTimer),
     ("log entry", Communication),
@@ -182,6 +185,9 @@ def related_counts(session: Session, patient: Patient) -> dict[str, int]:
 def delete_patient(session: Session, patient: Patient) -> dict[str, int]:
     """Remove the patient and everything recorded under them, each row audited."""
     removed = related_counts(session, patient)
+    referral_ids = select(Referral.id).where(Referral.patient_id == patient.id)
+    for event in session.exec(select(ReferralEvent).where(col(ReferralEvent.referral_id).in_(referral_ids))).all():
+        session.delete(event)
     for _noun, model in _DEPENDENTS:
         for row in session.exec(select(model).where(model.patient_id == patient.id)).all():
             session.delete(row)

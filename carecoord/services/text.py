@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
@@ -13,8 +12,13 @@ from carecoord.fields import FieldSpec, Kind, RecordSpec
 _EMAIL_OK = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
+# Unicode's control characters (category Cc) are exactly U+0000-U+001F and U+007F-U+009F; a
+# regular expression finds them much faster than asking unicodedata about every character (imports).
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
 def _has_control(text: str, allowed: str = "") -> bool:
-    return any(unicodedata.category(ch) == "Cc" and ch not in allowed for ch in text)
+    return any(ch not in allowed for ch in _CONTROL.findall(text))
 
 
 def single_line(value: str | None, what: str) -> str | None:
