@@ -255,3 +255,14 @@ def grant_group_sql(group: str, role: str) -> str:
 
 def revoke_group_sql(group: str, role: str) -> str:
     return f"REVOKE {group} FROM {quote_role(role)}"
+
+
+def parent_policy_sql(table: str, column: str, parent: str) -> list[str]:
+    """Row-level security on a table whose rows hang off another table (``column`` names the parent
+    row) rather than off a patient: a row is visible and changeable when its parent row is (the
+    parent's own policy decides, e.g. an authorization's uses go with the authorization)."""
+    visible = f'{column} IN (SELECT id FROM "{parent}")'
+    return [
+        f'ALTER TABLE "{table}" ENABLE ROW LEVEL SECURITY',
+        f'CREATE POLICY carecoord_team ON "{table}" USING ({visible}) WITH CHECK ({visible})',
+    ]

@@ -147,6 +147,22 @@ def _contact_due_line(c: Mapping[str, Any]) -> str:
     return f"- #{c['patient_id']} {md(c['patient_name'])} · {last}" + (f" · {md(c['phone'])}" if c["phone"] else "")
 
 
+def _authorization_line(a: Mapping[str, Any]) -> str:
+    """An authorization that needs a look (issue 15): what, whose, why."""
+    payer = f" ({md(a['payer'])})" if a["payer"] else ""
+    units = (f" · {a['units_used']} of {a['units_approved']} {md(a['unit'] or 'units')} used"
+             if a["units_approved"] is not None else "")  # fmt: skip
+    why = ", ".join(md(reason) for reason in a["reasons"])
+    return f"- Authorization #{a['id']} {md(a['service'])}{payer} · {md(a['patient_name'])} · **{why}**{units}"
+
+
+def _coverage_line(c: Mapping[str, Any]) -> str:
+    """A coverage ending soon (issue 15)."""
+    member = f", member {md(c['member_id'])}" if c["member_id"] else ""
+    return (f"- Coverage #{c['id']} {md(c['payer'] or 'payer not recorded')} ({c['order']}{member}) · "
+            f"{md(c['patient_name'])} · ends {c['end_on']}")  # fmt: skip
+
+
 def agenda_markdown(agenda: Mapping[str, Any]) -> str:
     """The agenda as Markdown: one section per day (from :func:`carecoord.records.agenda_record`)."""
     first, last = agenda["from"], agenda["to"]
@@ -166,6 +182,8 @@ def agenda_markdown(agenda: Mapping[str, Any]) -> str:
                               for g in day["goals"]]),
             ("Transition-of-care deadlines", [_deadline_line(t, day["date"]) for t in day["transition_deadlines"]]),
             ("Due for contact", [_contact_due_line(c) for c in day["contacts_due"]]),
+            ("Authorizations", [_authorization_line(a) for a in day.get("authorizations", [])]),
+            ("Coverage ending", [_coverage_line(c) for c in day.get("coverage_ending", [])]),
         ]  # fmt: skip
         for heading, items in sections:
             if items:

@@ -277,3 +277,67 @@ class Complexity(StrEnum):
 
     moderate = "moderate"
     high = "high"
+
+
+# --- insurance coverage and prior authorizations (issue 15) ---------------------------------------
+
+
+class CoverageType(StrEnum):
+    """What kind of insurance a coverage is (``coverage add --type``)."""
+
+    medicare = "medicare"
+    medicare_advantage = "medicare-advantage"
+    medicaid = "medicaid"
+    dual = "dual"  # Medicare and Medicaid both
+    commercial = "commercial"
+    marketplace = "marketplace"
+    va = "va"
+    tricare = "tricare"
+    self_pay = "self-pay"
+    other = "other"
+
+
+class CoverageOrder(StrEnum):
+    """Order of benefits (FHIR Coverage.order 1, 2, 3): which payer is billed first."""
+
+    primary = "primary"
+    secondary = "secondary"
+    tertiary = "tertiary"
+
+
+class CoverageStatus(StrEnum):
+    """FHIR Coverage.status (financial resource status codes) a coordinator sets."""
+
+    active = "active"
+    cancelled = "cancelled"
+    entered_in_error = "entered-in-error"
+
+
+class AuthorizationStatus(StrEnum):
+    """Where a prior authorization stands."""
+
+    requested = "requested"
+    approved = "approved"
+    denied = "denied"
+    expired = "expired"
+    cancelled = "cancelled"
+
+
+# Which status may follow which: a denial may be appealed (requested again), an expired or cancelled
+# authorization renewed or reinstated (approved again, new dates with 'auth edit').
+AUTHORIZATION_TRANSITIONS: dict[str, frozenset[str]] = {
+    "requested": frozenset({"approved", "denied", "cancelled"}),
+    "approved": frozenset({"expired", "cancelled", "requested"}),
+    "denied": frozenset({"requested", "approved", "cancelled"}),
+    "expired": frozenset({"approved", "requested"}),
+    "cancelled": frozenset({"requested", "approved"}),
+}
+
+
+class AuthorizationUnit(StrEnum):
+    """What an authorization's units count."""
+
+    visits = "visits"
+    days = "days"
+    hours = "hours"
+    items = "items"

@@ -448,7 +448,7 @@ def test_0008_steps_down_and_up_on_postgresql_with_rows_intact_and_the_policies_
         )
 
     policies_before, grants_before = policies(), grants()
-    assert len(policies_before) == 13  # a policy on each of 11 tables, two on the audit trail
+    assert len(policies_before) == 16  # a policy on each of 11 tables, two on the audit trail; 3 more from 0011
     audit_grants = {(g["grantee"], g["privilege_type"]) for g in grants_before if g["table_name"] == "audit_log"}
     assert audit_grants == {(group, p) for group in ("carecoord_coordinator", "carecoord_supervisor")
                             for p in ("SELECT", "INSERT")}  # fmt: skip

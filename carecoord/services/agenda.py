@@ -15,6 +15,8 @@ from carecoord.clinical import CONTACT_DUE_DAYS
 from carecoord.dates import day_start, local_zone
 from carecoord.models import CarePlan, Goal, Patient, Task
 from carecoord.services.appointments import AppointmentFilter, Occurrence, occurrences
+from carecoord.services.authorizations import AuthorizationRow, needing_attention
+from carecoord.services.coverage import CoverageRow, ending_soon
 from carecoord.services.reports import ContactGap, contact_gaps, count_contact_gaps
 from carecoord.services.tasks import TaskFilter, count_tasks, list_tasks
 from carecoord.services.transitions import TransitionStatus, judge, list_transitions
@@ -33,6 +35,9 @@ class AgendaDay:
     contacts_due: list[ContactGap] = field(default_factory=list)
     deadlines: list[tuple[TransitionStatus, str]] = field(default_factory=list)
     more_overdue: dict[str, int] = field(default_factory=dict)  # carried-over items left out, by kind
+    # issue 15: authorizations ending soon, nearly used up or undecided; coverage ending soon
+    authorizations: list[tuple[date, AuthorizationRow]] = field(default_factory=list)
+    coverage_ending: list[CoverageRow] = field(default_factory=list)
 
 
 # Overdue items carried to the first day beyond this many per kind are counted, not listed:
@@ -86,7 +91,23 @@ def build(session: Session, first: date, days: int, *, coordinator: str | None =
                                          ("visit", status.visit, transition.visit_task_id)):  # fmt: skip
             if task_id is None and deadline.state in ("open", "missed") and deadline.due <= last:
                 bucket(deadline.due).deadlines.append((status, which))
+    _insurance(session, agenda, first, last, coordinator)
     return list(agenda.values())
+
+
+def _insurance(
+    session: Session, agenda: dict[date, AgendaDay], first: date, last: date, coordinator: str | None
+) -> None:
+    """Authorizations that need a look (on the day they start to) and coverage ending within 30 days
+    (on the day it enters that window): issue 15."""
+    from carecoord.services.coverage import ENDING_SOON_DAYS
+
+    for when, row in needing_attention(session, first, last, coordinator=coordinator):
+        agenda[max(min(when, last), first)].authorizations.append((when, row))
+    for covered in ending_soon(session, first, last, coordinator=coordinator):
+        assert covered.coverage.end_on is not None
+        when = covered.coverage.end_on - timedelta(days=ENDING_SOON_DAYS)
+        agenda[max(min(when, last), first)].coverage_ending.append(covered)
 
 
 def _open_by_date(model: Any, due: Any, status: Any, closed: frozenset[str], coordinator: str | None) -> Any:
@@ -127,4 +148,6 @@ def counts(days: Sequence[AgendaDay]) -> dict[str, int]:
         totals["goals"] += len(day.goals)
         totals["contacts_due"] += len(day.contacts_due)
         totals["deadlines"] += len(day.deadlines)
+        totals["authorizations"] += len(day.authorizations)
+        totals["coverage_ending"] += len(day.coverage_ending)
     return dict(totals)

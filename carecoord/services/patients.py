@@ -16,10 +16,12 @@ from carecoord.fields import PATIENT
 from carecoord.models import (
     Appointment,
     AppointmentException,
+    Authorization,
     CallTimer,
     CarePlan,
     Communication,
     Contact,
+    Coverage,
     Goal,
     Patient,
     PlanReview,
@@ -70,7 +72,9 @@ def add_patient(
     session: Session, *, tags: Iterable[str] = (), enrolled_on: date | None = None, **fields: Any
 ) -> Patient:
     """Enrol a new active patient."""
-    values = validate_fields({"name": None, **fields})
+    from carecoord.services import coverage
+
+    values, insurance = coverage.split_patient_fields(validate_fields({"name": None, **fields}))
     enrolled = enrolled_on or today()
     if enrolled > today():
         raise ValidationError(f"the enrolment date {enrolled} is in the future")
@@ -79,6 +83,9 @@ def add_patient(
     _apply(patient, values)
     session.add(patient)
     session.flush()
+    if insurance:  # payer, member id and authorization end live in coverage and authorizations (0011)
+        coverage.set_patient_insurance(session, patient, insurance)
+        coverage.refresh_patient(session, patient)
     return patient
 
 
@@ -91,7 +98,9 @@ def update_patient(
     remove_tags: Iterable[str] = (),
 ) -> Patient:
     """Change any editable fields and tags; empty text clears a field."""
-    values = validate_fields(fields)
+    from carecoord.services import coverage
+
+    values, insurance = coverage.split_patient_fields(validate_fields(fields))
     if "mrn" in values:
         _check_mrn_free(session, values["mrn"], patient.id)
     if "name" in values and values["name"] != patient.name:
@@ -99,6 +108,9 @@ def update_patient(
     _apply(patient, values)
     patient.tags = retag(patient.tags, add_tags, remove_tags, f"patient #{patient.id}")
     session.flush()
+    if insurance:  # payer, member id and authorization end live in coverage and authorizations (0011)
+        coverage.set_patient_insurance(session, patient, insurance)
+        coverage.refresh_patient(session, patient)
     return patient
 
 
@@ -146,6 +158,8 @@ def reactivate(session: Session, patient: Patient, *, on: date | None = None) ->
 
 # What a hard delete removes with a patient, children first so foreign keys hold at every step.
 _DEPENDENTS: tuple[tuple[str, Any], ...] = (
+    ("authorization", Authorization),  # with its uses (removed and audited first: see delete_patient)
+    ("coverage", Coverage),
     ("transition", Transition),
     ("call timer", CallTimer),
     ("log entry", Communication),
@@ -170,6 +184,9 @@ def related_counts(session: Session, patient: Patient) -> dict[str, int]:
 def delete_patient(session: Session, patient: Patient) -> dict[str, int]:
     """Remove the patient and everything recorded under them, each row audited."""
     removed = related_counts(session, patient)
+    from carecoord.services.authorizations import delete_uses_of_patient
+
+    delete_uses_of_patient(session, patient)
     for _noun, model in _DEPENDENTS:
         for row in session.exec(select(model).where(model.patient_id == patient.id)).all():
             session.delete(row)
@@ -245,7 +262,7 @@ class PatientFilter:
     coordinator: str | None = None  # only this coordinator's patients
 
 
-_SEARCHED = ("mrn", "phone", "email", "address", "payer", "member_id", "pcp", "language", "notes")
+_SEARCHED = ("mrn", "phone", "email", "address", "pcp", "language", "notes")
 
 
 def list_patients(session: Session, wanted: PatientFilter) -> Sequence[Patient]:
@@ -266,6 +283,7 @@ def list_patients(session: Session, wanted: PatientFilter) -> Sequence[Patient]:
                 col(Patient.name_key).contains(search_key(text), autoescape=True),
                 *(func.lower(getattr(Patient, field)).contains(text.lower(), autoescape=True)
                   for field in _SEARCHED),
+                col(Patient.id).in_(_insured_by(text)),
             )
         )  # fmt: skip
     risk_rank = case(RISK_RANK, value=Patient.risk, else_=len(RISK_RANK))
@@ -281,4 +299,16 @@ def list_patients(session: Session, wanted: PatientFilter) -> Sequence[Patient]:
     query = query.order_by(ordered.nulls_last(), col(Patient.id))  # unknown values last, on both engines
     if wanted.limit:
         query = query.limit(wanted.limit)
+    from sqlalchemy.orm import undefer
+
+    query = query.options(*(undefer(getattr(Patient, key)) for key in ("payer", "member_id", "auth_expires")))
     return session.exec(query).all()
+
+
+def _insured_by(text: str) -> Any:
+    """Patients with a coverage whose payer or member id holds ``text`` (they were patient columns)."""
+    needle = text.lower()
+    return select(Coverage.patient_id).where(
+        or_(func.lower(Coverage.payer).contains(needle, autoescape=True),
+            func.lower(Coverage.member_id).contains(needle, autoescape=True))
+    )  # fmt: skip
