@@ -260,9 +260,19 @@ AUTHORIZATION_REPORT_COLUMNS = (
     Column("patient_name", "Patient", min_width=10),
     Column("what", "Service or payer", min_width=10),
     Column("end_on", "Ends", no_wrap=True),
-    Column("left", "Units left", show=lambda r: "" if r["units_left"] is None else f"{r['units_left']} {r['unit']}"),
+    Column("left", "Units left", show=lambda r: _units_left(r["units_left"], r["unit"])),
     Column("reasons", "Why", min_width=12),
 )
+
+
+def _units_left(left: int | None, unit: str | None) -> str:
+    """``1 visit``, ``3 visits``, ``2 over``."""
+    if left is None:
+        return ""
+    word = unit or "units"
+    if abs(left) == 1 and word.endswith("s"):
+        word = word[:-1]
+    return f"{left} {word}" if left >= 0 else f"{-left} {word} over"
 
 
 @app.command("authorizations")

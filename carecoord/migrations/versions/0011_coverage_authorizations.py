@@ -203,9 +203,15 @@ def _put_insurance_back() -> None:
     """The patient columns from the current primary coverage and the approved authorization ending last."""
     bind = op.get_bind()
     today = date.today()
-    coverage = sa.table("coverage", *(sa.column(n) for n in ("id", "patient_id", "payer", "member_id", "order",
-                                                             "status", "start_on", "end_on")))  # fmt: skip
-    authorization = sa.table("prior_authorization", *(sa.column(n) for n in ("patient_id", "status", "end_on")))
+    coverage = sa.table(
+        "coverage",
+        *(sa.column(n) for n in ("id", "patient_id", "payer", "member_id", "order", "status")),
+        sa.column("start_on", sa.Date()),
+        sa.column("end_on", sa.Date()),
+    )
+    authorization = sa.table(
+        "prior_authorization", sa.column("patient_id"), sa.column("status"), sa.column("end_on", sa.Date())
+    )
     patient = sa.table(
         "patient", sa.column("id"), sa.column("payer"), sa.column("member_id"), sa.column("auth_expires", sa.Date())
     )
