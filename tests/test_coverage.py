@@ -268,7 +268,7 @@ def test_0011_moves_payer_data_on_postgresql_and_steps_back(postgres, monkeypatc
 
 
 @pytest.mark.postgresql
-def test_a_coordinator_cannot_see_another_coordinators_coverage_authorizations_or_uses(team):
+def test_a_coordinator_cannot_see_another_coordinators_coverage_authorizations_or_uses(team):  # noqa: F811
     from tests.test_team import _names
 
     for role, name, mrn in ((team.ann, "Ann Patient", "A1"), (team.bob, "Bob Patient", "B1")):
