@@ -194,7 +194,13 @@ def list_(
     ] = None,
     expiring: Annotated[
         int | None,
-        typer.Option("--expiring", min=0, max=3660, metavar="DAYS", help="Only approved ones ending within DAYS days."),
+        typer.Option(
+            "--expiring",
+            min=0,
+            max=3660,
+            metavar="DAYS",
+            help="Only approved ones ending within DAYS days (not discharged patients').",
+        ),
     ] = None,
     mine: MineOption = False,
     coordinator: CoordinatorOption = None,

@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy import event, insert, inspect
+from sqlalchemy import Column, event, insert, inspect
 from sqlmodel import Session, col, select
 
 from carecoord.models import AUDITED_TABLES, AuditEntry, Patient, utcnow
@@ -41,7 +41,9 @@ def _plain(value: Any) -> Any:
 
 
 def _columns(obj: Any) -> list[str]:
-    return [attr.key for attr in inspect(obj).mapper.column_attrs if attr.key not in _UNTRACKED]
+    """The table's own columns (not values read from other tables, such as a patient's payer since 0011)."""
+    return [attr.key for attr in inspect(obj).mapper.column_attrs
+            if attr.key not in _UNTRACKED and isinstance(attr.expression, Column)]  # fmt: skip
 
 
 def _snapshot(obj: Any, *, deleted: bool) -> dict[str, list[Any]]:

@@ -405,7 +405,7 @@ class AuthorizationFilter:
 
     patient_id: int | None = None
     status: str | None = None
-    expiring: int | None = None  # approved ones ending within this many days from today
+    expiring: int | None = None  # approved ones ending within this many days from today (not discharged patients')
     coordinator: str | None = None
     limit: int | None = None
 
@@ -437,6 +437,7 @@ def list_authorizations(session: Session, wanted: AuthorizationFilter) -> list[A
         day = today()
         query = query.where(
             Authorization.status == APPROVED,
+            Patient.status != PatientStatus.discharged.value,  # as on the agenda
             col(Authorization.end_on) >= day,
             col(Authorization.end_on) <= day + timedelta(days=wanted.expiring),
         ).order_by(col(Authorization.end_on), col(Authorization.id))

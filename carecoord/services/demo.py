@@ -10,7 +10,18 @@ from sqlmodel import Session
 from carecoord.dates import add_business_days, localize
 from carecoord.models import Patient
 from carecoord.recurrence import parse_rule
-from carecoord.services import appointments, communications, contacts, goals, patients, plans, tasks, transitions
+from carecoord.services import (
+    appointments,
+    authorizations,
+    communications,
+    contacts,
+    coverage,
+    goals,
+    patients,
+    plans,
+    tasks,
+    transitions,
+)
 
 DEMO_TAG = "demo"
 
@@ -112,8 +123,34 @@ def populate(session: Session, today: date, zone: ZoneInfo) -> dict[str, int]:
     transitions.add_transition(session, dolores, discharged_on=today - timedelta(days=1),
                                facility="Mercy General Hospital", complexity="moderate",
                                notes="CKD stage 4; fluid overload. New diuretic dose.")  # fmt: skip
+    authorized = _insurance(session, today, people)
     return {"patients": len(people), "plans": 2, "appointments": len(booked), "log entries": logged,
-            "transitions": 2}  # fmt: skip
+            "transitions": 2, "authorizations": authorized}  # fmt: skip
+
+
+def _insurance(session: Session, today: date, people: list[Patient]) -> int:
+    """Coverage beyond each patient's primary payer (made by add_patient), and prior authorizations:
+    Margaret's home health has 1 of 12 visits left, Walter's home oxygen ends in 10 days, Luis's
+    glucose-monitor request has waited 9 days for a decision: all three on today's agenda, with
+    Dolores's secondary Medicaid ending in 20 days."""
+    margaret, luis, _aisha, walter, _mei, _samuel, dolores, _frank = people
+    coverage.add_coverage(session, dolores, {"payer": "Texas Medicaid", "order": "secondary", "type": "medicaid",
+                                             "member_id": "TXM-5521", "end_on": today + timedelta(days=20)})  # fmt: skip
+    home = authorizations.add_authorization(session, margaret, {
+        "service": "home health visits", "number": "PA-88231", "status": "approved",
+        "start_on": today - timedelta(days=60), "end_on": today + timedelta(days=30), "units_approved": 12,
+        "unit": "visits", "notes": "Skilled nursing after CHF admission: Mercy Home Health",
+    })  # fmt: skip
+    for weeks_ago in range(11, 0, -1):  # the agency's weekly nursing visits so far
+        authorizations.record_use(session, home, on=today - timedelta(days=weeks_ago * 5), note="Mercy Home Health")
+    authorizations.add_authorization(session, walter, {
+        "service": "home oxygen", "number": "OX-20417", "status": "approved", "start_on": today - timedelta(days=80),
+        "end_on": today + timedelta(days=10), "notes": "Concentrator and portable tanks; renewal needs a new CMN",
+    })  # fmt: skip
+    authorizations.add_authorization(session, luis, {
+        "service": "continuous glucose monitor", "requested_on": today - timedelta(days=9),
+    })  # fmt: skip
+    return 3
 
 
 # This month's calls: (patient index, days ago, hour, minute, channel, outcome, minutes, with, note).
