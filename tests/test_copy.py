@@ -20,7 +20,7 @@ from tests.conftest import Run, assert_one_line_error
 
 pytestmark = pytest.mark.postgresql
 TABLES = sorted("patient contact care_plan plan_review goal task appointment appointment_exception communication "
-                "call_timer transition audit_log".split())  # fmt: skip
+                "call_timer transition audit_log coverage prior_authorization authorization_use".split())  # fmt: skip
 
 
 def carecoord(db: str | Path, *args: str, input: str | None = None) -> Run:
@@ -65,6 +65,13 @@ def build_caseload(path: Path, template_db: Path, mrn: str = "48") -> Path:
     ok(path, "transition", "add", "jane", "--discharged", "yesterday", "--from", "Mercy General Hospital")
     ok(path, "timer", "start", "zoë")
     ok(path, "patient", "edit", "omar", "--phone", "555-0199")
+    # issue 15: coverage, an authorization linked to a visit done (a use naming the appointment), one by hand
+    ok(path, "coverage", "add", "omar", "--payer", "Aetna", "--member-id", "W1")
+    ok(path, "auth", "add", "omar", "--service", "home health", "--status", "approved", "--units", "12", "--unit",
+       "visits")  # fmt: skip
+    ok(path, "appt", "add", "omar", "--start", "2026-11-24 10:00", "--type", "home-visit", "--auth", "1", "--yes")
+    ok(path, "appt", "done", "3")
+    ok(path, "auth", "use", "1", "--units", "2")
     ok(path, "patient", "add", "Mistake Entry")
     ok(path, "patient", "delete", "mistake", "--yes")
     return path
@@ -84,12 +91,15 @@ REFERENCES = {
     "plan_review": {"plan_id": "care_plan", "patient_id": "patient"},
     "goal": {"plan_id": "care_plan", "patient_id": "patient"},
     "task": {"patient_id": "patient", "plan_id": "care_plan", "goal_id": "goal", "series_id": "task"},
-    "appointment": {"patient_id": "patient"},
+    "appointment": {"patient_id": "patient", "authorization_id": "prior_authorization"},
     "appointment_exception": {"appointment_id": "appointment", "patient_id": "patient"},
     "communication": {"patient_id": "patient", "contact_id": "contact"},
     "call_timer": {"patient_id": "patient"},
     "transition": {"patient_id": "patient", "contact_task_id": "task", "visit_task_id": "task"},
     "audit_log": {"patient_id": "patient"},
+    "coverage": {"patient_id": "patient"},
+    "prior_authorization": {"patient_id": "patient", "coverage_id": "coverage"},
+    "authorization_use": {"authorization_id": "prior_authorization", "appointment_id": "appointment"},
 }
 
 

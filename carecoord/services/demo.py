@@ -134,8 +134,9 @@ def _insurance(session: Session, today: date, people: list[Patient]) -> int:
     glucose-monitor request has waited 9 days for a decision: all three on today's agenda, with
     Dolores's secondary Medicaid ending in 20 days."""
     margaret, luis, _aisha, walter, _mei, _samuel, dolores, _frank = people
-    coverage.add_coverage(session, dolores, {"payer": "Texas Medicaid", "order": "secondary", "type": "medicaid",
-                                             "member_id": "TXM-5521", "end_on": today + timedelta(days=20)})  # fmt: skip
+    medicaid = {"payer": "Texas Medicaid", "order": "secondary", "type": "medicaid", "member_id": "TXM-5521",
+                "end_on": today + timedelta(days=20)}  # fmt: skip
+    coverage.add_coverage(session, dolores, medicaid)
     home = authorizations.add_authorization(session, margaret, {
         "service": "home health visits", "number": "PA-88231", "status": "approved",
         "start_on": today - timedelta(days=60), "end_on": today + timedelta(days=30), "units_approved": 12,
