@@ -125,6 +125,13 @@ def cases(workdir: Path) -> list[Case]:
         ),
         Case("report minutes", [*CARECOORD, "report", "minutes"], "typer+sqlmodel", budget=1.25, scales=True),
         Case(
+            "auth list --expiring 30",
+            [*CARECOORD, "auth", "list", "--expiring", "30"],
+            "typer+sqlmodel",
+            budget=1.25,
+            scales=True,
+        ),
+        Case(
             "export ics (a day)",
             [*CARECOORD, "export", "ics", "--out", str(workdir / "day.ics")],
             "typer+sqlmodel",
