@@ -266,3 +266,49 @@ def test_the_demo_has_coverage_and_a_home_health_authorization(tmp_path, monkeyp
     home = next(a for a in listed if a["service"] == "home health visits")
     assert (home["units_approved"], home["unit"], home["units_left"]) == (12, "visits", 1)
     assert json.loads(runner.invoke(app, ["--db", demo, "coverage", "list", "-f", "json"]).stdout)
+
+
+def test_the_audit_trail_names_the_patient_of_each_use(home_health):
+    cli = home_health
+    cli("auth", "use", "1", "--units", "2", "--note", "two visits")
+    entries = _json(cli("audit", "--patient", "jane", "-f", "json"))
+    [use] = [e for e in entries if e["table"] == "authorization_use"]
+    assert (use["action"], use["patient_id"], use["changes"]["units"]) == ("create", 1, [None, 2])
+
+
+def test_the_records_are_declared_once_and_match_their_tables():
+    from sqlmodel import SQLModel
+
+    from carecoord import models  # noqa: F401
+    from carecoord.fields import AUTHORIZATION, COVERAGE, DERIVED_KEYS
+
+    for record, table in ((COVERAGE, "coverage"), (AUTHORIZATION, "prior_authorization")):
+        columns = set(SQLModel.metadata.tables[table].columns.keys())
+        declared = set(record.keys) - DERIVED_KEYS[record.noun]
+        assert declared == columns, (record.noun, declared ^ columns)
+
+
+def test_marking_done_is_one_rule_however_often_it_runs(session, patient):
+    """Service level: the uses of a linked appointment follow its sittings done, and syncing again changes nothing."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from sqlmodel import select
+
+    from carecoord.models import AuthorizationUse
+    from carecoord.services import appointments, authorizations
+
+    authorization = authorizations.add_authorization(
+        session, patient, {"service": "PT", "status": "approved", "units_approved": 4, "unit": "visits"}
+    )
+    zone = ZoneInfo("America/New_York")
+    start = datetime(2026, 11, 2, 23, 30, tzinfo=zone)  # late in the evening: the use is that local day
+    booking = appointments.Booking(start, start.replace(hour=23, minute=59), "America/New_York", "home-visit",
+                                   rrule="FREQ=WEEKLY;COUNT=3", authorization_id=authorization.id)  # fmt: skip
+    series = appointments.add_appointment(session, patient, booking)
+    appointments.set_outcome(session, series, "fulfilled", occurrence=start.date())
+    for _ in range(2):
+        authorizations.sync_appointment(session, series)
+    uses = session.exec(select(AuthorizationUse)).all()
+    assert [(u.used_on.isoformat(), u.units, u.appointment_id) for u in uses] == [("2026-11-02", 1, series.id)]
+    assert authorizations.left_of(session, authorization) == 3
