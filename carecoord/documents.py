@@ -189,6 +189,10 @@ def agenda_markdown(agenda: Mapping[str, Any]) -> str:
             if items:
                 lines += [f"### {heading}", "", *items, ""]
         for kind, count in day.get("more_overdue", {}).items():
+            if kind in ("authorizations", "coverage_ending"):  # issue 15: they need a look, not overdue
+                what = "authorizations to look at" if kind == "authorizations" else "coverages ending"
+                lines += [f"... and {count} more {what}: see 'carecoord report authorizations'.", ""]
+                continue
             lines += [f"... and {count} more overdue {kind.replace('_', ' ')}: see 'carecoord report overdue'.", ""]
         if not any(items for _, items in sections):
             lines += ["Nothing scheduled.", ""]

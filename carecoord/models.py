@@ -355,10 +355,14 @@ class Authorization(Timestamped, table=True):
     """A prior authorization for a service: status, dates and units approved (its uses count the units used)."""
 
     __tablename__ = "prior_authorization"
-    __table_args__ = (Index("ix_prior_authorization_status_end", "status", "end_on"),)
+    __table_args__ = (
+        Index("ix_prior_authorization_status_end", "status", "end_on"),  # the agenda, auth list --expiring
+        Index("ix_prior_authorization_patient_status_end", "patient_id", "status", "end_on"),  # a patient's, and
+        # the authorization end each patient shows (patient list)
+    )
 
     id: int | None = Field(default=None, primary_key=True)
-    patient_id: int = _parent("patient")
+    patient_id: int = _parent("patient", index=False)
     coverage_id: int | None = Field(
         default=None,
         sa_column=Column(Integer, ForeignKey("coverage.id", ondelete="SET NULL"), nullable=True, index=True),

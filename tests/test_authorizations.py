@@ -312,3 +312,22 @@ def test_marking_done_is_one_rule_however_often_it_runs(session, patient):
     uses = session.exec(select(AuthorizationUse)).all()
     assert [(u.used_on.isoformat(), u.units, u.appointment_id) for u in uses] == [("2026-11-02", 1, series.id)]
     assert authorizations.left_of(session, authorization) == 3
+
+
+def test_a_long_list_on_the_agenda_is_counted_past_its_first_rows(cli, monkeypatch):
+    import carecoord.services.agenda
+
+    monkeypatch.setattr(carecoord.services.agenda, "OVERDUE_SHOWN", 2)
+    cli("patient", "add", "Jane Doe")
+    for days in (3, 5, 7, 9):
+        cli("auth", "add", "jane", "--service", f"supply {days}", "--status", "approved", "--end", f"+{days}d")
+    for days in (4, 6, 8):
+        cli("coverage", "add", "jane", "--payer", f"Payer {days}", "--order", "secondary" if days == 4 else "tertiary"
+            if days == 6 else "primary", "--end", f"+{days}d")  # fmt: skip
+    day = _json(cli("agenda", "-f", "json"))["days"][0]
+    assert [a["service"] for a in day["authorizations"]] == ["supply 3", "supply 5"]
+    assert [c["payer"] for c in day["coverage_ending"]] == ["Payer 4", "Payer 6"]
+    assert day["more_overdue"] == {"authorizations": 2, "coverage_ending": 1}
+    text = cli("agenda").stdout
+    assert "... and 2 more authorizations to look at: see 'carecoord report authorizations'." in text
+    assert len(_json(cli("report", "authorizations", "-f", "json"))) == 7  # the report lists them all

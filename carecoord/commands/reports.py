@@ -296,7 +296,7 @@ def authorizations_report(
     day = today()
     with store(write=False) as session:
         owner = whose(session, mine, coordinator)
-        flagged = authorizations.needing_attention(session, day, day, coordinator=owner)
+        flagged = authorizations.needing_attention(session, day, day, coordinator=owner).rows
         ending = coverage.ending_soon(session, day, day, coordinator=owner)
     records: list[dict[str, Any]] = [
         {"kind": "authorization", "id": a.id, "patient_id": a.patient_id, "patient_name": row.patient_name,

@@ -16,7 +16,7 @@ from carecoord.dates import day_start, local_zone
 from carecoord.models import CarePlan, Goal, Patient, Task
 from carecoord.services.appointments import AppointmentFilter, Occurrence, occurrences
 from carecoord.services.authorizations import AuthorizationRow, needing_attention
-from carecoord.services.coverage import CoverageRow, ending_soon
+from carecoord.services.coverage import CoverageRow, count_ending_soon, ending_soon
 from carecoord.services.reports import ContactGap, contact_gaps, count_contact_gaps
 from carecoord.services.tasks import TaskFilter, count_tasks, list_tasks
 from carecoord.services.transitions import TransitionStatus, judge, list_transitions
@@ -102,12 +102,19 @@ def _insurance(
     (on the day it enters that window): issue 15."""
     from carecoord.services.coverage import ENDING_SOON_DAYS
 
-    for when, row in needing_attention(session, first, last, coordinator=coordinator):
+    attention = needing_attention(session, first, last, coordinator=coordinator, limit=OVERDUE_SHOWN)
+    for when, row in attention.rows:
         agenda[max(min(when, last), first)].authorizations.append((when, row))
-    for covered in ending_soon(session, first, last, coordinator=coordinator):
+    if attention.total > len(attention.rows):
+        agenda[first].more_overdue["authorizations"] = attention.total - len(attention.rows)
+    ending = ending_soon(session, first, last, coordinator=coordinator, limit=OVERDUE_SHOWN + 1)
+    for covered in ending[:OVERDUE_SHOWN]:
         assert covered.coverage.end_on is not None
         when = covered.coverage.end_on - timedelta(days=ENDING_SOON_DAYS)
         agenda[max(min(when, last), first)].coverage_ending.append(covered)
+    if len(ending) > OVERDUE_SHOWN:
+        counted = count_ending_soon(session, first, last, coordinator=coordinator)
+        agenda[first].more_overdue["coverage_ending"] = counted - OVERDUE_SHOWN
 
 
 def _open_by_date(model: Any, due: Any, status: Any, closed: frozenset[str], coordinator: str | None) -> Any:

@@ -451,36 +451,46 @@ def list_authorizations(session: Session, wanted: AuthorizationFilter) -> list[A
 FEW = "few units left"
 
 
+@dataclass(frozen=True)
+class Attention:
+    """What needs a look: the first rows (each with the day it is due for a look) and how many in all."""
+
+    rows: list[tuple[date, AuthorizationRow]]
+    total: int
+
+
 def needing_attention(
-    session: Session, first: date, last: date, *, coordinator: str | None = None
-) -> list[tuple[date, AuthorizationRow]]:
+    session: Session, first: date, last: date, *, coordinator: str | None = None, limit: int | None = None
+) -> Attention:
     """For the agenda (days ``first`` to ``last``), with the day each is due for a look: approved ones
     ending within ENDING_SOON_DAYS (listed from that many days before their end), approved ones with
     FEW_UNITS_LEFT units or fewer (from the first day), requests with no decision after UNDECIDED_DAYS
-    (from that day on). Not discharged patients'. A few indexed queries."""
+    (from that day on). Not discharged patients'. The ``limit`` soonest are loaded whole; the others
+    only counted. A few indexed queries over ids and dates, then one for the rows shown."""
     live = [Patient.status != PatientStatus.discharged.value]
     if coordinator is not None:
         live.append(Patient.coordinator == coordinator)
+    light = (
+        select(col(Authorization.id), col(Authorization.end_on), col(Authorization.requested_on))
+        .join(Patient, col(Patient.id) == Authorization.patient_id)
+        .where(*live)
+    )
     reasons: dict[int, list[str]] = {}
     dates: dict[int, date] = {}
-    found: dict[int, tuple[Authorization, str, str | None]] = {}
+    ends: dict[int, date | None] = {}
 
-    def note(rows: Sequence[Any], day: Any, why: Any) -> None:
-        for authorization, name, payer in rows:
-            key = authorization.id or 0
-            found[key] = (authorization, name, payer)
-            reasons.setdefault(key, []).append(why(authorization))
-            dates[key] = min(dates.get(key, last), max(day(authorization), first))
+    def note(query: Any, day: Any, why: Any) -> None:
+        for key, end, requested in session.exec(query).all():
+            ends[key] = end
+            reasons.setdefault(key, []).append(why(end, requested))
+            dates[key] = min(dates.get(key, last), max(day(end, requested), first))
 
-    ending = _base().where(
+    ending = light.where(
         Authorization.status == APPROVED,
         col(Authorization.end_on) >= first,
         col(Authorization.end_on) <= last + timedelta(days=ENDING_SOON_DAYS),
-        *live,
     )
-    note(
-        session.exec(ending).all(), lambda a: a.end_on - timedelta(days=ENDING_SOON_DAYS), lambda a: f"ends {a.end_on}"
-    )
+    note(ending, lambda end, _: end - timedelta(days=ENDING_SOON_DAYS), lambda end, _: f"ends {end}")
     used = (
         select(func.coalesce(func.sum(AuthorizationUse.units), 0))
         .where(AuthorizationUse.authorization_id == Authorization.id)
@@ -488,33 +498,37 @@ def needing_attention(
         .scalar_subquery()
     )
     for running in (col(Authorization.end_on) >= first, col(Authorization.end_on).is_(None)):
-        few = _base().where(
+        few = light.where(
             Authorization.status == APPROVED,
             running,
             col(Authorization.units_approved).is_not(None),
             col(Authorization.units_approved) - used <= FEW_UNITS_LEFT,
             or_(col(Authorization.start_on).is_(None), col(Authorization.start_on) <= last),
-            *live,
         )
-        note(session.exec(few).all(), lambda a: first, lambda a: FEW)
-    waiting = _base().where(
+        note(few, lambda *_: first, lambda *_: FEW)
+    waiting = light.where(
         Authorization.status == REQUESTED,
         and_(col(Authorization.requested_on).is_not(None),
              col(Authorization.requested_on) <= last - timedelta(days=UNDECIDED_DAYS)),
-        *live,
     )  # fmt: skip
-    note(session.exec(waiting).all(), lambda a: a.requested_on + timedelta(days=UNDECIDED_DAYS),
-         lambda a: f"requested {a.requested_on}, no decision")  # fmt: skip
-    used_units = used_by(session, list(found))
+    note(waiting, lambda _, requested: requested + timedelta(days=UNDECIDED_DAYS),
+         lambda _, requested: f"requested {requested}, no decision")  # fmt: skip
+    order = sorted(dates, key=lambda key: (dates[key], ends[key] or date.max, key))
+    shown = order if limit is None else order[:limit]
+    loaded: dict[int, tuple[Authorization, str, str | None]] = {}
+    for batch in id_batches(shown):
+        for authorization, name, payer in session.exec(_base().where(col(Authorization.id).in_(batch))).all():
+            loaded[authorization.id or 0] = (authorization, name, payer)
+    used_units = used_by(session, shown)
     rows = []
-    for key, (authorization, name, payer) in found.items():
+    for key in shown:
+        authorization, name, payer = loaded[key]
         row = AuthorizationRow(authorization, name, payer, used_units.get(key, 0))
         left = row.units_left or 0
         words = [(f"{unit_word(authorization, left)} left" if left >= 0 else f"{unit_word(authorization, -left)} over")
                  if why == FEW else why for why in dict.fromkeys(reasons[key])]  # fmt: skip
         rows.append((dates[key], AuthorizationRow(authorization, name, payer, row.units_used, tuple(words))))
-    rows.sort(key=lambda pair: (pair[0], pair[1].authorization.end_on or date.max, pair[1].authorization.id or 0))
-    return rows
+    return Attention(rows, len(order))
 
 
 def linked_appointments(session: Session, authorization: Authorization) -> list[int]:

@@ -299,10 +299,11 @@ def list_patients(session: Session, wanted: PatientFilter) -> Sequence[Patient]:
     query = query.order_by(ordered.nulls_last(), col(Patient.id))  # unknown values last, on both engines
     if wanted.limit:
         query = query.limit(wanted.limit)
-    from sqlalchemy.orm import undefer
+    found = session.exec(query).all()
+    from carecoord.services.coverage import load_insurance
 
-    query = query.options(*(undefer(getattr(Patient, key)) for key in ("payer", "member_id", "auth_expires")))
-    return session.exec(query).all()
+    load_insurance(session, found)  # payer, member id and authorization end: two queries for the lot
+    return found
 
 
 def _insured_by(text: str) -> Any:

@@ -93,7 +93,9 @@ def _create_tables() -> None:
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("uid"),
     )
-    op.create_index("ix_prior_authorization_patient_id", "prior_authorization", ["patient_id"])
+    op.create_index(
+        "ix_prior_authorization_patient_status_end", "prior_authorization", ["patient_id", "status", "end_on"]
+    )
     op.create_index("ix_prior_authorization_coverage_id", "prior_authorization", ["coverage_id"])
     op.create_index("ix_prior_authorization_status_end", "prior_authorization", ["status", "end_on"])
     op.create_table(
