@@ -283,7 +283,9 @@ class Complexity(StrEnum):
 
 
 class CoverageType(StrEnum):
-    """What kind of insurance a coverage is (``coverage add --type``)."""
+    """What kind of insurance a coverage is (``coverage add --type``): the coordinator's words, from
+    issue 15, not a FHIR value set (FHIR's Coverage.type example codes are v3 ActCode insurance
+    types, such as PUBLICPOL); a FHIR export would map them."""
 
     medicare = "medicare"
     medicare_advantage = "medicare-advantage"
@@ -298,7 +300,9 @@ class CoverageType(StrEnum):
 
 
 class CoverageOrder(StrEnum):
-    """Order of benefits (FHIR Coverage.order 1, 2, 3): which payer is billed first."""
+    """Order of benefits: which payer is billed first. FHIR R4 Coverage.order is a positiveInt
+    ("relative order of the coverage"; https://hl7.org/fhir/R4/coverage.html): primary 1, secondary 2,
+    tertiary 3 in an export."""
 
     primary = "primary"
     secondary = "secondary"
@@ -306,7 +310,9 @@ class CoverageOrder(StrEnum):
 
 
 class CoverageStatus(StrEnum):
-    """FHIR Coverage.status (financial resource status codes) a coordinator sets."""
+    """FHIR R4 Coverage.status, from the financial resource status codes (active, cancelled, draft,
+    entered-in-error: https://hl7.org/fhir/R4/valueset-fm-status.html), less draft, which a
+    coordinator does not record. An ended coverage stays active with a period end, as in FHIR."""
 
     active = "active"
     cancelled = "cancelled"
@@ -314,7 +320,8 @@ class CoverageStatus(StrEnum):
 
 
 class AuthorizationStatus(StrEnum):
-    """Where a prior authorization stands."""
+    """Where a prior authorization stands (issue 15's codes; FHIR R4 has no Authorization resource:
+    a prior authorization is a Claim with use 'preauthorization' and its ClaimResponse)."""
 
     requested = "requested"
     approved = "approved"
