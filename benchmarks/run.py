@@ -190,6 +190,7 @@ FLOORS = {
 
 
 Measured = tuple[dict[str, Timing], list[tuple[Case, Timing]]]
+ONLY: list[str] = []  # --only: time just these cases (with the floors)
 
 
 def time_cases(
@@ -206,6 +207,8 @@ def time_cases(
     floors = {name: measure(argv, env, runs) for name, argv in FLOORS.items()}
     rows = []
     for case in cases(workdir):
+        if ONLY and case.label not in ONLY:
+            continue
         print(f"{label}: timing {case.label}...", file=sys.stderr)
         run_env = completion if case.label == "shell completion" else (write_env or env) if case.writes else env
         rows.append((case, measure(case.argv, run_env, runs, fresh if case.writes else None)))
@@ -310,7 +313,11 @@ def main() -> None:
     parser.add_argument("--db", type=Path, help="with one --size: reuse a database made by generate.py")
     parser.add_argument("--agency-db", type=Path, help="with --size both: reuse this agency database")
     parser.add_argument("--out", type=Path, help="also write the Markdown tables here")
+    parser.add_argument(
+        "--only", action="append", default=[], metavar="LABEL", help="time only this case (repeatable), e.g. agenda"
+    )
     args = parser.parse_args()
+    ONLY.extend(args.only)
     if args.db and args.size == "both":
         parser.error("--db needs --size caseload or agency (use --agency-db with both)")
     engine = args.engine or ("both" if args.postgres else "sqlite")
