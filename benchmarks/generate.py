@@ -3,8 +3,10 @@
     python benchmarks/generate.py --size caseload --out /tmp/caseload.db
     python benchmarks/generate.py --size agency --out /tmp/agency.db
 
-caseload: 200 patients, 2,000 tasks, 3,000 appointments, 5,000 log entries, 1,000 screenings.
-agency: 10,000 patients, 200,000 tasks, 200,000 appointments, 500,000 log entries, 50,000 screenings.
+caseload: 200 patients, 2,000 tasks, 3,000 appointments, 5,000 log entries, 1,000 screenings, 200
+resources, 1,000 referrals, 400 coverages, 1,000 authorizations.
+agency: 10,000 patients, 200,000 tasks, 200,000 appointments, 500,000 log entries, 50,000 screenings,
+5,000 resources, 100,000 referrals, 20,000 coverages, 50,000 authorizations (their uses come with them).
 Rows are written with plain SQL (the schema comes from carecoord's own migrations), relative to
 today so that agendas and reports have work to show; the same size and seed give the same data.
 """
@@ -33,6 +35,8 @@ SIZES = {
         "screenings": 1_000,
         "resources": 200,
         "referrals": 1_000,
+        "coverages": 400,
+        "authorizations": 1_000,
     },
     "agency": {
         "patients": 10_000,
@@ -42,6 +46,8 @@ SIZES = {
         "screenings": 50_000,
         "resources": 5_000,
         "referrals": 100_000,
+        "coverages": 20_000,
+        "authorizations": 50_000,
     },
 }
 ZONE = ZoneInfo("America/New_York")
@@ -142,7 +148,6 @@ def generate(path: Path, size: str, seed: int = 20261125, today: date | None = N
                 date(1930 + n % 60, 1 + n % 12, 1 + n % 28).isoformat(),
                 f"MRN-{n:06d}",
                 f"+1555{rng.randint(200, 999)}{rng.randint(1000, 9999)}",  # E.164, as stored (issue 15)
-                rng.choice(PAYERS),
                 rng.choice(("low", "moderate", "high", None)),
                 status,
                 (today - timedelta(days=rng.randint(30, 1500))).isoformat(),
@@ -153,8 +158,8 @@ def generate(path: Path, size: str, seed: int = 20261125, today: date | None = N
             )
         )
     conn.executemany(
-        "INSERT INTO patient (uid, created_at, updated_at, id, name, name_key, birth_date, mrn, phone, payer, risk, "
-        "status, enrolled_on, discharged_on, tags, notes, coordinator) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        "INSERT INTO patient (uid, created_at, updated_at, id, name, name_key, birth_date, mrn, phone, risk, "
+        "status, enrolled_on, discharged_on, tags, notes, coordinator) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         patients,
     )
     patient_ids = range(1, counts["patients"] + 1)
@@ -306,10 +311,70 @@ def generate(path: Path, size: str, seed: int = 20261125, today: date | None = N
     )
     _screenings(conn, rng, counts["screenings"], patient_ids, today)
     _resources_and_referrals(conn, counts, seed, today)
+    _insurance(conn, rng, counts, today)
     conn.commit()
     conn.execute("ANALYZE")
     conn.close()
     return counts
+
+
+UNITS = ("visits", "visits", "days", "hours", "items")
+SERVICES = ("home health visits", "physical therapy", "home oxygen", "durable medical equipment", "skilled nursing",
+            "infusion therapy", "hospital bed", "wound care supplies")  # fmt: skip
+
+
+def _insurance(conn: sqlite3.Connection, rng: random.Random, counts: dict[str, int], today: date) -> None:
+    """Coverage (two per patient: a current primary, and a secondary or an earlier primary that ended;
+    about 1 in 40 ends within 30 days) and authorizations over the past two years (most ended, about
+    half with units and their uses, a few requested and waiting): issue 15."""
+    patients = counts["patients"]
+    coverages = []
+    for n in range(1, counts["coverages"] + 1):
+        patient = (n - 1) // 2 + 1
+        primary = n % 2 == 1
+        ending = rng.random() < 0.025
+        end = (today + timedelta(days=rng.randint(0, 30))) if ending else None
+        if not primary and rng.random() < 0.5:  # an earlier primary that ended
+            order, end = "primary", today - timedelta(days=rng.randint(60, 700))
+        else:
+            order = "primary" if primary else "secondary"
+        coverages.append((_uid(rng), STAMP, STAMP, n, patient, rng.choice(PAYERS), f"M{n:08d}", order, "active",
+                          (today - timedelta(days=rng.randint(100, 2000))).isoformat(),
+                          end.isoformat() if end else None))  # fmt: skip
+    conn.executemany(
+        'INSERT INTO coverage (uid, created_at, updated_at, id, patient_id, payer, member_id, "order", status, '
+        "start_on, end_on) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        coverages,
+    )
+    authorizations, uses = [], []
+    for n in range(1, counts["authorizations"] + 1):
+        patient = rng.randint(1, patients)
+        start = today - timedelta(days=rng.randint(0, 730))
+        end = start + timedelta(days=rng.choice((30, 60, 90, 180)))
+        status = rng.choices(("approved", "requested", "denied", "expired", "cancelled"), (70, 5, 10, 10, 5))[0]
+        requested = start - timedelta(days=rng.randint(1, 14))
+        if status == "requested":
+            requested = today - timedelta(days=rng.randint(0, 20))
+        units = rng.randint(4, 24) if rng.random() < 0.5 else None
+        authorizations.append((_uid(rng), STAMP, STAMP, n, patient, 2 * patient - 1, rng.choice(SERVICES),
+                               f"PA-{n:07d}", status, requested.isoformat(),
+                               None if status == "requested" else (requested + timedelta(days=3)).isoformat(),
+                               start.isoformat(), end.isoformat(), units,
+                               rng.choice(UNITS) if units else None))  # fmt: skip
+        if units and status == "approved":
+            for k in range(rng.randint(0, units)):
+                day = min(start + timedelta(days=k * 3), today)
+                uses.append((_uid(rng), STAMP, STAMP, n, day.isoformat(), 1))
+    conn.executemany(
+        "INSERT INTO prior_authorization (uid, created_at, updated_at, id, patient_id, coverage_id, service, number, "
+        "status, requested_on, decided_on, start_on, end_on, units_approved, unit) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        authorizations,
+    )
+    conn.executemany(
+        "INSERT INTO authorization_use (uid, created_at, updated_at, authorization_id, used_on, units) "
+        "VALUES (?,?,?,?,?,?)",
+        uses,
+    )
 
 
 # Screenings (issue 13): the instruments a caseload is given, most often first. Answers lean to the

@@ -173,6 +173,22 @@ def _stalled_line(referral: Mapping[str, Any]) -> str:
             f"{referral['status']}, no change for {referral['days_since_change']} days")  # fmt: skip
 
 
+def _authorization_line(a: Mapping[str, Any]) -> str:
+    """An authorization that needs a look (issue 15): what, whose, why."""
+    payer = f" ({md(a['payer'])})" if a["payer"] else ""
+    units = (f" · {a['units_used']} of {a['units_approved']} {md(a['unit'] or 'units')} used"
+             if a["units_approved"] is not None else "")  # fmt: skip
+    why = ", ".join(md(reason) for reason in a["reasons"])
+    return f"- Authorization #{a['id']} {md(a['service'])}{payer} · {md(a['patient_name'])} · **{why}**{units}"
+
+
+def _coverage_line(c: Mapping[str, Any]) -> str:
+    """A coverage ending soon (issue 15)."""
+    member = f", member {md(c['member_id'])}" if c["member_id"] else ""
+    return (f"- Coverage #{c['id']} {md(c['payer'] or 'payer not recorded')} ({c['order']}{member}) · "
+            f"{md(c['patient_name'])} · ends {c['end_on']}")  # fmt: skip
+
+
 def agenda_markdown(agenda: Mapping[str, Any]) -> str:
     """The agenda as Markdown: one section per day (from :func:`carecoord.records.agenda_record`)."""
     first, last = agenda["from"], agenda["to"]
@@ -195,11 +211,17 @@ def agenda_markdown(agenda: Mapping[str, Any]) -> str:
             ("Due for contact", [_contact_due_line(c) for c in day["contacts_due"]]),
             ("Screenings due", [_screening_due_line(s, day["date"]) for s in day.get("screenings_due", [])]),
             ("Stalled referrals", [_stalled_line(r) for r in day.get("stalled_referrals", ())]),
+            ("Authorizations", [_authorization_line(a) for a in day.get("authorizations", [])]),
+            ("Coverage ending", [_coverage_line(c) for c in day.get("coverage_ending", [])]),
         ]  # fmt: skip
         for heading, items in sections:
             if items:
                 lines += [f"### {heading}", "", *items, ""]
         for kind, count in day.get("more_overdue", {}).items():
+            if kind in ("authorizations", "coverage_ending"):  # issue 15: they need a look, not overdue
+                what = "authorizations to look at" if kind == "authorizations" else "coverages ending"
+                lines += [f"... and {count} more {what}: see 'carecoord report authorizations'.", ""]
+                continue
             lines += [f"... and {count} more overdue {kind.replace('_', ' ')}: see 'carecoord report overdue'.", ""]
         if not any(items for _, items in sections):
             lines += ["Nothing scheduled.", ""]

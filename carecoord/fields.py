@@ -18,7 +18,12 @@ from carecoord.vocab import (
     RESOURCE_CATEGORIES,
     RESOURCE_CATEGORY_SYNONYMS,
     RISK_SYNONYMS,
+    AuthorizationStatus,
+    AuthorizationUnit,
     ContactMethod,
+    CoverageOrder,
+    CoverageStatus,
+    CoverageType,
     RiskLevel,
 )
 
@@ -37,6 +42,7 @@ class Kind(StrEnum):
     tags = "tags"  # stored comma-separated, a list in records
     moment = "moment"  # a UTC timestamp, shown in the user's zone
     plain = "plain"  # kept as it is (ids, codes the services set)
+    number = "number"  # a whole number, 0 or more (units)
 
 
 @dataclass(frozen=True)
@@ -136,10 +142,20 @@ PATIENT = RecordSpec(
         FieldSpec(
             "language", "Language", Kind.line, "--language", "Preferred language, e.g. Spanish.", metavar="LANGUAGE"
         ),
-        FieldSpec("payer", "Payer", Kind.line, "--payer", "Insurance payer, e.g. 'Medicare'.", metavar="NAME"),
-        FieldSpec("member_id", "Member id", Kind.line, "--member-id", "Insurance member id.", metavar="ID"),
+        # Not columns since 0011: the primary coverage's payer and member id, and the end of the approved
+        # authorization that ends last; setting them sets those records (services/coverage.py).
         FieldSpec(
-            "auth_expires", "Authorization ends", Kind.date, "--auth-expires", "Date the insurance authorization ends."
+            "payer", "Payer", Kind.line, "--payer", "Payer of the primary coverage, e.g. 'Medicare'.", metavar="NAME"
+        ),
+        FieldSpec(
+            "member_id", "Member id", Kind.line, "--member-id", "Member id of the primary coverage.", metavar="ID"
+        ),
+        FieldSpec(
+            "auth_expires",
+            "Authorization ends",
+            Kind.date,
+            "--auth-expires",
+            "Date the insurance authorization ends (the approved authorization that ends last).",
         ),
         FieldSpec(
             "pcp",
@@ -287,5 +303,129 @@ RESOURCE = RecordSpec(
     ),
 )
 
+COVERAGE = RecordSpec(
+    "coverage",
+    (
+        _ID,
+        _UID,
+        FieldSpec("patient_id", "Patient id", shown=False),
+        FieldSpec("patient_name", "Patient"),  # not a column: the record adds the patient's name
+        FieldSpec("payer", "Payer", Kind.name, "--payer", "The insurer, e.g. 'Medicare' or 'Aetna'.", metavar="NAME"),
+        FieldSpec(
+            "plan", "Plan", Kind.line, "--plan", "The plan's name, e.g. 'Medicare Advantage HMO'.", metavar="NAME"
+        ),
+        FieldSpec("member_id", "Member id", Kind.line, "--member-id", "The patient's member id.", metavar="ID"),
+        FieldSpec(
+            "group_number", "Group", Kind.line, "--group", "The group number.", noun="group number", metavar="ID"
+        ),
+        FieldSpec(
+            "type",
+            "Type",
+            Kind.choice,
+            "--type",
+            f"Kind of coverage: {', '.join(t.value for t in CoverageType)}.",
+            noun="coverage type",
+            choices=tuple(t.value for t in CoverageType),
+            metavar="TYPE",
+        ),
+        FieldSpec(
+            "order",
+            "Order",
+            Kind.choice,
+            "--order",
+            "Order of benefits: primary (billed first), secondary or tertiary. Default on add: primary.",
+            noun="order of benefits",
+            choices=tuple(o.value for o in CoverageOrder),
+        ),
+        FieldSpec(
+            "status",
+            "Status",
+            Kind.choice,
+            "--status",
+            "active, cancelled (never in force) or entered-in-error ('coverage end' ends one that was).",
+            noun="coverage status",
+            choices=tuple(s.value for s in CoverageStatus),
+            metavar="STATUS",
+        ),
+        FieldSpec("start_on", "Starts", Kind.date, "--start", "First day of coverage.", noun="start date"),
+        FieldSpec("end_on", "Ends", Kind.date, "--end", "Last day of coverage.", noun="end date"),
+        FieldSpec("current", "Current"),  # not a column: in force today
+        _PHONE,
+        _NOTES,
+        _CREATED,
+        _UPDATED,
+    ),
+)
+
+AUTHORIZATION = RecordSpec(
+    "authorization",
+    (
+        _ID,
+        _UID,
+        FieldSpec("patient_id", "Patient id", shown=False),
+        FieldSpec("patient_name", "Patient"),  # not a column: the record adds the patient's name
+        FieldSpec(
+            "coverage_id",
+            "Coverage",
+            Kind.plain,
+            "--coverage",
+            "The coverage it is under: its id (see 'carecoord coverage list'). Default on add: the primary one.",
+            metavar="ID",
+        ),
+        FieldSpec("payer", "Payer"),  # not a column: the coverage's payer
+        FieldSpec(
+            "service",
+            "Service",
+            Kind.name,
+            "--service",
+            "What is authorized, e.g. 'home health visits' or 'home oxygen'.",
+            metavar="TEXT",
+        ),
+        FieldSpec("number", "Number", Kind.line, "--number", "The payer's authorization number.", metavar="TEXT"),
+        FieldSpec(
+            "status",
+            "Status",
+            Kind.choice,
+            "--status",
+            f"{', '.join(s.value for s in AuthorizationStatus)} (default: requested; 'auth status' changes it).",
+            noun="authorization status",
+            choices=tuple(s.value for s in AuthorizationStatus),
+            metavar="STATUS",
+        ),
+        FieldSpec(
+            "requested_on",
+            "Requested",
+            Kind.date,
+            "--requested",
+            "When it was requested (default: today).",
+            noun="request date",
+            past=True,
+        ),
+        FieldSpec("decided_on", "Decided", Kind.date),  # set by 'auth status'
+        FieldSpec("start_on", "Starts", Kind.date, "--start", "First day it covers.", noun="start date"),
+        FieldSpec("end_on", "Ends", Kind.date, "--end", "Last day it covers.", noun="end date"),
+        FieldSpec("units_approved", "Units approved", Kind.number, "--units", "Units approved, e.g. 12.", metavar="N"),
+        FieldSpec(
+            "unit",
+            "Unit",
+            Kind.choice,
+            "--unit",
+            f"What the units count: {', '.join(u.value for u in AuthorizationUnit)}.",
+            choices=tuple(u.value for u in AuthorizationUnit),
+            metavar="UNIT",
+        ),
+        FieldSpec("units_used", "Units used"),  # not a column: the sum of its uses
+        FieldSpec("units_left", "Units left"),  # not a column: approved less used
+        _NOTES,
+        _CREATED,
+        _UPDATED,
+    ),
+)
+
 # Record keys that are not columns of the record's own table (the record adds them).
-DERIVED_KEYS = {"contact": frozenset({"patient_name"})}
+DERIVED_KEYS = {
+    "contact": frozenset({"patient_name"}),
+    "patient": frozenset({"payer", "member_id", "auth_expires"}),
+    "coverage": frozenset({"patient_name", "current"}),
+    "authorization": frozenset({"patient_name", "payer", "units_used", "units_left"}),  # table prior_authorization
+}

@@ -4,10 +4,24 @@ import uuid
 from datetime import UTC, date, datetime, time
 from typing import Any, Optional
 
-from sqlalchemy import Column, FetchedValue, ForeignKey, Index, Integer, String, event, false
+from sqlalchemy import (
+    Column,
+    Date,
+    FetchedValue,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    bindparam,
+    event,
+    false,
+    func,
+    or_,
+)
 from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import column_property
 from sqlalchemy.types import DateTime, TypeDecorator
-from sqlmodel import Field, Relationship, SQLModel
+from sqlmodel import Field, Relationship, SQLModel, col, select
 
 from carecoord.dialects import case_insensitive_text, default_coordinator, partial_index
 from carecoord.vocab import PatientStatus, PlanStatus, TaskPriority, TaskStatus
@@ -63,9 +77,7 @@ class Patient(Timestamped, table=True):
     email: str | None = None
     address: str | None = None
     language: str | None = None
-    payer: str | None = None
-    member_id: str | None = None
-    auth_expires: date | None = None
+    # payer, member_id, auth_expires: read from the patient's coverage and authorizations (0011, at the end)
     pcp: str | None = None
     risk: str | None = Field(default=None, index=True)
     status: str = Field(default=PatientStatus.active.value, index=True)
@@ -217,6 +229,12 @@ class Appointment(Timestamped, table=True):
     status_reason: str | None = None
     notes: str | None = None
     sequence: int = Field(default=0, description="iCalendar SEQUENCE: raised on every change")
+    authorization_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("prior_authorization.id", ondelete="SET NULL"), nullable=True,
+                         index=True),
+        description="the prior authorization a fulfilled sitting uses one unit of (0011)",
+    )  # fmt: skip
 
 
 class AppointmentException(Timestamped, table=True):
@@ -418,9 +436,79 @@ class ReferralEvent(Timestamped, table=True):
     recorded_by: str = Field(description="who recorded it: the OS user on a file, the database role on a team store")
 
 
+# --- insurance coverage and prior authorizations (issue 15, migration 0011) -----------------------
+
+
+class Coverage(Timestamped, table=True):
+    """A patient's insurance coverage (FHIR Coverage): payer, plan, member id, order of benefits, period."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    patient_id: int = _parent("patient")
+    payer: str | None = Field(default=None, description="required by 'coverage add'; None only when moved so (0011)")
+    plan: str | None = None
+    member_id: str | None = None
+    group_number: str | None = None
+    type: str | None = None
+    order: str = Field(default="primary", description="order of benefits: primary, secondary, tertiary")
+    status: str = Field(default="active")
+    start_on: date | None = None
+    end_on: date | None = Field(default=None, index=True)
+    phone: str | None = None
+    notes: str | None = None
+
+
+class Authorization(Timestamped, table=True):
+    """A prior authorization for a service: status, dates and units approved (its uses count the units used)."""
+
+    __tablename__ = "prior_authorization"
+    __table_args__ = (
+        Index("ix_prior_authorization_status_end", "status", "end_on"),  # the agenda, auth list --expiring
+        Index("ix_prior_authorization_patient_status_end", "patient_id", "status", "end_on"),  # a patient's, and
+        # the authorization end each patient shows (patient list)
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    patient_id: int = _parent("patient", index=False)
+    coverage_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("coverage.id", ondelete="SET NULL"), nullable=True, index=True),
+    )
+    service: str
+    number: str | None = None
+    status: str = Field(default="requested")
+    requested_on: date | None = None
+    decided_on: date | None = None
+    start_on: date | None = None
+    end_on: date | None = None
+    units_approved: int | None = None
+    unit: str | None = None
+    notes: str | None = None
+
+
+class AuthorizationUse(Timestamped, table=True):
+    """Units of an authorization used on a day: by hand ('auth use') or by a linked appointment marked done."""
+
+    __tablename__ = "authorization_use"
+    __table_args__ = (Index("ux_authorization_use_occurrence", "appointment_id", "occurrence", unique=True),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    authorization_id: int = _parent("prior_authorization")
+    used_on: date
+    units: int = 1
+    appointment_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("appointment.id", ondelete="SET NULL"), nullable=True),
+    )
+    occurrence: datetime | None = Field(
+        default=None, sa_type=UTCDateTime, description="the sitting's original start (a series' RECURRENCE-ID)"
+    )
+    note: str | None = None
+
+
 AUDITED_TABLES: tuple[type[Any], ...] = (
     Patient, Contact, CarePlan, PlanReview, Goal, Task, Appointment, AppointmentException, Communication,
-    CallTimer, Transition, ProgramEnrolment, Resource, Referral, ReferralEvent,
+    CallTimer, Transition, ProgramEnrolment, Resource, Referral, ReferralEvent, Coverage, Authorization,
+    AuthorizationUse,
 )  # fmt: skip
 
 
@@ -499,3 +587,42 @@ class ScreeningInstrument(Timestamped, table=True):
 
 
 AUDITED_TABLES += (Screening, ScreeningCadence, ScreeningInstrument)
+
+
+# The patient's insurance fields of old (before 0011 they were columns), read from the records that now
+# hold them: the current primary coverage's payer and member id, and the end of the approved
+# authorization that ends last. Deferred: loaded when read, or with the patients ('patient list').
+def _today() -> date:
+    from carecoord.dates import today
+
+    return today()
+
+
+def _primary_coverage(column: Any) -> Any:
+    on = bindparam("coverage_today", callable_=_today, type_=Date, unique=True)
+    return (
+        select(column)
+        .where(
+            Coverage.patient_id == Patient.id,
+            Coverage.order == "primary",
+            Coverage.status == "active",
+            or_(col(Coverage.start_on).is_(None), col(Coverage.start_on) <= on),
+            or_(col(Coverage.end_on).is_(None), col(Coverage.end_on) >= on),
+        )
+        .order_by(col(Coverage.start_on).desc().nulls_last(), col(Coverage.id).desc())
+        .limit(1)
+        .correlate_except(Coverage)
+        .scalar_subquery()
+    )
+
+
+Patient.payer = column_property(_primary_coverage(Coverage.payer), deferred=True)
+Patient.member_id = column_property(_primary_coverage(Coverage.member_id), deferred=True)
+Patient.auth_expires = column_property(
+    select(func.max(Authorization.end_on))
+    .where(Authorization.patient_id == Patient.id, Authorization.status == "approved")
+    .correlate_except(Authorization)
+    .scalar_subquery(),
+    deferred=True,
+)
+PATIENT_INSURANCE = ("payer", "member_id", "auth_expires")

@@ -20,7 +20,7 @@ from carecoord.clinical import (
     apcm_level,
 )
 from carecoord.dates import local_zone, now, today
-from carecoord.fields import CONTACT, PATIENT, RESOURCE, Kind, RecordSpec
+from carecoord.fields import AUTHORIZATION, CONTACT, COVERAGE, PATIENT, RESOURCE, Kind, RecordSpec
 from carecoord.services.plans import split_needs
 from carecoord.services.tags import split_tags
 from carecoord.vocab import TASK_OPEN
@@ -29,9 +29,11 @@ if TYPE_CHECKING:  # only for annotations: a listing must not load every service
     from carecoord.models import (
         Appointment,
         AuditEntry,
+        AuthorizationUse,
         CarePlan,
         Communication,
         Contact,
+        Coverage,
         Goal,
         Patient,
         PlanReview,
@@ -43,6 +45,7 @@ if TYPE_CHECKING:  # only for annotations: a listing must not load every service
     )
     from carecoord.services.agenda import AgendaDay
     from carecoord.services.appointments import Occurrence
+    from carecoord.services.authorizations import AuthorizationRow
     from carecoord.services.plans import PlanDocument
     from carecoord.services.reports import ContactGap, MinutesReport, OverdueItem
     from carecoord.services.timeline import Event
@@ -67,7 +70,7 @@ TASK_KEYS = tuple(
 )
 APPOINTMENT_KEYS = tuple(
     "id uid patient_id patient_name type status start end tz location with attending recurring repeat occurrence "
-    "moved reason reminder_minutes notes sequence".split()
+    "moved reason reminder_minutes notes sequence authorization_id".split()
 )
 COMMUNICATION_KEYS = tuple(
     "id uid patient_id patient_name at channel direction with contact_id outcome minutes program note created_at "
@@ -279,6 +282,7 @@ def occurrence_record(sitting: Occurrence, patient: Patient) -> dict[str, Any]:
         "reminder_minutes": appointment.reminder_minutes,
         "notes": appointment.notes,
         "sequence": appointment.sequence,
+        "authorization_id": appointment.authorization_id,
     }
 
 
@@ -302,6 +306,10 @@ def agenda_record(days: list[AgendaDay]) -> dict[str, Any]:
                 "stalled_referrals": _stalled_records(day.stalled_referrals),
                 "more_overdue": day.more_overdue,
                 **_agenda_screenings(day),
+                "authorizations": [
+                    {**authorization_record(row), "reasons": list(row.reasons)} for _, row in day.authorizations
+                ],
+                "coverage_ending": [coverage_record(row.coverage, row.patient_name) for row in day.coverage_ending],
             }
             for day in days
         ],
@@ -586,3 +594,42 @@ def _stalled_records(stalled: list[tuple[Referral, Patient]]) -> list[dict[str, 
 
     days = stalled_days()
     return [referral_record(referral, patient.name, stalled_after=days) for referral, patient in stalled]
+
+
+# --- insurance coverage and prior authorizations (issue 15) ----------------------------------------
+
+COVERAGE_KEYS = COVERAGE.keys
+AUTHORIZATION_KEYS = AUTHORIZATION.keys
+AUTHORIZATION_USE_KEYS = tuple("id authorization_id used_on units appointment_id occurrence note created_at".split())
+
+
+def coverage_record(coverage: Coverage, patient_name: str | None) -> dict[str, Any]:
+    """Every coverage field, with the patient's name and whether it is in force today."""
+    from carecoord.services.coverage import is_current
+
+    return {**field_values(COVERAGE, coverage), "patient_name": patient_name, "current": is_current(coverage)}
+
+
+def authorization_record(row: AuthorizationRow) -> dict[str, Any]:
+    """Every authorization field, with the patient's name, the coverage's payer and the units used and left."""
+    return {
+        **field_values(AUTHORIZATION, row.authorization),
+        "patient_name": row.patient_name,
+        "payer": row.payer,
+        "units_used": row.units_used,
+        "units_left": row.units_left,
+    }
+
+
+def authorization_use_record(use: AuthorizationUse) -> dict[str, Any]:
+    """One use of an authorization: the day, the units, and the appointment sitting if one used it."""
+    return {
+        "id": use.id,
+        "authorization_id": use.authorization_id,
+        "used_on": use.used_on,
+        "units": use.units,
+        "appointment_id": use.appointment_id,
+        "occurrence": _local(use.occurrence),
+        "note": use.note,
+        "created_at": _local(use.created_at),
+    }

@@ -476,3 +476,74 @@ class ConsentMethod(StrEnum):
 
     verbal = "verbal"
     written = "written"
+
+
+# --- insurance coverage and prior authorizations (issue 15) ---------------------------------------
+
+
+class CoverageType(StrEnum):
+    """What kind of insurance a coverage is (``coverage add --type``): the coordinator's words, from
+    issue 15, not a FHIR value set (FHIR's Coverage.type example codes are v3 ActCode insurance
+    types, such as PUBLICPOL); a FHIR export would map them."""
+
+    medicare = "medicare"
+    medicare_advantage = "medicare-advantage"
+    medicaid = "medicaid"
+    dual = "dual"  # Medicare and Medicaid both
+    commercial = "commercial"
+    marketplace = "marketplace"
+    va = "va"
+    tricare = "tricare"
+    self_pay = "self-pay"
+    other = "other"
+
+
+class CoverageOrder(StrEnum):
+    """Order of benefits: which payer is billed first. FHIR R4 Coverage.order is a positiveInt
+    ("relative order of the coverage"; https://hl7.org/fhir/R4/coverage.html): primary 1, secondary 2,
+    tertiary 3 in an export."""
+
+    primary = "primary"
+    secondary = "secondary"
+    tertiary = "tertiary"
+
+
+class CoverageStatus(StrEnum):
+    """FHIR R4 Coverage.status, from the financial resource status codes (active, cancelled, draft,
+    entered-in-error: https://hl7.org/fhir/R4/valueset-fm-status.html), less draft, which a
+    coordinator does not record. An ended coverage stays active with a period end, as in FHIR."""
+
+    active = "active"
+    cancelled = "cancelled"
+    entered_in_error = "entered-in-error"
+
+
+class AuthorizationStatus(StrEnum):
+    """Where a prior authorization stands (issue 15's codes; FHIR R4 has no Authorization resource:
+    a prior authorization is a Claim with use 'preauthorization' and its ClaimResponse)."""
+
+    requested = "requested"
+    approved = "approved"
+    denied = "denied"
+    expired = "expired"
+    cancelled = "cancelled"
+
+
+# Which status may follow which: a denial may be appealed (requested again), an expired or cancelled
+# authorization renewed or reinstated (approved again, new dates with 'auth edit').
+AUTHORIZATION_TRANSITIONS: dict[str, frozenset[str]] = {
+    "requested": frozenset({"approved", "denied", "cancelled"}),
+    "approved": frozenset({"expired", "cancelled", "requested"}),
+    "denied": frozenset({"requested", "approved", "cancelled"}),
+    "expired": frozenset({"approved", "requested"}),
+    "cancelled": frozenset({"requested", "approved"}),
+}
+
+
+class AuthorizationUnit(StrEnum):
+    """What an authorization's units count."""
+
+    visits = "visits"
+    days = "days"
+    hours = "hours"
+    items = "items"

@@ -21,7 +21,7 @@ from tests.conftest import Run, assert_one_line_error
 pytestmark = pytest.mark.postgresql
 TABLES = sorted("patient contact care_plan plan_review goal task appointment appointment_exception communication "
                 "call_timer transition program_enrolment resource referral referral_event audit_log screening "
-                "screening_answer screening_cadence "
+                "screening_answer screening_cadence coverage prior_authorization authorization_use "
                 "screening_instrument".split())  # fmt: skip
 # The team's settings (issue 13): one row per instrument, so a caseload built here holds none of them
 # (a second file with the same setting could not be copied beside the first: see the issue 13 notes).
@@ -76,6 +76,13 @@ def build_caseload(path: Path, template_db: Path, mrn: str = "48") -> Path:
     ok(path, "patient", "edit", "omar", "--phone", "555-0199")
     ok(path, "screen", "add", "jane", "phq9", "--answers", "1,1,2,1,0,0,0,0,1,1", "--plan", "1")
     ok(path, "screen", "add", "omar", "ahc-hrsn", "--answers", "2,1+7,1,3,1,2,1,1,1,1")
+    # issue 15: coverage, an authorization linked to a visit done (a use naming the appointment), one by hand
+    ok(path, "coverage", "add", "omar", "--payer", "Aetna", "--member-id", "W1")
+    ok(path, "auth", "add", "omar", "--service", "home health", "--status", "approved", "--units", "12", "--unit",
+       "visits")  # fmt: skip
+    ok(path, "appt", "add", "omar", "--start", "2026-11-24 10:00", "--type", "home-visit", "--auth", "1", "--yes")
+    ok(path, "appt", "done", "3")
+    ok(path, "auth", "use", "1", "--units", "2")
     ok(path, "patient", "add", "Mistake Entry")
     ok(path, "patient", "delete", "mistake", "--yes")
     return path
@@ -95,7 +102,7 @@ REFERENCES = {
     "plan_review": {"plan_id": "care_plan", "patient_id": "patient"},
     "goal": {"plan_id": "care_plan", "patient_id": "patient"},
     "task": {"patient_id": "patient", "plan_id": "care_plan", "goal_id": "goal", "series_id": "task"},
-    "appointment": {"patient_id": "patient"},
+    "appointment": {"patient_id": "patient", "authorization_id": "prior_authorization"},
     "appointment_exception": {"appointment_id": "appointment", "patient_id": "patient"},
     "communication": {"patient_id": "patient", "contact_id": "contact"},
     "call_timer": {"patient_id": "patient"},
@@ -106,6 +113,9 @@ REFERENCES = {
     "audit_log": {"patient_id": "patient"},
     "screening": {"patient_id": "patient", "safety_task_id": "task", "plan_id": "care_plan"},
     "screening_answer": {"screening_id": "screening"},
+    "coverage": {"patient_id": "patient"},
+    "prior_authorization": {"patient_id": "patient", "coverage_id": "coverage"},
+    "authorization_use": {"authorization_id": "prior_authorization", "appointment_id": "appointment"},
 }
 
 

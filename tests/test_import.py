@@ -29,11 +29,15 @@ def test_a_messy_spreadsheet_imports_with_synonyms_and_us_dates(cli, tmp_path, r
     assert run.exit_code == 0, run.stderr
     assert run.stdout.splitlines()[0] == f"Imported 3 new patients from {tmp_path / 'in.csv'} (3 rows)."
     assert "1 name is written 'Last, First'" in run.stdout
-    stored = rows("SELECT name, birth_date, mrn, payer, risk, notes FROM patient ORDER BY id")
-    assert stored[0] == {"name": "Smith-Jones, Dmitri", "birth_date": "1955-11-02", "mrn": "MRN-1", "payer": "Aetna",
+    stored = rows("SELECT name, birth_date, mrn, risk, notes FROM patient ORDER BY id")
+    assert stored[0] == {"name": "Smith-Jones, Dmitri", "birth_date": "1955-11-02", "mrn": "MRN-1",
                          "risk": None, "notes": 'interpreter needed, "Spanish"'}  # fmt: skip
     assert [(s["risk"], s["birth_date"]) for s in stored[1:]] == [("moderate", "1935-07-14"), ("high", "1959-10-15")]
-    assert len(rows("SELECT id FROM audit_log WHERE action = 'create'")) == 3
+    # the insurance column is each patient's primary coverage (issue 15)
+    assert rows("SELECT patient_id, payer FROM coverage ORDER BY patient_id") == [
+        {"patient_id": 1, "payer": "Aetna"}, {"patient_id": 2, "payer": "UnitedHealthcare"}
+    ]  # fmt: skip
+    assert len(rows("SELECT id FROM audit_log WHERE action = 'create' AND table_name = 'patient'")) == 3
 
 
 def test_flip_names(cli, tmp_path, rows):

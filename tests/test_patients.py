@@ -259,7 +259,7 @@ def test_delete_needs_yes_off_a_terminal_and_says_what_it_removes(caseload, rows
         assert_one_line_error(caseload("patient", "delete", "jane"), 2, "--yes")
     run = caseload("patient", "delete", "jane", "--yes")
     assert run.exit_code == 0
-    assert "Deleted patient #1 Jane Doe (MRN MRN-1) and 1 contact." in run.stdout
+    assert "Deleted patient #1 Jane Doe (MRN MRN-1) and 1 coverage, 1 contact." in run.stdout  # the payer's
     assert rows("SELECT id FROM patient WHERE id = 1") == []
     assert rows("SELECT id FROM contact") == []
 

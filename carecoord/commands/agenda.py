@@ -95,4 +95,12 @@ def _flat_rows(record: Mapping[str, Any]) -> list[tuple[object, ...]]:
             rows.append((date, "screening due", "", s["patient_id"], s["patient_name"], s["instrument"],
                          "never screened" if s["last_on"] is None else f"last {s['last_on']}", overdue,
                          s["patient_id"], s["phone"] or ""))  # fmt: skip
+        for a in day.get("authorizations", []):  # issue 15
+            rows.append((date, "authorization", "", a["id"], a["patient_name"],
+                         f"{a['service']}: {', '.join(a['reasons'])}", a["status"],
+                         a["end_on"] is not None and a["end_on"].isoformat() < date, a["patient_id"], ""))  # fmt: skip
+        for c in day.get("coverage_ending", []):
+            rows.append((date, "coverage ending", "", c["id"], c["patient_name"],
+                         f"{c['payer'] or 'payer not recorded'} ({c['order']}) ends {c['end_on']}", c["status"],
+                         False, c["patient_id"], c["phone"] or ""))  # fmt: skip
     return rows

@@ -51,6 +51,16 @@ AttendingOpt = Annotated[
     ),
 ]
 
+AuthOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--auth",
+        metavar="ID",
+        help="The prior authorization it uses: each sitting marked done uses one unit (see 'carecoord auth list'). "
+        "Outside the authorization's dates or with no units left it needs --force.",
+    ),
+]
+
 # A start this little before now is not "in the past": the call that is starting as you book it.
 PAST_GRACE = timedelta(minutes=5)
 
@@ -74,6 +84,19 @@ OCCURRENCE_COLUMNS = (
     Column("with", "With", min_width=8),
     Column("state", "Status", show=_state_shown),
 )
+
+
+def _auth_id(ref: str | None) -> int | None:
+    """The id --auth names ('#4' or '4')."""
+    if ref is None:
+        return None
+    from carecoord.errors import ValidationError
+    from carecoord.services.lookup import as_id
+
+    found = as_id(ref)
+    if found is None:
+        raise ValidationError(f"give the authorization's id (see 'carecoord auth list'), not '{ref}'")
+    return found
 
 
 def _minutes(text: str | None, what: str) -> int | None:
@@ -152,7 +175,10 @@ def add(
         typer.Option("--status", help="booked, or proposed (pencilled in).", case_sensitive=False),
     ] = NewAppointmentStatus.booked,
     note: Annotated[str | None, text_option("--note", help="A note.")] = None,
-    force: ForceOpt = False,
+    auth: AuthOpt = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Book even if it overlaps another appointment or its authorization.")
+    ] = False,
     yes: Annotated[
         bool, typer.Option("--yes", "-y", help="Book it even if it starts in the past (a visit recorded after it).")
     ] = False,
@@ -186,7 +212,7 @@ def add(
     booking = appointments.Booking(
         start=begins, end=ends, tz=zone_name(booked_in), kind=kind_code, status=status.value, rrule=rule,
         location=location, with_whom=with_whom, reminder_minutes=_minutes(remind, "reminder"), notes=note,
-        attending=attending,
+        attending=attending, authorization_id=_auth_id(auth),
     )  # fmt: skip
     if begins < now() - PAST_GRACE:
         when = f"{begins:%a %Y-%m-%d %H:%M}"
@@ -201,7 +227,8 @@ def add(
         owner = patients.resolve(session, patient)
         booked = appointments.add_appointment(session, owner, booking, force=force)
         message, record = _result("booked", booked, owner)
-    confirm_change(f"{message.removesuffix(' booked.')} booked for {patients.describe(owner)}.", record, fmt)
+        linked = f", using authorization #{booked.authorization_id}" if booked.authorization_id else ""
+    confirm_change(f"{message.removesuffix(' booked.')} booked for {patients.describe(owner)}{linked}.", record, fmt)
 
 
 @app.command("list")
@@ -295,8 +322,21 @@ def edit(
         typer.Option("--status", help="New status (e.g. booked, arrived).", case_sensitive=False),
     ] = None,
     note: Annotated[str | None, text_option("--note", help="Replace the notes ('' clears).")] = None,
+    auth: Annotated[
+        str | None,
+        typer.Option(
+            "--auth",
+            metavar="ID",
+            help="Link it to this prior authorization ('' unlinks): its sittings done use the units of that one.",
+        ),
+    ] = None,
     force: Annotated[
-        bool, typer.Option("--force", help="With --attending: keep it even if it overlaps another you attend.")
+        bool,
+        typer.Option(
+            "--force",
+            help="With --attending: keep it even if it overlaps another you attend; with --auth: link it even "
+            "outside the authorization's dates or units.",
+        ),
     ] = False,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
@@ -313,14 +353,19 @@ def edit(
     fields = given(kind=kind, location=location, with_whom=with_whom, attending=attending, notes=note, status=status)
     if minutes is not None:
         fields["reminder_minutes"] = None if minutes < 0 else minutes
-    if not fields:
+    if not fields and auth is None:
         raise UsageError("nothing to change: give at least one option (see 'carecoord appt edit --help')")
+    from carecoord.services import authorizations
+
     with store(write=True) as session:
-        found = appointments.update_appointment(
-            session, appointments.resolve(session, appointment), fields, force=force
-        )
+        found = appointments.resolve(session, appointment)
+        if fields:
+            found = appointments.update_appointment(session, found, fields, force=force)
+        if auth is not None:
+            linked = authorizations.resolve(session, auth) if auth.strip() else None
+            authorizations.link(session, found, linked, force=force)
         message, record = _result("updated", found, appointments.patient_of(session, found))
-        message += followup_effects(session)
+        message += followup_effects(session) + authorizations.effects(session)
     confirm_change(message, record, fmt)
 
 
@@ -369,7 +414,9 @@ def _outcome(appointment: str, status: AppointmentStatus, verb: str, occurrence:
         person = appointments.patient_of(session, found)
         message, record = _result(verb, changed, person)
         message = message.removesuffix(".") + _series_note(found.id, changed) + "."
-        message += followup_effects(session)
+        from carecoord.services.authorizations import effects
+
+        message += followup_effects(session) + effects(session)
         if follow_up:
             message += " " + _follow_up_task(session, changed, person)
     confirm_change(message, record, fmt)

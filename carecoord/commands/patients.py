@@ -129,18 +129,31 @@ def list_(
 
 @app.command("show")
 def show(patient: PatientArg, fmt: FormatOption = OutputFormat.table) -> None:
-    """Everything about one patient, contacts included.
+    """Everything about one patient, contacts, insurance coverage and authorizations included.
 
     Example: carecoord patient show 'jane'
     """
-    from carecoord.records import PATIENT_KEYS, patient_with_contacts
-    from carecoord.services import patients
+    from carecoord.commands.authorizations import AUTHORIZATION_COLUMNS
+    from carecoord.commands.coverage import COVERAGE_COLUMNS
+    from carecoord.records import PATIENT_KEYS, authorization_record, coverage_record, patient_with_contacts
+    from carecoord.services import authorizations, coverage, patients
 
     with store(write=False) as session:
         found = patients.resolve(session, patient)
         record = patient_with_contacts(found)
         record["safety_flags"] = _safety_flags(session, found)
-    sections: tuple[Any, ...] = (("Care team and family", "contacts", CONTACT_COLUMNS),)
+        record["coverage"] = [coverage_record(c, found.name) for c in coverage.of_patient(session, found.id or 0)]
+        wanted = authorizations.AuthorizationFilter(patient_id=found.id)
+        record["authorizations"] = [
+            authorization_record(r) for r in authorizations.list_authorizations(session, wanted)
+        ]
+    coverage_columns = [c for c in COVERAGE_COLUMNS if c.key != "patient_name"]
+    authorization_columns = [c for c in AUTHORIZATION_COLUMNS if c.key != "patient_name"]
+    sections: tuple[Any, ...] = (
+        ("Care team and family", "contacts", CONTACT_COLUMNS),
+        ("Coverage", "coverage", coverage_columns),
+        ("Authorizations", "authorizations", authorization_columns),
+    )
     if record["safety_flags"]:
         sections = (("SAFETY FLAG OPEN: follow up today", "safety_flags", SAFETY_COLUMNS), *sections)
     render_record(record, PATIENT_FIELDS, fmt, keys=PATIENT_KEYS, title=f"Patient #{record['id']}", sections=sections)

@@ -441,3 +441,70 @@ def referrals(
     chart = Chart("Outcomes", [(o, n) for o, n in result.outcomes.items() if n])
     render_sections(sections, fmt, whole=whole, rows=[all_row, *by_need, *by_resource, *outcome_rows],
                     keys=REFERRAL_REPORT_KEYS, chart=chart)  # fmt: skip
+
+
+# --- issue 15: authorizations and coverage that need a look -----------------------------------------
+
+AUTHORIZATION_REPORT_KEYS = ("kind", "id", "patient_id", "patient_name", "what", "payer", "status", "start_on",
+                             "end_on", "units_approved", "units_used", "units_left", "unit", "reasons")  # fmt: skip
+AUTHORIZATION_REPORT_COLUMNS = (
+    Column("kind", "What", no_wrap=True),
+    Column("id", "ID", no_wrap=True),
+    Column("patient_name", "Patient", min_width=10),
+    Column("what", "Service or payer", min_width=10),
+    Column("end_on", "Ends", no_wrap=True),
+    Column("left", "Units left", show=lambda r: _units_left(r["units_left"], r["unit"])),
+    Column("reasons", "Why", min_width=12),
+)
+
+
+def _units_left(left: int | None, unit: str | None) -> str:
+    """``1 visit``, ``3 visits``, ``2 over``."""
+    if left is None:
+        return ""
+    word = unit or "units"
+    if abs(left) == 1 and word.endswith("s"):
+        word = word[:-1]
+    return f"{left} {word}" if left >= 0 else f"{-left} {word} over"
+
+
+@app.command("authorizations")
+def authorizations_report(
+    mine: Annotated[bool, typer.Option("--mine", help="Only your patients'.")] = False,
+    coordinator: Annotated[
+        str | None, typer.Option("--coordinator", metavar="ROLE", help="Only this coordinator's patients'.")
+    ] = None,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Authorizations and coverage that need a look today: approved authorizations ending within 14 days
+    or with one unit or fewer left, requests with no decision after 7 days, and coverage ending within 30
+    days (what the agenda lists).
+
+    Example: carecoord report authorizations --format csv
+    """
+    from carecoord.commands._common import whose
+    from carecoord.dates import today
+    from carecoord.services import authorizations, coverage
+
+    day = today()
+    with store(write=False) as session:
+        owner = whose(session, mine, coordinator)
+        flagged = authorizations.needing_attention(session, day, day, coordinator=owner).rows
+        ending = coverage.ending_soon(session, day, day, coordinator=owner)
+    records: list[dict[str, Any]] = [
+        {"kind": "authorization", "id": a.id, "patient_id": a.patient_id, "patient_name": row.patient_name,
+         "what": a.service, "payer": row.payer, "status": a.status, "start_on": a.start_on, "end_on": a.end_on,
+         "units_approved": a.units_approved, "units_used": row.units_used, "units_left": row.units_left,
+         "unit": a.unit, "reasons": list(row.reasons)}
+        for _, row in flagged if (a := row.authorization) is not None
+    ]  # fmt: skip
+    records += [
+        {"kind": "coverage", "id": c.id, "patient_id": c.patient_id, "patient_name": row.patient_name,
+         "what": c.payer, "payer": c.payer, "status": c.status, "start_on": c.start_on, "end_on": c.end_on,
+         "units_approved": None, "units_used": None, "units_left": None, "unit": None,
+         "reasons": [f"coverage ends {c.end_on}"]}
+        for row in ending if (c := row.coverage) is not None
+    ]  # fmt: skip
+    title = f"Authorizations and coverage to look at, {day} ({len(records)})"
+    render_list(records, AUTHORIZATION_REPORT_COLUMNS, fmt, keys=AUTHORIZATION_REPORT_KEYS, title=title,
+                empty="No authorization or coverage needs a look.")  # fmt: skip

@@ -16,6 +16,8 @@ from carecoord.dates import day_start, local_zone
 from carecoord.models import CarePlan, Goal, Patient, Referral, Screening, Task
 from carecoord.services import snapshots
 from carecoord.services.appointments import AppointmentFilter, Occurrence, occurrences
+from carecoord.services.authorizations import AuthorizationRow, needing_attention
+from carecoord.services.coverage import CoverageRow, count_ending_soon, ending_soon
 from carecoord.services.reports import ContactGap, contact_gaps, count_contact_gaps
 from carecoord.services.screenings import Due, due, open_safety_flags
 from carecoord.services.tasks import TaskFilter, count_tasks, list_tasks
@@ -38,6 +40,9 @@ class AgendaDay:
     screenings_due: list[Due] = field(default_factory=list)  # rescreening due that day (issue 13)
     safety_flags: list[tuple[Screening, Patient]] = field(default_factory=list)  # open, on the first day
     stalled_referrals: list[tuple[Referral, Patient]] = field(default_factory=list)  # on the first day (issue 14)
+    # issue 15: authorizations ending soon, nearly used up or undecided; coverage ending soon
+    authorizations: list[tuple[date, AuthorizationRow]] = field(default_factory=list)
+    coverage_ending: list[CoverageRow] = field(default_factory=list)
 
 
 # Overdue items carried to the first day beyond this many per kind are counted, not listed:
@@ -97,6 +102,7 @@ def build(session: Session, first: date, days: int, *, coordinator: str | None =
                 bucket(deadline.due).deadlines.append((status, which))
     _screenings(session, agenda, first, last, coordinator)
     _stalled_referrals(session, agenda[first], coordinator)
+    _insurance(session, agenda, first, last, coordinator)
     return list(agenda.values())
 
 
@@ -128,6 +134,28 @@ def _stalled_referrals(session: Session, first: AgendaDay, coordinator: str | No
     first.stalled_referrals = list_referrals(session, replace(stalled, limit=OVERDUE_SHOWN))
     _count_left_out(first, "stalled_referrals", len(first.stalled_referrals),
                     partial(count_referrals, session, stalled))  # fmt: skip
+
+
+def _insurance(
+    session: Session, agenda: dict[date, AgendaDay], first: date, last: date, coordinator: str | None
+) -> None:
+    """Authorizations that need a look (on the day they start to) and coverage ending within 30 days
+    (on the day it enters that window): issue 15."""
+    from carecoord.services.coverage import ENDING_SOON_DAYS
+
+    attention = needing_attention(session, first, last, coordinator=coordinator, limit=OVERDUE_SHOWN)
+    for when, row in attention.rows:
+        agenda[max(min(when, last), first)].authorizations.append((when, row))
+    if attention.total > len(attention.rows):
+        agenda[first].more_overdue["authorizations"] = attention.total - len(attention.rows)
+    ending = ending_soon(session, first, last, coordinator=coordinator, limit=OVERDUE_SHOWN + 1)
+    for covered in ending[:OVERDUE_SHOWN]:
+        assert covered.coverage.end_on is not None
+        when = covered.coverage.end_on - timedelta(days=ENDING_SOON_DAYS)
+        agenda[max(min(when, last), first)].coverage_ending.append(covered)
+    if len(ending) > OVERDUE_SHOWN:
+        counted = count_ending_soon(session, first, last, coordinator=coordinator)
+        agenda[first].more_overdue["coverage_ending"] = counted - OVERDUE_SHOWN
 
 
 def _open_by_date(model: Any, due: Any, status: Any, closed: frozenset[str], coordinator: str | None) -> Any:
@@ -178,4 +206,6 @@ def counts(days: Sequence[AgendaDay]) -> dict[str, int]:
         totals["screenings_due"] += len(day.screenings_due)
         totals["safety_flags"] += len(day.safety_flags)
         totals["stalled_referrals"] += len(day.stalled_referrals)
+        totals["authorizations"] += len(day.authorizations)
+        totals["coverage_ending"] += len(day.coverage_ending)
     return dict(totals)

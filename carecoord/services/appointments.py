@@ -325,6 +325,7 @@ class Booking:
     reminder_minutes: int | None = None
     notes: str | None = None
     attending: bool | None = None  # None: as the type has it (attended_by_default)
+    authorization_id: int | None = None  # the prior authorization it uses (checked: authorizations.link)
 
 
 def add_appointment(session: Session, patient: Patient, booking: Booking, *, force: bool = False) -> Appointment:
@@ -370,6 +371,11 @@ def add_appointment(session: Session, patient: Patient, booking: Booking, *, for
         check_clashes(session, appointment, _spans(appointment, appointment.starts_at, CONFLICT_HORIZON))
     session.add(appointment)
     session.flush()
+    if booking.authorization_id is not None:
+        from carecoord.services import authorizations
+
+        authorization = authorizations.resolve(session, str(booking.authorization_id))
+        authorizations.link(session, appointment, authorization, force=force)
     return appointment
 
 
@@ -498,7 +504,7 @@ def split_series(session: Session, appointment: Appointment, at: datetime) -> Ap
         rrule=f"{without_end(rule)};COUNT={remaining}" if remaining is not None else rule,
         location=appointment.location, with_whom=appointment.with_whom, attending=appointment.attending,
         reminder_minutes=appointment.reminder_minutes, status_reason=appointment.status_reason,
-        notes=appointment.notes,
+        notes=appointment.notes, authorization_id=appointment.authorization_id,
     )  # fmt: skip
     future.series_ends_at = _series_end(future)
     appointment.rrule = f"{without_end(rule)};UNTIL={following - timedelta(seconds=1):%Y%m%dT%H%M%SZ}"
@@ -648,6 +654,23 @@ def _sync_followups(session: Session, appointment: Appointment) -> None:
     from carecoord.services.transitions import sync_followups  # it reads appointments: imported late
 
     sync_followups(session, appointment.patient_id)
+    _sync_units(session, appointment)
+
+
+def _sync_units(session: Session, appointment: Appointment) -> None:
+    """A linked appointment uses one unit of its authorization per sitting done: the rule is in
+    services/authorizations.py; what it did is told by ``authorizations.effects``."""
+    if appointment.authorization_id is None and appointment.id is not None:
+        from carecoord.models import AuthorizationUse
+
+        if (
+            session.exec(select(AuthorizationUse.id).where(AuthorizationUse.appointment_id == appointment.id)).first()
+            is None
+        ):
+            return  # not linked and never was: nothing to bring in line
+    from carecoord.services.authorizations import sync_appointment
+
+    sync_appointment(session, appointment)
 
 
 def resolve(session: Session, ref: str) -> Appointment:

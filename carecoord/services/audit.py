@@ -9,10 +9,10 @@ from collections.abc import Callable, Sequence
 from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy import event, insert, inspect
+from sqlalchemy import Column, event, insert, inspect
 from sqlmodel import Session, col, select
 
-from carecoord.models import AUDITED_TABLES, AuditEntry, Patient, utcnow
+from carecoord.models import AUDITED_TABLES, AuditEntry, Authorization, AuthorizationUse, Patient, utcnow
 from carecoord.vocab import AuditAction
 
 # Bookkeeping columns that say nothing a reviewer needs.
@@ -41,7 +41,9 @@ def _plain(value: Any) -> Any:
 
 
 def _columns(obj: Any) -> list[str]:
-    return [attr.key for attr in inspect(obj).mapper.column_attrs if attr.key not in _UNTRACKED]
+    """The table's own columns (not values read from other tables, such as a patient's payer since 0011)."""
+    return [attr.key for attr in inspect(obj).mapper.column_attrs
+            if attr.key not in _UNTRACKED and isinstance(attr.expression, Column)]  # fmt: skip
 
 
 def _snapshot(obj: Any, *, deleted: bool) -> dict[str, list[Any]]:
@@ -65,8 +67,13 @@ def _differences(obj: Any) -> dict[str, list[Any]]:
     return changes
 
 
-def _patient_id(obj: Any) -> int | None:
-    return obj.id if isinstance(obj, Patient) else getattr(obj, "patient_id", None)
+def _patient_id(session: Session, obj: Any) -> int | None:
+    if isinstance(obj, Patient):
+        return obj.id
+    if isinstance(obj, AuthorizationUse):  # its patient is its authorization's (issue 15)
+        parent = session.get(Authorization, obj.authorization_id)
+        return parent.patient_id if parent is not None else None
+    return getattr(obj, "patient_id", None)
 
 
 def _stamp_updates(session: Session, _context: Any, _instances: Any) -> None:
@@ -97,7 +104,7 @@ def _record(session: Session, _context: Any) -> None:
                     "os_user": user,
                     "table_name": obj.__tablename__,
                     "record_id": obj.id,
-                    "patient_id": _patient_id(obj),
+                    "patient_id": _patient_id(session, obj),
                     "action": action.value,
                     "changes": json.dumps(changes, ensure_ascii=False, sort_keys=True),
                 }

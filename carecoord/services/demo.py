@@ -12,8 +12,10 @@ from carecoord.models import CarePlan, Patient
 from carecoord.recurrence import parse_rule
 from carecoord.services import (
     appointments,
+    authorizations,
     communications,
     contacts,
+    coverage,
     goals,
     instruments,
     patients,
@@ -128,9 +130,10 @@ def populate(session: Session, today: date, zone: ZoneInfo) -> dict[str, int]:
                                notes="CKD stage 4; fluid overload. New diuretic dose.")  # fmt: skip
     screened = _screen(session, today, people, dm)
     made = _referrals(session, today, zone, people)
+    authorized = _insurance(session, today, people)
     return {"patients": len(people), "plans": 2, "appointments": len(booked), "log entries": logged,
             "transitions": 2, "program enrolments": enrolled, "screenings": screened,
-            "resources": len(RESOURCES), "referrals": made}  # fmt: skip
+            "resources": len(RESOURCES), "referrals": made, "authorizations": authorized}  # fmt: skip
 
 
 # Who is enrolled in which program, with the consent Medicare requires (issue 15): (patient index,
@@ -165,6 +168,32 @@ def _community_health_integration(session: Session, today: date, zone: ZoneInfo,
         entry = communications.Entry(at=_past(_at(day, hour, 0, zone)), channel=channel, minutes=minutes, note=note)
         communications.add_entry(session, aisha, entry)
     return 2
+
+
+def _insurance(session: Session, today: date, people: list[Patient]) -> int:
+    """Coverage beyond each patient's primary payer (made by add_patient), and prior authorizations:
+    Margaret's home health has 1 of 12 visits left, Walter's home oxygen ends in 10 days, Luis's
+    glucose-monitor request has waited 9 days for a decision: all three on today's agenda, with
+    Dolores's secondary Medicaid ending in 20 days."""
+    margaret, luis, _aisha, walter, _mei, _samuel, dolores, _frank = people
+    medicaid = {"payer": "Texas Medicaid", "order": "secondary", "type": "medicaid", "member_id": "TXM-5521",
+                "end_on": today + timedelta(days=20)}  # fmt: skip
+    coverage.add_coverage(session, dolores, medicaid)
+    home = authorizations.add_authorization(session, margaret, {
+        "service": "home health visits", "number": "PA-88231", "status": "approved",
+        "start_on": today - timedelta(days=60), "end_on": today + timedelta(days=30), "units_approved": 12,
+        "unit": "visits", "notes": "Skilled nursing after CHF admission: Mercy Home Health",
+    })  # fmt: skip
+    for weeks_ago in range(11, 0, -1):  # the agency's weekly nursing visits so far
+        authorizations.record_use(session, home, on=today - timedelta(days=weeks_ago * 5), note="Mercy Home Health")
+    authorizations.add_authorization(session, walter, {
+        "service": "home oxygen", "number": "OX-20417", "status": "approved", "start_on": today - timedelta(days=80),
+        "end_on": today + timedelta(days=10), "notes": "Concentrator and portable tanks; renewal needs a new CMN",
+    })  # fmt: skip
+    authorizations.add_authorization(session, luis, {
+        "service": "continuous glucose monitor", "requested_on": today - timedelta(days=9),
+    })  # fmt: skip
+    return 3
 
 
 # This month's calls: (patient index, days ago, hour, minute, channel, outcome, minutes, with, note).

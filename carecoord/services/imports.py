@@ -389,13 +389,14 @@ def import_patients(
         plan.append((row, existing))
     _settle(errors, sheet, result, skip_invalid=skip_invalid)
     taken_uids = set(session.exec(select(Patient.uid)).all()) if "uid" in chosen else set()
+    insured: list[tuple[Patient, Mapping[str, Any]]] = []
     for done, (row, existing) in enumerate(plan, 1):
         if dry_run:
             result.created += existing is None
             result.updated += existing is not None and on_duplicate == "update"
             result.skipped += existing is not None and on_duplicate == "skip"
         elif existing is None:
-            _create_patient(session, row, taken_uids)
+            insured.append((_create_patient(session, row, taken_uids), row.values))
             result.created += 1
         elif on_duplicate == "update":
             patient_service.update_patient(session, existing, row.values, add_tags=row.tags)
@@ -405,11 +406,19 @@ def import_patients(
         if progress is not None:
             progress(done)
     session.flush()
+    from carecoord.services import coverage
+
+    # payer, member id and authorization end: a primary coverage and an authorization (0011), once
+    # the new patients have their ids
+    coverage.insure_new_patients(session, insured)
     return result
 
 
 def _create_patient(session: Session, row: PatientRow, taken_uids: set[str]) -> Patient:
+    from carecoord.services import coverage
+
     extra = row.extra
+    own, _insurance = coverage.split_patient_fields(row.values)
     patient = Patient(
         name=row.values["name"],
         name_key=search_key(row.values["name"]),
@@ -418,7 +427,7 @@ def _create_patient(session: Session, row: PatientRow, taken_uids: set[str]) -> 
         status=extra.get("status", PatientStatus.active.value),
         discharged_on=extra.get("discharged_on"),
         discharge_reason=extra.get("discharge_reason"),
-        **{k: v for k, v in row.values.items() if k != "name"},
+        **{k: v for k, v in own.items() if k != "name"},
     )
     if "uid" in extra and extra["uid"] not in taken_uids:  # an export's stable id survives the round trip
         patient.uid = extra["uid"]

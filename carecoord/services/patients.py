@@ -16,10 +16,12 @@ from carecoord.fields import PATIENT
 from carecoord.models import (
     Appointment,
     AppointmentException,
+    Authorization,
     CallTimer,
     CarePlan,
     Communication,
     Contact,
+    Coverage,
     Goal,
     Patient,
     PlanReview,
@@ -83,7 +85,9 @@ def add_patient(
     session: Session, *, tags: Iterable[str] = (), enrolled_on: date | None = None, **fields: Any
 ) -> Patient:
     """Enrol a new active patient."""
-    values = validate_fields({"name": None, **fields})
+    from carecoord.services import coverage
+
+    values, insurance = coverage.split_patient_fields(validate_fields({"name": None, **fields}))
     enrolled = enrolled_on or today()
     if enrolled > today():
         raise ValidationError(f"the enrolment date {enrolled} is in the future")
@@ -92,6 +96,9 @@ def add_patient(
     _apply(patient, values)
     session.add(patient)
     session.flush()
+    if insurance:  # payer, member id and authorization end live in coverage and authorizations (0011)
+        coverage.set_patient_insurance(session, patient, insurance)
+        coverage.refresh_patient(session, patient)
     return patient
 
 
@@ -104,7 +111,9 @@ def update_patient(
     remove_tags: Iterable[str] = (),
 ) -> Patient:
     """Change any editable fields and tags; empty text clears a field."""
-    values = validate_fields(fields)
+    from carecoord.services import coverage
+
+    values, insurance = coverage.split_patient_fields(validate_fields(fields))
     if "mrn" in values:
         _check_mrn_free(session, values["mrn"], patient.id)
     if "name" in values and values["name"] != patient.name:
@@ -112,6 +121,9 @@ def update_patient(
     _apply(patient, values)
     patient.tags = retag(patient.tags, add_tags, remove_tags, f"patient #{patient.id}")
     session.flush()
+    if insurance:  # payer, member id and authorization end live in coverage and authorizations (0011)
+        coverage.set_patient_insurance(session, patient, insurance)
+        coverage.refresh_patient(session, patient)
     return patient
 
 
@@ -161,6 +173,8 @@ def reactivate(session: Session, patient: Patient, *, on: date | None = None) ->
 _DEPENDENTS: tuple[tuple[str, Any], ...] = (
     ("screening", Screening),  # its answers go with it (foreign key ON DELETE CASCADE)
     ("referral", Referral),  # its history (referral_event) goes first, in delete_patient
+    ("authorization", Authorization),  # with its uses (removed and audited first: see delete_patient)
+    ("coverage", Coverage),
     ("transition", Transition),
     ("call timer", CallTimer),
     ("log entry", Communication),
@@ -188,6 +202,9 @@ def delete_patient(session: Session, patient: Patient) -> dict[str, int]:
     referral_ids = select(Referral.id).where(Referral.patient_id == patient.id)
     for event in session.exec(select(ReferralEvent).where(col(ReferralEvent.referral_id).in_(referral_ids))).all():
         session.delete(event)
+    from carecoord.services.authorizations import delete_uses_of_patient
+
+    delete_uses_of_patient(session, patient)
     for _noun, model in _DEPENDENTS:
         for row in session.exec(select(model).where(model.patient_id == patient.id)).all():
             session.delete(row)
@@ -263,7 +280,7 @@ class PatientFilter:
     coordinator: str | None = None  # only this coordinator's patients
 
 
-_SEARCHED = ("mrn", "phone", "email", "address", "payer", "member_id", "pcp", "language", "notes")
+_SEARCHED = ("mrn", "phone", "email", "address", "pcp", "language", "notes")
 
 
 def list_patients(session: Session, wanted: PatientFilter) -> Sequence[Patient]:
@@ -285,6 +302,7 @@ def list_patients(session: Session, wanted: PatientFilter) -> Sequence[Patient]:
                 *(func.lower(getattr(Patient, field)).contains(text.lower(), autoescape=True)
                   for field in _SEARCHED),
                 *phone_matches(col(Patient.phone), text),
+                col(Patient.id).in_(_insured_by(text)),
             )
         )  # fmt: skip
     risk_rank = case(RISK_RANK, value=Patient.risk, else_=len(RISK_RANK))
@@ -300,4 +318,17 @@ def list_patients(session: Session, wanted: PatientFilter) -> Sequence[Patient]:
     query = query.order_by(ordered.nulls_last(), col(Patient.id))  # unknown values last, on both engines
     if wanted.limit:
         query = query.limit(wanted.limit)
-    return session.exec(query).all()
+    found = session.exec(query).all()
+    from carecoord.services.coverage import load_insurance
+
+    load_insurance(session, found)  # payer, member id and authorization end: two queries for the lot
+    return found
+
+
+def _insured_by(text: str) -> Any:
+    """Patients with a coverage whose payer or member id holds ``text`` (they were patient columns)."""
+    needle = text.lower()
+    return select(Coverage.patient_id).where(
+        or_(func.lower(Coverage.payer).contains(needle, autoescape=True),
+            func.lower(Coverage.member_id).contains(needle, autoescape=True))
+    )  # fmt: skip

@@ -94,7 +94,27 @@ def clean(spec: FieldSpec, value: Any) -> Any:
         return choice(spec.synonyms.get(word.lower(), word) if word else None, spec.choices, spec.what)
     if spec.kind is Kind.date:
         return value or None
+    if spec.kind is Kind.number:
+        return count(value, spec.what)
     return value
+
+
+def count(value: Any, what: str) -> int | None:
+    """A whole number, 0 or more ('' or None: none); a negative or unreadable one is refused."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    else:
+        word = str(value).strip()
+        if not word.lstrip("-").isdigit() or not word.isascii():
+            raise ValidationError(f"the {what} must be a whole number, not '{word}'")
+        number = int(word)
+    if number < 0:
+        raise ValidationError(f"the {what} cannot be negative ({number})")
+    if number > 1_000_000:
+        raise ValidationError(f"the {what} ({number}) is implausibly large")
+    return number
 
 
 def clean_fields(record: RecordSpec, fields: Mapping[str, Any]) -> dict[str, Any]:

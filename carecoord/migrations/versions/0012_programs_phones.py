@@ -12,7 +12,7 @@ numbers stored as E.164 (issue 15).
   form is not kept; the audit trail of later edits does not hold it either).
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 Create Date: 2026-11-25
 """
 
@@ -24,7 +24,7 @@ from alembic import op
 from carecoord import dialects
 
 revision: str = "0012"
-down_revision: str | None = "0010"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
