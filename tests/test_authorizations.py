@@ -222,7 +222,7 @@ def test_the_agenda_and_report_list_what_needs_a_look(cli, rows):
     text = cli("agenda").stdout
     assert "### Coverage ending" in text and "Humana (primary) · Jane Doe · ends 2026-12-20" in text
     rows_csv = list(csv.reader(io.StringIO(cli("agenda", "-f", "csv").stdout)))
-    assert ["2026-11-25", "authorization", "", "1", "Jane Doe", "home oxygen: ends 2026-12-05", "approved", "False",
+    assert ["2026-11-25", "authorization", "", "1", "Jane Doe", "home oxygen: ends 2026-12-05", "approved", "false",
             "1", ""] in rows_csv  # fmt: skip
     assert any(r[1] == "coverage ending" and r[3] == "1" for r in rows_csv)
     report = _json(cli("report", "authorizations", "-f", "json"))

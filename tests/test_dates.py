@@ -531,6 +531,8 @@ NOT_DATES = {
     ("transition edit", "--from"),
     ("task list", "--due"),
     ("db copy", "--to"),
+    ("referral add", "--to"),  # a recipient
+    ("referral edit", "--to"),
 }  # a store, not a date
 PAST_OPTIONS = {
     ("log add", "--when"), ("log edit", "--when"), ("log list", "--from"), ("log list", "--to"),
@@ -539,6 +541,10 @@ PAST_OPTIONS = {
     ("transition add", "--discharged"), ("transition edit", "--discharged"), ("transition list", "--since"), ("report transitions", "--since"),
     ("report caseload", "--from"), ("report caseload", "--to"), ("audit", "--since"),
     ("appt done", "--occurrence"), ("appt noshow", "--occurrence"),
+    ("auth status", "--date"), ("auth use", "--date"), ("program end", "--date"), ("program enroll", "--date"),
+    ("referral consent", "--date"), ("referral status", "--date"), ("report referrals", "--from"),
+    ("report referrals", "--to"), ("report screenings", "--from"), ("report screenings", "--to"),
+    ("screen add", "--date"), ("screen list", "--since"),
 }  # fmt: skip
 
 
