@@ -325,7 +325,8 @@ def test_the_contacts_report_says_who_and_how_to_reach_them(two_smiths):
 def test_the_minutes_report_shows_the_patient_id(two_smiths):
     table = two_smiths("report", "minutes").stdout.split("\n\n")[1].splitlines()  # after the title
     assert table[0].split()[:3] == ["ID", "Patient", "Min"]
-    assert [line.split()[:4] for line in table[2:4]] == [["2", "John", "Smith", "25"], ["1", "John", "Smith", "0"]]
+    rows = [line.split()[:4] for line in table if line[:1].isdigit()]  # the header may take two lines at 80 columns
+    assert rows == [["2", "John", "Smith", "25"], ["1", "John", "Smith", "0"]]
     markdown = two_smiths("report", "minutes", "-f", "markdown").stdout
     assert "| 2 | John Smith | 25 |" in markdown and "| 1 | John Smith | 0 |" in markdown
     data = json.loads(two_smiths("report", "minutes", "-f", "json").stdout)

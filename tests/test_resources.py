@@ -78,10 +78,11 @@ def test_a_resource_is_added_shown_edited_and_found(cli, rows):
     assert run.stdout.strip() == "Added resource #1 Weekly Food Pantry (Second Harvest) (food-insecurity)."
     [stored] = rows("SELECT name, category, organization, phone, hours, languages, status, hsds_id FROM resource")
     assert stored == {"name": "Weekly Food Pantry", "category": "food-insecurity", "organization": "Second Harvest",
-                      "phone": "555-0142", "hours": "Tue, Thu 9:00-13:00", "languages": "English, Spanish",
+                      "phone": "+15550142", "hours": "Tue, Thu 9:00-13:00", "languages": "English, Spanish",
                       "status": "active", "hsds_id": None}  # fmt: skip
     shown = cli("resource", "show", "pantry").stdout
     assert "Hours         Tue, Thu 9:00-13:00" in shown and "Referrals     0" in shown
+    assert "Phone         555-0142" in shown  # stored as E.164 (issue 15), read as typed
     edited = json.loads(
         cli("resource", "edit", "1", "--hours", "Mon-Fri 8:00-16:00", "--fees", "", "-f", "json").stdout
     )
@@ -93,6 +94,7 @@ def test_a_resource_is_added_shown_edited_and_found(cli, rows):
     assert names("--language", "spanish") == ["Weekly Food Pantry"]
     assert names("--search", "county") == ["Weekly Food Pantry"]  # the eligibility
     assert names("--search", "ride") == ["Dial-a-Ride"]
+    assert names("--search", "(555) 0142") == names("--search", "555.0142") == ["Weekly Food Pantry"]  # the phone
 
 
 def test_bad_resource_values_are_refused_with_one_line_and_nothing_changes(cli, unchanged):
@@ -128,7 +130,7 @@ def test_resources_are_audited(cli):
     cli("resource", "edit", "1", "--phone", "555-0100")
     entries = json.loads(cli("audit", "-f", "json").stdout)
     assert [(e["table"], e["action"]) for e in entries] == [("resource", "update"), ("resource", "create")]
-    assert entries[0]["changes"] == {"phone": [None, "555-0100"]}
+    assert entries[0]["changes"] == {"phone": [None, "+15550100"]}
 
 
 # --- the HSDS import ----------------------------------------------------------------------------
@@ -147,7 +149,7 @@ def test_the_sample_county_imports_with_hours_people_read_and_again_changes_noth
     )  # fmt: skip
     assert pantry["address"] == "2742 Washington St, Waukegan, IL 60091"
     assert pantry["hsds_id"] == "4fbd68bb-79f0-568e-82bd-0643fdbae03a"
-    assert stored["Mobile Pantry"]["phone"] == "(555) 014-2200 ext. 4"
+    assert stored["Mobile Pantry"]["phone"] == "+15550142200;ext=4"  # stored as E.164 (issue 15)
     assert stored["Home Delivered Meals for Seniors"]["hours"] == "Mon-Fri 8:00-16:00"
     assert stored["24-Hour Domestic Violence Hotline"]["hours"] == "Every day 24 hours"
     assert stored["24-Hour Domestic Violence Hotline"]["address"] is None  # a hotline has no location

@@ -449,7 +449,7 @@ def test_cadence_due_and_the_agenda(eve, rows):
     csv_rows = [
         line for line in eve("agenda", "--days", "7", "-f", "csv").stdout.splitlines() if "screening due" in line
     ]
-    assert csv_rows[-1] == "2026-11-29,screening due,,1,Eve Adams,phq9,last 2026-11-01,False,1,"
+    assert csv_rows[-1] == "2026-11-29,screening due,,1,Eve Adams,phq9,last 2026-11-01,false,1,"
     # the team changes a cadence: AHC HRSN every 6 months; PHQ-9 every 2 weeks while positive
     run = eve("screen", "cadence", "phq9", "1y", "--while-positive", "2w")
     assert run.stdout.strip() == "phq9 is given every 365 days, every 14 days while positive."

@@ -17,6 +17,7 @@ import typer
 
 from carecoord.commands._common import clearable_date, date_help, optional_date, text_option
 from carecoord.fields import FieldSpec, Kind, RecordSpec
+from carecoord.output import Column
 
 Command = TypeVar("Command", bound=Callable[..., None])
 FieldValues = Mapping[str, Any]
@@ -101,3 +102,14 @@ def field_options(record: RecordSpec, *, edit: bool, skip: Collection[str] = ())
         return with_fields  # type: ignore[return-value]
 
     return decorate
+
+
+def shown_columns(record: RecordSpec) -> tuple[Column, ...]:
+    """The rows ``show`` prints for ``record``: every shown field, labelled as declared, phone
+    numbers in the national format people read (stored as E.164)."""
+    from carecoord import phones
+
+    return tuple(
+        Column(spec.key, spec.label, show=phones.shown(spec.key) if spec.kind is Kind.phone else None)
+        for spec in record.shown
+    )

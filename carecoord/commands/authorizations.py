@@ -17,7 +17,7 @@ from carecoord.commands._common import (
     store,
     text_option,
 )
-from carecoord.commands._fields import FIELDS, FieldValues, field_options
+from carecoord.commands._fields import FIELDS, FieldValues, field_options, shown_columns
 from carecoord.fields import AUTHORIZATION
 from carecoord.output import Column, confirm_change, render_list
 from carecoord.vocab import AuthorizationStatus, OutputFormat
@@ -55,7 +55,7 @@ AUTHORIZATION_COLUMNS = (
     Column("period", "Period", show=_period),
     Column("units", "Units", show=_units),
 )
-AUTHORIZATION_FIELDS = tuple(Column(spec.key, spec.label) for spec in AUTHORIZATION.shown)
+AUTHORIZATION_FIELDS = shown_columns(AUTHORIZATION)
 USE_COLUMNS = (
     Column("used_on", "Date", no_wrap=True),
     Column("units", "Units", no_wrap=True),

@@ -16,7 +16,7 @@ from carecoord.commands._common import (
     optional_date,
     store,
 )
-from carecoord.commands._fields import FIELDS, FieldValues, field_options
+from carecoord.commands._fields import FIELDS, FieldValues, field_options, shown_columns
 from carecoord.fields import COVERAGE
 from carecoord.output import Column, confirm_change, render_list
 from carecoord.vocab import OutputFormat
@@ -48,7 +48,7 @@ COVERAGE_COLUMNS = (
     Column("current", "Current", show=lambda r: "yes" if r["current"] else (r["status"] if r["status"] != "active"
                                                                              else "no")),
 )  # fmt: skip
-COVERAGE_FIELDS = tuple(Column(spec.key, spec.label) for spec in COVERAGE.shown)
+COVERAGE_FIELDS = shown_columns(COVERAGE)
 
 
 @app.command("add")

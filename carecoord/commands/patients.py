@@ -19,8 +19,8 @@ from carecoord.commands._common import (
     optional_date,
     store,
 )
-from carecoord.commands._fields import FIELDS, FieldValues, field_options
-from carecoord.fields import PATIENT, Kind
+from carecoord.commands._fields import FIELDS, FieldValues, field_options, shown_columns
+from carecoord.fields import PATIENT
 from carecoord.output import Column, confirm_change, render_list, render_record
 from carecoord.vocab import OutputFormat, PatientSort, PatientStatus, RiskLevel, risk_level
 
@@ -43,10 +43,7 @@ PATIENT_COLUMNS = (
     Column("phone", "Phone", no_wrap=True, show=phones.shown()),
     Column("tags", "Tags", min_width=6),
 )
-PATIENT_FIELDS = tuple(
-    Column(spec.key, spec.label, show=phones.shown(spec.key) if spec.kind is Kind.phone else None)
-    for spec in PATIENT.shown
-)
+PATIENT_FIELDS = shown_columns(PATIENT)
 CONTACT_COLUMNS = (
     Column("id", "ID", no_wrap=True),
     Column("name", "Name"),

@@ -6,8 +6,9 @@ from typing import Annotated
 
 import typer
 
+from carecoord import phones
 from carecoord.commands._common import FormatOption, counted, new_app, store
-from carecoord.commands._fields import FIELDS, FieldValues, field_options
+from carecoord.commands._fields import FIELDS, FieldValues, field_options, shown_columns
 from carecoord.fields import RESOURCE
 from carecoord.output import Column, confirm_change, render_list, render_record
 from carecoord.vocab import OutputFormat
@@ -23,7 +24,7 @@ RESOURCE_COLUMNS = (
     Column("name", "Resource", min_width=14),
     Column("category", "Category"),
     Column("organization", "Organization"),
-    Column("phone", "Phone", no_wrap=True),
+    Column("phone", "Phone", no_wrap=True, show=phones.shown()),
     Column("hours", "Hours"),
 )
 CATEGORY_COLUMNS = (
@@ -35,7 +36,7 @@ CATEGORY_COLUMNS = (
 
 
 def _fields_shown() -> tuple[Column, ...]:
-    return tuple(Column(spec.key, spec.label) for spec in RESOURCE.shown)
+    return shown_columns(RESOURCE)
 
 
 @app.command("add")

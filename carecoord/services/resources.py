@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import or_
+from sqlalchemy import and_, or_
 from sqlmodel import Session, col, func, select
 
 from carecoord.dates import today
@@ -20,6 +20,7 @@ from carecoord.fields import RESOURCE
 from carecoord.models import Referral, Resource
 from carecoord.services import text
 from carecoord.services.lookup import as_id, pick_one, require_ref
+from carecoord.services.patients import phone_matches
 from carecoord.vocab import RESOURCE_CATEGORIES, ResourceStatus
 
 ACTIVE = ResourceStatus.active.value
@@ -125,13 +126,17 @@ def _filtered(query: Any, wanted: ResourceFilter) -> Any:
         query = query.where(Resource.status == ACTIVE)
     if wanted.language:
         query = query.where(col(Resource.languages).icontains(wanted.language.strip(), autoescape=True))
-    for word in (wanted.search or "").split():
-        query = query.where(
-            or_(*(col(column).icontains(word, autoescape=True) for column in (
-                Resource.name, Resource.organization, Resource.notes, Resource.eligibility, Resource.address,
-                Resource.taxonomy)))
-        )  # fmt: skip
-    return query
+    search = wanted.search or ""
+    words = [
+        or_(*(col(column).icontains(word, autoescape=True) for column in (
+            Resource.name, Resource.organization, Resource.notes, Resource.eligibility, Resource.address,
+            Resource.taxonomy)))
+        for word in search.split()
+    ]  # fmt: skip
+    by_phone = phone_matches(col(Resource.phone), search) if search else []  # a number however it is typed
+    if by_phone:
+        return query.where(or_(and_(*words), *by_phone))
+    return query.where(*words) if words else query
 
 
 def list_resources(session: Session, wanted: ResourceFilter) -> Sequence[Resource]:

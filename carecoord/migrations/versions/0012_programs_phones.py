@@ -5,9 +5,10 @@ numbers stored as E.164 (issue 15).
   its consent (verbal or written, when, by whom); APCM's level facts (chronic conditions, QMB).
   On PostgreSQL the team gets its privileges on it and row-level security through its patient.
 - ``communication.program``: the program a log entry's minutes count toward (NULL: none named).
-- ``patient.phone`` and ``contact.phone`` are rewritten as E.164 (``+16175550123``, ``;ext=12`` for
-  an extension) where ``phonenumbers`` can read them as possible numbers of the region in
-  ``CARECOORD_REGION`` (default US); anything it cannot read is kept exactly as it was.
+- ``patient.phone``, ``contact.phone``, ``resource.phone`` and ``coverage.phone`` are rewritten as
+  E.164 (``+16175550123``, ``;ext=12`` for an extension) where ``phonenumbers`` can read them as
+  possible numbers of the region in ``CARECOORD_REGION`` (default US); anything it cannot read is
+  kept exactly as it was.
   Downgrading drops the table and the column but leaves the numbers in their E.164 form (the typed
   form is not kept; the audit trail of later edits does not hold it either).
 
@@ -29,7 +30,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 TABLE = "program_enrolment"
-PHONE_TABLES = ("patient", "contact")
+PHONE_TABLES = ("patient", "contact", "resource", "coverage")  # every table with a phone when 0012 runs
 BATCH = 1000
 
 
