@@ -392,8 +392,9 @@ def test_nobody_changes_or_deletes_the_audit_trail_and_the_server_names_the_role
                 team.sql(role, statement)
     assert team.store.dump() == before
     # a client that writes another name into the audit trail gets its own
+    [(mine,)] = team.sql(team.ann, "SELECT id FROM patient")
     team.sql(team.ann, "INSERT INTO audit_log (at, os_user, table_name, record_id, patient_id, action, changes, "
-                       f"db_role) VALUES (now(), 'x', 'patient', 1, 1, 'update', '{{}}', '{team.sue}')")  # fmt: skip
+                       f"db_role) VALUES (now(), 'x', 'patient', {mine}, {mine}, 'update', '{{}}', '{team.sue}')")  # fmt: skip
     assert team.sql(team.sue, "SELECT db_role FROM audit_log WHERE os_user = 'x'") == [(team.ann,)]
     # coordinators read their patients' audit rows and their own; supervisors all
     assert team.count(team.bob, "audit_log") == 0
