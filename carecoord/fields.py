@@ -374,6 +374,14 @@ AUTHORIZATION = RecordSpec(
         ),
         FieldSpec("payer", "Payer"),  # not a column: the coverage's payer
         FieldSpec(
+            "referral_id",
+            "Referral",
+            Kind.plain,
+            "--referral",
+            "The referral it authorizes (home health, a specialist...): its id (see 'carecoord referral list').",
+            metavar="ID",
+        ),
+        FieldSpec(
             "service",
             "Service",
             Kind.name,

@@ -417,6 +417,11 @@ class Referral(Timestamped, table=True):
         default=None, sa_column=Column(Integer, ForeignKey("task.id", ondelete="SET NULL"), nullable=True)
     )
     notes: str | None = None
+    screening_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("screening.id", ondelete="SET NULL"), nullable=True, index=True),
+        description="the screening that found the need (0013)",
+    )
 
 
 class ReferralEvent(Timestamped, table=True):
@@ -483,6 +488,11 @@ class Authorization(Timestamped, table=True):
     units_approved: int | None = None
     unit: str | None = None
     notes: str | None = None
+    referral_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("referral.id", ondelete="SET NULL"), nullable=True, index=True),
+        description="the referral it authorizes (0013)",
+    )
 
 
 class AuthorizationUse(Timestamped, table=True):

@@ -525,7 +525,7 @@ RESOURCE_KEYS = RESOURCE.keys
 REFERRAL_KEYS = tuple(
     "id uid patient_id patient_name resource_id recipient kind need reason priority status outcome status_reason "
     "consent_method consent_by consent_on consent_recorded_by sent_on closed_on changed_at days_since_change "
-    "stalled follow_up_days followup_task_id notes created_at updated_at".split()
+    "stalled follow_up_days followup_task_id screening_id notes created_at updated_at".split()
 )
 REFERRAL_EVENT_KEYS = tuple("id at happened_on action from_status to_status outcome note recorded_by".split())
 
@@ -565,6 +565,7 @@ def referral_record(referral: Referral, patient_name: str | None, *, stalled_aft
         "stalled": referral.status in OPEN and days >= stalled_after,
         "follow_up_days": referral.follow_up_days,
         "followup_task_id": referral.followup_task_id,
+        "screening_id": referral.screening_id,
         "notes": referral.notes,
         "created_at": _local(referral.created_at),
         "updated_at": _local(referral.updated_at),

@@ -331,3 +331,21 @@ def test_a_long_list_on_the_agenda_is_counted_past_its_first_rows(cli, monkeypat
     text = cli("agenda").stdout
     assert "... and 2 more authorizations to look at: see 'carecoord report authorizations'." in text
     assert len(_json(cli("report", "authorizations", "-f", "json"))) == 7  # the report lists them all
+
+
+def test_an_authorization_names_the_referral_it_authorizes(cli, rows, unchanged):
+    cli("patient", "add", "Jane Doe")
+    cli("patient", "add", "Omar Said")
+    cli("referral", "add", "jane", "--to", "Mercy Home Health", "--kind", "home-health")
+    cli("referral", "add", "omar", "--to", "Eye clinic", "--kind", "specialist")
+    run = cli("auth", "add", "jane", "--service", "home health visits", "--referral", "1", "-f", "json")
+    assert run.exit_code == 0, run.stderr
+    assert json.loads(run.stdout)["referral_id"] == 1
+    assert rows("SELECT referral_id FROM prior_authorization") == [{"referral_id": 1}]
+    assert "Referral" in cli("auth", "show", "1").stdout
+    with unchanged():
+        assert_one_line_error(cli("auth", "add", "jane", "--service", "x", "--referral", "2"), 1,
+                              "referral #2 to Eye clinic (draft) is another patient's")  # fmt: skip
+        assert_one_line_error(cli("auth", "add", "jane", "--service", "x", "--referral", "9"), 1, "no referral #9")
+        assert_one_line_error(cli("auth", "edit", "1", "--referral", "2"), 1, "is another patient's")
+    assert json.loads(cli("auth", "edit", "1", "--referral", "", "-f", "json").stdout)["referral_id"] is None

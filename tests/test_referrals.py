@@ -504,3 +504,40 @@ def test_deleting_a_patient_entered_by_mistake_removes_their_referrals_each_audi
     deleted = {r["table_name"] for r in rows("SELECT table_name FROM audit_log WHERE action = 'delete'")}
     assert {"referral", "referral_event", "task", "patient"} <= deleted
     assert rows("SELECT status FROM resource") == [{"status": "active"}]  # the directory keeps the resource
+
+
+# --- from screening to referral (item 7) ---------------------------------------------------------
+
+
+def test_a_screening_lists_resources_for_the_needs_it_found_and_a_referral_links_back_to_it(cli, rows, unchanged):
+    cli("patient", "add", "Jane Doe")
+    cli("patient", "add", "Omar Said")
+    cli("resource", "add", "Weekly Food Pantry", "--category", "food-insecurity", "--phone", "555-0142")
+    cli("resource", "add", "Dial-a-Ride", "--category", "transportation-insecurity")
+    run = cli("screen", "add", "jane", "hvs", "--answers", "2,3")  # 'sometimes true': food insecurity
+    assert run.exit_code == 0, run.stderr
+    assert "Resources for these needs: #1 Weekly Food Pantry (food-insecurity). Refer with: carecoord referral " \
+           "add 1 --resource ID --screening 1" in run.stdout  # fmt: skip
+    shown = json.loads(cli("screen", "show", "1", "-f", "json").stdout)
+    assert shown["resources"] == [
+        {"id": 1, "name": "Weekly Food Pantry", "category": "food-insecurity", "phone": "+15550142"}
+    ]
+    assert "Weekly Food Pantry" in cli("screen", "show", "1").stdout
+    made = json.loads(cli("referral", "add", "jane", "--resource", "pantry", "--screening", "1", "-f", "json").stdout)
+    assert (made["need"], made["screening_id"]) == ("food-insecurity", 1)
+    # a recipient outside the directory: the need is the screening's only one
+    made = json.loads(cli("referral", "add", "jane", "--to", "SNAP office", "--screening", "1", "-f", "json").stdout)
+    assert (made["need"], made["screening_id"]) == ("food-insecurity", 1)
+    assert "screening #1" in cli("referral", "show", "1").stdout
+    assert [r["screening_id"] for r in rows("SELECT screening_id FROM referral ORDER BY id")] == [1, 1]
+    with unchanged():
+        assert_one_line_error(
+            cli("referral", "add", "jane", "--resource", "ride", "--need", "transportation", "--screening", "1"),
+            1, "screening #1 did not find transportation-insecurity (it found food-insecurity)",
+        )  # fmt: skip
+        assert_one_line_error(cli("referral", "add", "omar", "--to", "X", "--screening", "1"), 1,
+                              "screening #1 is another patient's, not Omar Said's")  # fmt: skip
+        assert_one_line_error(cli("referral", "add", "jane", "--to", "X", "--screening", "99"), 1, "no screening #99")
+    # a screening deleted as entered in error leaves its referrals, unlinked
+    assert cli("screen", "delete", "1", "--yes").exit_code == 0
+    assert [r["screening_id"] for r in rows("SELECT screening_id FROM referral ORDER BY id")] == [None, None]

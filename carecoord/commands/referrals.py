@@ -82,6 +82,7 @@ REFERRAL_FIELDS = (
     Column("resource_id", "Resource", show=lambda r: f"#{r['resource_id']}" if r["resource_id"] else None),
     Column("kind", "Kind"),
     Column("need", "Need"),
+    Column("screening_id", "Found by", show=lambda r: f"screening #{r['screening_id']}" if r["screening_id"] else None),
     Column("reason", "Reason"),
     Column("priority", "Priority"),
     Column("status", "Status"),
@@ -163,6 +164,15 @@ def add(
     ] = None,
     consent_by: ConsentByOpt = None,
     notes: Annotated[str | None, text_option("--notes", help="Free-text notes.")] = None,
+    screening: Annotated[
+        int | None,
+        typer.Option(
+            "--screening",
+            metavar="ID",
+            help="The screening that found the need (see 'screen list'): the need is checked against it, and "
+            "taken from it when the screening found one need or the resource is for one it found.",
+        ),
+    ] = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Refer a patient to a resource (--resource) or anyone else (--to). It starts as a draft with a
@@ -181,7 +191,7 @@ def add(
             resource=target, to=to, kind=kind.value if kind else None, need=need, reason=reason,
             priority=priority.value if priority else TaskPriority.routine.value,
             follow_up_days=new_follow_up or referrals.DEFAULT_FOLLOW_UP_DAYS,
-            consent=_consent(consent, consent_by), notes=notes,
+            consent=_consent(consent, consent_by), notes=notes, screening_id=screening,
         )  # fmt: skip
         referral = referrals.add_referral(session, owner, new)
         record = _record(session, referral, owner.name)

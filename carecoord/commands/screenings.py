@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from carecoord import phones
 from carecoord.commands._common import FormatOption, YesOption, counted, date_help, new_app, store, text_option
 from carecoord.output import Chart, Column, render_list
 from carecoord.vocab import AnsweredBy, OutputFormat
@@ -388,6 +389,7 @@ def _save(patient_id: int | None, given: Instrument, chosen: Sequence[Answer], o
         record = screening_record(done.screening, owner, given, done.result.safety)
         reasons = screenings.safety_reasons(given, chosen, done.result)
         name = patients.describe(owner)
+        suggested = _resources_for(session, done.screening)
     result = done.result
     band = f" ({result.band_display})" if result.band_display else ""
     score = (
@@ -399,6 +401,10 @@ def _save(patient_id: int | None, given: Instrument, chosen: Sequence[Answer], o
     if done.needs_added:
         message += f" Added to plan #{options['plan_id']}'s needs: {'; '.join(done.needs_added)}."
     confirm_change(message, record, fmt)
+    if suggested and fmt is OutputFormat.table:
+        listed = "; ".join(f"#{r['id']} {r['name']} ({r['category']})" for r in suggested)
+        print(f"Resources for these needs: {listed}. Refer with: carecoord referral add {owner.id} "
+              f"--resource ID --screening {done.screening.id}")  # fmt: skip
     if result.safety and done.safety_task is not None:
         _warn(name, reasons, done.safety_task.id, fmt)
     return done
@@ -475,6 +481,7 @@ def show(screening: ScreeningArg, fmt: FormatOption = OutputFormat.table) -> Non
         given = _known(session).get(found.instrument)
         record = screening_record(found, owner, given, screenings.safety_open(found, task.status if task else None))
         record["items"] = item_records(screenings.answers_of(session, found), given)
+        record["resources"] = _resources_for(session, found)
     fields = [Column(key, label) for key, label in (
         ("title", "Instrument"), ("loinc", "LOINC"), ("patient_name", "Patient"), ("taken_on", "Date"),
         ("answered_by", "Answered by"), ("score", "Score"), ("band_display", "Band"))]  # fmt: skip
@@ -485,7 +492,26 @@ def show(screening: ScreeningArg, fmt: FormatOption = OutputFormat.table) -> Non
         Column("plan_id", "Plan"), Column("note", "Note"),
     ]  # fmt: skip
     render_record(record, fields, fmt, keys=SCREENING_KEYS, title=f"Screening #{record['id']}",
-                  sections=(("Questions and answers", "items", ITEM_COLUMNS),))  # fmt: skip
+                  sections=(("Questions and answers", "items", ITEM_COLUMNS),
+                            ("Resources for the needs it found", "resources", RESOURCE_COLUMNS)))  # fmt: skip
+    if record["resources"] and fmt is OutputFormat.table:
+        print(f"Refer with: carecoord referral add {record['patient_id']} --resource ID --screening {record['id']}")
+
+
+RESOURCE_COLUMNS = (
+    Column("id", "ID", no_wrap=True),
+    Column("name", "Resource", min_width=14),
+    Column("category", "Need", no_wrap=True),
+    Column("phone", "Phone", no_wrap=True, show=phones.shown()),
+)
+
+
+def _resources_for(session: Any, screening: Any) -> list[dict[str, Any]]:
+    """The directory's active resources for the social needs ``screening`` found (issue 14, item 7)."""
+    from carecoord.services import resources, screenings
+
+    found = resources.for_needs(session, screenings.positive_social_needs(session, screening.id))
+    return [{"id": r.id, "name": r.name, "category": r.category, "phone": r.phone} for r in found]
 
 
 @app.command("history")

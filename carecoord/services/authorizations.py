@@ -64,15 +64,22 @@ class AuthorizationRow:
 # --- checks -------------------------------------------------------------------------------------
 
 
-def _resolve_coverage(session: Session, value: Any, patient_id: int) -> int | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    from carecoord.services import coverage
+def _resolve_links(session: Session, values: dict[str, Any], patient_id: int) -> None:
+    """The coverage and the referral an authorization names (--coverage, --referral), as ids of the
+    same patient's records; an empty value unlinks."""
+    from carecoord.services import coverage, referrals
 
-    found = coverage.resolve(session, str(value))
-    if found.patient_id != patient_id:
-        raise ValidationError(f"coverage {coverage.describe(found)} is another patient's")
-    return found.id
+    for key, module in (("coverage_id", coverage), ("referral_id", referrals)):
+        if key not in values:
+            continue
+        value = values[key]
+        if value is None or (isinstance(value, str) and not value.strip()):
+            values[key] = None
+            continue
+        found = module.resolve(session, str(value))
+        if found.patient_id != patient_id:
+            raise ValidationError(f"{key.removesuffix('_id')} {module.describe(found)} is another patient's")
+        values[key] = found.id
 
 
 def _check(authorization: Authorization, used: int) -> None:
@@ -109,9 +116,8 @@ def add_authorization(
     assert patient.id is not None
     values = validate_fields({"service": None, **fields})
     status = values.pop("status", None) or REQUESTED
-    if "coverage_id" in values:
-        values["coverage_id"] = _resolve_coverage(session, values["coverage_id"], patient.id)
-    else:
+    _resolve_links(session, values, patient.id)
+    if "coverage_id" not in values:
         primary = coverage.primary_of(session, patient)
         values["coverage_id"] = primary.id if primary else None
     if values.get("requested_on") is None and status == REQUESTED:
@@ -132,8 +138,7 @@ def update_authorization(session: Session, authorization: Authorization, fields:
     values = validate_fields(fields)
     if "status" in values:
         raise ValidationError("change the status with 'carecoord auth status'")
-    if "coverage_id" in values:
-        values["coverage_id"] = _resolve_coverage(session, values["coverage_id"], authorization.patient_id)
+    _resolve_links(session, values, authorization.patient_id)
     for key, value in values.items():
         setattr(authorization, key, value)
     _check(authorization, used_of(session, authorization))

@@ -197,6 +197,7 @@ class NewReferral:
     follow_up_days: int = DEFAULT_FOLLOW_UP_DAYS
     consent: Consent | None = None
     notes: str | None = None
+    screening_id: int | None = None  # the screening that found the need
 
 
 _KIND_OF_CATEGORY = {"home-health": "home-health", "behavioral-health": "behavioral-health",
@@ -213,6 +214,8 @@ def add_referral(session: Session, patient: Patient, new: NewReferral) -> Referr
                             "choose another, or 'carecoord resource restore' it")  # fmt: skip
     recipient = new.resource.name if new.resource is not None else text.required_line(new.to, "recipient")
     need = need_code(new.need)
+    if new.screening_id is not None:
+        need = _need_found_by(session, patient, new.screening_id, need, new.resource)
     if need is None and new.resource is not None and new.resource.category in SDOH_DOMAINS:
         need = new.resource.category
     kind = _choice(new.kind, ReferralKind, "referral kind")
@@ -225,6 +228,7 @@ def add_referral(session: Session, patient: Patient, new: NewReferral) -> Referr
         patient_id=patient.id, resource_id=new.resource.id if new.resource is not None else None,
         recipient=recipient, kind=kind, need=need, reason=text.free_text(new.reason, "reason"), priority=priority,
         status=S.draft.value, follow_up_days=new.follow_up_days, notes=text.free_text(new.notes, "notes"),
+        screening_id=new.screening_id,
     )  # fmt: skip
     session.add(referral)
     session.flush()
@@ -234,6 +238,29 @@ def add_referral(session: Session, patient: Patient, new: NewReferral) -> Referr
     _move_follow_up(session, referral, S.draft.value, today())
     session.flush()
     return referral
+
+
+def _need_found_by(
+    session: Session, patient: Patient, screening_id: int, need: str | None, resource: Resource | None
+) -> str | None:
+    """The need a referral answers, checked against the screening that found it (--screening): the
+    need given must be one the screening found; with none given, the resource's category when the
+    screening found it, else the screening's only social need."""
+    from carecoord.models import Screening
+    from carecoord.services.screenings import positive_social_needs
+
+    screening = session.get(Screening, screening_id)
+    if screening is None:
+        raise NotFoundError(f"no screening #{screening_id} (see 'carecoord screen list --patient ...')")
+    if screening.patient_id != patient.id:
+        raise ValidationError(f"screening #{screening_id} is another patient's, not {patient.name}'s")
+    found = positive_social_needs(session, screening_id)
+    if need is not None and need not in found:
+        what = ", ".join(found) if found else "no social need"
+        raise ValidationError(f"screening #{screening_id} did not find {need} (it found {what})")
+    if need is None and resource is not None and resource.category in found:
+        return resource.category
+    return need if need is not None or len(found) != 1 else found[0]
 
 
 def record_consent(session: Session, referral: Referral, consent: Consent) -> Referral:

@@ -168,3 +168,21 @@ def referral_count(session: Session, resource: Resource) -> int:
     return int(
         session.exec(select(func.count()).select_from(Referral).where(Referral.resource_id == resource.id)).one()
     )
+
+
+RESOURCES_PER_NEED = 5  # a screening lists this many resources for each need it found
+
+
+def for_needs(session: Session, needs: Sequence[str], per_need: int = RESOURCES_PER_NEED) -> list[Resource]:
+    """Active resources for each of ``needs`` (SDOH category codes), the first ``per_need`` of each by
+    name, in the order of ``needs``: what a screening that found them suggests (issue 14, item 7)."""
+    found: list[Resource] = []
+    for need in needs:
+        query = (
+            select(Resource)
+            .where(Resource.category == need, Resource.status == ACTIVE)
+            .order_by(col(Resource.name), col(Resource.id))
+            .limit(per_need)
+        )
+        found += session.exec(query).all()
+    return found
