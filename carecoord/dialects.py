@@ -240,12 +240,18 @@ def audit_policy_sql() -> list[str]:
     ]
 
 
-def drop_policies_sql(tables: tuple[str, ...]) -> list[str]:
-    """Undo the policies, the audit trigger and row-level security on ``tables``."""
-    statements = [
+def drop_audit_trigger_sql() -> list[str]:
+    """Undo the trigger that names the role in each audit row (only 0008 made it: a later migration's
+    downgrade must leave it, or the audit trail takes whatever role a client writes)."""
+    return [
         f"DROP TRIGGER IF EXISTS {AUDIT_ROLE_FUNCTION} ON audit_log",
         f"DROP FUNCTION IF EXISTS {AUDIT_ROLE_FUNCTION}()",
     ]
+
+
+def drop_policies_sql(tables: tuple[str, ...]) -> list[str]:
+    """Undo the policies and row-level security on ``tables``."""
+    statements: list[str] = []
     for table in tables:
         statements += [f'DROP POLICY IF EXISTS {name} ON "{table}"' for name in ("carecoord_team", "carecoord_read",
                                                                                  "carecoord_add")]  # fmt: skip

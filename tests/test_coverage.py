@@ -258,6 +258,9 @@ def test_0011_moves_payer_data_on_postgresql_and_steps_back(postgres, monkeypatc
         migrate(command.downgrade, "0008")
         back = postgres.rows("SELECT name, mrn, payer, member_id, auth_expires FROM patient ORDER BY id", ())
         assert [tuple(row.values()) for row in back] == OLD_PATIENTS
+        # stepping back to 0008 leaves 0008's audit trigger (the server names the role in each audit row)
+        triggers = postgres.rows("SELECT tgname FROM pg_trigger WHERE tgrelid = 'audit_log'::regclass", ())
+        assert [t["tgname"] for t in triggers] == ["carecoord_audit_db_role"]
     finally:
         migrate(command.upgrade, "head")
         engine.dispose()

@@ -80,7 +80,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == dialects.POSTGRESQL:
-        for statement in dialects.drop_policies_sql((*TEAM_TABLES, AUDIT_TABLE)):
+        for statement in [*dialects.drop_audit_trigger_sql(), *dialects.drop_policies_sql((*TEAM_TABLES, AUDIT_TABLE))]:
             op.execute(statement)
         for statement in dialects.revoke_team_sql((*TEAM_TABLES, AUDIT_TABLE)):
             op.execute(statement)
