@@ -40,7 +40,7 @@ def test_add_records_the_coverage_decision_and_the_documented_keys(home_health, 
     }  # fmt: skip
     listed = _json(cli("auth", "list", "-f", "json"))
     assert list(listed[0]) == [
-        "id", "uid", "patient_id", "patient_name", "coverage_id", "payer", "service", "number", "status",
+        "id", "uid", "patient_id", "patient_name", "coverage_id", "payer", "referral_id", "service", "number", "status",
         "requested_on", "decided_on", "start_on", "end_on", "units_approved", "unit", "units_used", "units_left",
         "notes", "created_at", "updated_at",
     ]  # fmt: skip
