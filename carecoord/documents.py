@@ -156,7 +156,7 @@ def _safety_line(flag: Mapping[str, Any]) -> str:
     task = f"task #{flag['safety_task_id']}" if flag["safety_task_id"] else "its task was deleted"
     return (f"- **#{flag['patient_id']} {md(flag['patient_name'])}** · {md(flag['instrument'])} on "
             f"{flag['taken_on']} (screening #{flag['id']}) · follow up today ({task})"
-            + (f" · {md(flag['phone'])}" if flag["phone"] else ""))  # fmt: skip
+            + (f" · {md(display_phone(flag['phone']))}" if flag["phone"] else ""))  # fmt: skip
 
 
 def _screening_due_line(item: Mapping[str, Any], day: date) -> str:

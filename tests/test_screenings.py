@@ -196,6 +196,8 @@ def test_phq9_item_9_warns_with_988_and_adds_a_stat_task_due_today(jane, rows):
     agenda = json.loads(jane("agenda", "-f", "json").stdout)
     assert [f["id"] for f in agenda["days"][0]["safety_flags"]] == [1, 2]
     assert "### Safety flags open" in jane("agenda", "-f", "markdown").stdout
+    jane("patient", "edit", "jane", "--phone", "(617) 555-0123")
+    assert "· (617) 555-0123" in jane("agenda", "-f", "markdown").stdout  # the number to call, as people read it
     report = json.loads(jane("report", "screenings", "-f", "json").stdout)
     assert [f["patient_name"] for f in report["open_safety_flags"]] == ["Jane Doe", "Jane Doe"]
     assert jane("task", "done", "1").exit_code == 0
