@@ -47,6 +47,15 @@ class Column:
     show: Callable[[Mapping[str, Any]], Any] | None = None
 
 
+def period(record: Mapping[str, Any]) -> str:
+    """A record's ``start_on``..``end_on`` as a cell: ``2026-01-01 to 2026-12-31``, an open end shown
+    as such (``... to 2026-12-31``, ``2026-01-01 to ongoing``)."""
+    start, end = record["start_on"], record["end_on"]
+    if start is None and end is None:
+        return ""
+    return f"{start or '...'} to {end or 'ongoing'}"
+
+
 def cell(record: Mapping[str, Any], column: Column) -> Any:
     """The value a column shows for a record (its ``show``, else the record's value under its key)."""
     return column.show(record) if column.show else record.get(column.key)

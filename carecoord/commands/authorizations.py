@@ -19,7 +19,7 @@ from carecoord.commands._common import (
 )
 from carecoord.commands._fields import FIELDS, FieldValues, field_options, shown_columns
 from carecoord.fields import AUTHORIZATION
-from carecoord.output import Column, confirm_change, render_list
+from carecoord.output import Column, confirm_change, period, render_list
 from carecoord.vocab import AuthorizationStatus, OutputFormat
 
 app = new_app(
@@ -39,20 +39,13 @@ def _units(record: Mapping[str, Any]) -> str:
     return f"{record['units_used']} of {record['units_approved']} {unit} used"
 
 
-def _period(record: Mapping[str, Any]) -> str:
-    start, end = record["start_on"], record["end_on"]
-    if start is None and end is None:
-        return ""
-    return f"{start or '...'} to {end or 'open'}"
-
-
 AUTHORIZATION_COLUMNS = (
     Column("id", "ID", no_wrap=True),
     Column("patient_name", "Patient", min_width=10),
     Column("service", "Service", min_width=10),
     Column("payer", "Payer"),
     Column("status", "Status", no_wrap=True),
-    Column("period", "Period", show=_period),
+    Column("period", "Period", show=period),
     Column("units", "Units", show=_units),
 )
 AUTHORIZATION_FIELDS = shown_columns(AUTHORIZATION)

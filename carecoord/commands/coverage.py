@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -18,7 +17,7 @@ from carecoord.commands._common import (
 )
 from carecoord.commands._fields import FIELDS, FieldValues, field_options, shown_columns
 from carecoord.fields import COVERAGE
-from carecoord.output import Column, confirm_change, render_list
+from carecoord.output import Column, confirm_change, period, render_list
 from carecoord.vocab import OutputFormat
 
 app = new_app(
@@ -29,14 +28,6 @@ app = new_app(
 CoverageArg = Annotated[str, typer.Argument(metavar="COVERAGE", help="Coverage id (see 'carecoord coverage list').")]
 
 
-def _period(record: Mapping[str, Any]) -> str:
-    """``2026-01-01 to 2026-12-31``, open ends shown as such."""
-    start, end = record["start_on"], record["end_on"]
-    if start is None and end is None:
-        return ""
-    return f"{start or '...'} to {end or 'ongoing'}"
-
-
 COVERAGE_COLUMNS = (
     Column("id", "ID", no_wrap=True),
     Column("patient_name", "Patient", min_width=10),
@@ -44,7 +35,7 @@ COVERAGE_COLUMNS = (
     Column("order", "Order", no_wrap=True),
     Column("type", "Type"),
     Column("member_id", "Member id"),
-    Column("period", "Period", show=_period),
+    Column("period", "Period", show=period),
     Column("current", "Current", show=lambda r: "yes" if r["current"] else (r["status"] if r["status"] != "active"
                                                                              else "no")),
 )  # fmt: skip

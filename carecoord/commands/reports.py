@@ -99,6 +99,9 @@ OVERDUE_COLUMNS = (
     Column("days_overdue", "Days late", no_wrap=True),
 )
 COUNT_COLUMNS = (Column("measure", "Measure"), Column("value", "Value"))
+PeriodEndOption = Annotated[
+    str | None, typer.Option("--to", help=date_help("End of the period, inclusive (default: today).", past=True))
+]
 COORDINATOR_COLUMNS = (
     Column("coordinator", "Coordinator", min_width=12),
     Column("patients", "Active patients", no_wrap=True),
@@ -227,9 +230,7 @@ def caseload(
         str | None,
         typer.Option("--from", help=date_help("Start of the period (default: the 1st of this month).", past=True)),
     ] = None,
-    to: Annotated[
-        str | None, typer.Option("--to", help=date_help("End of the period, inclusive (default: today).", past=True))
-    ] = None,
+    to: PeriodEndOption = None,
     by: Annotated[
         CaseloadBy | None,
         typer.Option(
@@ -309,9 +310,7 @@ def screenings_report(
         str | None,
         typer.Option("--from", help=date_help("Start of the period (default: the 1st of this month).", past=True)),
     ] = None,
-    to: Annotated[
-        str | None, typer.Option("--to", help=date_help("End of the period, inclusive (default: today).", past=True))
-    ] = None,
+    to: PeriodEndOption = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Screenings given in a period: how many per instrument and the share positive, the share positive
@@ -373,9 +372,7 @@ def referrals(
         str | None,
         typer.Option("--from", help=date_help("Start of the period (default: 90 days ago).", past=True)),
     ] = None,
-    to: Annotated[
-        str | None, typer.Option("--to", help=date_help("End of the period, inclusive (default: today).", past=True))
-    ] = None,
+    to: PeriodEndOption = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Referrals in a period: made, sent, closed; the loop-closure rate (of those sent, the share
