@@ -173,19 +173,9 @@ def _old_database(path: Path) -> None:
 
 
 def _downgrade(path: Path, revision: str) -> None:
-    from alembic import command
-    from alembic.config import Config
-    from sqlalchemy import create_engine
+    from tests.test_store import _migrate_file
 
-    from carecoord.migrations import MIGRATIONS_DIR
-
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    engine = create_engine(f"sqlite:///{path}")
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.downgrade(config, revision)
-    engine.dispose()
+    _migrate_file(path, revision, down=True)
 
 
 def test_0011_moves_every_payer_member_id_and_authorization_end_and_downgrade_brings_them_back(tmp_path):

@@ -192,6 +192,12 @@ def test_migrations_build_exactly_the_models_schema(template_db):
 
 
 def _database_at(path: Path, revision: str) -> None:
+    """A SQLite file migrated up to ``revision``."""
+    _migrate_file(path, revision)
+
+
+def _migrate_file(path: Path, revision: str, *, down: bool = False) -> None:
+    """Run the migrations on a SQLite file, up (or down) to ``revision``."""
     from alembic import command
     from alembic.config import Config
     from sqlalchemy import create_engine
@@ -203,7 +209,7 @@ def _database_at(path: Path, revision: str) -> None:
     engine = create_engine(f"sqlite:///{path}")
     with engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+        (command.downgrade if down else command.upgrade)(config, revision)
     engine.dispose()
 
 
