@@ -147,6 +147,11 @@ def all_cases(workdir: Path) -> list[Case]:
         Case(
             "patient list --search PHONE",
             [*CARECOORD, "patient", "list", "--search", "555-0100"],
+            "typer+sqlmodel",
+            budget=1.25,
+            scales=True,
+        ),
+        Case(
             "auth list --expiring 30",
             [*CARECOORD, "auth", "list", "--expiring", "30"],
             "typer+sqlmodel",
