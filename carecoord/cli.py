@@ -107,6 +107,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
            "The store: a database file, or a team's PostgreSQL server: path, init, status, check, backup, copy."),
     "program": ("carecoord.commands.programs",
                 "Program enrolment and consent: ccm, complex-ccm, pcm, tcm, chi, pin, apcm."),
+    "config": ("carecoord.commands.config",
+               "Who you are, for the summaries you print: your name, phone, organization and email."),
     "demo": ("carecoord.commands.demo",
              "Build a demo caseload (patients, contacts, plans, tasks, recurring visits) around today and show "
              "today's agenda."),

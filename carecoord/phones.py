@@ -70,12 +70,13 @@ def _reason(number: Any, result: int, region: str) -> str | None:
     return f"it has the wrong number of digits for {country}"
 
 
-def normalise(text: str, region: str | None = None) -> str:
-    """``text`` as stored: E.164, with ``;ext=N`` for an extension; a ValidationError says why not."""
+def normalise(text: str, region: str | None = None, *, raw: bool = True) -> str:
+    """``text`` as stored: E.164, with ``;ext=N`` for an extension; a ValidationError says why not
+    (and, where the command has ``--raw-phone``, ``raw``, how to keep it as typed)."""
     import phonenumbers
 
     region = region or default_region()
-    hint = f"type it like {EXAMPLE}, or keep it as typed with --raw-phone"
+    hint = f"type it like {EXAMPLE}" + (", or keep it as typed with --raw-phone" if raw else "")
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException as error:

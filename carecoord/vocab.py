@@ -547,3 +547,21 @@ class AuthorizationUnit(StrEnum):
     days = "days"
     hours = "hours"
     items = "items"
+
+
+# --- printable summaries (issue 16) -----------------------------------------------------------------
+
+
+class SummaryAudience(StrEnum):
+    """Who a printed patient summary is for: the patient and family (a plain-language care plan, no
+    internal ids, MRN, risk level or billing codes), or a provider taking the patient over (a handoff)."""
+
+    patient = "patient"
+    provider = "provider"
+
+
+class SummaryFormat(StrEnum):
+    """A printed summary as one self-contained HTML page (print it from a browser), or Markdown text."""
+
+    html = "html"
+    markdown = "markdown"

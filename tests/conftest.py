@@ -97,6 +97,7 @@ def db_file(engine: str, db_url: str) -> Path:
 def _environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
     """No test touches the real user's data folder; one known time zone; no colors."""
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setenv("CARECOORD_CONFIG", str(tmp_path / "config" / "config.toml"))  # your settings (issue 16)
     monkeypatch.delenv("CARECOORD_DB", raising=False)
     monkeypatch.delenv("CARECOORD_HOLIDAYS", raising=False)  # US federal holidays (issue 15)
     monkeypatch.delenv("CARECOORD_REGION", raising=False)  # phone numbers read as US ones (issue 15)

@@ -22,7 +22,15 @@ from carecoord.commands._common import (
 from carecoord.commands._fields import FIELDS, FieldValues, field_options, shown_columns
 from carecoord.fields import PATIENT
 from carecoord.output import Column, confirm_change, render_list, render_record
-from carecoord.vocab import OutputFormat, PatientSort, PatientStatus, RiskLevel, risk_level
+from carecoord.vocab import (
+    OutputFormat,
+    PatientSort,
+    PatientStatus,
+    RiskLevel,
+    SummaryAudience,
+    SummaryFormat,
+    risk_level,
+)
 
 app = new_app("Patients on your caseload.\n\nExample: carecoord patient add 'Jane Doe' --dob 1950-03-02 --risk high")
 
@@ -330,3 +338,61 @@ def timeline(
     columns = (Column("at", "When", no_wrap=True), Column("kind", "What", no_wrap=True),
                Column("summary", "Details", min_width=20))  # fmt: skip
     render_list(records, columns, fmt, keys=("at", "kind", "id", "summary"), title=title, empty="Nothing recorded.")
+
+
+@app.command("summary")
+def summary(
+    patient: PatientArg,
+    audience: Annotated[
+        SummaryAudience,
+        typer.Option(
+            "--for",
+            case_sensitive=False,
+            help="patient: a plain-language care plan for the patient and family, in large type, without "
+            "MRN, ids, risk level or billing codes; provider: a handoff summary for a clinician.",
+        ),
+    ] = SummaryAudience.patient,
+    fmt: Annotated[
+        SummaryFormat,
+        typer.Option(
+            "--format",
+            "-f",
+            case_sensitive=False,
+            help="html: one self-contained page to open in a browser and print; markdown: the same as text.",
+        ),
+    ] = SummaryFormat.html,
+    out: Annotated[
+        str | None,
+        typer.Option("--out", "-o", metavar="FILE", help="Write it to FILE (atomically) instead of the screen."),
+    ] = None,
+) -> None:
+    """A printable summary of one patient: their care plan for the family (the default), or a handoff
+    for a provider. Who to call comes from your settings ('carecoord config set name|phone ...').
+
+    Example: carecoord patient summary jane --out jane.html
+    """  # fmt: skip
+    import sys
+
+    from carecoord import config
+    from carecoord.files import write_atomically
+    from carecoord.services import patients, summaries
+    from carecoord.summary_records import summary_record
+    from carecoord.templates import render
+
+    coordinator = config.load()  # first: an unreadable settings file stops the command before it reads anything
+    with store(write=False) as session:
+        found = patients.resolve(session, patient)
+        data = summaries.gather(session, found, audience.value)
+        record = summary_record(data, coordinator)
+    text = render(f"summary-{audience.value}.{'md' if fmt is SummaryFormat.markdown else 'html'}", record)
+    if out is None:
+        print(text, end="")
+    elif (written := write_atomically(out, text.encode("utf-8"))) is not None:  # None: '-' printed it
+        what = "care plan" if audience is SummaryAudience.patient else "handoff summary"
+        print(f"Wrote the {what} of {patients.describe(found)} to {written}.")
+    missing = config.missing_for_summaries(coordinator)
+    if missing:
+        settings = " and ".join(f"'carecoord config set {key} ...'" for key in missing)
+        print(f"carecoord: note: the summary cannot say who you are until you set your {' and '.join(missing)}: "
+              f"run {settings}", file=sys.stderr)  # fmt: skip
+    # data.patient_ids: whose information just left carecoord (for the account of disclosures).
