@@ -225,3 +225,36 @@ def test_times_are_in_your_zone_across_a_daylight_saving_change(cli, monkeypatch
 def test_summary_help_does_not_import_heavy_libraries():
     loaded = _loaded_modules("patient", "summary", "--help")
     assert not loaded & {*HEAVY, "jinja2"}, loaded & {*HEAVY, "jinja2"}
+
+
+def test_a_summary_costs_the_same_statements_however_much_is_recorded(demo):
+    """A few queries per part, none per record: more calls, contacts, tasks and visits cost nothing more."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    statements: list[str] = []
+
+    def count(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    def counts() -> list[int]:
+        found = []
+        for audience in ("patient", "provider"):
+            statements.clear()
+            assert demo("patient", "summary", "margaret", "--for", audience).exit_code == 0
+            found.append(len(statements))
+        return found
+
+    event.listen(Engine, "before_cursor_execute", count)
+    try:
+        few = counts()
+        assert few[0] <= 12 and few[1] <= 20, few  # 10 and 18 on SQLite, with opening the store
+        for n in range(3):
+            assert demo("log", "add", "margaret", "--minutes", "5", "--note", f"call {n}").exit_code == 0
+            assert demo("contact", "add", "margaret", f"Neighbour {n}", "--consent").exit_code == 0
+            assert demo("task", "add", f"Errand {n}", "--patient", "margaret", "--due", "fri").exit_code == 0
+            booked = demo("appt", "add", "margaret", "--start", f"2026-12-0{n + 3} 15:00", "--type", "pcp")
+            assert booked.exit_code == 0, booked.stderr
+        assert counts() == few
+    finally:
+        event.remove(Engine, "before_cursor_execute", count)
