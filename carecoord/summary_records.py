@@ -8,6 +8,7 @@ mistake. Dates stay ``date``; moments are aware datetimes in the user's zone (``
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -61,21 +62,41 @@ def _coordinator(values: Mapping[str, str | None]) -> dict[str, str | None]:
     return {key: values.get(key) for key in ("name", "phone", "organization", "email")}
 
 
-def _repeat(rule: str | None) -> str | None:
+WEEKDAY_NAMES = {"MO": "Monday", "TU": "Tuesday", "WE": "Wednesday", "TH": "Thursday", "FR": "Friday",
+                 "SA": "Saturday", "SU": "Sunday"}  # fmt: skip
+_DAY_CODES = re.compile(r"\bon ((?:MO|TU|WE|TH|FR|SA|SU)(?:,(?:MO|TU|WE|TH|FR|SA|SU))*)\b")
+_UNTIL = re.compile(r"\buntil (\d{4})(\d{2})(\d{2})\b")
+
+
+def _repeat(rule: str | None, *, plain: bool = False) -> str | None:
+    """How a task repeats (recurrence.describe); ``plain`` spells out weekdays and dates for a family
+    ("every week on Monday and Thursday, until 31 December 2026" for "every week on MO,TH, until 20261231")."""
     if not rule:
         return None
     from carecoord.recurrence import describe
 
-    return describe(rule)
+    text = describe(rule)
+    if not plain:
+        return text
+
+    def days(found: re.Match[str]) -> str:
+        names = [WEEKDAY_NAMES[code] for code in found.group(1).split(",")]
+        return "on " + (names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1])
+
+    def until(found: re.Match[str]) -> str:
+        last = date(int(found.group(1)), int(found.group(2)), int(found.group(3)))
+        return f"until {last.day} {last:%B %Y}"
+
+    return _UNTIL.sub(until, _DAY_CODES.sub(days, text))
 
 
-def _task(task: Task, as_of: Any) -> dict[str, Any]:
+def _task(task: Task, as_of: date, *, plain: bool = False) -> dict[str, Any]:
     return {
         "title": task.title,
         "due_on": task.due_on,
         "due_time": task.due_time,
         "overdue": task.due_on is not None and task.due_on < as_of,
-        "repeat": _repeat(task.rrule),
+        "repeat": _repeat(task.rrule, plain=plain),
     }
 
 
@@ -117,7 +138,7 @@ def patient_copy(data: SummaryData, coordinator: Mapping[str, str | None]) -> di
         "prepared_at": data.prepared_at,
         "patient": {"name": patient.name, "pcp": patient.pcp},
         "goals": [{"text": goal.description, "target_on": goal.target_on} for goal in data.goals],
-        "tasks": [_task(task, as_of) for task in data.tasks],
+        "tasks": [_task(task, as_of, plain=True) for task in data.tasks],
         "appointments": [_sitting(sitting, PLAIN_APPOINTMENT_LABELS) for sitting in data.appointments],
         "coordinator": _coordinator(coordinator),
         "contacts": [

@@ -258,3 +258,15 @@ def test_a_summary_costs_the_same_statements_however_much_is_recorded(demo):
         assert counts() == few
     finally:
         event.remove(Engine, "before_cursor_execute", count)
+
+
+def test_the_familys_copy_says_how_a_task_repeats_in_words(cli):
+    cli("patient", "add", "Jane Doe")
+    added = cli("task", "add", "Check your blood sugar before lunch", "--patient", "jane", "--due", "thu",
+                "--every", "FREQ=WEEKLY;BYDAY=MO,TH;UNTIL=20261231")  # fmt: skip
+    assert added.exit_code == 0, added.stderr
+    words = text_of(summary(cli, "jane"))
+    assert ("Check your blood sugar before lunch: by Thursday 26 November "
+            "(repeats every week on Monday and Thursday, until 31 December 2026)") in words  # fmt: skip
+    handoff = text_of(summary(cli, "jane", "--for", "provider"))
+    assert "(every week on MO,TH" in handoff
