@@ -551,3 +551,5 @@ def test_a_screening_lists_resources_for_the_needs_it_found_and_a_referral_links
     # a screening deleted as entered in error leaves its referrals, unlinked
     assert cli("screen", "delete", "1", "--yes").exit_code == 0
     assert [r["screening_id"] for r in rows("SELECT screening_id FROM referral ORDER BY id")] == [None, None]
+    unlinked = rows("SELECT record_id, changes FROM audit_log WHERE table_name = 'referral' AND action = 'update'")
+    assert sorted(r["record_id"] for r in unlinked if '"screening_id": [1, null]' in r["changes"]) == [1, 2]

@@ -24,6 +24,7 @@ from carecoord.errors import ConflictError, NotFoundError, ValidationError
 from carecoord.models import (
     CarePlan,
     Patient,
+    Referral,
     Screening,
     ScreeningAnswer,
     ScreeningCadence,
@@ -239,12 +240,15 @@ def answers_of(session: Session, screening: Screening) -> list[ScreeningAnswer]:
 
 def delete(session: Session, screening: Screening) -> Task | None:
     """Remove a screening entered in error (audited), with its answers; its safety task, if still
-    open and untouched, is cancelled with the reason. Returns that task."""
+    open and untouched, is cancelled with the reason, and the referrals it led to keep going without
+    the link. Returns that task."""
     task = session.get(Task, screening.safety_task_id) if screening.safety_task_id else None
     if task is not None and task.status in TASK_OPEN:
         tasks.change_status(session, task, "cancelled", f"screening #{screening.id} was entered in error")
     else:
         task = None
+    for referral in session.exec(select(Referral).where(Referral.screening_id == screening.id)).all():
+        referral.screening_id = None  # here rather than by ON DELETE SET NULL, so the audit trail has it
     session.delete(screening)  # its answers go with it (ON DELETE CASCADE)
     session.flush()
     return task
