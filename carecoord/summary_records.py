@@ -174,6 +174,15 @@ def provider_copy(data: SummaryData, coordinator: Mapping[str, str | None]) -> d
         "referrals": [_referral(referral) for referral in data.referrals],
         "coverage": [_coverage(c) for c in data.coverage],
         "authorizations": [_authorization(row) for row in data.authorizations],
+        "programs": [
+            {
+                "program": PROGRAM_NAMES.get(e.program, e.program),
+                "consent": e.consent,
+                "enrolled_on": e.enrolled_on,
+                "consent_by": e.consent_by,
+            }
+            for e in data.programs
+        ],
         "contacts": [_contact(c) for c in data.contacts],
         "coordinator": _coordinator(coordinator),
     }

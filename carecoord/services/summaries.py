@@ -5,7 +5,8 @@ plans, what to do (their open tasks, not the coordinator's own follow-ups), the 
 come, and who to call (the care team members the patient agreed to share with). A provider taking
 the patient over gets a handoff: the open plans with their needs and goals, the open tasks, the
 appointments to come, the last 30 days' contacts and this month's minutes, the latest score of each
-screening instrument, open referrals, current coverage, live authorizations and the whole care team.
+screening instrument, open referrals, current coverage, live authorizations, program enrolments with
+their consent, and the whole care team.
 
 Each part is one or two indexed queries on the patient's id, whatever the size of the store; the
 parts a patient's copy does not show are not read for it. Returns models and plain values
@@ -30,12 +31,13 @@ from carecoord.models import (
     Coverage,
     Goal,
     Patient,
+    ProgramEnrolment,
     Referral,
     Screening,
     Task,
     Transition,
 )
-from carecoord.services import appointments, authorizations, coverage, referrals, screenings
+from carecoord.services import appointments, authorizations, coverage, programs, referrals, screenings
 from carecoord.services.appointments import Occurrence
 from carecoord.services.authorizations import AuthorizationRow
 from carecoord.services.instruments import Instrument
@@ -73,6 +75,7 @@ class SummaryData:
     referrals: Sequence[Referral] = ()
     coverage: Sequence[Coverage] = ()
     authorizations: Sequence[AuthorizationRow] = ()
+    programs: Sequence[ProgramEnrolment] = ()  # the programs the patient is enrolled in now, with their consent
 
     @property
     def patient_ids(self) -> list[int]:
@@ -111,6 +114,7 @@ def gather(session: Session, patient: Patient, audience: str) -> SummaryData:
         referrals=[referral for referral, _ in referrals.list_referrals(session, open_referrals)],
         coverage=[c for c in coverage.of_patient(session, patient.id) if coverage.is_current(c)],
         authorizations=_live_authorizations(session, patient.id),
+        programs=[enrolment for enrolment, _ in programs.list_enrolments(session, patient_id=patient.id, ended=False)],
     )
 
 
