@@ -41,7 +41,7 @@ from carecoord.services import appointments, authorizations, coverage, programs,
 from carecoord.services.appointments import Occurrence
 from carecoord.services.authorizations import AuthorizationRow
 from carecoord.services.instruments import Instrument
-from carecoord.vocab import GOAL_CLOSED, PLAN_CLOSED, TASK_OPEN, SummaryAudience
+from carecoord.vocab import GOAL_CLOSED, PLAN_CLOSED, TASK_OPEN, SummaryAudience, TaskStatus
 
 # How far ahead each copy lists appointments: two months for the family (a weekly visit is eight
 # lines), one for a provider who will book their own.
@@ -139,17 +139,21 @@ def _goals(session: Session, plan_ids: list[int], *, open_only: bool) -> Sequenc
     return session.exec(query).all()
 
 
-def coordinator_followups() -> list[Any]:
-    """Tasks carecoord made for the coordinator's own follow-up, not for the patient to do: a
-    screening's safety follow-up, a referral's follow-up, a discharge's contact and visit deadlines
-    (as conditions on Task.id; NULLs left out of each list, or NOT IN would match nothing)."""
+def coordinator_followups(patient_id: int) -> list[Any]:
+    """Tasks carecoord made for the coordinator's own follow-up of this patient, not for the patient
+    to do: a screening's safety follow-up, a referral's follow-up, a discharge's contact and visit
+    deadlines. Conditions on Task.id, each over the patient's own rows (found by their patient_id
+    index); NULLs are left out of each list, or NOT IN would match nothing."""
     owned = (
-        select(Screening.safety_task_id).where(col(Screening.safety_task_id).is_not(None)),
-        select(Referral.followup_task_id).where(col(Referral.followup_task_id).is_not(None)),
-        select(Transition.contact_task_id).where(col(Transition.contact_task_id).is_not(None)),
-        select(Transition.visit_task_id).where(col(Transition.visit_task_id).is_not(None)),
+        (Screening.patient_id, Screening.safety_task_id),
+        (Referral.patient_id, Referral.followup_task_id),
+        (Transition.patient_id, Transition.contact_task_id),
+        (Transition.patient_id, Transition.visit_task_id),
     )
-    return [col(Task.id).not_in(query) for query in owned]
+    return [
+        col(Task.id).not_in(select(task_id).where(owner == patient_id, col(task_id).is_not(None)))
+        for owner, task_id in owned
+    ]
 
 
 def _tasks(session: Session, patient_id: int, active_plans: Sequence[CarePlan] | None) -> Sequence[Task]:
@@ -163,9 +167,9 @@ def _tasks(session: Session, patient_id: int, active_plans: Sequence[CarePlan] |
     if active_plans is not None:
         plan_ids = [plan.id for plan in active_plans]
         query = query.where(
-            Task.status != "on-hold",
+            Task.status != TaskStatus.on_hold.value,
             or_(col(Task.plan_id).is_(None), col(Task.plan_id).in_(plan_ids)),
-            *coordinator_followups(),
+            *coordinator_followups(patient_id),
         )
     return session.exec(query).all()
 
