@@ -22,7 +22,7 @@ pytestmark = pytest.mark.postgresql
 TABLES = sorted("patient contact care_plan plan_review goal task appointment appointment_exception communication "
                 "call_timer transition program_enrolment resource referral referral_event audit_log screening "
                 "screening_answer screening_cadence coverage prior_authorization authorization_use "
-                "screening_instrument".split())  # fmt: skip
+                "screening_instrument disclosure disclosure_patient".split())  # fmt: skip
 # The team's settings (issue 13): one row per instrument, so a caseload built here holds none of them
 # (a second file with the same setting could not be copied beside the first: see the issue 13 notes).
 TEAM_SETTINGS = ("screening_cadence", "screening_instrument")
@@ -84,6 +84,9 @@ def build_caseload(path: Path, template_db: Path, mrn: str = "48") -> Path:
     ok(path, "appt", "done", "3")
     ok(path, "auth", "use", "1", "--units", "2")
     ok(path, "patient", "add", "Mistake Entry")
+    # issue 16: the account of disclosures, one of them of a patient deleted since
+    ok(path, "patient", "show", "mistake", "-f", "json", "--out", str(path.parent / "mistake.json"), "--to", "Dr. Lee")
+    ok(path, "agenda", "-f", "csv", "--out", str(path.parent / "agenda.csv"), "--purpose", "operations")
     ok(path, "patient", "delete", "mistake", "--yes")
     return path
 
@@ -116,6 +119,7 @@ REFERENCES = {
     "coverage": {"patient_id": "patient"},
     "prior_authorization": {"patient_id": "patient", "coverage_id": "coverage"},
     "authorization_use": {"authorization_id": "prior_authorization", "appointment_id": "appointment"},
+    "disclosure_patient": {"disclosure_id": "disclosure", "patient_id": "patient"},
 }
 
 
@@ -198,8 +202,9 @@ def test_a_caseload_copied_into_the_team_store_and_back_is_the_same_record_by_re
     expected = {table: [dict(row) for row in rows] for table, rows in mine.items()}
     for row in expected["patient"]:
         row["coordinator"] = role
-    for row in expected["audit_log"]:
-        row["db_role"] = role
+    for table in ("audit_log", "disclosure", "disclosure_patient"):  # the server names the role
+        for row in expected[table]:
+            row["db_role"] = role
     assert {row["coordinator"] for row in mine["patient"]} != {role}  # the file's own user was someone else
     assert server_tables(team) == expected
 
@@ -218,7 +223,7 @@ def test_a_caseload_copied_into_the_team_store_and_back_is_the_same_record_by_re
     theirs = file_tables(back)
     assert theirs == server_tables(team)
     for table in TABLES:
-        if table not in ("patient", "communication", "audit_log"):
+        if table not in ("patient", "communication", "audit_log", "disclosure", "disclosure_patient"):
             assert theirs[table] == mine[table], table
     assert oct(back.stat().st_mode & 0o777) == "0o600"
     assert ok(back, "db", "check").exit_code == 0
