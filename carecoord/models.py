@@ -604,12 +604,13 @@ AUDITED_TABLES += (Screening, ScreeningCadence, ScreeningInstrument)
 
 class Disclosure(SQLModel, table=True):
     """One export that carried patients' information out of carecoord: when, who, what kind, to whom,
-    why, which file (45 CFR 164.528(b)(2); see ``services/disclosures.py``). Never changed or deleted."""
+    why, which file (45 CFR 164.528(b)(2); see ``services/disclosures.py``). Never changed or deleted.
+    No uid, like the audit trail: a caseload copied into a store again (``db copy``) after its patients
+    were deleted there brings its account along again, rather than being refused for good."""
 
     __tablename__ = "disclosure"
 
     id: int | None = Field(default=None, primary_key=True)
-    uid: str = Field(default_factory=new_uid, unique=True, max_length=36)
     at: datetime = Field(sa_type=UTCDateTime, index=True)
     os_user: str
     db_role: str | None = Field(

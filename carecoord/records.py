@@ -60,7 +60,7 @@ PATIENT_KEYS = PATIENT.keys
 CONTACT_KEYS = CONTACT.keys
 AUDIT_KEYS = tuple("id at os_user db_role action table record_id record patient_id fields summary changes".split())
 DISCLOSURE_KEYS = tuple(
-    "id uid at os_user db_role kind recipient purpose target description patient_count patient_ids patient_names "
+    "id at os_user db_role kind recipient purpose target description patient_count patient_ids patient_names "
     "patients".split()
 )
 DISCLOSURE_CSV_KEYS = DISCLOSURE_KEYS[:-1]  # each patient's id, name and MRN: JSON only
@@ -168,7 +168,6 @@ def disclosure_record(disclosure: Disclosure, patients: Sequence[DisclosurePatie
     ``patients`` each ``id name mrn`` as they were at the time (the ones the signed-in person may see)."""
     return {
         "id": disclosure.id,
-        "uid": disclosure.uid,
         "at": _local(disclosure.at),
         "os_user": disclosure.os_user,
         "db_role": disclosure.db_role,

@@ -39,7 +39,6 @@ def upgrade() -> None:
     op.create_table(
         "disclosure",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("uid", sa.String(length=36), nullable=False),
         sa.Column("at", sa.DateTime(), nullable=False),
         sa.Column("os_user", sa.String(), nullable=False),
         sa.Column("db_role", sa.String(), nullable=True),
@@ -49,7 +48,6 @@ def upgrade() -> None:
         sa.Column("target", sa.String(), nullable=False),
         sa.Column("description", sa.String(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("uid"),
     )
     op.create_index("ix_disclosure_at", "disclosure", ["at"])
     op.create_table(
@@ -77,6 +75,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    # the tables' triggers, policies and grants go with them
+    if op.get_bind().dialect.name == dialects.POSTGRESQL:  # the disclosure's policy reads its patients' table
+        for statement in dialects.drop_policies_sql(dialects.DISCLOSURE_TABLES):
+            op.execute(statement)
+    # the tables' triggers, grants and other policies go with them
     op.drop_table("disclosure_patient")
     op.drop_table("disclosure")
