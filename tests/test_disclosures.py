@@ -212,6 +212,12 @@ def test_audit_disclosures_since_and_formats(caseload, tmp_path):
         DISCLOSURE_CSV_KEYS)]  # fmt: skip
     assert "| team huddle |" in ok(cli, "audit", "disclosures", "-f", "markdown")
     assert_one_line_error(cli("audit", "disclosures", "--since", "soonish"), 1, "soonish")
+    # a table written to a file is its Markdown (a file has no terminal width), and says so in its kind
+    listing = tmp_path / "patients.md"
+    ok(cli, "patient", "list", "--out", str(listing))
+    assert listing.read_text(encoding="utf-8") == ok(cli, "patient", "list", "-f", "markdown")
+    assert listing.read_text(encoding="utf-8").startswith("## Active patients (2)")
+    assert accounts(cli)[0]["kind"] == "patients-markdown"
     # the audit trail's own options stay on 'audit'; given before the sub-command they are refused
     assert_one_line_error(cli("audit", "--patient", "jane", "disclosures"), 2, "after 'disclosures'")
     assert json.loads(ok(cli, "audit", "--patient", "jane", "-f", "json"))
