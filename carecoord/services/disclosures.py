@@ -2,8 +2,9 @@
 
 HIPAA gives a patient the right to an accounting of the disclosures of their protected health
 information, and says what each entry holds: the date, who received it, a brief description of what
-was disclosed, and the purpose (45 CFR 164.528(b)(2), https://www.ecfr.gov/current/title-45/
-subtitle-A/subchapter-C/part-164/subpart-E/section-164.528). Disclosures to carry out treatment,
+was disclosed, and the purpose (45 CFR 164.528(b)(2),
+https://www.ecfr.gov/current/title-45/subtitle-A/subchapter-C/part-164/subpart-E/section-164.528). It
+covers the six years before the request (164.528(a)(1)). Disclosures to carry out treatment,
 payment and health care operations, and disclosures to the patient themselves, are exempt from that
 patient-facing accounting (164.528(a)(1)(i)-(ii)); carecoord records every export anyway, whatever
 its purpose, so that a coordinator (or their privacy officer) can answer "who got what about this
