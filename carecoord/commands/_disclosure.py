@@ -52,8 +52,7 @@ PurposeOption = Annotated[
     typer.Option(
         "--purpose",
         case_sensitive=False,
-        help="Why it goes, recorded in the account of disclosures: treatment, payment, operations, "
-        "patient-request or other. Default: unspecified.",
+        help="Why it goes, recorded in the account of disclosures. Default: unspecified.",
     ),
 ]
 
