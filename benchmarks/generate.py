@@ -122,6 +122,17 @@ def _utc(day: date, hour: int, minute: int) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S.000000")
 
 
+COORDINATOR_CASELOAD = 200  # DESIGN.md: a coordinator's caseload is 30 to 200 patients
+
+
+def coordinator_of(patient_id: int) -> str:
+    """Whose patient this is: the first 200 are the person running the benchmark's (the whole
+    caseload-size store); at agency size the others belong to 49 colleagues, coord02 to coord50, so
+    ``--mine`` shows one coordinator's day in the agency's store."""
+    team = (patient_id - 1) // COORDINATOR_CASELOAD
+    return os_user() if team == 0 else f"coord{team + 1:02d}"
+
+
 def generate(path: Path, size: str, seed: int = 20261125, today: date | None = None) -> dict[str, int]:
     """Write the database; returns the row counts."""
     counts = SIZES[size]
@@ -133,7 +144,6 @@ def generate(path: Path, size: str, seed: int = 20261125, today: date | None = N
     conn = sqlite3.connect(path)
     conn.execute("PRAGMA synchronous=OFF")
     patients = []
-    coordinator = os_user()  # one person's file: every patient is theirs
     for n in range(1, counts["patients"] + 1):
         name = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
         status = "discharged" if n % 10 == 0 else "active"
@@ -154,7 +164,7 @@ def generate(path: Path, size: str, seed: int = 20261125, today: date | None = N
                 (today - timedelta(days=rng.randint(1, 29))).isoformat() if status == "discharged" else None,
                 rng.choice(("chf", "copd,diabetes", "", "fall-risk")),
                 "interpreter needed" if n % 7 == 0 else None,
-                coordinator,
+                coordinator_of(n),
             )
         )
     conn.executemany(

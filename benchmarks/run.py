@@ -42,7 +42,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from generate import generate, hsds_folder, patients_csv
+from generate import COORDINATOR_CASELOAD, generate, hsds_folder, patients_csv
 
 CARECOORD = [str(Path(sys.executable).with_name("carecoord"))]
 # GNU time reports a process's own peak memory; a forked child's rusage also counts the parent's.
@@ -177,6 +177,33 @@ def all_cases(workdir: Path) -> list[Case]:
                 "31",
                 "--out",
                 str(workdir / "month.ics"),
+            ],
+            "typer+sqlmodel",
+            budget=1.25,
+            scales=True,
+        ),
+        # One coordinator's view in the agency's store (their 200 patients among 10,000): the day a
+        # coordinator actually opens, against the same command on their own caseload-size file.
+        Case(
+            "agenda --mine --days 7 --format json",
+            [*CARECOORD, "agenda", "--mine", "--days", "7", "--format", "json"],
+            "typer+sqlmodel",
+            budget=1.25,
+            scales=True,
+        ),
+        Case(
+            "export ics --mine (a month)",
+            [
+                *CARECOORD,
+                "export",
+                "ics",
+                "--mine",
+                "--from",
+                month_start.isoformat(),
+                "--days",
+                "31",
+                "--out",
+                str(workdir / "mine.ics"),
             ],
             "typer+sqlmodel",
             budget=1.25,
@@ -337,6 +364,13 @@ def run_postgresql(size: str, runs: int, source: Path, server: str) -> Measured:
         import psycopg
 
         with psycopg.connect(url, autocommit=True) as connection:
+            # The copy assigned every patient to the role signing in; give the colleagues' back (as
+            # generate.coordinator_of does), without an audit row each: triggers off for this session.
+            connection.execute("SET session_replication_role = replica")
+            connection.execute(
+                "UPDATE patient SET coordinator = 'coord' || lpad((((id - 1) / %s) + 1)::text, 2, '0') WHERE id > %s",
+                (COORDINATOR_CASELOAD, COORDINATOR_CASELOAD),
+            )
             connection.execute("VACUUM ANALYZE")
             version = connection.execute("SHOW server_version").fetchone()
             SERVER["version"] = f"PostgreSQL {version[0].split()[0] if version else '?'}"

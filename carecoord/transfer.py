@@ -9,7 +9,9 @@ target, and every reference to it is rewritten (the metadata's foreign keys, a t
 audit trail's record and patient ids and the ids inside its changes). Ids are handed out in the
 source's order, so into an empty store they stay as they were. A copy that would add a patient the
 target holds already (the same record, or the same MRN) is refused: copying one file twice adds
-nothing. A file copied into a server is assigned to the role that copies it.
+nothing. The team's directory and settings are merged instead: a resource, screening interval or
+instrument the target holds already (by uid, HSDS id or instrument key) stays the team's, and the
+copied references point at it. A file copied into a server is assigned to the role that copies it.
 
 Rows go parents first (the order of ``SQLModel.metadata.sorted_tables``), in batches, with the
 columns both databases have (found by reflection), read in one snapshot of the source.
@@ -69,7 +71,8 @@ def _copy(reader: Connection, writer: Connection, source: Location, target: Loca
     _refuse_duplicates(reader, writer, target, by_name["patient"])
     before = _stored(writer, tables)
     references = reference_columns(tables)
-    ids = _new_ids(reader, writer, tables, references, source)
+    held = _team_rows_held(reader, writer, by_name, source)
+    ids = _new_ids(reader, writer, tables, references, source, held)
     # A coordinator's file copied into the team store is assigned to them: the server fills in the
     # signed-in role (the column's DEFAULT current_user), not the file's operating-system user.
     assigned = {("patient", "coordinator")} if isinstance(target, Server) and not isinstance(source, Server) else set()
@@ -80,9 +83,12 @@ def _copy(reader: Connection, writer: Connection, source: Location, target: Loca
         rewrite = _rewriter(table.name, [c.name for c in shared], references, ids)
         query = select_ordered(shared, table)
         copied = 0
+        kept = held.get(table.name, {})
         for batch in _batches(reader, query, source):
-            insert_rows(writer, table, shared, [rewrite(row) for row in batch])
-            copied += len(batch)
+            rows = [rewrite(row) for row in batch if row.id not in kept] if kept else [rewrite(row) for row in batch]
+            if rows:
+                insert_rows(writer, table, shared, rows)
+            copied += len(rows)
         counts[table.name] = copied
     added = {name: count - before[name] for name, count in _stored(writer, tables).items()}
     if added != counts:  # nothing may be lost on the way (an access policy could hide rows, say)
@@ -153,12 +159,13 @@ class IdMap:
 
 def _new_ids(
     reader: Connection, writer: Connection, tables: list[Table], references: dict[str, dict[str, str]],
-    source: Location,
+    source: Location, held: dict[str, dict[int, int]],
 ) -> dict[str, IdMap]:  # fmt: skip
     """A new id from the target for every row copied, and for every id the copied rows refer to
     that is no longer stored (a deleted record the audit trail names, the first task of a series
     that was deleted), so that all references to one record keep pointing to one id. Old ids are
-    mapped in order: the copied rows keep their order, and into an empty store they keep their ids."""
+    mapped in order: the copied rows keep their order, and into an empty store they keep their ids.
+    A team row the target holds already (``held``) keeps the target's id."""
     from sqlalchemy import exc, select, text
 
     from carecoord.dialects import allocate_ids
@@ -179,10 +186,47 @@ def _new_ids(
         raise _storage_error(source, error) from None
     maps: dict[str, IdMap] = {}
     for name, old in wanted.items():
-        ordered = sorted(old)
+        kept = held.get(name, {})
+        fresh = sorted(old - kept.keys())
         named = _highest_named(writer, by_name, name)
-        maps[name] = IdMap(ordered, allocate_ids(writer, by_name[name], len(ordered), above=named))
+        pairs = sorted([*zip(fresh, allocate_ids(writer, by_name[name], len(fresh), above=named), strict=True),
+                        *kept.items()])  # fmt: skip
+        maps[name] = IdMap([was for was, _ in pairs], [now for _, now in pairs])
     return maps
+
+
+# The team's shared settings and directory, and what identifies one of their rows besides its uid: a
+# row the target holds already is the team's (the same resource imported from the county's HSDS
+# files, a rescreening interval the team set), so the copy adds no second one and its references
+# (a referral's resource) point at the team's row.
+TEAM_ROW_KEYS = {"resource": "hsds_id", "screening_cadence": "instrument", "screening_instrument": "key"}
+
+
+def _team_rows_held(
+    reader: Connection, writer: Connection, by_name: dict[str, Table], source: Location
+) -> dict[str, dict[int, int]]:
+    """Per team table, the source's rows the target already holds (same uid, or same key): {old id: target id}."""
+    from sqlalchemy import exc, select
+
+    held: dict[str, dict[int, int]] = {}
+    for name, key in TEAM_ROW_KEYS.items():
+        table = by_name[name]
+        columns = (table.c.id, table.c.uid, table.c[key])
+        by_uid: dict[str, int] = {}
+        by_key: dict[str, int] = {}
+        for row_id, uid, value in writer.execute(select(*columns)):
+            by_uid[uid] = row_id
+            if value is not None:
+                by_key[value] = row_id
+        if not by_uid:
+            continue
+        try:
+            rows = reader.execute(select(*columns)).all()
+        except exc.SQLAlchemyError as error:
+            raise _storage_error(source, error) from None
+        matched = {row_id: by_uid.get(uid) or by_key.get(value) for row_id, uid, value in rows}
+        held[name] = {old: new for old, new in matched.items() if new is not None}
+    return held
 
 
 def _highest_named(writer: Connection, by_name: dict[str, Table], name: str) -> int:

@@ -69,6 +69,36 @@ def test_a_second_file_copied_into_a_file_keeps_both_with_every_reference(tmp_pa
     assert stores.sqlite_dump(first) == dump
 
 
+SHARED_DIRECTORY = "name,category,phone,hsds id\nCounty Food Bank,food-insecurity,555-0150,svc-food-1\n"
+
+
+def test_the_teams_directory_and_settings_are_merged_not_duplicated(tmp_path, template_db):
+    """Both files imported the county's directory and set a rescreening interval: the copy keeps the
+    target's (the team's) rows, adds none twice, and the copied referral points at the team's resource."""
+    first = build_caseload(tmp_path / "first" / "carecoord.db", template_db, mrn="48")
+    second = build_caseload(tmp_path / "second" / "carecoord.db", template_db, mrn="57")
+    sheet = tmp_path / "directory.csv"
+    sheet.write_text(SHARED_DIRECTORY, encoding="utf-8")
+    for path, interval in ((first, "90d"), (second, "30d")):
+        ok(path, "import", "resources", str(sheet))
+        ok(path, "screen", "cadence", "phq9", interval)
+    ok(second, "referral", "add", "omar", "--resource", "county food", "--consent", "verbal")
+    before_first, before_second = file_tables(first), file_tables(second)
+
+    counts = json.loads(ok(second, "db", "copy", "--to", str(first), "-f", "json").stdout)["counts"]
+    assert counts["resource"] == len(before_second["resource"]) - 1  # the food bank is the team's already
+    assert counts["screening_cadence"] == 0
+    after = file_tables(first)
+    assert [r["hsds_id"] for r in after["resource"]].count("svc-food-1") == 1
+    assert [(c["instrument"], c["every_days"]) for c in after["screening_cadence"]] == [("phq9", 90)]
+    [bank] = [r for r in after["resource"] if r["hsds_id"] == "svc-food-1"]
+    referred = [r for r in after["referral"] if r["resource_id"] == bank["id"]]
+    assert len(referred) == 1 and referred[0]["uid"] == before_second["referral"][-1]["uid"]
+    no_dangling(resolved(after))
+    assert len(after["referral"]) == len(before_first["referral"]) + len(before_second["referral"])
+    assert ok(first, "db", "check").exit_code == 0
+
+
 def as_role(people: Team, role: str | None) -> dict[str, list[dict[str, Any]]]:
     """Every table as ``role`` sees it with plain SQL (the administrator when None), values as SQLite holds them."""
     if role is None:

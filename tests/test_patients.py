@@ -264,6 +264,14 @@ def test_delete_needs_yes_off_a_terminal_and_says_what_it_removes(caseload, rows
     assert rows("SELECT id FROM contact") == []
 
 
+def test_delete_names_what_it_removes_in_plain_english(caseload):
+    for minute in ("10:00", "11:00"):
+        assert caseload("log", "add", "jane", "--when", f"2026-11-23 {minute}", "--minutes", "5").exit_code == 0
+    run = caseload("patient", "delete", "jane", "--yes")
+    assert run.exit_code == 0
+    assert "2 log entries" in run.stdout
+
+
 @pytest.mark.parametrize(
     ("args", "code", "fragment"),
     [

@@ -63,6 +63,23 @@ def test_enrol_with_consent_list_and_end_each_audited(jane, rows):
     assert {r["program"] for r in rows("SELECT program FROM program_enrolment")} == {"ccm", "chi"}
 
 
+def test_discharge_ends_the_patients_programs_and_show_lists_them(jane, rows):
+    ok(jane, "program", "enroll", "jane", "ccm", "--consent", "verbal", "--date", "2026-11-02")
+    ok(jane, "program", "enroll", "jane", "chi", "--consent", "written", "--date", "2026-11-10")
+    ok(jane, "program", "end", "jane", "chi", "--date", "2026-11-12")
+    shown = ok(jane, "patient", "show", "jane").stdout
+    assert "Programs" in shown and "ccm" in shown and "ended 2026-11-12" in shown
+    run = ok(jane, "patient", "discharge", "jane")
+    assert "Program enrolments ended with it: ccm." in run.stdout
+    assert rows("SELECT program, ended_on, end_reason FROM program_enrolment ORDER BY id") == [
+        {"program": "ccm", "ended_on": "2026-11-25", "end_reason": "patient discharged"},
+        {"program": "chi", "ended_on": "2026-11-12", "end_reason": None},
+    ]
+    [ccm, chi] = json.loads(ok(jane, "patient", "show", "jane", "-f", "json").stdout)["programs"]
+    assert (ccm["program"], ccm["active"], chi["ended_on"]) == ("ccm", False, "2026-11-12")
+    assert "Program enrolments ended" not in ok(jane, "patient", "reactivate", "jane").stdout
+
+
 @pytest.mark.parametrize(
     ("args", "code", "said"),
     [

@@ -506,6 +506,16 @@ def test_deleting_a_patient_entered_by_mistake_removes_their_referrals_each_audi
     assert rows("SELECT status FROM resource") == [{"status": "active"}]  # the directory keeps the resource
 
 
+def test_a_referrals_history_is_in_its_patients_audit_trail(pantry, rows):
+    cli = pantry
+    assert cli("referral", "add", "jane", "--resource", "pantry", "--consent", "verbal").exit_code == 0
+    assert cli("referral", "status", "1", "sent").exit_code == 0
+    events = rows("SELECT action, patient_id FROM audit_log WHERE table_name = 'referral_event' ORDER BY id")
+    assert len(events) >= 2 and {e["patient_id"] for e in events} == {1}
+    shown = json.loads(cli("audit", "--patient", "jane", "-f", "json").stdout)
+    assert "referral_event" in {e["table"] for e in shown}
+
+
 # --- from screening to referral (item 7) ---------------------------------------------------------
 
 
@@ -541,3 +551,5 @@ def test_a_screening_lists_resources_for_the_needs_it_found_and_a_referral_links
     # a screening deleted as entered in error leaves its referrals, unlinked
     assert cli("screen", "delete", "1", "--yes").exit_code == 0
     assert [r["screening_id"] for r in rows("SELECT screening_id FROM referral ORDER BY id")] == [None, None]
+    unlinked = rows("SELECT record_id, changes FROM audit_log WHERE table_name = 'referral' AND action = 'update'")
+    assert sorted(r["record_id"] for r in unlinked if '"screening_id": [1, null]' in r["changes"]) == [1, 2]

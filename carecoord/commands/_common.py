@@ -154,8 +154,10 @@ def given(**options: Any) -> dict[str, Any]:
 
 
 def counted(n: int, noun: str, plural: str | None = None) -> str:
-    """``1 contact``, ``2 contacts``; ``plural`` for nouns that do not just add an s (entry, entries)."""
-    return f"{n} {noun}" if n == 1 else f"{n} {plural or noun + 's'}"
+    """``1 contact``, ``2 contacts``, ``2 log entries``; ``plural`` for nouns English makes otherwise."""
+    from carecoord.services.lookup import plural as regular_plural
+
+    return f"{n} {noun}" if n == 1 else f"{n} {plural or regular_plural(noun)}"
 
 
 STDIN_TEXT = "-"

@@ -149,7 +149,7 @@ def list_(
         )
         records = [communication_record(e, p) for e, p in communications.list_entries(session, wanted)]
     total = sum(r["minutes"] for r in records)
-    title = f"Communication log ({counted(len(records), 'entry', 'entries')}, {total} min)"
+    title = f"Communication log ({counted(len(records), 'entry')}, {total} min)"
     render_list(records, LOG_COLUMNS, fmt, keys=COMMUNICATION_KEYS, title=title, empty="No log entries.")
 
 

@@ -149,7 +149,7 @@ def show(
     to: ToOption = None,
     purpose: PurposeOption = None,
 ) -> None:
-    """Everything about one patient, contacts, insurance coverage and authorizations included.
+    """Everything about one patient: contacts, insurance coverage, authorizations and programs included.
 
     With --out FILE the record is written to a file and recorded in the account of disclosures, with
     --to and --purpose ('carecoord audit disclosures').
@@ -159,8 +159,15 @@ def show(
     from carecoord.commands._disclosure import disclosed, export_store
     from carecoord.commands.authorizations import AUTHORIZATION_COLUMNS
     from carecoord.commands.coverage import COVERAGE_COLUMNS
-    from carecoord.records import PATIENT_KEYS, authorization_record, coverage_record, patient_with_contacts
-    from carecoord.services import authorizations, coverage, patients
+    from carecoord.commands.programs import ENROLMENT_COLUMNS
+    from carecoord.records import (
+        PATIENT_KEYS,
+        authorization_record,
+        coverage_record,
+        enrolment_record,
+        patient_with_contacts,
+    )
+    from carecoord.services import authorizations, coverage, patients, programs
 
     disclose = disclosed(out, to, purpose)
     with export_store(disclose) as session:
@@ -172,12 +179,15 @@ def show(
         record["authorizations"] = [
             authorization_record(r) for r in authorizations.list_authorizations(session, wanted)
         ]
+        record["programs"] = [enrolment_record(e, p) for e, p in programs.list_enrolments(session, patient_id=found.id)]
         coverage_columns = [c for c in COVERAGE_COLUMNS if c.key != "patient_name"]
         authorization_columns = [c for c in AUTHORIZATION_COLUMNS if c.key != "patient_name"]
+        program_columns = [c for c in ENROLMENT_COLUMNS if c.key != "patient_name"]
         sections: tuple[Any, ...] = (
             ("Care team and family", "contacts", CONTACT_COLUMNS),
             ("Coverage", "coverage", coverage_columns),
             ("Authorizations", "authorizations", authorization_columns),
+            ("Programs", "programs", program_columns),
         )
         if record["safety_flags"]:
             sections = (("SAFETY FLAG OPEN: follow up today", "safety_flags", SAFETY_COLUMNS), *sections)
@@ -187,7 +197,7 @@ def show(
                           sections=sections)  # fmt: skip
 
         if out is not None and disclose:
-            what = f"patient record of {found.name} ({fmt.value}): {PATIENT_DETAILS}, care team, coverage"
+            what = f"patient record of {found.name} ({fmt.value}): {PATIENT_DETAILS}, care team, coverage, programs"
             _write(session, out, render, fmt, [found.id or 0], to, purpose, what)
             return
     _show(render, fmt, out)
@@ -301,11 +311,11 @@ def discharge(
     from carecoord.services import patients
 
     with store(write=True) as session:
-        found = patients.discharge(
-            session, patients.resolve(session, patient), on=optional_date(date, past=True), reason=reason
-        )
+        found = patients.resolve(session, patient)
+        ended = patients.discharge(session, found, on=optional_date(date, past=True), reason=reason)
         record = patient_record(found)
-    confirm_change(f"Discharged patient {patients.describe(found)} on {found.discharged_on}.", record, fmt)
+    programs = f" Program enrolments ended with it: {', '.join(ended)}." if ended else ""
+    confirm_change(f"Discharged patient {patients.describe(found)} on {found.discharged_on}.{programs}", record, fmt)
 
 
 @app.command("hold")

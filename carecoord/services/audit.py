@@ -12,7 +12,16 @@ from typing import Any
 from sqlalchemy import Column, event, insert, inspect
 from sqlmodel import Session, col, select
 
-from carecoord.models import AUDITED_TABLES, AuditEntry, Authorization, AuthorizationUse, Patient, utcnow
+from carecoord.models import (
+    AUDITED_TABLES,
+    AuditEntry,
+    Authorization,
+    AuthorizationUse,
+    Patient,
+    Referral,
+    ReferralEvent,
+    utcnow,
+)
 from carecoord.vocab import AuditAction
 
 # Bookkeeping columns that say nothing a reviewer needs.
@@ -73,6 +82,9 @@ def _patient_id(session: Session, obj: Any) -> int | None:
     if isinstance(obj, AuthorizationUse):  # its patient is its authorization's (issue 15)
         parent = session.get(Authorization, obj.authorization_id)
         return parent.patient_id if parent is not None else None
+    if isinstance(obj, ReferralEvent):  # its patient is its referral's (issue 14)
+        referral = session.get(Referral, obj.referral_id)
+        return referral.patient_id if referral is not None else None
     return getattr(obj, "patient_id", None)
 
 

@@ -42,8 +42,8 @@ def require_ref(ref: str, noun: str) -> str:
 
 
 def plural(noun: str) -> str:
-    """``patient`` -> ``patients``, ``log entry`` -> ``log entries``."""
-    return f"{noun[:-1]}ies" if noun.endswith("y") else f"{noun}s"
+    """``patient`` -> ``patients``, ``log entry`` -> ``log entries``, ``day`` -> ``days``."""
+    return f"{noun[:-1]}ies" if noun.endswith("y") and noun[-2:-1] not in "aeiou" else f"{noun}s"
 
 
 def pick_one(ref: str, noun: str, matches: Sequence[T], describe: Callable[[T], str], *, limit: int | None = None) -> T:

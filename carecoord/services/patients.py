@@ -133,8 +133,9 @@ def _renamed(session: Session, patient: Patient) -> None:
         appointment.sequence += 1
 
 
-def discharge(session: Session, patient: Patient, *, on: date | None = None, reason: str | None = None) -> Patient:
-    """End the patient's enrolment (the normal way out; nothing is deleted)."""
+def discharge(session: Session, patient: Patient, *, on: date | None = None, reason: str | None = None) -> list[str]:
+    """End the patient's enrolment (the normal way out; nothing is deleted) and their programs';
+    returns the programs that ended with it."""
     if patient.status == PatientStatus.discharged.value:
         raise ConflictError(f"patient #{patient.id} was already discharged on {patient.discharged_on}")
     when = on or today()
@@ -143,8 +144,21 @@ def discharge(session: Session, patient: Patient, *, on: date | None = None, rea
     patient.status = PatientStatus.discharged.value
     patient.discharged_on = when
     patient.discharge_reason = text.single_line(reason, "discharge reason")
+    ended = _end_programs(session, patient, when)
     session.flush()
-    return patient
+    return ended
+
+
+def _end_programs(session: Session, patient: Patient, when: date) -> list[str]:
+    """A discharged patient's program enrolments end with the discharge (none begun later stays open):
+    care management is no longer furnished, so no more minutes count toward it."""
+    from carecoord.services.programs import list_enrolments
+
+    open_ones = [enrolment for enrolment, _ in list_enrolments(session, patient_id=patient.id, ended=False)]
+    for enrolment in open_ones:
+        enrolment.ended_on = max(when, enrolment.enrolled_on)
+        enrolment.end_reason = "patient discharged"
+    return [enrolment.program for enrolment in open_ones]
 
 
 def put_on_hold(session: Session, patient: Patient) -> Patient:

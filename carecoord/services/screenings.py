@@ -13,6 +13,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import and_, case, func, or_
 from sqlalchemy import select as sql_select
@@ -23,6 +24,7 @@ from carecoord.errors import ConflictError, NotFoundError, ValidationError
 from carecoord.models import (
     CarePlan,
     Patient,
+    Referral,
     Screening,
     ScreeningAnswer,
     ScreeningCadence,
@@ -238,12 +240,15 @@ def answers_of(session: Session, screening: Screening) -> list[ScreeningAnswer]:
 
 def delete(session: Session, screening: Screening) -> Task | None:
     """Remove a screening entered in error (audited), with its answers; its safety task, if still
-    open and untouched, is cancelled with the reason. Returns that task."""
+    open and untouched, is cancelled with the reason, and the referrals it led to keep going without
+    the link. Returns that task."""
     task = session.get(Task, screening.safety_task_id) if screening.safety_task_id else None
     if task is not None and task.status in TASK_OPEN:
         tasks.change_status(session, task, "cancelled", f"screening #{screening.id} was entered in error")
     else:
         task = None
+    for referral in session.exec(select(Referral).where(Referral.screening_id == screening.id)).all():
+        referral.screening_id = None  # here rather than by ON DELETE SET NULL, so the audit trail has it
     session.delete(screening)  # its answers go with it (ON DELETE CASCADE)
     session.flush()
     return task
@@ -397,9 +402,8 @@ def reset_cadence(session: Session, given: Instrument) -> Cadence:
     return cadences(session, [given])[given.key]
 
 
-@dataclass(frozen=True)
-class Due:
-    """A patient due (or never screened) for an instrument."""
+class Due(NamedTuple):
+    """A patient due (or never screened) for an instrument (a tuple: thousands at agency size)."""
 
     patient_id: int
     patient_name: str
@@ -409,6 +413,15 @@ class Due:
     last_instrument: str | None
     due_on: date | None  # None: never screened, due now
     why: str
+
+
+@dataclass(frozen=True)
+class _Rule:
+    """How one rescreened instrument falls due: what counts as having given it, and how often."""
+
+    key: str
+    cadence: Cadence
+    counted: tuple[str, ...]  # this instrument, and those that stand for it (a PHQ-9 for a PHQ-2)
 
 
 def due(
@@ -438,45 +451,61 @@ def due(
             if target in standing_for and item.key != target:
                 standing_for[target].add(item.key)
                 follow_ups[item.key] = item
-    wanted = sorted({key for keys in standing_for.values() for key in keys})
-    latest = _latest(session, wanted, coordinator)
-    people = select(Patient.id, Patient.name, Patient.phone, Patient.name_key).where(
-        Patient.status == PatientStatus.active.value
-    )
+    rules = [_Rule(key, cadence, tuple(sorted(standing_for[key]))) for key, cadence in plan.items()]
+    latest = _latest(session, sorted({key for keys in standing_for.values() for key in keys}), coordinator)
+    people = select(Patient.id, Patient.name, Patient.phone).where(Patient.status == PatientStatus.active.value)
     if coordinator is not None:
         people = people.where(Patient.coordinator == coordinator)
     found: list[Due] = []
-    for pid, name, phone, _key in session.exec(people.order_by(col(Patient.name_key), col(Patient.id))).all():
+    for pid, name, phone in session.exec(people.order_by(col(Patient.name_key), col(Patient.id))).all():
         assert pid is not None
-        screened = latest.get(pid, ())
-        if not screened and not never:
+        screened = latest.get(pid)
+        if screened is None:
+            if never:
+                found.extend(Due(pid, name, phone, rule.key, None, None, None, "never screened") for rule in rules)
             continue
-        for key, cadence in plan.items():
-            counted = standing_for[key]
-            rows = [row for row in screened if row[0] in counted]
-            if not rows:
+        for rule in rules:
+            last = _last_counted(screened, rule)
+            if last is None:
                 if never:
-                    found.append(Due(pid, name, phone, key, None, None, None, "never screened"))
+                    found.append(Due(pid, name, phone, rule.key, None, None, None, "never screened"))
                 continue
-            last_key, last_on, positive = max(rows, key=lambda r: (r[1], r[0] == key))
-            follow = follow_ups.get(last_key)
-            if last_key != key and follow is not None and follow.follow_up and positive:
-                when, why = last_on, f"{last_key} on {last_on} was positive: give the {key}"
-            elif last_key == key and cadence.sooner_days and positive:
-                when = last_on + timedelta(days=cadence.sooner_days)
-                why = f"every {cadence.sooner_days} days while positive"
-            else:
-                assert cadence.every_days is not None
-                when, why = last_on + timedelta(days=cadence.every_days), f"every {cadence.every_days} days"
+            last_key, last_on, positive = last
+            when, why = _next_due(rule, last_key, last_on, positive, follow_ups.get(last_key))
             if when <= by:
-                found.append(Due(pid, name, phone, key, last_on, last_key, when, why))
+                found.append(Due(pid, name, phone, rule.key, last_on, last_key, when, why))
     found.sort(key=lambda d: (d.due_on is not None, d.due_on or date.min))
     return found
 
 
-def _latest(session: Session, keys: Sequence[str], coordinator: str | None) -> dict[int, list[tuple[str, date, bool]]]:
+def _last_counted(screened: dict[str, tuple[date, bool]], rule: _Rule) -> tuple[str, date, bool] | None:
+    """The latest screening that counts for ``rule`` (on a tie, the instrument itself)."""
+    if len(rule.counted) == 1:  # most instruments: nothing else stands for them
+        hit = screened.get(rule.key)
+        return None if hit is None else (rule.key, hit[0], hit[1])
+    best: tuple[str, date, bool] | None = None
+    for key in rule.counted:
+        hit = screened.get(key)
+        if hit is not None and (best is None or (hit[0], key == rule.key) > (best[1], best[0] == rule.key)):
+            best = (key, hit[0], hit[1])
+    return best
+
+
+def _next_due(rule: _Rule, last_key: str, last_on: date, positive: bool, follow: Instrument | None) -> tuple[date, str]:
+    """When ``rule``'s instrument is next due after the screening that counts, and why."""
+    cadence = rule.cadence
+    if last_key != rule.key and follow is not None and follow.follow_up and positive:
+        return last_on, f"{last_key} on {last_on} was positive: give the {rule.key}"
+    if last_key == rule.key and cadence.sooner_days and positive:
+        return last_on + timedelta(days=cadence.sooner_days), f"every {cadence.sooner_days} days while positive"
+    assert cadence.every_days is not None
+    return last_on + timedelta(days=cadence.every_days), f"every {cadence.every_days} days"
+
+
+def _latest(session: Session, keys: Sequence[str], coordinator: str | None) -> dict[int, dict[str, tuple[date, bool]]]:
     """Each patient's latest screening date with each of ``keys`` and whether it was positive, by
-    patient: one grouped query read from the (patient, instrument, taken_on, positive) index alone."""
+    patient and instrument: one grouped query read from the (patient, instrument, taken_on, positive)
+    index alone."""
     latest_positive = func.max(case((col(Screening.positive).is_(True), col(Screening.taken_on)), else_=None))
     query = sql_select(
         col(Screening.patient_id), col(Screening.instrument), func.max(Screening.taken_on), latest_positive
@@ -486,11 +515,11 @@ def _latest(session: Session, keys: Sequence[str], coordinator: str | None) -> d
         query = query.join(Patient, col(Patient.id) == Screening.patient_id).where(
             col(Patient.coordinator) == coordinator
         )
-    found: dict[int, list[tuple[str, date, bool]]] = defaultdict(list)
+    found: dict[int, dict[str, tuple[date, bool]]] = defaultdict(dict)
     # An aggregate comes back as SQLite stores a date (ISO text), a date on PostgreSQL: read it once here,
     # at C speed, rather than through a per-row type processor (30,000 rows at agency size).
     for pid, key, last, positive in session.execute(query).all():
-        found[pid].append((key, last if isinstance(last, date) else date.fromisoformat(last), last == positive))
+        found[pid][key] = (last if isinstance(last, date) else date.fromisoformat(last), last == positive)
     return found
 
 
