@@ -240,6 +240,46 @@ def audit_policy_sql() -> list[str]:
     ]
 
 
+DISCLOSURE_TABLES = ("disclosure", "disclosure_patient")
+
+
+def disclosure_policy_sql() -> list[str]:
+    """The account of disclosures on a team store (migration 0014): each row names the role that
+    wrote it, set by the server (the audit trail's trigger function); a coordinator reads the
+    disclosures of their patients and those they made, a supervisor all; a disclosure's patients
+    are read by whoever sees the patient (or made the disclosure), so a coordinator never learns
+    another's patients from a supervisor's export. Nobody updates or deletes a row (no privilege,
+    no policy). The disclosure's policy looks at its patients, never the other way (PostgreSQL
+    refuses policies that refer to each other)."""
+    statements: list[str] = []
+    for table in DISCLOSURE_TABLES:
+        statements += [
+            f'ALTER TABLE "{table}" ALTER COLUMN db_role SET DEFAULT current_user',
+            f'CREATE TRIGGER {AUDIT_ROLE_FUNCTION} BEFORE INSERT ON "{table}" '
+            f"FOR EACH ROW EXECUTE FUNCTION {AUDIT_ROLE_FUNCTION}()",
+            f'ALTER TABLE "{table}" ENABLE ROW LEVEL SECURITY',
+            f'CREATE POLICY carecoord_add ON "{table}" FOR INSERT WITH CHECK (db_role = current_user)',
+        ]
+    mine = f"{_is_supervisor()} OR db_role = current_user"
+    statements += [
+        f"CREATE POLICY carecoord_read ON disclosure FOR SELECT USING ({mine} "
+        "OR id IN (SELECT disclosure_id FROM disclosure_patient))",
+        f"CREATE POLICY carecoord_read ON disclosure_patient FOR SELECT USING ({mine} "
+        "OR patient_id IN (SELECT id FROM patient))",
+    ]
+    return statements
+
+
+def sqlite_append_only_sql(table: str) -> list[str]:
+    """On a database file, triggers that refuse to change or delete a row of ``table`` (the account
+    of disclosures): carecoord never does, and another program (the sqlite3 shell) is stopped too."""
+    refuse = f"SELECT RAISE(ABORT, '{table} rows are never changed or deleted: the account of disclosures')"
+    return [
+        f'CREATE TRIGGER "{table}_append_only_{action.lower()}" BEFORE {action} ON "{table}" BEGIN {refuse}; END'
+        for action in ("UPDATE", "DELETE")
+    ]
+
+
 def drop_audit_trigger_sql() -> list[str]:
     """Undo the trigger that names the role in each audit row (only 0008 made it: a later migration's
     downgrade must leave it, or the audit trail takes whatever role a client writes)."""

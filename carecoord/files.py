@@ -5,17 +5,22 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from carecoord.errors import StorageError
 
 
-def write_atomically(target: str | Path, data: bytes | Iterable[bytes]) -> Path | None:
+def write_atomically(
+    target: str | Path, data: bytes | Iterable[bytes], *, before_replace: Callable[[Path], None] | None = None
+) -> Path | None:
     """Write ``data`` to ``target`` (``-`` for stdout) via a private temporary file and a rename.
 
     The previous file stays whole until the new one is complete and synced; a failure leaves no
     temporary file behind. Exports hold patient data, so the file is created 0600.
+    ``before_replace(path)`` runs once the new file is complete and synced, just before it takes the
+    place of the previous one (not for stdout): if it fails, the previous file stays as it was (the
+    account of disclosures records the export there).
     """
     chunks = [data] if isinstance(data, bytes) else data
     if str(target) == "-":
@@ -39,6 +44,8 @@ def write_atomically(target: str | Path, data: bytes | Iterable[bytes]) -> Path 
                 file.write(chunk)
             file.flush()
             os.fsync(file.fileno())
+        if before_replace is not None:
+            before_replace(path)
         os.replace(temp, path)
         _sync_folder(path.parent)
     except OSError as error:

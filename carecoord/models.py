@@ -599,6 +599,47 @@ class ScreeningInstrument(Timestamped, table=True):
 AUDITED_TABLES += (Screening, ScreeningCadence, ScreeningInstrument)
 
 
+# --- the account of disclosures (issue 16; migration 0014): append-only, like the audit trail -----
+
+
+class Disclosure(SQLModel, table=True):
+    """One export that carried patients' information out of carecoord: when, who, what kind, to whom,
+    why, which file (45 CFR 164.528(b)(2); see ``services/disclosures.py``). Never changed or deleted.
+    No uid, like the audit trail: a caseload copied into a store again (``db copy``) after its patients
+    were deleted there brings its account along again, rather than being refused for good."""
+
+    __tablename__ = "disclosure"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_type=UTCDateTime, index=True)
+    os_user: str
+    db_role: str | None = Field(
+        default=None,
+        sa_column=Column(String, nullable=True, server_default=FetchedValue()),
+        description="the database role that made the export, set by the server (team store; None on a file)",
+    )
+    kind: str = Field(description="vocab.DisclosureKind")
+    recipient: str | None = Field(default=None, description="to whom (--to); None: unspecified")
+    purpose: str | None = Field(default=None, description="vocab.DisclosurePurpose; None: unspecified")
+    target: str = Field(description="the file written")
+    description: str = Field(description="what the file holds, briefly")
+
+
+class DisclosurePatient(SQLModel, table=True):
+    """A patient whose information a disclosure carried, with their name and MRN as they were then:
+    no foreign key to the patient, so a deleted patient's disclosures stay (as the audit trail's
+    patient_id). On a team store the server names the role that wrote it, as on the disclosure."""
+
+    __tablename__ = "disclosure_patient"
+
+    id: int | None = Field(default=None, primary_key=True)
+    disclosure_id: int = Field(foreign_key="disclosure.id", index=True)
+    patient_id: int = Field(index=True)
+    patient_name: str
+    patient_mrn: str | None = None
+    db_role: str | None = Field(default=None, sa_column=Column(String, nullable=True, server_default=FetchedValue()))
+
+
 # The patient's insurance fields of old (before 0011 they were columns), read from the records that now
 # hold them: the current primary coverage's payer and member id, and the end of the approved
 # authorization that ends last. Deferred: loaded when read, or with the patients ('patient list').

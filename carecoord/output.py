@@ -306,16 +306,36 @@ def render_document(
 ) -> None:
     """A document (a care plan, the agenda): drawn on the terminal as a table, else its Markdown, JSON or CSV.
 
-    ``markdown`` writes the record as Markdown; ``rows`` turns it into CSV rows of plain values in
-    the order of ``keys`` (default: the record is the one row); either way values are written as
-    every CSV writes them (booleans true/false, dates ISO 8601); ``out`` is a file to write (atomically) instead of the
-    screen, which gets the Markdown for a table."""
+    ``out`` is a file to write (atomically) instead of the screen, which gets the Markdown for a
+    table; see :func:`document_text` for the rest."""
     if fmt is OutputFormat.table and out is None:
         print_document(markdown(record))
         return
+    text = document_text(record, fmt, markdown=markdown, rows=rows, keys=keys)
+    if out is None:
+        print(text, end="")
+    else:
+        from carecoord.files import write_atomically
+
+        write_atomically(out, text.encode("utf-8"))
+
+
+def document_text(
+    record: Mapping[str, Any],
+    fmt: OutputFormat,
+    *,
+    markdown: Callable[[Mapping[str, Any]], str],
+    rows: Callable[[Mapping[str, Any]], Iterable[Sequence[Any]]] | None = None,
+    keys: Sequence[str] | None = None,
+) -> str:
+    """A document as the text written to a file: its JSON, CSV, or Markdown (for a table too).
+
+    ``markdown`` writes the record as Markdown; ``rows`` turns it into CSV rows of plain values in
+    the order of ``keys`` (default: the record is the one row); either way values are written as
+    every CSV writes them (booleans true/false, dates ISO 8601)."""
     if fmt is OutputFormat.json:
-        text = to_json(record) + "\n"
-    elif fmt is OutputFormat.csv:
+        return to_json(record) + "\n"
+    if fmt is OutputFormat.csv:
         buffer = io.StringIO()
         if rows is None:
             write_csv([record], keys, buffer)
@@ -324,15 +344,19 @@ def render_document(
             if keys is not None:
                 writer.writerow(keys)
             writer.writerows([_csv_value(value) for value in row] for row in rows(record))
-        text = buffer.getvalue()
-    else:
-        text = markdown(record)
-    if out is None:
-        print(text, end="")
-    else:
-        from carecoord.files import write_atomically
+        return buffer.getvalue()
+    return markdown(record)
 
-        write_atomically(out, text.encode("utf-8"))
+
+def rendered(render: Callable[[OutputFormat], None], fmt: OutputFormat) -> str:
+    """What a listing or record renderer prints in ``fmt``, as text to write to a file instead of
+    the screen (a table is written as its Markdown: a file has no terminal width)."""
+    import contextlib
+
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        render(OutputFormat.markdown if fmt is OutputFormat.table else fmt)
+    return buffer.getvalue()
 
 
 def print_document(markdown: str) -> None:

@@ -7,6 +7,7 @@ writes them as ISO 8601.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +35,8 @@ if TYPE_CHECKING:  # only for annotations: a listing must not load every service
         Communication,
         Contact,
         Coverage,
+        Disclosure,
+        DisclosurePatient,
         Goal,
         Patient,
         PlanReview,
@@ -56,6 +59,11 @@ if TYPE_CHECKING:  # only for annotations: a listing must not load every service
 PATIENT_KEYS = PATIENT.keys
 CONTACT_KEYS = CONTACT.keys
 AUDIT_KEYS = tuple("id at os_user db_role action table record_id record patient_id fields summary changes".split())
+DISCLOSURE_KEYS = tuple(
+    "id at os_user db_role kind recipient purpose target description patient_count patient_ids patient_names "
+    "patients".split()
+)
+DISCLOSURE_CSV_KEYS = DISCLOSURE_KEYS[:-1]  # each patient's id, name and MRN: JSON only
 PLAN_KEYS = tuple(
     "id uid patient_id patient_name title status needs start_on end_on next_review review_every_days "
     "review_due notes created_at updated_at".split()
@@ -152,6 +160,26 @@ def audit_record(entry: AuditEntry) -> dict[str, Any]:
         "fields": sorted(changes),
         "summary": change_summary(entry.action, changes),
         "changes": changes,
+    }
+
+
+def disclosure_record(disclosure: Disclosure, patients: Sequence[DisclosurePatient]) -> dict[str, Any]:
+    """One disclosure (the account of disclosures); ``recipient`` and ``purpose`` None when unspecified;
+    ``patients`` each ``id name mrn`` as they were at the time (the ones the signed-in person may see)."""
+    return {
+        "id": disclosure.id,
+        "at": _local(disclosure.at),
+        "os_user": disclosure.os_user,
+        "db_role": disclosure.db_role,
+        "kind": disclosure.kind,
+        "recipient": disclosure.recipient,
+        "purpose": disclosure.purpose,
+        "target": disclosure.target,
+        "description": disclosure.description,
+        "patient_count": len(patients),
+        "patient_ids": [p.patient_id for p in patients],
+        "patient_names": [p.patient_name for p in patients],
+        "patients": [{"id": p.patient_id, "name": p.patient_name, "mrn": p.patient_mrn} for p in patients],
     }
 
 

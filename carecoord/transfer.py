@@ -111,8 +111,10 @@ def _stored(writer: Connection, tables: list[Table]) -> dict[str, int]:
 # --- new ids for the copied rows, and every reference rewritten to them -----------------------------
 
 # Columns that hold another row's id without a declared foreign key (the audit trail's record_id is
-# a reference too, to the table its table_name names).
-UNDECLARED_REFERENCES = {("task", "series_id"): "task", ("audit_log", "patient_id"): "patient"}
+# a reference too, to the table its table_name names). The account of disclosures names its patients
+# without one, so that a deleted patient's disclosures stay.
+UNDECLARED_REFERENCES = {("task", "series_id"): "task", ("audit_log", "patient_id"): "patient",
+                         ("disclosure_patient", "patient_id"): "patient"}  # fmt: skip
 AUDIT_TABLE = "audit_log"
 
 

@@ -96,6 +96,33 @@ class AuditAction(StrEnum):
     delete = "delete"
 
 
+class DisclosureKind(StrEnum):
+    """What kind of export carried patients' information out of carecoord (the account of
+    disclosures, issue 16): the file's kind, recorded with each disclosure."""
+
+    fhir = "fhir"
+    fhir_ndjson = "fhir-ndjson"
+    summary_patient = "summary-patient"
+    summary_provider = "summary-provider"
+    calendar = "calendar"
+    agenda = "agenda"
+    patients_json = "patients-json"
+    patients_csv = "patients-csv"
+    patients_markdown = "patients-markdown"
+
+
+class DisclosurePurpose(StrEnum):
+    """Why patients' information was disclosed (``--purpose``): HIPAA's treatment, payment and health
+    care operations (45 CFR 164.506), a disclosure the patient asked for (to the patient or to whom
+    they named), or another purpose. Not given: unspecified (stored as NULL)."""
+
+    treatment = "treatment"
+    payment = "payment"
+    operations = "operations"
+    patient_request = "patient-request"
+    other = "other"
+
+
 class PlanStatus(StrEnum):
     """FHIR CarePlan.status."""
 

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.postgresql
 TABLES = sorted("patient contact care_plan plan_review goal task appointment appointment_exception communication "
                 "call_timer transition program_enrolment resource referral referral_event audit_log screening "
                 "screening_answer screening_cadence coverage prior_authorization authorization_use "
-                "screening_instrument".split())  # fmt: skip
+                "screening_instrument disclosure disclosure_patient".split())  # fmt: skip
 # The team's settings (issue 13): one row per instrument, so a caseload built here holds none of them
 # (a second file with the same setting keeps the target's: test_copy_into.py).
 TEAM_SETTINGS = ("screening_cadence", "screening_instrument")
@@ -84,6 +84,9 @@ def build_caseload(path: Path, template_db: Path, mrn: str = "48") -> Path:
     ok(path, "appt", "done", "3")
     ok(path, "auth", "use", "1", "--units", "2")
     ok(path, "patient", "add", "Mistake Entry")
+    # issue 16: the account of disclosures, one of them of a patient deleted since
+    ok(path, "patient", "show", "mistake", "-f", "json", "--out", str(path.parent / "mistake.json"), "--to", "Dr. Lee")
+    ok(path, "agenda", "-f", "csv", "--out", str(path.parent / "agenda.csv"), "--purpose", "operations")
     ok(path, "patient", "delete", "mistake", "--yes")
     return path
 
@@ -116,7 +119,14 @@ REFERENCES = {
     "coverage": {"patient_id": "patient"},
     "prior_authorization": {"patient_id": "patient", "coverage_id": "coverage"},
     "authorization_use": {"authorization_id": "prior_authorization", "appointment_id": "appointment"},
+    "disclosure_patient": {"disclosure_id": "disclosure", "patient_id": "patient"},
 }
+
+
+def _identity(row: dict[str, Any]) -> str:
+    """What tells a row without a uid apart (a disclosure): its values, but for its id and the role a
+    server fills in."""
+    return json.dumps({k: v for k, v in row.items() if k not in ("id", "db_role")}, sort_keys=True, default=str)
 
 
 def resolved(tables: dict[str, list[dict[str, Any]]], **replace: Any) -> dict[str, list[str]]:
@@ -124,7 +134,7 @@ def resolved(tables: dict[str, list[dict[str, Any]]], **replace: Any) -> dict[st
     to (including those in an audit row's record_id and changes), so stores that gave the same records
     different ids compare equal; 'gone TABLE' for a record no longer stored (the audit trail's deleted
     ones). ``replace`` sets columns to one value everywhere (the coordinator a copy assigns, say)."""
-    uids = {table: {row["id"]: row.get("uid", row["id"]) for row in rows} for table, rows in tables.items()
+    uids = {table: {row["id"]: row.get("uid") or _identity(row) for row in rows} for table, rows in tables.items()
             if table != "audit_log"}  # fmt: skip
 
     def uid(table: str, value: Any) -> Any:
@@ -198,8 +208,9 @@ def test_a_caseload_copied_into_the_team_store_and_back_is_the_same_record_by_re
     expected = {table: [dict(row) for row in rows] for table, rows in mine.items()}
     for row in expected["patient"]:
         row["coordinator"] = role
-    for row in expected["audit_log"]:
-        row["db_role"] = role
+    for table in ("audit_log", "disclosure", "disclosure_patient"):  # the server names the role
+        for row in expected[table]:
+            row["db_role"] = role
     assert {row["coordinator"] for row in mine["patient"]} != {role}  # the file's own user was someone else
     assert server_tables(team) == expected
 
@@ -218,7 +229,7 @@ def test_a_caseload_copied_into_the_team_store_and_back_is_the_same_record_by_re
     theirs = file_tables(back)
     assert theirs == server_tables(team)
     for table in TABLES:
-        if table not in ("patient", "communication", "audit_log"):
+        if table not in ("patient", "communication", "audit_log", "disclosure", "disclosure_patient"):
             assert theirs[table] == mine[table], table
     assert oct(back.stat().st_mode & 0o777) == "0o600"
     assert ok(back, "db", "check").exit_code == 0
@@ -266,9 +277,10 @@ def test_a_caseload_copied_twice_is_refused_and_a_patient_with_the_same_mrn_is_n
     mine = resolved(file_tables(caseload), coordinator=role, db_role=role)
     again = resolved(stored)
     for table in TABLES:
-        if table != "audit_log":
+        if table not in ("audit_log", "disclosure", "disclosure_patient"):
             assert again[table] == mine[table], table
-    assert set(mine["audit_log"]) <= set(again["audit_log"])
+    for table in ("audit_log", "disclosure", "disclosure_patient"):  # the accounts stay, and come again
+        assert set(mine[table]) <= set(again[table]), table
 
 
 def test_a_server_database_without_the_schema_is_refused(caseload, other_server):

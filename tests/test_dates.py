@@ -533,13 +533,16 @@ NOT_DATES = {
     ("db copy", "--to"),
     ("referral add", "--to"),  # a recipient
     ("referral edit", "--to"),
+    ("agenda", "--to"),  # to whom (the account of disclosures)
+    ("patient list", "--to"),
+    ("patient show", "--to"),
 }  # a store, not a date
 PAST_OPTIONS = {
     ("log add", "--when"), ("log edit", "--when"), ("log list", "--from"), ("log list", "--to"),
     ("task done", "--date"), ("plan review", "--date"), ("patient discharge", "--date"),
     ("patient reactivate", "--date"), ("patient add", "--enrolled"), ("patient timeline", "--since"),
     ("transition add", "--discharged"), ("transition edit", "--discharged"), ("transition list", "--since"), ("report transitions", "--since"),
-    ("report caseload", "--from"), ("report caseload", "--to"), ("audit", "--since"),
+    ("report caseload", "--from"), ("report caseload", "--to"), ("audit", "--since"), ("audit disclosures", "--since"),
     ("appt done", "--occurrence"), ("appt noshow", "--occurrence"),
     ("auth status", "--date"), ("auth use", "--date"), ("program end", "--date"), ("program enroll", "--date"),
     ("referral consent", "--date"), ("referral status", "--date"), ("report referrals", "--from"),
@@ -558,8 +561,7 @@ def _date_options():
         if hasattr(command, "list_commands"):  # a group (Typer's own copy of Click: no isinstance)
             for name in command.list_commands(None):
                 yield from walk(command.get_command(None, name), [*path, name])
-            return
-        for param in command.params:
+        for param in command.params:  # a group's own options too ('audit --since')
             names = set(param.opts) & DATE_OPTIONS
             if param.param_type_name == "option" and names and (" ".join(path), min(names)) not in NOT_DATES:
                 yield " ".join(path), min(names), param.help

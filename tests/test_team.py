@@ -485,8 +485,9 @@ def test_0008_steps_down_and_up_on_postgresql_with_rows_intact_and_the_policies_
 
     policies_before, grants_before = policies(), grants()
     # a policy on each of 11 tables at 0008 and two on the audit trail; 0009's two screening tables,
-    # 0010's referral and referral_event, 0011's three insurance tables, 0012's enrolments
-    assert len(policies_before) == 13 + 2 + 2 + 3 + 1
+    # 0010's referral and referral_event, 0011's three insurance tables, 0012's enrolments; 0014's two
+    # on each of the account of disclosures' tables (read, add)
+    assert len(policies_before) == 13 + 2 + 2 + 3 + 1 + 4
     audit_grants = {(g["grantee"], g["privilege_type"]) for g in grants_before if g["table_name"] == "audit_log"}
     assert audit_grants == {(group, p) for group in ("carecoord_coordinator", "carecoord_supervisor")
                             for p in ("SELECT", "INSERT")}  # fmt: skip

@@ -114,8 +114,12 @@ def may_create(path: Path, *, write: bool) -> bool:
 
 
 @contextmanager
-def store(*, write: bool) -> Iterator[Session]:
-    """A session on the store, in one transaction (committed only if ``write`` and no error)."""
+def store(*, write: bool, adds: bool | None = None) -> Iterator[Session]:
+    """A session on the store, in one transaction (committed only if ``write`` and no error).
+
+    ``adds``: whether the command adds records, so may create a missing database file (default:
+    ``write``). An export writes only its account of disclosures: it reads like a listing, and a
+    mistyped --db is an error, not a new empty database."""
     from carecoord import db, server
 
     location = db_location()
@@ -123,7 +127,8 @@ def store(*, write: bool) -> Iterator[Session]:
         with server.session_scope(location, write=write) as session:
             yield session
         return
-    with db.session_scope(location, write=write, create=may_create(location, write=write)) as session:
+    create = may_create(location, write=write if adds is None else adds)
+    with db.session_scope(location, write=write, create=create) as session:
         yield session
 
 

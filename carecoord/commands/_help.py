@@ -182,7 +182,16 @@ def _retryable(error: Exception) -> bool:
 
 
 class HelpGroup(TyperGroup):
-    """A noun's group: its list of commands shows each one's first sentence whole, wrapped."""
+    """A noun's group: its list of commands shows each one's first sentence whole, wrapped; its own
+    options (``audit``'s) show words, as a command's do."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _name_words(self.params)
+
+    def format_options(self, ctx: Context, formatter: HelpFormatter) -> None:
+        HelpCommand.format_options(self, ctx, formatter)  # type: ignore[arg-type]  # reads only params
+        self.format_commands(ctx, formatter)
 
     def format_commands(self, ctx: Context, formatter: HelpFormatter) -> None:
         rows = []

@@ -7,7 +7,8 @@ from typing import Annotated, Any
 
 import typer
 
-from carecoord.commands._common import CoordinatorOption, MineOption, command_app, date_help, store
+from carecoord.commands._common import CoordinatorOption, MineOption, command_app, date_help
+from carecoord.commands._disclosure import PurposeOption, ToOption
 from carecoord.vocab import OutputFormat
 
 AGENDA_CSV_KEYS = ("date", "kind", "time", "id", "patient", "summary", "status", "overdue", "patient_id", "phone")
@@ -27,27 +28,47 @@ def show_agenda(
         typer.Option("--format", "-f", help="table (on screen), markdown to print or mail, json or csv for scripts."),
     ] = OutputFormat.table,
     out: Annotated[
-        str | None, typer.Option("--out", "-o", help="Write to this file (atomically) instead of the screen.")
+        str | None,
+        typer.Option(
+            "--out", "-o", help="Write to this file (atomically) instead of the screen; recorded as a disclosure."
+        ),
     ] = None,
     mine: MineOption = False,
     coordinator: CoordinatorOption = None,
+    to: ToOption = None,
+    purpose: PurposeOption = None,
 ) -> None:
     """Your day: appointments, tasks due and overdue, plan reviews due and goal targets reached.
 
     Items overdue before the first day are listed on the first day, with open screening safety flags;
     patients due for rescreening are listed on the day they fall due (never screened: the first day).
     With --mine or --coordinator, only that coordinator's patients (and no tasks without a patient).
+    An agenda written to a file is recorded in the account of disclosures, with its patients, --to
+    and --purpose ('carecoord audit disclosures').
 
     Example: carecoord agenda tomorrow --format markdown --out ~/agenda/tomorrow.md
     """
     from carecoord.commands._common import optional_date, whose
+    from carecoord.commands._disclosure import disclosed, export_store, patient_ids_in, write_disclosed
     from carecoord.dates import today
+    from carecoord.documents import agenda_markdown
+    from carecoord.output import document_text
     from carecoord.records import agenda_record
     from carecoord.services import agenda
+    from carecoord.vocab import DisclosureKind
 
     first = optional_date(day, past=False) or today()
-    with store(write=False) as session:
+    disclose = disclosed(out, to, purpose)
+    with export_store(disclose) as session:
         record = agenda_record(agenda.build(session, first, days, coordinator=whose(session, mine, coordinator)))
+        if out is not None and disclose:
+            text = document_text(record, fmt, markdown=agenda_markdown, rows=_flat_rows, keys=AGENDA_CSV_KEYS)
+            what = f"agenda from {first.isoformat()}, {days} day{'s' if days > 1 else ''} ({fmt.value}): " + (
+                "appointments, tasks, reviews and follow-ups with patients' names and phones"
+            )
+            write_disclosed(session, out, text.encode("utf-8"), DisclosureKind.agenda, patient_ids_in(record),
+                            recipient=to, purpose=purpose, description=what)  # fmt: skip
+            return
     print_agenda(record, fmt, out)
 
 

@@ -12,9 +12,9 @@ from carecoord.commands._common import (
     counted,
     date_help,
     new_app,
-    store,
     time_window,
 )
+from carecoord.commands._disclosure import PurposeOption, RecipientOption
 
 app = new_app("Export to other programs.\n\nExample: carecoord export ics --days 7 --out week.ics")
 
@@ -38,6 +38,8 @@ def ics(
     name: Annotated[str, typer.Option("--name", help="Calendar name shown by calendar apps.")] = "carecoord",
     mine: MineOption = False,
     coordinator: CoordinatorOption = None,
+    recipient: RecipientOption = None,
+    purpose: PurposeOption = None,
 ) -> None:
     """Write an RFC 5545 calendar of the appointments in a window, for calendar apps.
 
@@ -46,30 +48,38 @@ def ics(
     coordinator's patients' appointments (and with --tasks, no tasks without a patient): a supervisor
     exports one coordinator's calendar.
 
+    A calendar written to a file is recorded in the account of disclosures ('carecoord audit
+    disclosures') with the patients whose appointments or tasks it holds, --recipient (here not --to,
+    which ends the window) and --purpose; a --redact calendar (initials and types only) is not.
+
     Example: carecoord export ics --from tomorrow --days 1 --redact --out ~/calendar/tomorrow.ics
     """
     from collections.abc import Iterator
     from datetime import timedelta
 
     from carecoord.commands._common import whose
+    from carecoord.commands._disclosure import disclosed, export_store, write_disclosed
     from carecoord.dates import local_zone
     from carecoord.files import write_atomically
     from carecoord.ics import AppointmentEntry, TaskEntry, calendar_chunks
     from carecoord.services import appointments, patients
     from carecoord.services import tasks as task_service
-    from carecoord.vocab import TASK_OPEN
+    from carecoord.vocab import TASK_OPEN, DisclosureKind
 
     low, high = time_window(from_, to, days)
-    with store(write=False) as session:
+    disclose = disclosed(out, recipient, purpose, redacted=redact)
+    with export_store(disclose) as session:
         owner = patients.resolve(session, patient) if patient else None
         whom = whose(session, mine, coordinator)
         wanted = appointments.AppointmentFilter(low, high, patient_id=owner.id if owner else None, coordinator=whom)
         zones, years = appointments.zones_and_years(session, wanted)
         written_appointments = [0]
+        carried: set[int] = set()
 
         def entries() -> Iterator[AppointmentEntry]:
             for appointment, patient_name, exceptions in appointments.spanning(session, wanted):
                 written_appointments[0] += 1
+                carried.add(appointment.patient_id)
                 yield AppointmentEntry(appointment, patient_name, exceptions)
 
         todo: list[TaskEntry] = []
@@ -80,8 +90,16 @@ def ics(
                 due_filter=True, patient_id=owner.id if owner else None, coordinator=whom,
             )  # fmt: skip
             todo = [TaskEntry(task, name_) for task, name_ in task_service.list_tasks(session, window)]
+            carried.update(entry.task.patient_id for entry in todo if entry.task.patient_id is not None)
         chunks = calendar_chunks(entries(), todo, zone=local_zone(), zones=zones, years=years, name=name, redact=redact)
-        written = write_atomically(out, chunks)
+        if disclose:
+            last = (high - timedelta(seconds=1)).date()
+            what = (f"calendar {low.date().isoformat()} to {last.isoformat()}: appointments"
+                    f"{' and tasks' if tasks else ''} with patients' names, places and notes")  # fmt: skip
+            written = write_disclosed(session, out, chunks, DisclosureKind.calendar, carried, recipient=recipient,
+                                      purpose=purpose, description=what)  # fmt: skip
+        else:
+            written = write_atomically(out, chunks)
     count = written_appointments[0]
     if written is not None:
         with_tasks = f" and {counted(len(todo), 'task')}" if tasks else ""

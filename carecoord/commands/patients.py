@@ -19,6 +19,7 @@ from carecoord.commands._common import (
     optional_date,
     store,
 )
+from carecoord.commands._disclosure import OutOption, PurposeOption, ToOption
 from carecoord.commands._fields import FIELDS, FieldValues, field_options, shown_columns
 from carecoord.fields import PATIENT
 from carecoord.output import Column, confirm_change, render_list, render_record
@@ -106,16 +107,24 @@ def list_(
     mine: MineOption = False,
     coordinator: CoordinatorOption = None,
     fmt: FormatOption = OutputFormat.table,
+    out: OutOption = None,
+    to: ToOption = None,
+    purpose: PurposeOption = None,
 ) -> None:
     """List patients (active ones unless told otherwise).
 
-    Example: carecoord patient list --risk high --tag diabetes --format csv
+    With --out FILE the list is written to a file and recorded in the account of disclosures, with
+    every patient on it, --to and --purpose ('carecoord audit disclosures').
+
+    Example: carecoord patient list --risk high --tag diabetes --format csv --out high-risk.csv --to 'Dr. Lee'
     """
     from carecoord.commands._common import whose
+    from carecoord.commands._disclosure import disclosed, export_store
     from carecoord.records import PATIENT_KEYS, patient_record
     from carecoord.services import patients
 
-    with store(write=False) as session:
+    disclose = disclosed(out, to, purpose)
+    with export_store(disclose) as session:
         wanted = patients.PatientFilter(
             status=patients.ALL_STATUSES if all_ else status.value,
             risk=risk.value if risk else None,
@@ -127,17 +136,35 @@ def list_(
             coordinator=whose(session, mine, coordinator),
         )
         records = [patient_record(p) for p in patients.list_patients(session, wanted)]
-    columns = PATIENT_COLUMNS if all_ else [c for c in PATIENT_COLUMNS if c.key != "status"]
-    title = f"{'All' if all_ else status.value.capitalize()} patients ({len(records)})"
-    render_list(records, columns, fmt, keys=PATIENT_KEYS, title=title, empty="No patients match.")
+        columns = PATIENT_COLUMNS if all_ else [c for c in PATIENT_COLUMNS if c.key != "status"]
+        title = f"{'All' if all_ else status.value.capitalize()} patients ({len(records)})"
+
+        def render(shown: OutputFormat) -> None:
+            render_list(records, columns, shown, keys=PATIENT_KEYS, title=title, empty="No patients match.")
+
+        if out is not None and disclose:
+            what = f"patient list, {counted(len(records), 'patient')} ({fmt.value}): {PATIENT_DETAILS}"
+            _write(session, out, render, fmt, [r["id"] for r in records], to, purpose, what)
+            return
+    _show(render, fmt, out)
 
 
 @app.command("show")
-def show(patient: PatientArg, fmt: FormatOption = OutputFormat.table) -> None:
+def show(
+    patient: PatientArg,
+    fmt: FormatOption = OutputFormat.table,
+    out: OutOption = None,
+    to: ToOption = None,
+    purpose: PurposeOption = None,
+) -> None:
     """Everything about one patient: contacts, insurance coverage, authorizations and programs included.
 
-    Example: carecoord patient show 'jane'
+    With --out FILE the record is written to a file and recorded in the account of disclosures, with
+    --to and --purpose ('carecoord audit disclosures').
+
+    Example: carecoord patient show 'jane' --format json --out jane.json --to 'Home Health Co' --purpose treatment
     """
+    from carecoord.commands._disclosure import disclosed, export_store
     from carecoord.commands.authorizations import AUTHORIZATION_COLUMNS
     from carecoord.commands.coverage import COVERAGE_COLUMNS
     from carecoord.commands.programs import ENROLMENT_COLUMNS
@@ -150,7 +177,8 @@ def show(patient: PatientArg, fmt: FormatOption = OutputFormat.table) -> None:
     )
     from carecoord.services import authorizations, coverage, patients, programs
 
-    with store(write=False) as session:
+    disclose = disclosed(out, to, purpose)
+    with export_store(disclose) as session:
         found = patients.resolve(session, patient)
         record = patient_with_contacts(found)
         record["safety_flags"] = _safety_flags(session, found)
@@ -160,18 +188,51 @@ def show(patient: PatientArg, fmt: FormatOption = OutputFormat.table) -> None:
             authorization_record(r) for r in authorizations.list_authorizations(session, wanted)
         ]
         record["programs"] = [enrolment_record(e, p) for e, p in programs.list_enrolments(session, patient_id=found.id)]
-    coverage_columns = [c for c in COVERAGE_COLUMNS if c.key != "patient_name"]
-    authorization_columns = [c for c in AUTHORIZATION_COLUMNS if c.key != "patient_name"]
-    program_columns = [c for c in ENROLMENT_COLUMNS if c.key != "patient_name"]
-    sections: tuple[Any, ...] = (
-        ("Care team and family", "contacts", CONTACT_COLUMNS),
-        ("Coverage", "coverage", coverage_columns),
-        ("Authorizations", "authorizations", authorization_columns),
-        ("Programs", "programs", program_columns),
-    )
-    if record["safety_flags"]:
-        sections = (("SAFETY FLAG OPEN: follow up today", "safety_flags", SAFETY_COLUMNS), *sections)
-    render_record(record, PATIENT_FIELDS, fmt, keys=PATIENT_KEYS, title=f"Patient #{record['id']}", sections=sections)
+        coverage_columns = [c for c in COVERAGE_COLUMNS if c.key != "patient_name"]
+        authorization_columns = [c for c in AUTHORIZATION_COLUMNS if c.key != "patient_name"]
+        program_columns = [c for c in ENROLMENT_COLUMNS if c.key != "patient_name"]
+        sections: tuple[Any, ...] = (
+            ("Care team and family", "contacts", CONTACT_COLUMNS),
+            ("Coverage", "coverage", coverage_columns),
+            ("Authorizations", "authorizations", authorization_columns),
+            ("Programs", "programs", program_columns),
+        )
+        if record["safety_flags"]:
+            sections = (("SAFETY FLAG OPEN: follow up today", "safety_flags", SAFETY_COLUMNS), *sections)
+
+        def render(shown: OutputFormat) -> None:
+            render_record(record, PATIENT_FIELDS, shown, keys=PATIENT_KEYS, title=f"Patient #{record['id']}",
+                          sections=sections)  # fmt: skip
+
+        if out is not None and disclose:
+            what = f"patient record of {found.name} ({fmt.value}): {PATIENT_DETAILS}, care team, coverage, programs"
+            _write(session, out, render, fmt, [found.id or 0], to, purpose, what)
+            return
+    _show(render, fmt, out)
+
+
+# What a patient listing or record written to a file tells its reader (the disclosure's description).
+PATIENT_DETAILS = "names, dates of birth, MRNs, contact details, insurance, risk, notes"
+
+
+def _write(session: Any, out: str, render: Any, fmt: OutputFormat, ids: list[int], to: str | None,
+           purpose: Any, what: str) -> None:  # fmt: skip
+    """Write a listing or record to the file ``out`` and record the disclosure (commands/_disclosure)."""
+    from carecoord.commands._disclosure import PATIENT_KINDS, write_disclosed
+    from carecoord.output import rendered
+
+    data = rendered(render, fmt).encode("utf-8")
+    write_disclosed(session, out, data, PATIENT_KINDS[fmt], ids, recipient=to, purpose=purpose, description=what)
+
+
+def _show(render: Any, fmt: OutputFormat, out: str | None) -> None:
+    """A listing or record on the screen: no --out, or --out - (not recorded)."""
+    from carecoord.output import rendered
+
+    if out is None:
+        render(fmt)
+    else:
+        print(rendered(render, fmt), end="")
 
 
 SAFETY_COLUMNS = (
