@@ -88,6 +88,22 @@ def test_each_export_to_a_file_records_one_disclosure_with_its_patients(caseload
     assert "week.ics" in table and str(tmp_path) not in table  # the file's name; the whole path in JSON
 
 
+def test_a_printed_summary_written_to_a_file_is_a_disclosure_of_its_patient(caseload, tmp_path):
+    cli = caseload
+    family, handoff = tmp_path / "jane.html", tmp_path / "jane-handoff.md"
+    assert "Wrote the care plan of #1 Jane Doe" in ok(cli, "patient", "summary", "jane", "--out", str(family),
+                                                       "--to", "Jane's daughter", "--purpose", "patient-request")  # fmt: skip
+    ok(cli, "patient", "summary", "jane", "--for", "provider", "-f", "markdown", "--out", str(handoff),
+       "--recipient", "Dr. Lee", "--purpose", "treatment")  # fmt: skip
+    assert "Jane Doe" in ok(cli, "patient", "summary", "jane")  # on the screen: not recorded
+    found = accounts(cli)
+    assert [(d["kind"], d["recipient"], d["purpose"], d["target"], d["patient_ids"]) for d in found] == [
+        ("summary-provider", "Dr. Lee", "treatment", str(handoff), [1]),
+        ("summary-patient", "Jane's daughter", "patient-request", str(family), [1]),
+    ]
+    assert found[0]["description"] == "handoff summary for a provider (markdown)"
+
+
 def test_a_redacted_calendar_and_the_screen_record_nothing(caseload, tmp_path, rows):
     cli = caseload
     redacted = tmp_path / "phone.ics"
@@ -130,6 +146,7 @@ def test_a_recipient_or_purpose_where_nothing_is_recorded_is_refused(caseload, t
         ("agenda", "tomorrow"),
         ("patient", "list", "-f", "json"),
         ("patient", "show", "jane"),
+        ("patient", "summary", "jane"),
     ],
 )
 def test_an_unknown_purpose_is_one_line_exit_1_and_nothing_written_or_recorded(caseload, tmp_path, unchanged, args):

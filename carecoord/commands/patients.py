@@ -434,36 +434,57 @@ def summary(
     ] = SummaryFormat.html,
     out: Annotated[
         str | None,
-        typer.Option("--out", "-o", metavar="FILE", help="Write it to FILE (atomically) instead of the screen."),
+        typer.Option(
+            "--out",
+            "-o",
+            metavar="FILE",
+            help="Write it to FILE (atomically) instead of the screen; recorded as a disclosure.",
+        ),
     ] = None,
+    to: ToOption = None,
+    purpose: PurposeOption = None,
 ) -> None:
     """A printable summary of one patient: their care plan for the family (the default), or a handoff
     for a provider. Who to call comes from your settings ('carecoord config set name|phone ...').
+    A summary written to a file is recorded in the account of disclosures, with --to and --purpose
+    ('carecoord audit disclosures').
 
-    Example: carecoord patient summary jane --out jane.html
+    Example: carecoord patient summary jane --for provider --out jane.html --to 'Dr. Lee' --purpose treatment
     """  # fmt: skip
     import sys
 
     from carecoord import config
+    from carecoord.commands._disclosure import disclosed, export_store, write_disclosed
     from carecoord.files import write_atomically
     from carecoord.services import patients, summaries
     from carecoord.summary_records import summary_record
     from carecoord.templates import render
+    from carecoord.vocab import DisclosureKind
 
     coordinator = config.load()  # first: an unreadable settings file stops the command before it reads anything
-    with store(write=False) as session:
+    disclose = disclosed(out, to, purpose)
+    patient_copy = audience is SummaryAudience.patient
+    with export_store(disclose) as session:
         found = patients.resolve(session, patient)
         data = summaries.gather(session, found, audience.value)
         record = summary_record(data, coordinator)
-    text = render(f"summary-{audience.value}.{'md' if fmt is SummaryFormat.markdown else 'html'}", record)
-    if out is None:
-        print(text, end="")
-    elif (written := write_atomically(out, text.encode("utf-8"))) is not None:  # None: '-' printed it
-        what = "care plan" if audience is SummaryAudience.patient else "handoff summary"
+        text = render(f"summary-{audience.value}.{'md' if fmt is SummaryFormat.markdown else 'html'}", record)
+        if out is None:
+            print(text, end="")
+            written = None
+        elif disclose:
+            kind = DisclosureKind.summary_patient if patient_copy else DisclosureKind.summary_provider
+            what = ("care plan for the patient and family" if patient_copy else "handoff summary for a provider") + (
+                f" ({fmt.value})")  # fmt: skip
+            written = write_disclosed(session, out, text.encode("utf-8"), kind, data.patient_ids, recipient=to,
+                                      purpose=purpose, description=what)  # fmt: skip
+        else:
+            written = write_atomically(out, text.encode("utf-8"))  # '-': standard output
+    if written is not None:
+        what = "care plan" if patient_copy else "handoff summary"
         print(f"Wrote the {what} of {patients.describe(found)} to {written}.")
     missing = config.missing_for_summaries(coordinator)
     if missing:
         settings = " and ".join(f"'carecoord config set {key} ...'" for key in missing)
         print(f"carecoord: note: the summary cannot say who you are until you set your {' and '.join(missing)}: "
               f"run {settings}", file=sys.stderr)  # fmt: skip
-    # data.patient_ids: whose information just left carecoord (for the account of disclosures).
