@@ -172,3 +172,11 @@ def test_references_to_what_carecoord_does_not_import_are_fine(cli, tmp_path, ro
     run = cli("import", "fhir", write(tmp_path, bundle(PATIENT, appointment, COVERAGE)))
     assert run.exit_code == 0, run.stderr
     assert rows("SELECT location FROM appointment") == [{"location": "Eastside Clinic"}]
+
+
+def test_a_dry_run_without_a_database_creates_none(cli, tmp_path, db_file):
+    db_file.unlink()
+    run = cli("import", "fhir", str(SYNTHEA), "--dry-run")
+    assert run.exit_code == 0, run.stderr
+    assert "Would import" in run.stdout and "There is no database" in run.stdout
+    assert not db_file.exists()

@@ -94,14 +94,16 @@ def counted(found: Iterable[dict[str, Any]], counts: Counter[str]) -> Iterator[d
 
 
 def bundle_chunks(found: Iterable[dict[str, Any]], refs: Refs, timestamp: datetime) -> Iterator[bytes]:
-    """A Bundle of type collection, one entry per line, as UTF-8 chunks."""
-    yield (f'{{"resourceType":"Bundle","type":"collection","timestamp":"{instant(timestamp)}","entry":[\n').encode()
-    separator = ""
+    """A Bundle of type collection, one entry per line, as UTF-8 chunks (with no entry element when
+    there is nothing to export: FHIR allows no empty arrays)."""
+    yield f'{{"resourceType":"Bundle","type":"collection","timestamp":"{instant(timestamp)}"'.encode()
+    first = ',"entry":[\n'
+    separator = first
     for resource in found:
         entry = f'{separator}{{"fullUrl":"{refs.full_url(resource["id"])}","resource":{_dumps(resource)}}}'
         separator = ",\n"
         yield entry.encode()
-    yield b"\n]}\n"
+    yield b"}\n" if separator == first else b"\n]}\n"
 
 
 def ndjson_chunks(found: Iterable[dict[str, Any]]) -> Iterator[bytes]:
