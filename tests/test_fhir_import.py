@@ -180,3 +180,15 @@ def test_a_dry_run_without_a_database_creates_none(cli, tmp_path, db_file):
     assert run.exit_code == 0, run.stderr
     assert "Would import" in run.stdout and "There is no database" in run.stdout
     assert not db_file.exists()
+
+
+def test_a_patient_is_found_by_name_and_birth_date_when_the_mrn_is_new(cli, tmp_path, rows):
+    cli("patient", "add", "Ana Lucía Rivera", "--dob", "1948-05-17", "--risk", "high")
+    cli("patient", "add", "Ana Lucía Rivera", "--dob", "1950-01-01")  # another person of that name
+    run = cli("import", "fhir", write(tmp_path, bundle(PATIENT)))
+    assert "Patient 1 (1 updated)" in run.stdout, run.stdout
+    assert rows("SELECT id, mrn, risk, phone FROM patient ORDER BY id") == [
+        {"id": 1, "mrn": "EHR-77", "risk": "high", "phone": "+16175550199"},  # what the file does not say is kept
+        {"id": 2, "mrn": None, "risk": None, "phone": None},
+    ]
+    assert rows("SELECT name FROM contact") == [{"name": "Luis Rivera"}]

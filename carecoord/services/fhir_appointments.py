@@ -29,6 +29,7 @@ from carecoord.services import appointments as appointment_service
 from carecoord.services import snapshots
 from carecoord.services.fhir_export import Section
 from carecoord.services.fhir_import import Handler, ImportContext, Outcome, reference_text, referenced_type
+from carecoord.services.lookup import IN_LIST_SIZE
 from carecoord.vocab import APPOINTMENT_TYPE_LABELS, AppointmentType
 
 HORIZON = timedelta(days=365)  # a series' occurrences are exported up to a year ahead
@@ -231,19 +232,31 @@ def import_appointment(session: Session, resource: dict[str, Any], ctx: ImportCo
         return "skipped"  # another system's past appointment: only upcoming ones are taken
     fields = _fields(key, values, tz=values["tz"] or zone_name(local_zone()))
     uid = ctx.uid(resource)
-    stored = session.exec(select(Appointment).where(Appointment.uid == uid)).first()
+    known = _stored_one_offs(session, ctx)
+    stored = known.get(uid)
     if stored is None:
         assert patient.id is not None
         appointment = Appointment(patient_id=patient.id, uid=uid, **fields)
         appointment.series_ends_at = appointment_service.series_end(appointment)
         session.add(appointment)
-        session.flush()
+        known[uid] = appointment
         ctx.remember(resource, appointment)
         return "created"
     ctx.remember(resource, stored)
-    changed = _apply(stored, fields)
-    session.flush()
-    return "updated" if changed else "unchanged"
+    return "updated" if _apply(stored, fields) else "unchanged"
+
+
+def _stored_one_offs(session: Session, ctx: ImportContext) -> dict[str, Appointment]:
+    """The stored appointments the file's Appointments may be, by uid: a few IN queries for the lot."""
+    known: dict[str, Appointment] | None = ctx.state.get("stored-appointments")
+    if known is None:
+        uids = sorted({ctx.uid(resource) for resource in ctx.resources("Appointment")})
+        known = {}
+        for start in range(0, len(uids), IN_LIST_SIZE):
+            query = select(Appointment).where(col(Appointment.uid).in_(uids[start : start + IN_LIST_SIZE]))
+            known.update((found.uid, found) for found in session.exec(query).all())
+        ctx.state["stored-appointments"] = known
+    return known
 
 
 EXPORT_SECTIONS: list[Section] = [appointment_section]

@@ -82,8 +82,12 @@ def resources(
             yield from section(session, patients, refs)
 
 
+# Compact, UTF-8 as it is; resources are trees of plain dicts, so no check for cycles is needed.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False)
+
+
 def _dumps(resource: dict[str, Any]) -> str:
-    return json.dumps(resource, ensure_ascii=False, separators=(",", ":"))
+    return _ENCODER.encode(resource)
 
 
 def counted(found: Iterable[dict[str, Any]], counts: Counter[str]) -> Iterator[dict[str, Any]]:

@@ -330,6 +330,7 @@ def import_entries(
             done += 1
             if progress is not None:
                 progress(done)
+        session.flush()  # the records of one type have their ids before the next type's handler runs
     for entry in entries:
         if entry.resource["resourceType"] not in every:
             result.add(entry.resource["resourceType"], "skipped")
