@@ -29,7 +29,7 @@ from carecoord.fhir import Refs
 from carecoord.fhir import contacts as contact_fhir
 from carecoord.fhir import coverage as coverage_fhir
 from carecoord.fhir import patient as patient_fhir
-from carecoord.fhir.elements import codes, read_name, words
+from carecoord.fhir.elements import codes, read_name, record_uid, words
 from carecoord.models import CarePlan, Contact, Coverage, Patient
 from carecoord.phones import lenient
 from carecoord.services import contacts as contact_service
@@ -424,6 +424,23 @@ def _plan_for_needs(session: Session, ctx: ImportContext, patient: Patient) -> C
     return plan
 
 
+def _addressed_by_a_plan(ctx: ImportContext, condition: dict[str, Any]) -> bool:
+    """Whether a carecoord CarePlan of the file (one that carries carecoord's record identifier)
+    addresses the Condition: such a need comes back with its plan, not from the EHR's problem list."""
+    addressed: set[int] | None = ctx.state.get("addressed-conditions")
+    if addressed is None:
+        addressed = set()
+        for plan in ctx.resources("CarePlan"):
+            if record_uid(plan) is None:
+                continue
+            for ref in plan.get("addresses") or ():
+                target = ctx.target(ref)
+                if target is not None:
+                    addressed.add(id(target))
+        ctx.state["addressed-conditions"] = addressed
+    return id(condition) in addressed
+
+
 def import_condition(session: Session, resource: dict[str, Any], ctx: ImportContext) -> Outcome:
     """With ``--conditions``, an active Condition becomes a need of its patient's plan."""
     if not ctx.options.get("conditions"):
@@ -434,7 +451,7 @@ def import_condition(session: Session, resource: dict[str, Any], ctx: ImportCont
         return "skipped"
     need = words(resource.get("code"))
     patient = ctx.patient(resource.get("subject"))
-    if not need or patient is None:
+    if not need or patient is None or _addressed_by_a_plan(ctx, resource):
         return "skipped"
     plan = _plan_for_needs(session, ctx, patient)
     if need.casefold() in {n.casefold() for n in plan_service.split_needs(plan.needs)}:
