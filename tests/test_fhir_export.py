@@ -154,3 +154,14 @@ def test_mine_and_another_coordinators(jane, tmp_path):
     data = json.loads(target.read_text())
     assert "entry" not in data and data["resourceType"] == "Bundle"  # FHIR allows no empty arrays
     assert run.stdout.startswith("Wrote no resources (0 patients)")
+
+
+def test_an_open_ended_series_goes_to_the_end_of_the_month_a_year_ahead(cli, tmp_path):
+    cli("patient", "add", "Jane Doe")
+    assert (
+        cli("appt", "add", "jane", "--start", "2026-11-25 10:00", "--type", "phone", "--every", "weekly").exit_code == 0
+    )
+    target, _ = export(cli, tmp_path, "--all")
+    starts = sorted(a["start"] for a in by_type(check_bundle(target), "Appointment"))
+    assert starts[0] == "2026-11-25T10:00:00-05:00" and starts[-1] == "2027-11-24T10:00:00-05:00"
+    assert len(starts) == 53
