@@ -199,6 +199,7 @@ def test_a_condition_a_carecoord_plan_addresses_is_not_added_again(cli, tmp_path
                  "clinicalStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": "active"}]},
                  "code": {"text": "Lives alone"}}  # fmt: skip
     plan = {"resourceType": "CarePlan", "id": "7d0e5f8a-1b2c-4d3e-8f9a-0b1c2d3e4f5a", "status": "active", "intent": "plan",
+            "title": "Living at home safely",
             "identifier": [{"system": "urn:ietf:rfc:3986", "value": "urn:uuid:7d0e5f8a-1b2c-4d3e-8f9a-0b1c2d3e4f5a"}],
             "subject": {"reference": "urn:uuid:0f7a1c52-4e38-4c3a-9f0e-5b2d1e7a9c01"},
             "addresses": [{"reference": "urn:uuid:5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b", "display": "Lives alone"}]}  # fmt: skip
