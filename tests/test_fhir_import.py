@@ -208,3 +208,18 @@ def test_a_condition_a_carecoord_plan_addresses_is_not_added_again(cli, tmp_path
     run = cli("import", "fhir", write(tmp_path, entries), "--conditions")
     assert run.exit_code == 0, run.stderr
     assert "Condition 1" in run.stdout.split("skipped:")[1]
+
+
+def test_a_conditional_reference_to_a_patient_in_the_file_finds_it(cli, tmp_path, rows):
+    appointment = {**UPCOMING, "participant": [
+        {"actor": {"reference": "Patient?identifier=urn:oid:1.2.3.4|EHR-77"}, "status": "accepted"}
+    ]}  # fmt: skip
+    run = cli("import", "fhir", write(tmp_path, bundle(PATIENT, appointment, kind="transaction")))
+    assert run.exit_code == 0, run.stderr
+    assert rows("SELECT p.mrn FROM appointment a JOIN patient p ON p.id = a.patient_id") == [{"mrn": "EHR-77"}]
+    nowhere = {
+        **appointment,
+        "participant": [{"actor": {"reference": "Patient?identifier=urn:oid:9|nobody"}, "status": "accepted"}],
+    }
+    assert_one_line_error(cli("import", "fhir", write(tmp_path, bundle(PATIENT, nowhere), name="b.json")), 1,
+                          "Appointment/appt-1: its patient Patient?identifier=urn:oid:9|nobody points at nothing in the file")  # fmt: skip
