@@ -104,6 +104,21 @@ def test_a_printed_summary_written_to_a_file_is_a_disclosure_of_its_patient(case
     assert found[0]["description"] == "handoff summary for a provider (markdown)"
 
 
+def test_a_fhir_export_is_a_disclosure_of_every_patient_it_carries(caseload, tmp_path):
+    cli = caseload
+    bundle, everyone = tmp_path / "jane.json", tmp_path / "all.ndjson"
+    ok(cli, "export", "fhir", "--patient", "jane", "--out", str(bundle), "--to", "Sunrise Home Health",
+       "--purpose", "treatment")  # fmt: skip
+    ok(cli, "export", "fhir", "--all", "--ndjson", "--out", str(everyone))
+    assert '"resourceType":"Bundle"' in ok(cli, "export", "fhir", "--patient", "omar", "--out", "-")  # not recorded
+    found = accounts(cli)
+    assert [(d["kind"], d["recipient"], d["purpose"], d["target"], d["patient_ids"]) for d in found] == [
+        ("fhir-ndjson", None, None, str(everyone), [1, 2, 3]),
+        ("fhir", "Sunrise Home Health", "treatment", str(bundle), [1]),
+    ]
+    assert_one_line_error(cli("export", "fhir", "--all", "--out", "-", "--to", "X"), 2, "only a file")
+
+
 def test_a_redacted_calendar_and_the_screen_record_nothing(caseload, tmp_path, rows):
     cli = caseload
     redacted = tmp_path / "phone.ics"
@@ -147,6 +162,7 @@ def test_a_recipient_or_purpose_where_nothing_is_recorded_is_refused(caseload, t
         ("patient", "list", "-f", "json"),
         ("patient", "show", "jane"),
         ("patient", "summary", "jane"),
+        ("export", "fhir", "--all"),
     ],
 )
 def test_an_unknown_purpose_is_one_line_exit_1_and_nothing_written_or_recorded(caseload, tmp_path, unchanged, args):
