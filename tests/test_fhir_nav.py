@@ -1,0 +1,144 @@
+"""Screenings, referrals, authorizations and program enrolments through `export fhir` and `import fhir`
+(issue 16): the demo's patients come out with the codes other systems read (LOINC for the
+instrument, Gravity SDOH categories for the need, CPT/HCPCS for the program), every reference
+resolves, and an empty database takes them back whole, once."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from carecoord.fhir.nav_codes import CPT, LOINC, SDOH_CATEGORY
+from tests.conftest import Run, assert_one_line_error
+
+DEMO_PATIENTS = ("DEMO-1001", "DEMO-1002", "DEMO-1003", "DEMO-1007")  # Margaret, Luis, Aisha, Dolores
+
+
+@pytest.fixture
+def exported(cli: Callable[..., Run], tmp_path: Path) -> tuple[Path, Path]:
+    """The demo caseload, and a Bundle of four of its patients (screened, referred, authorized, enrolled)."""
+    demo = tmp_path / "demo.db"
+    assert cli("demo", "--path", str(demo)).exit_code == 0
+    out = tmp_path / "handover.json"
+    args = [a for mrn in DEMO_PATIENTS for a in ("--patient", mrn)]
+    run = cli("--db", str(demo), "export", "fhir", *args, "--out", str(out))
+    assert run.exit_code == 0, run.stderr
+    return demo, out
+
+
+def entries(path: Path) -> list[dict[str, Any]]:
+    return [e["resource"] for e in json.loads(path.read_text())["entry"]]
+
+
+def references(element: Any) -> Iterator[str]:
+    if isinstance(element, dict):
+        if isinstance(element.get("reference"), str):
+            yield element["reference"]
+        for value in element.values():
+            yield from references(value)
+    elif isinstance(element, list):
+        for item in element:
+            yield from references(item)
+
+
+def codes(resource: dict[str, Any], key: str) -> set[tuple[str, str]]:
+    found = resource.get(key) or []
+    return {(c.get("system"), c.get("code")) for item in (found if isinstance(found, list) else [found])
+            for c in item.get("coding") or ()}  # fmt: skip
+
+
+def test_export_fhir_carries_screenings_referrals_authorizations_and_programs(exported: tuple[Path, Path]) -> None:
+    from fhir.resources.R4B import get_fhir_model_class
+
+    bundle = json.loads(exported[1].read_text())
+    resources = [e["resource"] for e in bundle["entry"]]
+    kinds = {r["resourceType"] for r in resources}
+    assert {"QuestionnaireResponse", "Observation", "ServiceRequest", "Task", "Consent", "HealthcareService",
+            "ClaimResponse", "EpisodeOfCare"} <= kinds  # fmt: skip
+    full_urls = {e["fullUrl"] for e in bundle["entry"]}
+    for resource in resources:
+        model: Any = get_fhir_model_class(resource["resourceType"])
+        (getattr(model, "model_validate", None) or model.parse_obj)(resource)
+        for ref in references(resource):
+            assert ref in full_urls, (resource["resourceType"], ref)
+
+    by_kind = lambda kind: [r for r in resources if r["resourceType"] == kind]  # noqa: E731
+    hrsn = next(r for r in by_kind("QuestionnaireResponse") if "/ahc-hrsn|" in r["questionnaire"])
+    assert any(a["valueCoding"]["system"] == LOINC for i in hrsn["item"] for a in i.get("answer", []))
+    phq9 = [o for o in by_kind("Observation") if (LOINC, "44261-6") in codes(o, "code")]
+    assert sorted(o["valueInteger"] for o in phq9) == [6, 7, 14]  # Margaret's two, Aisha's one
+    needs = {c for o in by_kind("Observation") for c in codes(o, "category") if c[0] == SDOH_CATEGORY}
+    assert needs == {(SDOH_CATEGORY, "food-insecurity"), (SDOH_CATEGORY, "transportation-insecurity")}
+    food = next(r for r in by_kind("ServiceRequest") if (SDOH_CATEGORY, "food-insecurity") in codes(r, "category"))
+    assert food["status"] == "completed" and food["performer"][0]["display"] == "Weekly Food Pantry"
+    names = [s["name"] for s in by_kind("HealthcareService")]
+    assert sorted(names) == ["Emergency Rental Assistance", "Mercy Home Health", "Weekly Food Pantry"]
+    assert (CPT, "99490") in {c for e in by_kind("EpisodeOfCare") for c in codes(e, "type")}
+    claims = {c.get("preAuthRef"): c["outcome"] for c in by_kind("ClaimResponse")}
+    assert claims == {"PA-88231": "complete", None: "queued"}
+
+
+LISTINGS = (("screen", "list"), ("referral", "list"), ("auth", "list"), ("program", "list"), ("resource", "list"))
+SKIP = {"id", "patient_id", "screening_id", "referral_id", "resource_id", "coverage_id", "safety_task_id",
+        "plan_id", "followup_task_id", "created_at", "updated_at", "stalled", "changed_at"}  # fmt: skip
+
+
+def listing(cli: Callable[..., Run], *args: str) -> list[dict[str, Any]]:
+    run = cli(*args, "-f", "json")
+    assert run.exit_code == 0, run.stderr
+    rows = [{k: v for k, v in row.items() if k not in SKIP} for row in json.loads(run.stdout)]
+    return sorted(rows, key=json.dumps)
+
+
+def test_import_fhir_into_an_empty_database_recreates_them_and_a_second_import_changes_nothing(
+    cli: Callable[..., Run], exported: tuple[Path, Path], unchanged: Any
+) -> None:
+    demo, path = exported
+    run = cli("import", "fhir", str(path))
+    assert run.exit_code == 0, run.stderr
+    for kind in ("QuestionnaireResponse", "ServiceRequest", "ClaimResponse", "EpisodeOfCare", "HealthcareService"):
+        assert f"{kind} " in run.stdout, kind
+    mine = {" ".join(args): listing(cli, *args) for args in LISTINGS}
+    wanted = {" ".join(args): listing(cli, "--db", str(demo), *args) for args in LISTINGS}
+    names = {"Margaret O'Neill", "Luis Hernández", "Aisha Rahman", "Dolores Ruiz"}
+    for key, rows in wanted.items():
+        kept = [r for r in rows if r.get("patient_name", next(iter(names))) in names]
+        if key == "resource list":  # the directory entries the four were referred to
+            kept = [r for r in rows if r["name"] in {"Weekly Food Pantry", "Emergency Rental Assistance",
+                                                     "Mercy Home Health"}]  # fmt: skip
+        assert mine[key] == kept, key
+    with unchanged():
+        again = cli("import", "fhir", str(path))
+    assert again.exit_code == 0, again.stderr
+    assert "created" not in again.stdout and "updated" not in again.stdout, again.stdout
+
+
+def test_a_directory_entry_already_there_is_used_not_copied(
+    cli: Callable[..., Run], exported: tuple[Path, Path]
+) -> None:
+    cli("resource", "add", "Weekly Food Pantry", "--category", "food", "--phone", "555-0141")
+    assert cli("import", "fhir", str(exported[1])).exit_code == 0
+    pantries = [
+        r for r in json.loads(cli("resource", "list", "-f", "json").stdout) if r["name"] == "Weekly Food Pantry"
+    ]
+    assert len(pantries) == 1
+    referred = json.loads(cli("referral", "list", "-f", "json").stdout)
+    assert any(r.get("resource_id") == pantries[0]["id"] for r in referred)
+
+
+def test_a_service_request_for_a_patient_not_in_the_file_is_refused(
+    cli: Callable[..., Run], tmp_path: Path, unchanged: Any
+) -> None:
+    request = {"resourceType": "ServiceRequest", "id": "sr1", "status": "active", "intent": "order",
+               "subject": {"reference": "Patient/nobody"}, "performer": [{"display": "Food bank"}]}  # fmt: skip
+    path = tmp_path / "orphan.json"
+    path.write_text(json.dumps({"resourceType": "Bundle", "type": "collection",
+                                "entry": [{"fullUrl": "urn:uuid:0c6f7e1a-7d0f-4a36-9b1e-2b8d5f0e9a11",
+                                           "resource": request}]}))  # fmt: skip
+    with unchanged():
+        run = cli("import", "fhir", str(path))
+    assert_one_line_error(run, 1, "ServiceRequest/sr1", "Patient/nobody")
