@@ -458,10 +458,11 @@ def import_authorization(session: Session, resource: dict[str, Any], ctx: Any) -
     read = _read(fhir_auth.authorization_from_fhir, resource)
     patient = _patient(ctx, resource, read.pop("patient_ref"))
     uses = read.pop("uses")
+    coverage_ref, referral_ref = read.pop("coverage_ref"), read.pop("referral_ref")
     fields = {
         **read, "patient_id": patient.id,
-        "coverage_id": _linked_id(ctx, resource, read.pop("coverage_ref"), Coverage, "coverage"),
-        "referral_id": _linked_id(ctx, resource, read.pop("referral_ref"), Referral, "referral"),
+        "coverage_id": _linked_id(ctx, resource, coverage_ref, Coverage, "coverage"),
+        "referral_id": _linked_id(ctx, resource, referral_ref, Referral, "referral"),
     }  # fmt: skip
     record, outcome = _store(session, Authorization, _uid(resource, ctx), fields)
     stored = {u.uid: u for u in session.exec(select(AuthorizationUse).where(
