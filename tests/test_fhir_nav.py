@@ -170,3 +170,41 @@ def test_a_service_request_for_a_patient_not_in_the_file_is_refused(
     with unchanged():
         run = cli("import", "fhir", str(path))
     assert_one_line_error(run, 1, "ServiceRequest/sr1", "Patient/nobody")
+
+
+def test_an_authorization_used_by_a_series_comes_across_with_its_sittings(
+    cli: Callable[..., Run], tmp_path: Path
+) -> None:
+    """Units used by the visits of a series point at those visits (each occurrence is an Appointment of
+    its own in the file); the series stays booked under the authorization in the other database."""
+    cli("patient", "add", "Jane Doe", "--mrn", "48213")
+    cli("coverage", "add", "jane", "--payer", "Medicare", "--type", "medicare")
+    cli("auth", "add", "jane", "--service", "home health visits", "--status", "approved", "--start", "2026-11-01",
+        "--end", "2026-12-31", "--units", "12", "--unit", "visits", "--number", "PA-88231")  # fmt: skip
+    cli("appt", "add", "jane", "--start", "2026-11-02 10am", "--type", "home-visit", "--every", "weekly", "--count",
+        "8", "--auth", "1", "--yes")  # fmt: skip
+    for day in ("2026-11-02", "2026-11-16"):
+        assert cli("appt", "done", "1", "--occurrence", day).exit_code == 0
+    cli("auth", "use", "1", "--units", "2", "--note", "PT visits by the agency")
+    out, other = tmp_path / "jane.json", tmp_path / "other" / "carecoord.db"
+    assert cli("export", "fhir", "--patient", "48213", "--out", str(out)).exit_code == 0
+    bundle = json.loads(out.read_text())
+    urls = {e["fullUrl"] for e in bundle["entry"]}
+    claim = next(e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "ClaimResponse")
+    assert all(ref in urls for ref in references(claim))
+    assert len([e for e in claim["extension"] if e["url"].endswith("/authorization-use")]) == 3
+    run = cli("--db", str(other), "import", "fhir", str(out))
+    assert run.exit_code == 0, run.stderr
+    shown = json.loads(cli("--db", str(other), "auth", "show", "1", "-f", "json").stdout)
+    assert (shown["units_used"], shown["units_left"], shown["number"]) == (4, 8, "PA-88231")
+    original = json.loads(cli("auth", "show", "1", "-f", "json").stdout)
+    assert untimed(shown) == untimed(original)
+
+
+def untimed(value: Any) -> Any:
+    """A record as JSON without its created and updated times (at every level)."""
+    if isinstance(value, dict):
+        return {k: untimed(v) for k, v in value.items() if k not in {"created_at", "updated_at"}}
+    if isinstance(value, list):
+        return [untimed(v) for v in value]
+    return value

@@ -202,7 +202,8 @@ def test_an_authorization_is_a_preauthorization_claim_response() -> None:
         "55555555-5555-4555-8555-555555555555",
         "Medicare",
         "66666666-6666-4666-8666-666666666666",
-        {5: "77777777-7777-4777-8777-777777777777"},
+        {uses[0].uid: "77777777-7777-4777-8777-777777777777"},
+        ["88888888-8888-4888-8888-888888888888"],
     )
     response = valid(fa.authorization_to_fhir(auth, uses, links, REFS))
     assert (response["use"], response["preAuthRef"], response["outcome"]) == (
@@ -227,6 +228,7 @@ def test_an_authorization_is_a_preauthorization_claim_response() -> None:
         }
     ]
     assert read["coverage_ref"] == "urn:uuid:55555555-5555-4555-8555-555555555555"
+    assert read["booked_refs"] == ["urn:uuid:88888888-8888-4888-8888-888888888888"]
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,7 @@ approved, denied, expired, cancelled) is the ``authorization-status`` extension.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from carecoord.fhir import Refs
@@ -55,21 +55,24 @@ class Links:
     coverage_uid: str | None = None
     payer: str | None = None
     referral_uid: str | None = None
-    appointment_uids: Mapping[int, str] | None = None  # appointment id -> uid, for the uses
+    # The Appointment resources: of each use made by a sitting (by the use's uid), and of the
+    # appointments booked under the authorization (a series by its first occurrence).
+    use_appointments: Mapping[str, str] = field(default_factory=dict)
+    booked: Sequence[str] = ()
 
 
 def authorization_to_fhir(
     authorization: Authorization, uses: Sequence[AuthorizationUse], links: Links, refs: Refs
 ) -> dict[str, Any]:
     """The ClaimResponse of one authorization, with its uses."""
-    appointments = links.appointment_uids or {}
     used = sum(u.units for u in uses)
     unit = authorization.unit or "units"
+    booked = [extension("booked-appointment", "Reference", refs.to("Appointment", uid)) for uid in links.booked]
     use_extensions = [complex_extension("authorization-use", (
         part("uid", "String", use.uid), part("used-on", "Date", day(use.used_on)),
         part("units", "Integer", use.units),
-        part("appointment", "Reference", refs.to("Appointment", appointments[use.appointment_id])
-             if use.appointment_id is not None and use.appointment_id in appointments else None),
+        part("appointment", "Reference", refs.to("Appointment", links.use_appointments[use.uid])
+             if use.uid in links.use_appointments else None),
         part("occurrence", "DateTime", moment(use.occurrence)), part("note", "String", use.note),
     )) for use in uses]  # fmt: skip
     approved = ({"value": authorization.units_approved, "unit": unit}
@@ -88,7 +91,7 @@ def authorization_to_fhir(
             extension("unit", "Code", authorization.unit),
             extension("referral", "Reference",
                       refs.to("ServiceRequest", links.referral_uid) if links.referral_uid else None),
-        ) if e] + use_extensions,
+        ) if e] + use_extensions + [e for e in booked if e],
         "status": "cancelled" if authorization.status == "cancelled" else "active",
         "type": concept(CLAIM_TYPE, "professional", "Professional"),
         "use": "preauthorization",
@@ -154,5 +157,6 @@ def authorization_from_fhir(response: Mapping[str, Any]) -> dict[str, Any]:
         "patient_ref": ref_of(response.get("patient")),
         "coverage_ref": coverage,
         "referral_ref": ref_of(ext_value(response, "referral", "Reference")),
+        "booked_refs": [ref_of(e.get("valueReference")) for e in extensions(response, "booked-appointment")],
         "uses": uses,
     }

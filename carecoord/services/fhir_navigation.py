@@ -16,6 +16,7 @@ from __future__ import annotations
 import weakref
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -161,14 +162,32 @@ def authorization_section(session: Session, patients: Sequence[Patient], refs: R
     covered = _rows(session, Coverage, Coverage.id, [a.coverage_id for a in found], col(Coverage.id))
     coverages = {c.id: c for c in covered}
     referrals = _uids(session, Referral, [a.referral_id for a in found])
-    appointments = _uids(session, Appointment, [u.appointment_id for group in uses.values() for u in group])
+    sittings = {a.id: a for a in _rows(session, Appointment, Appointment.id, [u.appointment_id for u in used],
+                                       col(Appointment.id))}  # fmt: skip
+    booked = _group(_rows(session, Appointment, Appointment.authorization_id, [a.id for a in found],
+                          col(Appointment.id)), "authorization_id")  # fmt: skip
     for authorization in found:
         patient = by_id[authorization.patient_id]
         coverage = coverages.get(authorization.coverage_id or 0)
-        links = fhir_auth.Links(patient.uid, patient.name, coverage.uid if coverage else None,
-                                coverage.payer if coverage else None, referrals.get(authorization.referral_id or 0),
-                                appointments)  # fmt: skip
-        yield fhir_auth.authorization_to_fhir(authorization, uses.get(authorization.id or 0, []), links, refs)
+        mine = uses.get(authorization.id or 0, [])
+        links = fhir_auth.Links(
+            patient.uid, patient.name, coverage.uid if coverage else None, coverage.payer if coverage else None,
+            referrals.get(authorization.referral_id or 0),
+            {u.uid: _appointment_id(sittings[u.appointment_id], u.occurrence) for u in mine
+             if u.appointment_id in sittings},
+            [_appointment_id(a, None) for a in booked.get(authorization.id or 0, [])],
+        )  # fmt: skip
+        yield fhir_auth.authorization_to_fhir(authorization, mine, links, refs)
+
+
+def _appointment_id(appointment: Appointment, occurrence: datetime | None) -> str:
+    """The id of the Appointment resource for an appointment: a one-off's uid; for a series, the
+    occurrence's (its first when none is named), as the appointment mapping names them."""
+    from carecoord.fhir.appointments import occurrence_uid
+
+    if appointment.rrule is None:
+        return appointment.uid
+    return occurrence_uid(appointment.uid, occurrence or appointment.starts_at)
 
 
 def program_section(session: Session, patients: Sequence[Patient], refs: Refs) -> Iterator[dict[str, Any]]:
@@ -457,7 +476,7 @@ def import_authorization(session: Session, resource: dict[str, Any], ctx: Any) -
         return "skipped"
     read = _read(fhir_auth.authorization_from_fhir, resource)
     patient = _patient(ctx, resource, read.pop("patient_ref"))
-    uses = read.pop("uses")
+    uses, booked = read.pop("uses"), read.pop("booked_refs")
     coverage_ref, referral_ref = read.pop("coverage_ref"), read.pop("referral_ref")
     fields = {
         **read, "patient_id": patient.id,
@@ -471,7 +490,7 @@ def import_authorization(session: Session, resource: dict[str, Any], ctx: Any) -
     for use in uses:
         values = {
             "used_on": use["used_on"], "units": use["units"], "occurrence": use["occurrence"], "note": use["note"],
-            "appointment_id": _linked_id(ctx, resource, use["appointment_ref"], Appointment, "appointment"),
+            "appointment_id": _appointment(session, ctx, resource, use["appointment_ref"]),
         }  # fmt: skip
         uid = uid_for("AuthorizationUse", use["uid"]) if use["uid"] else None
         row = stored.get(uid) if uid else None
@@ -483,6 +502,10 @@ def import_authorization(session: Session, resource: dict[str, Any], ctx: Any) -
             changed = True
         else:
             changed = _assign(row, values) or changed
+    for ref in booked:
+        appointment = session.get(Appointment, _appointment(session, ctx, resource, ref))
+        if appointment is not None and appointment.authorization_id != record.id:
+            appointment.authorization_id, changed = record.id, True
     if changed:
         session.flush()
         outcome = "updated" if outcome == "unchanged" else outcome
@@ -491,6 +514,25 @@ def import_authorization(session: Session, resource: dict[str, Any], ctx: Any) -
 
 
 Handler = Callable[[Session, dict[str, Any], Any], Outcome]
+
+
+def _appointment(session: Session, ctx: Any, resource: Mapping[str, Any], ref: str | None) -> int | None:
+    """The id of the appointment an Appointment reference names: a one-off, or the series an
+    occurrence belongs to (its ``appointment-series`` extension names the series' uid)."""
+    from carecoord.fhir.nav_codes import ext_value, extensions
+
+    if not ref:
+        return None
+    found = ctx.record(ref, Appointment)
+    target = ctx.target(ref) if found is None else None
+    series = next((ext_value(e, "uid", "String") for e in extensions(target or {}, "appointment-series")), None)
+    if series:
+        found = session.exec(select(Appointment).where(Appointment.uid == series)).first()
+    if found is None:
+        raise ValidationError(f"{label(resource)}: its appointment ({ref}) is not in the file or stored")
+    return found.id  # type: ignore[no-any-return]
+
+
 IMPORT_HANDLERS: dict[str, Handler] = {
     "HealthcareService": import_service,
     "EpisodeOfCare": import_enrolment,
