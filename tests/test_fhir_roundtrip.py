@@ -27,6 +27,10 @@ ROUND_TRIP_TABLES: list[str] = [
     # fhir-care: its tables above this line
     #
     # fhir-nav: its tables below this line
+    "screening",
+    "referral",
+    "prior_authorization",
+    "program_enrolment",
     # fhir-nav: its tables above this line
 ]
 IGNORED = {"id", "created_at", "updated_at", "coordinator"}

@@ -43,10 +43,8 @@ from carecoord.models import (
     ScreeningAnswer,
     Task,
 )
+from carecoord.services.fhir_import import Handler, ImportContext, Outcome
 from carecoord.services.lookup import id_batches
-
-Outcome = str  # "created" | "updated" | "unchanged" | "skipped"
-
 
 # --- small helpers -----------------------------------------------------------------------------------
 
@@ -222,7 +220,7 @@ def _read(reader: Callable[[Mapping[str, Any]], dict[str, Any]], resource: Mappi
         ) from None
 
 
-def _uid(resource: Mapping[str, Any], ctx: Any) -> str:
+def _uid(resource: Mapping[str, Any], ctx: ImportContext) -> str:
     """The uid of the record a resource maps to (the carecoord identifier it carries, else its id).
     QuestionnaireResponse.identifier is a single Identifier, not a list: read here."""
     single = resource.get("identifier")
@@ -234,14 +232,14 @@ def _uid(resource: Mapping[str, Any], ctx: Any) -> str:
     return str(ctx.uid(resource))
 
 
-def _patient(ctx: Any, resource: Mapping[str, Any], ref: str | None) -> Patient:
+def _patient(ctx: ImportContext, resource: Mapping[str, Any], ref: str | None) -> Patient:
     patient = ctx.patient(ref) if ref else None
     if patient is None:
         raise ValidationError(f"{label(resource)}: its patient ({ref or 'none'}) is not in the file or stored")
-    return patient  # type: ignore[no-any-return]
+    return patient
 
 
-def _linked_id(ctx: Any, resource: Mapping[str, Any], ref: str | None, model: Any, what: str) -> int | None:
+def _linked_id(ctx: ImportContext, resource: Mapping[str, Any], ref: str | None, model: Any, what: str) -> int | None:
     """The id of the record a reference names (None for no reference); one it cannot find is an error."""
     if not ref:
         return None
@@ -269,7 +267,7 @@ def _store(session: Session, model: Any, uid: str, fields: Mapping[str, Any]) ->
     return record, "updated" if changed else "unchanged"
 
 
-def import_service(session: Session, resource: dict[str, Any], ctx: Any) -> Outcome:
+def import_service(session: Session, resource: dict[str, Any], ctx: ImportContext) -> Outcome:
     """A directory entry: the one with this uid, HSDS id, or name and phone, else a new one. An entry
     found by HSDS id or name and phone is the team's: it is used as it is."""
     fields = _read(fhir_referrals.resource_from_fhir, resource)
@@ -288,7 +286,7 @@ def import_service(session: Session, resource: dict[str, Any], ctx: Any) -> Outc
     return outcome
 
 
-def import_screening(session: Session, resource: dict[str, Any], ctx: Any) -> Outcome:
+def import_screening(session: Session, resource: dict[str, Any], ctx: ImportContext) -> Outcome:
     """A screening from its QuestionnaireResponse, scored by the instrument as 'screen add' scores it."""
     from carecoord.services import instruments, screenings
 
@@ -345,7 +343,7 @@ def import_screening(session: Session, resource: dict[str, Any], ctx: Any) -> Ou
     return outcome
 
 
-def import_observation(session: Session, resource: dict[str, Any], ctx: Any) -> Outcome:
+def import_observation(session: Session, resource: dict[str, Any], ctx: ImportContext) -> Outcome:
     """A screening's Observation says nothing its QuestionnaireResponse did not: taken with it.
     Any other Observation (vital signs, labs) is not carecoord's."""
     source = fhir_screenings.derived_from(resource)
@@ -354,13 +352,13 @@ def import_observation(session: Session, resource: dict[str, Any], ctx: Any) -> 
     return "skipped"
 
 
-def _pending(ctx: Any) -> dict[str, dict[str, Any]]:
+def _pending(ctx: ImportContext) -> dict[str, dict[str, Any]]:
     """Referral Tasks met before their ServiceRequest in this import (the Tasks are handled with the
     care-plan Tasks, before the ServiceRequests), by the referral's uid."""
     return ctx.state.setdefault("fhir-nav referral tasks", {})  # type: ignore[no-any-return]
 
 
-def import_referral(session: Session, resource: dict[str, Any], ctx: Any) -> Outcome:
+def import_referral(session: Session, resource: dict[str, Any], ctx: ImportContext) -> Outcome:
     """A referral from its ServiceRequest (where the loop stands comes from its Task)."""
     read = _read(fhir_referrals.referral_from_fhir, resource)
     patient = _patient(ctx, resource, read.pop("patient_ref"))
@@ -410,7 +408,7 @@ def _apply_loop(session: Session, referral: Referral, loop: Mapping[str, Any]) -
     return changed
 
 
-def import_referral_task(session: Session, resource: dict[str, Any], ctx: Any) -> Outcome:
+def import_referral_task(session: Session, resource: dict[str, Any], ctx: ImportContext) -> Outcome:
     """A referral's Task: its status, outcome and history, onto the referral (now, or when its
     ServiceRequest comes). Any other Task is not this module's: skipped."""
     if not fhir_referrals.is_referral_task(resource):
@@ -428,7 +426,7 @@ def import_referral_task(session: Session, resource: dict[str, Any], ctx: Any) -
     return ("updated" if existed else "created") if changed else "unchanged"
 
 
-def import_consent(session: Session, resource: dict[str, Any], ctx: Any) -> Outcome:
+def import_consent(session: Session, resource: dict[str, Any], ctx: ImportContext) -> Outcome:
     """A referral's consent to share, or a program's consent, onto its record."""
     subject = fhir_referrals.consent_subject(resource)
     if not subject:
@@ -457,7 +455,7 @@ def _assign(record: Any, fields: Mapping[str, Any]) -> bool:
     return changed
 
 
-def import_enrolment(session: Session, resource: dict[str, Any], ctx: Any) -> Outcome:
+def import_enrolment(session: Session, resource: dict[str, Any], ctx: ImportContext) -> Outcome:
     """A program enrolment from its EpisodeOfCare (one without a carecoord program is skipped)."""
     from carecoord.fhir.nav_codes import own_code
 
@@ -470,7 +468,7 @@ def import_enrolment(session: Session, resource: dict[str, Any], ctx: Any) -> Ou
     return outcome
 
 
-def import_authorization(session: Session, resource: dict[str, Any], ctx: Any) -> Outcome:
+def import_authorization(session: Session, resource: dict[str, Any], ctx: ImportContext) -> Outcome:
     """A prior authorization from its ClaimResponse, with its uses (a claim's response is skipped)."""
     if not fhir_auth.is_prior_authorization(resource):
         return "skipped"
@@ -513,10 +511,7 @@ def import_authorization(session: Session, resource: dict[str, Any], ctx: Any) -
     return outcome
 
 
-Handler = Callable[[Session, dict[str, Any], Any], Outcome]
-
-
-def _appointment(session: Session, ctx: Any, resource: Mapping[str, Any], ref: str | None) -> int | None:
+def _appointment(session: Session, ctx: ImportContext, resource: Mapping[str, Any], ref: str | None) -> int | None:
     """The id of the appointment an Appointment reference names: a one-off, or the series an
     occurrence belongs to (its ``appointment-series`` extension names the series' uid)."""
     from carecoord.fhir.nav_codes import ext_value, extensions
@@ -530,7 +525,7 @@ def _appointment(session: Session, ctx: Any, resource: Mapping[str, Any], ref: s
         found = session.exec(select(Appointment).where(Appointment.uid == series)).first()
     if found is None:
         raise ValidationError(f"{label(resource)}: its appointment ({ref}) is not in the file or stored")
-    return found.id  # type: ignore[no-any-return]
+    return found.id
 
 
 IMPORT_HANDLERS: dict[str, Handler] = {
@@ -554,7 +549,7 @@ IMPORT_ORDER = ("HealthcareService", "EpisodeOfCare", "QuestionnaireResponse", "
 def chain(first: Handler, then: Handler) -> Handler:
     """One handler for a type two mappings share: ``first``, and ``then`` for what it skips."""
 
-    def handle(session: Session, resource: dict[str, Any], ctx: Any) -> Outcome:
+    def handle(session: Session, resource: dict[str, Any], ctx: ImportContext) -> Outcome:
         outcome = first(session, resource, ctx)
         return then(session, resource, ctx) if outcome == "skipped" else outcome
 
