@@ -579,6 +579,54 @@ def patients_csv(path: Path, rows: int, seed: int = 7) -> Path:
     return path
 
 
+def fhir_bundle(path: Path, patients: int, seed: int = 16) -> Path:
+    """A FHIR R4 Bundle (type collection) of ``patients`` new patients as an EHR sends them: each with
+    an MRN, a phone, an address and a language, a family contact, a coverage, two upcoming
+    appointments and an active condition. Written entry by entry."""
+    import json
+
+    rng = random.Random(seed)
+    start = datetime.combine(date.today() + timedelta(days=7), time(9, 0), tzinfo=ZONE)
+    with path.open("w", encoding="utf-8") as file:
+        file.write('{"resourceType":"Bundle","type":"collection","entry":[\n')
+        first = True
+        for n in range(patients):
+            pid = _uid(rng)
+            ref = {"reference": f"urn:uuid:{pid}"}
+            visit = start + timedelta(days=n % 60, hours=n % 8)
+            resources = [
+                {"resourceType": "Patient", "id": pid,
+                 "identifier": [{"type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0203",
+                                                      "code": "MR"}]}, "system": "urn:oid:2.16.840.1.113883.19.5",
+                                 "value": f"FHIR-{n:06d}"}],
+                 "name": [{"use": "official", "family": rng.choice(LAST), "given": [rng.choice(FIRST)]}],
+                 "birthDate": f"19{40 + n % 50}-{1 + n % 12:02d}-{1 + n % 28:02d}",
+                 "telecom": [{"system": "phone", "value": f"555-{100 + n % 900:03d}-{n % 10_000:04d}"}],
+                 "address": [{"line": [f"{n} Main St"], "city": "Springfield", "state": "MA", "postalCode": "01103"}],
+                 "communication": [{"language": {"coding": [{"system": "urn:ietf:bcp:47",
+                                                             "code": rng.choice(("en-US", "es", "pt", "vi"))}]}}],
+                 "contact": [{"relationship": [{"text": "daughter"}], "name": {"text": f"{rng.choice(FIRST)} Kin"},
+                              "telecom": [{"system": "phone", "value": "555-0101"}]}]},
+                {"resourceType": "Coverage", "id": _uid(rng), "status": "active", "beneficiary": ref,
+                 "payor": [{"display": rng.choice(PAYERS)}], "subscriberId": f"M{n:07d}", "order": 1},
+                *({"resourceType": "Appointment", "id": _uid(rng), "status": "booked",
+                   "start": (visit + timedelta(weeks=k)).isoformat(),
+                   "end": (visit + timedelta(weeks=k, minutes=30)).isoformat(),
+                   "participant": [{"actor": ref, "status": "accepted"},
+                                   {"actor": {"display": "Dr. Osei"}, "status": "accepted"}]} for k in (0, 4)),
+                {"resourceType": "Condition", "id": _uid(rng), "subject": ref,
+                 "clinicalStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
+                                                "code": "active"}]},
+                 "code": {"text": rng.choice(("Hypertension", "Type 2 diabetes", "Heart failure", "COPD"))}},
+            ]  # fmt: skip
+            for resource in resources:
+                entry = {"fullUrl": f"urn:uuid:{resource['id']}", "resource": resource}
+                file.write(("" if first else ",\n") + json.dumps(entry, ensure_ascii=False))
+                first = False
+        file.write("\n]}\n")
+    return path
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size", choices=SIZES, default="caseload")

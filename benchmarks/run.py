@@ -42,7 +42,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from generate import generate, hsds_folder, patients_csv
+from generate import fhir_bundle, generate, hsds_folder, patients_csv
 
 CARECOORD = [str(Path(sys.executable).with_name("carecoord"))]
 # GNU time reports a process's own peak memory; a forked child's rusage also counts the parent's.
@@ -65,6 +65,7 @@ class Case:
     floor: str  # which floor it is compared with
     budget: float | None = None  # ratio to the floor
     seconds: float | None = None  # absolute budget
+    agency_seconds: float | None = None  # absolute budget at agency size, where it differs from ``seconds``
     writes: bool = False  # needs a fresh copy of the database each run
     scales: bool = False  # a listing, agenda, report or export window: within AGENCY_RATIO x its caseload median
 
@@ -108,6 +109,7 @@ def all_cases(workdir: Path) -> list[Case]:
     today = date.today()
     month_start = today.replace(day=1)
     csv_file = patients_csv(workdir / "import.csv", 10_000)
+    fhir_file = fhir_bundle(workdir / "import-fhir.json", 1_000)
     return [
         Case("carecoord --help", [*CARECOORD, "--help"], "typer", budget=1.5),
         Case("carecoord --version", [*CARECOORD, "--version"], "typer", budget=1.5),
@@ -231,6 +233,21 @@ def all_cases(workdir: Path) -> list[Case]:
             scales=True,
         ),
         Case("screen due", [*CARECOORD, "screen", "due"], "typer+sqlmodel", budget=1.25, scales=True),
+        # issue 16: FHIR R4, streamed (the whole agency's Bundle is never held in memory)
+        Case(
+            "export fhir --all",
+            [*CARECOORD, "export", "fhir", "--all", "--out", str(workdir / "all-fhir.json")],
+            "typer+sqlmodel",
+            seconds=2.0,
+            agency_seconds=60.0,
+        ),
+        Case(
+            "import fhir (1,000 patients)",
+            [*CARECOORD, "import", "fhir", str(fhir_file)],
+            "typer+sqlmodel",
+            seconds=30.0,
+            writes=True,
+        ),
         Case(
             "import patients (10,000 rows)",
             [*CARECOORD, "import", "patients", str(csv_file)],
@@ -422,10 +439,16 @@ def verdict(case: Case, timing: Timing, floor: Timing, size: str, caseload: Timi
         if caseload is None:
             return "needs --size both"
         checks.append(timing.median <= AGENCY_RATIO * caseload.median)
-    if case.seconds is not None:
-        checks.append(timing.median <= case.seconds)
+    seconds = seconds_budget(case, size)
+    if seconds is not None:
+        checks.append(timing.median <= seconds)
     checks.append(timing.peak_mb <= MEMORY_BUDGET_MB)
     return "met" if all(checks) else "**NOT MET**"
+
+
+def seconds_budget(case: Case, size: str) -> float | None:
+    """The case's budget in seconds at this size."""
+    return case.agency_seconds if size == "agency" and case.agency_seconds is not None else case.seconds
 
 
 def budget_text(case: Case, size: str) -> str:
@@ -434,8 +457,9 @@ def budget_text(case: Case, size: str) -> str:
         parts.append(f"≤ {case.budget}x {case.floor}")
     if case.scales and size == "agency":
         parts.append(f"≤ {AGENCY_RATIO:.0f}x caseload")
-    if case.seconds:
-        parts.append(f"≤ {case.seconds:.0f} s")
+    seconds = seconds_budget(case, size)
+    if seconds:
+        parts.append(f"≤ {seconds:.0f} s")
     parts.append(f"≤ {MEMORY_BUDGET_MB} MB")
     return ", ".join(parts)
 

@@ -99,7 +99,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "auth": ("carecoord.commands.authorizations",
              "Prior authorizations: services approved by a payer, their dates and units."),
     "report": ("carecoord.commands.reports", "Reports for the month and the caseload."),
-    "import": ("carecoord.commands.imports", "Import from a spreadsheet saved as CSV."),
+    "import": ("carecoord.commands.imports", "Import from a spreadsheet saved as CSV, or a FHIR file."),
     "export": ("carecoord.commands.export", "Export to other programs."),
     "audit": ("carecoord.commands.audit", "The audit trail of every create, update and delete, newest first."),
     "team": ("carecoord.commands.team", "The team on a PostgreSQL server: who coordinates, who supervises."),

@@ -15,6 +15,14 @@ from packaging.utils import canonicalize_name
 
 PYPROJECT = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text(encoding="utf-8"))["project"]
 UPPER = {"<", "<=", "==", "===", "~="}
+# Caps that hold nothing back today, each with why. A cap here still fails CI the day a plain
+# `pip install .` gets a version past it: .ci/same_versions.py compares the versions installed.
+TOLERATED_CAPS = {
+    # fhir.resources 8 (tests validate FHIR exports with it) is built on fhir-core, which caps
+    # pydantic below 3; no pydantic 3 is released (2.14 is the newest), so users and the suite get
+    # the same pydantic.
+    ("fhir-core", "pydantic"),
+}
 
 
 def closure(requirements: list[str]) -> dict[str, list[Requirement]]:
@@ -43,7 +51,9 @@ def test_the_test_tools_cap_no_dependency_a_user_installs():
         for tool, needs in tools.items()
         if tool not in runtime
         for requirement in needs
-        if canonicalize_name(requirement.name) in runtime and {s.operator for s in requirement.specifier} & UPPER
+        if canonicalize_name(requirement.name) in runtime
+        and {s.operator for s in requirement.specifier} & UPPER
+        and (tool, canonicalize_name(requirement.name)) not in TOLERATED_CAPS
     ]
     assert not caps, caps
 

@@ -1,4 +1,4 @@
-"""``carecoord export``: appointments (and tasks) to a calendar file."""
+"""``carecoord export``: appointments (and tasks) to a calendar file; patients' records as FHIR R4."""
 
 from __future__ import annotations
 
@@ -86,3 +86,55 @@ def ics(
     if written is not None:
         with_tasks = f" and {counted(len(todo), 'task')}" if tasks else ""
         print(f"Wrote {counted(count, 'appointment')}{with_tasks} to {written}.")
+
+
+@app.command("fhir")
+def fhir(
+    out: Annotated[str, typer.Option("--out", "-o", help="The file to write (atomically), or - for stdout.")],
+    patient: Annotated[
+        list[str] | None,
+        typer.Option("--patient", "-p", help="This patient's records (id, MRN or name). Repeatable."),
+    ] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Every patient's records (every status).")] = False,
+    ndjson: Annotated[
+        bool, typer.Option("--ndjson", help="One resource per line (FHIR Bulk Data NDJSON) instead of a Bundle.")
+    ] = False,
+    mine: MineOption = False,
+    coordinator: CoordinatorOption = None,
+) -> None:
+    """Write patients' records as FHIR R4: a Bundle of type collection (JSON), or NDJSON.
+
+    Name the patients with --patient (repeatable), or take everyone's with --all (or only one
+    coordinator's with --mine or --coordinator). The Bundle holds the Patient, its care team
+    (RelatedPerson, CareTeam), Coverage and Appointments (each occurrence of a series, from its
+    start to a year ahead, carrying the series rule), and every reference resolves inside it; 'carecoord
+    import fhir' reads it back. The same data gives the same file, apart from Bundle.timestamp.
+
+    Example: carecoord export fhir --patient 48213 --out jane.json
+    """
+    from collections import Counter
+
+    from carecoord.commands._common import whose
+    from carecoord.dates import now
+    from carecoord.errors import UsageError
+    from carecoord.fhir import Refs
+    from carecoord.files import write_atomically
+    from carecoord.services import fhir_export
+
+    if patient and (all_ or mine or coordinator is not None):
+        raise UsageError("give --patient, or --all (--mine, --coordinator), not both")
+    if not patient and not (all_ or mine or coordinator is not None):
+        raise UsageError("say whose records to export: --patient P (repeatable) or --all (--mine, --coordinator ROLE)")
+    refs = Refs(bundle=not ndjson)
+    counts: Counter[str] = Counter()
+    with store(write=False) as session:
+        ids = fhir_export.chosen_patients(
+            session, patient or [], everyone=True, coordinator=whose(session, mine, coordinator)
+        )
+        found = fhir_export.counted(fhir_export.resources(session, ids, refs), counts)
+        chunks = fhir_export.ndjson_chunks(found) if ndjson else fhir_export.bundle_chunks(found, refs, now())
+        written = write_atomically(out, chunks)
+    if written is not None:
+        what = ", ".join(f"{n} {kind}" for kind, n in counts.items()) or "no resources"
+        form = "NDJSON" if ndjson else "a FHIR R4 Bundle"
+        print(f"Wrote {what} ({counted(len(ids), 'patient')}) to {written} as {form}.")

@@ -1,4 +1,5 @@
-"""``carecoord import``: patients and contacts from a spreadsheet (CSV), all or nothing."""
+"""``carecoord import``: patients and contacts from a spreadsheet (CSV), resources from a directory, a
+FHIR R4 file from an EHR or another carecoord; all or nothing."""
 
 from __future__ import annotations
 
@@ -18,7 +19,10 @@ if TYPE_CHECKING:
 
     from carecoord.services.imports import ImportResult, Sheet
 
-app = new_app("Import from a spreadsheet saved as CSV.\n\nExample: carecoord import patients caseload.csv --dry-run")
+app = new_app(
+    "Import from a spreadsheet saved as CSV, or a FHIR file.\n\n"
+    "Example: carecoord import patients caseload.csv --dry-run"
+)
 
 
 class OnDuplicate(StrEnum):
@@ -307,3 +311,66 @@ def resources(
         print(note)
     if no_database:
         print(f"There is no database at {db_location()} yet: nothing was compared with stored resources.")
+
+
+@app.command("fhir")
+def fhir(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="A FHIR R4 Bundle (JSON: transaction, collection, batch or searchset) or NDJSON.", dir_okay=False
+        ),
+    ],
+    dry_run: DryRunOpt = False,
+    conditions: Annotated[
+        bool,
+        typer.Option(
+            "--conditions",
+            help="Also add the active Conditions as needs of the patient's active care "
+            "plan (or of a new draft plan 'Needs from the EHR').",
+        ),
+    ] = False,
+) -> None:
+    """Import patients from a FHIR R4 file: an EHR's export, Synthea's synthetic patients, or a colleague's
+    'carecoord export fhir'. Creates or updates each Patient (found by its MRN, else by the carecoord id
+    it carries, else by name and date of birth), its contacts (RelatedPerson, Patient.contact), Coverage
+    and upcoming Appointments; other resources are counted and skipped. All or nothing; the same file
+    imported twice changes nothing.
+
+    Example: carecoord import fhir synthea/Jane_Doe.json --conditions --dry-run
+    """
+    from carecoord import db
+    from carecoord.errors import Interrupted
+    from carecoord.services import fhir_import
+
+    no_database = dry_run and _no_database()
+    entries = fhir_import.read_file(file)
+    try:
+        with _fhir_session(dry_run) as session, _progress(len(entries), "Importing FHIR resources") as progress:
+            result = fhir_import.import_entries(session, entries, options={"conditions": conditions},
+                                                progress=progress)  # fmt: skip
+            if dry_run:
+                session.rollback()
+    except KeyboardInterrupt:
+        if db.state["committed"]:
+            raise
+        raise Interrupted("interrupted; nothing was imported") from None
+    verb = "Would import" if dry_run else "Imported"
+    print(f"{verb} from {file} ({counted(len(entries), 'resource')}): {fhir_import.describe(result)}."
+          + (" Nothing was written." if dry_run else ""))  # fmt: skip
+    if no_database:
+        print(f"There is no database at {db_location()} yet: nothing was compared with stored patients.")
+
+
+@contextmanager
+def _fhir_session(dry_run: bool) -> Iterator[Session]:
+    """A writing session (a dry run rolls it back before the end), or for a dry run with no database
+    yet, an empty one in memory: a dry run never creates a database."""
+    if dry_run and _no_database():
+        from carecoord.db import empty_session
+
+        with empty_session() as session:
+            yield session
+        return
+    with store(write=True) as session:
+        yield session

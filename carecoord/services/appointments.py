@@ -298,6 +298,11 @@ def _series_end(appointment: Appointment) -> datetime | None:
     return None if last is None else _utc(last) + _duration(appointment)
 
 
+def series_end(appointment: Appointment) -> datetime | None:
+    """When the appointment's last occurrence ends (a one-off's end); None for an open-ended series."""
+    return _series_end(appointment)
+
+
 def _check_times(start: datetime, end: datetime) -> None:
     if end <= start:
         raise ValidationError(f"the appointment ends ({end:%Y-%m-%d %H:%M}) before it starts ({start:%Y-%m-%d %H:%M})")

@@ -1,0 +1,397 @@
+"""The patient-level FHIR resources: export sections and import handlers for Patient, its contacts
+(RelatedPerson, CareTeam, Patient.contact), Coverage, and (with ``--conditions``) Condition.
+
+Registered in :func:`carecoord.services.fhir_export.sections` and
+:func:`carecoord.services.fhir_import.handlers`. Each export section reads its records for a batch
+of patients with one ``IN`` query; each import handler finds the record a resource is (by the
+carecoord uid it carries, else by what identifies it to people) and creates, updates or leaves it.
+
+Conditions (``import fhir --conditions``): an active Condition (clinicalStatus active, recurrence or
+relapse: https://terminology.hl7.org/CodeSystem-condition-clinical.html; not refuted or entered in
+error) becomes a need of the patient's care plan, in words (code.text, else the code's display):
+appended to the active plan (the latest started), or, when the patient has none, to a draft plan
+"Needs from the EHR" (made once, and found again by its title), for the coordinator to review
+rather than silently changing a plan in force. A need already on the plan is left alone.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from carecoord.dates import today
+from carecoord.errors import CarecoordError, ConflictError, ValidationError
+from carecoord.fhir import Refs
+from carecoord.fhir import contacts as contact_fhir
+from carecoord.fhir import coverage as coverage_fhir
+from carecoord.fhir import patient as patient_fhir
+from carecoord.fhir.elements import codes, words
+from carecoord.models import CarePlan, Contact, Coverage, Patient
+from carecoord.phones import lenient
+from carecoord.services import contacts as contact_service
+from carecoord.services import coverage as coverage_service
+from carecoord.services import patients as patient_service
+from carecoord.services import plans as plan_service
+from carecoord.services import snapshots
+from carecoord.services.fhir_export import Section
+from carecoord.services.fhir_import import Handler, ImportContext, Outcome, reference_text, referenced_type
+from carecoord.services.lookup import search_key
+from carecoord.services.tags import join_tags
+from carecoord.vocab import PLAN_CLOSED, ContactMethod, PatientStatus
+
+# --- export ---------------------------------------------------------------------------------------
+
+
+def patient_section(session: Session, patients: Sequence[Patient], refs: Refs) -> Iterator[dict[str, Any]]:
+    """The Patient resources of a batch."""
+    for patient in patients:
+        yield patient_fhir.to_fhir(patient, refs)
+
+
+def _rows_of(session: Session, model: Any, patients: Sequence[Patient]) -> list[Any]:
+    """A batch's rows of a table with a patient_id, as read-only snapshots, by patient then id."""
+    ids = [patient.id for patient in patients]
+    query = snapshots.query(model).where(col(model.patient_id).in_(ids)).order_by(col(model.patient_id), col(model.id))
+    return [snapshots.snapshot(model, row) for row in session.exec(query).all()]
+
+
+def contact_section(session: Session, patients: Sequence[Patient], refs: Refs) -> Iterator[dict[str, Any]]:
+    """A RelatedPerson per contact, then a CareTeam per patient who has contacts."""
+    by_id = {patient.id: patient for patient in patients}
+    grouped: dict[int, list[Any]] = defaultdict(list)
+    for contact in _rows_of(session, Contact, patients):
+        owner = by_id[contact.patient_id]
+        grouped[contact.patient_id].append(contact)
+        yield contact_fhir.related_person(contact, owner.uid, owner.name, refs)
+    for patient_id, team in grouped.items():
+        yield contact_fhir.care_team(by_id[patient_id], team, refs)
+
+
+def coverage_section(session: Session, patients: Sequence[Patient], refs: Refs) -> Iterator[dict[str, Any]]:
+    """A Coverage per coverage record."""
+    by_id = {patient.id: patient for patient in patients}
+    for coverage in _rows_of(session, Coverage, patients):
+        owner = by_id[coverage.patient_id]
+        yield coverage_fhir.to_fhir(coverage, owner.uid, owner.name, refs)
+
+
+# --- import ---------------------------------------------------------------------------------------
+
+# What the status, dates and reason of a patient come from: carecoord's own extensions, not editable fields.
+_PROGRAM_FIELDS = ("status", "enrolled_on", "discharged_on", "discharge_reason")
+
+
+def _checked(key: str, check: Any, values: dict[str, Any]) -> dict[str, Any]:
+    """Values checked by a service's ``validate_fields``; a problem names the resource."""
+    try:
+        return dict(check(values))
+    except CarecoordError as error:
+        raise ValidationError(f"{key}: {error.message}") from None
+
+
+def read_patient(resource: dict[str, Any], key: str) -> tuple[dict[str, Any], dict[str, Any], list[str] | None]:
+    """A Patient resource as checked fields, program fields (status, dates) and tags (None: not said)."""
+    values = patient_fhir.from_fhir(resource)
+    if not values.get("name"):
+        raise ValidationError(f"{key}: the patient has no name")
+    tags = values.pop("tags", None)
+    program = {name: values.pop(name) for name in _PROGRAM_FIELDS if name in values}
+    if "status" in program and program["status"] not in {s.value for s in PatientStatus}:
+        raise ValidationError(f"{key}: status '{program['status']}' is not active, on-hold or discharged")
+    if values.get("phone"):
+        values["phone"] = lenient(values["phone"])  # an EHR's number is kept even when it cannot be read
+    fields = _checked(key, patient_service.validate_fields, values)
+    if tags is not None:
+        try:
+            join_tags(tags)
+        except CarecoordError as error:
+            raise ValidationError(f"{key}: {error.message}") from None
+    return fields, program, tags
+
+
+def find_patient(
+    session: Session, ctx: ImportContext, resource: dict[str, Any], fields: dict[str, Any]
+) -> Patient | None:
+    """The stored patient a Patient resource is: the one with its MRN, else the one with its carecoord
+    uid, else the one with its name and date of birth (unless both have MRNs and they differ)."""
+    mrn = fields.get("mrn")
+    if mrn:
+        found = session.exec(select(Patient).where(col(Patient.mrn) == mrn)).first()
+        if found is not None:
+            return found
+    found = session.exec(select(Patient).where(Patient.uid == ctx.uid(resource))).first()
+    if found is not None:
+        return found
+    born = fields.get("birth_date")
+    if born is None:
+        return None
+    candidates = session.exec(
+        select(Patient).where(Patient.name_key == search_key(fields["name"]), Patient.birth_date == born)
+    ).all()
+    for candidate in candidates:
+        if not (mrn and candidate.mrn and candidate.mrn.casefold() != mrn.casefold()):
+            return candidate
+    return None
+
+
+def import_patient(session: Session, resource: dict[str, Any], ctx: ImportContext) -> Outcome:
+    """Create or update the patient a Patient resource describes (and its Patient.contact entries)."""
+    key = ctx.key(resource)
+    fields, program, tags = read_patient(resource, key)
+    stored = find_patient(session, ctx, resource, fields)
+    if stored is None:
+        patient = _create(session, ctx, resource, fields, program, tags)
+        outcome: Outcome = "created"
+    else:
+        patient = stored
+        outcome = "updated" if _update(session, key, stored, fields, program, tags) else "unchanged"
+    ctx.remember(resource, patient)
+    changed = [
+        _upsert_contact(session, ctx, patient, None, contact_fhir.from_patient_contact(entry), f"{key} contact")
+        for entry in resource.get("contact") or ()
+        if isinstance(entry, Mapping) and contact_fhir.from_patient_contact(entry).get("name")
+    ]
+    if outcome == "unchanged" and any(found != "unchanged" for found in changed):
+        outcome = "updated"
+    return outcome
+
+
+def _create(
+    session: Session,
+    ctx: ImportContext,
+    resource: dict[str, Any],
+    fields: dict[str, Any],
+    program: dict[str, Any],
+    tags: list[str] | None,
+) -> Patient:
+    patient = Patient(
+        name=fields["name"],
+        name_key=search_key(fields["name"]),
+        enrolled_on=program.get("enrolled_on") or today(),
+        status=program.get("status", PatientStatus.active.value),
+        discharged_on=program.get("discharged_on"),
+        discharge_reason=program.get("discharge_reason"),
+        tags=join_tags(tags or ()),
+        **{k: v for k, v in fields.items() if k != "name"},
+    )
+    uid = ctx.uid(resource)
+    if session.exec(select(Patient.id).where(Patient.uid == uid)).first() is None:
+        patient.uid = uid  # the sender's id survives the trip, so the next import finds it again
+    session.add(patient)
+    session.flush()
+    return patient
+
+
+def _update(
+    session: Session,
+    key: str,
+    patient: Patient,
+    fields: dict[str, Any],
+    program: dict[str, Any],
+    tags: list[str] | None,
+) -> bool:
+    """Apply what differs; whether anything did."""
+    wanted = {**fields, **program}
+    if tags is not None:
+        wanted["tags"] = join_tags(tags)
+    changes = {name: value for name, value in wanted.items() if getattr(patient, name) != value}
+    if not changes:
+        return False
+    if changes.get("mrn"):
+        holder = session.exec(
+            select(Patient).where(col(Patient.mrn) == changes["mrn"], Patient.id != patient.id)
+        ).first()
+        if holder is not None:
+            raise ConflictError(f"{key}: MRN {changes['mrn']} already belongs to patient #{holder.id}")
+    for name, value in changes.items():
+        setattr(patient, name, value)
+    if "name" in changes:
+        patient.name_key = search_key(patient.name)
+    session.flush()
+    return True
+
+
+# --- contacts -------------------------------------------------------------------------------------
+
+
+def _contacts_of(session: Session, ctx: ImportContext, patient: Patient) -> list[Contact]:
+    """The patient's stored contacts, read once per import."""
+    cache: dict[int, list[Contact]] = ctx.state.setdefault("contacts", {})
+    assert patient.id is not None
+    if patient.id not in cache:
+        cache[patient.id] = list(session.exec(select(Contact).where(Contact.patient_id == patient.id)).all())
+    return cache[patient.id]
+
+
+def _upsert_contact(
+    session: Session, ctx: ImportContext, patient: Patient, uid: str | None, values: dict[str, Any], key: str
+) -> Outcome:
+    """Create or update one contact of ``patient``: found by ``uid``, else by name (any case)."""
+    if values.get("phone"):
+        values["phone"] = lenient(values["phone"])
+    if values.get("preferred_method") not in {m.value for m in ContactMethod}:
+        values.pop("preferred_method", None)
+    fields = _checked(key, contact_service.validate_fields, values)
+    known = _contacts_of(session, ctx, patient)
+    stored = next((c for c in known if uid and c.uid == uid), None) or next(
+        (c for c in known if c.name.casefold() == fields["name"].casefold()), None
+    )
+    if stored is None:
+        assert patient.id is not None
+        contact = Contact(patient_id=patient.id, **fields)
+        if uid and session.exec(select(Contact.id).where(Contact.uid == uid)).first() is None:
+            contact.uid = uid
+        session.add(contact)
+        session.flush()
+        known.append(contact)
+        return "created"
+    changes = {name: value for name, value in fields.items() if getattr(stored, name) != value}
+    if not changes:
+        return "unchanged"
+    for name, value in changes.items():
+        setattr(stored, name, value)
+    session.flush()
+    return "updated"
+
+
+def _patient_of(ctx: ImportContext, resource: dict[str, Any], element: str) -> Patient:
+    """The patient a resource's ``element`` refers to; one that points at nothing is an error."""
+    patient = ctx.patient(resource.get(element))
+    if patient is None:
+        target = reference_text(resource.get(element)) or "(none)"
+        raise ValidationError(f"{ctx.key(resource)}: its {element} {target} points at no patient in the file")
+    return patient
+
+
+def import_related_person(session: Session, resource: dict[str, Any], ctx: ImportContext) -> Outcome:
+    """A RelatedPerson is a contact of its patient."""
+    key = ctx.key(resource)
+    patient = _patient_of(ctx, resource, "patient")
+    values = contact_fhir.from_related_person(resource)
+    if not values.get("name"):
+        raise ValidationError(f"{key}: the contact has no name")
+    outcome = _upsert_contact(session, ctx, patient, ctx.uid(resource), values, key)
+    return outcome
+
+
+_NOT_CONTACTS = ("RelatedPerson", "Patient", "Organization", "CareTeam", "Group", "HealthcareService")
+
+
+def import_care_team(session: Session, resource: dict[str, Any], ctx: ImportContext) -> Outcome:
+    """An active CareTeam's practitioners (named by display) become contacts, with their role and
+    organization; its RelatedPersons are contacts already, and organizations are not people."""
+    if resource.get("status") not in (None, "active"):
+        return "skipped"
+    patient = ctx.patient(resource.get("subject"))
+    if patient is None:
+        return "skipped"
+    outcomes = []
+    for participant in resource.get("participant") or ():
+        member = participant.get("member") or {}
+        target = ctx.target(member)
+        kind = target["resourceType"] if target is not None else referenced_type(member)
+        name = member.get("display") if isinstance(member.get("display"), str) else None
+        if kind in _NOT_CONTACTS or not name or not name.strip():
+            continue
+        role = next((w for w in (words(r) for r in participant.get("role") or ()) if w), None)
+        organization = (participant.get("onBehalfOf") or {}).get("display")
+        values = {"name": name, "role": role, "organization": organization if isinstance(organization, str) else None}
+        outcomes.append(_upsert_contact(session, ctx, patient, None, values, ctx.key(resource)))
+    for outcome in ("created", "updated", "unchanged"):
+        if outcome in outcomes:
+            return outcome
+    return "skipped"
+
+
+# --- coverage -------------------------------------------------------------------------------------
+
+
+def import_coverage(session: Session, resource: dict[str, Any], ctx: ImportContext) -> Outcome:
+    """A Coverage of its beneficiary: found by uid, else by payer and member id; a draft is skipped."""
+    key = ctx.key(resource)
+    patient = _patient_of(ctx, resource, "beneficiary")
+    values = coverage_fhir.from_fhir(resource)
+    if values["status"] not in coverage_fhir.STATUSES:
+        return "skipped"
+    if values.get("phone"):
+        values["phone"] = lenient(values["phone"])
+    fields = _checked(key, coverage_service.validate_fields, values)
+    uid = ctx.uid(resource)
+    known = session.exec(select(Coverage).where(Coverage.patient_id == patient.id)).all()
+    stored = next((c for c in known if c.uid == uid), None) or next(
+        (c for c in known if (c.payer or "").casefold() == (fields.get("payer") or "").casefold()
+         and (c.member_id or "") == (fields.get("member_id") or "")), None)  # fmt: skip
+    try:
+        if stored is None:
+            coverage = coverage_service.add_coverage(session, patient, fields)
+            if session.exec(select(Coverage.id).where(Coverage.uid == uid)).first() is None:
+                coverage.uid = uid
+                session.flush()
+            return "created"
+        changes = {name: value for name, value in fields.items() if getattr(stored, name) != value}
+        if not changes:
+            return "unchanged"
+        coverage_service.update_coverage(session, stored, changes)
+        return "updated"
+    except CarecoordError as error:
+        raise ValidationError(f"{key}: {error.message}") from None
+
+
+# --- conditions as needs --------------------------------------------------------------------------
+
+CLINICAL_STATUS = "http://terminology.hl7.org/CodeSystem/condition-clinical"
+VERIFICATION_STATUS = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
+ACTIVE_CLINICAL = frozenset({"active", "recurrence", "relapse"})
+NOT_TRUE = frozenset({"refuted", "entered-in-error"})
+EHR_PLAN_TITLE = "Needs from the EHR"
+
+
+def _plan_for_needs(session: Session, ctx: ImportContext, patient: Patient) -> CarePlan:
+    """The plan a patient's needs from the EHR go on (see the module's docstring)."""
+    cache: dict[int, CarePlan] = ctx.state.setdefault("need-plans", {})
+    assert patient.id is not None
+    if patient.id in cache:
+        return cache[patient.id]
+    stored = session.exec(select(CarePlan).where(CarePlan.patient_id == patient.id)).all()
+    active = sorted(
+        (p for p in stored if p.status == "active"), key=lambda p: (p.start_on or patient.enrolled_on, p.id or 0)
+    )
+    ehr = [p for p in stored if p.title == EHR_PLAN_TITLE and p.status not in PLAN_CLOSED]
+    plan = active[-1] if active else ehr[0] if ehr else plan_service.add_plan(session, patient, EHR_PLAN_TITLE)
+    cache[patient.id] = plan
+    return plan
+
+
+def import_condition(session: Session, resource: dict[str, Any], ctx: ImportContext) -> Outcome:
+    """With ``--conditions``, an active Condition becomes a need of its patient's plan."""
+    if not ctx.options.get("conditions"):
+        return "skipped"
+    if not set(codes(resource.get("clinicalStatus"), CLINICAL_STATUS)) & ACTIVE_CLINICAL:
+        return "skipped"
+    if set(codes(resource.get("verificationStatus"), VERIFICATION_STATUS)) & NOT_TRUE:
+        return "skipped"
+    need = words(resource.get("code"))
+    patient = ctx.patient(resource.get("subject"))
+    if not need or patient is None:
+        return "skipped"
+    plan = _plan_for_needs(session, ctx, patient)
+    if need.casefold() in {n.casefold() for n in plan_service.split_needs(plan.needs)}:
+        return "unchanged"
+    try:
+        plan_service.update_plan(session, plan, {}, add_needs=[need])
+    except CarecoordError as error:
+        raise ValidationError(f"{ctx.key(resource)}: {error.message}") from None
+    return "created"
+
+
+EXPORT_SECTIONS: list[Section] = [patient_section, contact_section, coverage_section]
+IMPORT_HANDLERS: dict[str, Handler] = {
+    "Patient": import_patient,
+    "RelatedPerson": import_related_person,
+    "CareTeam": import_care_team,
+    "Coverage": import_coverage,
+}
+LAST_IMPORT_HANDLERS: dict[str, Handler] = {"Condition": import_condition}
