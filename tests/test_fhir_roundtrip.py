@@ -24,6 +24,12 @@ ROUND_TRIP_TABLES: list[str] = [
     "appointment",
     "appointment_exception",
     # fhir-care: its tables below this line
+    "care_plan",
+    "plan_review",
+    "goal",
+    "task",
+    "communication",
+    "transition",
     # fhir-care: its tables above this line
     #
     # fhir-nav: its tables below this line
@@ -71,8 +77,8 @@ def snapshot(query, foreign_keys: dict[str, dict[str, str]], patient_uids: set[s
         result = []
         for row in rows_:
             owner = row["id"] if table == "patient" else row.get("patient_id")
-            if owner is not None and owner not in kept_patients:
-                continue
+            if (owner is not None and owner not in kept_patients) or ("patient_id" in row and owner is None):
+                continue  # another patient's, or nobody's (a task with no patient is not exported)
             result.append({
                 column: (uids.get((keys[column], value)) if column in keys and value is not None else _plain(value))
                 for column, value in row.items() if column not in IGNORED

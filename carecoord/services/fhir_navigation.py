@@ -561,12 +561,9 @@ def import_handlers() -> dict[str, Handler]:
     (a referral's Task and a care-plan Task; a program's EpisodeOfCare and a transition's), this
     module's handler, then the care-plan one for what it skips; a shared type keeps its earlier place
     in the order (the referral Tasks wait for their ServiceRequest: :func:`_pending`)."""
-    try:
-        from carecoord.services import fhir_care  # type: ignore[attr-defined,unused-ignore]
+    from carecoord.services import fhir_care
 
-        others: dict[str, Handler] = dict(fhir_care.IMPORT_HANDLERS)
-    except ImportError:
-        others = {}
+    others: Mapping[str, Any] = fhir_care.IMPORT_HANDLERS
     return {kind: chain(IMPORT_HANDLERS[kind], others[kind]) if kind in others else IMPORT_HANDLERS[kind]
             for kind in IMPORT_ORDER}  # fmt: skip
 

@@ -1,0 +1,125 @@
+"""The care-planning records through `export fhir` and `import fhir`: a demo patient's plans, goals,
+tasks, log and transitions go out with the right codes and every reference resolving, come back into
+an empty database, and a second import changes nothing."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from carecoord.fhir import extension_url
+from tests.conftest import assert_one_line_error
+
+CARE_TYPES = {"CarePlan", "Condition", "Goal", "Task", "Communication", "EpisodeOfCare"}
+PARTICIPATION_MODE = "http://terminology.hl7.org/CodeSystem/v3-ParticipationMode"
+CPT = "http://www.ama-assn.org/go/cpt"
+
+
+@pytest.fixture(scope="module")
+def demo_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo caseload's Margaret (a plan, goals, a weekly task, calls) and Walter (a transition)
+    exported as a Bundle: built once, from a demo database of its own."""
+    from typer.testing import CliRunner
+
+    from carecoord.cli import app
+
+    folder = tmp_path_factory.mktemp("demo")
+    demo, out = folder / "demo.db", folder / "bundle.json"
+    runner = CliRunner()
+    assert runner.invoke(app, ["--db", str(folder / "own.db"), "demo", "--path", str(demo)]).exit_code == 0
+    run = runner.invoke(app, ["--db", str(demo), "export", "fhir", "--patient", "DEMO-1001", "--patient", "DEMO-1004",
+                              "--out", str(out)])  # fmt: skip
+    assert run.exit_code == 0, run.output
+    return out
+
+
+def entries(path: Path) -> list[dict[str, Any]]:
+    return [entry["resource"] for entry in json.loads(path.read_text())["entry"]]
+
+
+def of_type(path: Path, kind: str) -> list[dict[str, Any]]:
+    return [r for r in entries(path) if r["resourceType"] == kind]
+
+
+def references(value: Any) -> list[str]:
+    """Every Reference.reference anywhere in a resource."""
+    if isinstance(value, dict):
+        found = [value["reference"]] if isinstance(value.get("reference"), str) else []
+        return found + [ref for item in value.values() for ref in references(item)]
+    if isinstance(value, list):
+        return [ref for item in value for ref in references(item)]
+    return []
+
+
+def test_the_export_carries_each_care_record_with_its_codes_and_every_reference_resolves(demo_bundle):
+    bundle = json.loads(demo_bundle.read_text())
+    urls = {entry["fullUrl"] for entry in bundle["entry"]}
+    found = Counter(entry["resource"]["resourceType"] for entry in bundle["entry"])
+    assert set(found) >= CARE_TYPES, found
+    assert [ref for entry in bundle["entry"] for ref in references(entry["resource"]) if ref not in urls] == []
+    [plan] = of_type(demo_bundle, "CarePlan")
+    assert (plan["title"], plan["status"], plan["intent"]) == ("Heart failure self-management", "active", "plan")
+    assert [a["display"] for a in plan["addresses"]] == ["Two CHF admissions this year",
+                                                         "Lives alone; daughter visits weekly"]  # fmt: skip
+    assert {g["description"]["text"] for g in of_type(demo_bundle, "Goal")} == {
+        "Weigh daily and report a gain over 2 lb in a day",
+        "Attend cardiology follow-up",
+    }
+    weekly = next(t for t in of_type(demo_bundle, "Task") if t["description"] == "Weekly weight check call")
+    assert weekly["basedOn"] == [{"reference": f"urn:uuid:{plan['id']}"}]
+    assert {"url": "rule", "valueString": "FREQ=WEEKLY"} in weekly["extension"][0]["extension"]
+    assert weekly["extension"][0]["url"] == extension_url("task-series")
+    mediums = {c["code"] for r in of_type(demo_bundle, "Communication") for m in r["medium"] for c in m["coding"]
+               if c["system"] == PARTICIPATION_MODE}  # fmt: skip
+    assert {"PHONE", "FACE"} <= mediums
+    [episode] = of_type(demo_bundle, "EpisodeOfCare")
+    assert [c["code"] for c in episode["type"][0]["coding"] if c["system"] == CPT] == ["99496"]
+
+
+def test_each_care_resource_is_valid_fhir_r4(demo_bundle):
+    from importlib import import_module
+
+    models = pytest.importorskip("fhir.resources.R4B")
+    for resource in entries(demo_bundle):
+        if resource["resourceType"] in CARE_TYPES:
+            kind = resource["resourceType"]
+            getattr(import_module(f"{models.__name__}.{kind.lower()}"), kind).model_validate(resource)
+
+
+def test_an_import_into_an_empty_database_recreates_them_and_a_second_changes_nothing(cli, demo_bundle, rows,
+                                                                                       unchanged):  # fmt: skip
+    run = cli("import", "fhir", str(demo_bundle))
+    assert run.exit_code == 0, run.stderr
+    plans = rows("SELECT title, status, needs, review_every_days FROM care_plan")
+    assert plans == [{"title": "Heart failure self-management", "status": "active",
+                      "needs": "Two CHF admissions this year\nLives alone; daughter visits weekly",
+                      "review_every_days": 90}]  # fmt: skip
+    assert len(rows("SELECT id FROM goal")) == 2
+    weekly = rows("SELECT id, series_id, rrule, due_time FROM task WHERE title = 'Weekly weight check call'")
+    assert [(t["series_id"] == t["id"], t["rrule"]) for t in weekly] == [(True, "FREQ=WEEKLY")]
+    [transition] = rows("SELECT facility, complexity, contact_task_id, visit_task_id FROM transition")
+    assert transition["facility"] == "St. Luke's Hospital" and transition["complexity"] == "high"
+    followups = rows(
+        "SELECT id FROM task WHERE id IN (?, ?)", transition["contact_task_id"], transition["visit_task_id"]
+    )
+    assert len(followups) == 2
+    assert len(rows("SELECT id FROM communication")) == len(of_type(demo_bundle, "Communication"))
+    with unchanged():
+        again = cli("import", "fhir", str(demo_bundle))
+    assert again.exit_code == 0, again.stderr
+
+
+def test_a_task_for_no_patient_in_the_file_is_one_line_and_changes_nothing(cli, demo_bundle, tmp_path, unchanged):
+    bundle = json.loads(demo_bundle.read_text())
+    task = next(e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Task")
+    task["for"] = {"reference": f"urn:uuid:{uuid.uuid4()}"}
+    broken = tmp_path / "broken.json"
+    broken.write_text(json.dumps(bundle))
+    with unchanged():
+        run = cli("import", "fhir", str(broken))
+    assert_one_line_error(run, 1, f"Task/{task['id']}")
