@@ -34,6 +34,7 @@ from carecoord.fhir.nav_codes import (
     extension,
     extensions,
     label,
+    meta,
     moment,
     part,
     read_day,
@@ -79,6 +80,7 @@ def authorization_to_fhir(
                 if authorization.units_approved is not None else None)  # fmt: skip
     return compact({
         "resourceType": "ClaimResponse",
+        "meta": meta(authorization.updated_at),
         "id": authorization.uid,
         "identifier": [record_identifier(authorization.uid)],
         "extension": [e for e in (

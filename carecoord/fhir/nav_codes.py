@@ -1,6 +1,8 @@
 """What the navigation mappings (screenings, referrals, authorizations, programs) share: the code
 systems they use, each with the page it was checked against, and small helpers for codings,
-extensions, identifiers and the ids of resources derived from one record.
+extensions and the ids of resources derived from one record. The building blocks every mapping
+shares (identifiers, codings, dates, ``compact``, ``meta``) come from ``carecoord.fhir.elements``; the
+readers here are strict (a malformed date in carecoord's own extension is an error, not a None).
 
 Plain dicts only: no CLI, no database.
 """
@@ -12,7 +14,10 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
 
-from carecoord.fhir import BASE, RECORD_ID_SYSTEM, code_system, extension_url
+from carecoord.fhir import BASE, code_system, extension_url
+from carecoord.fhir.elements import coding, compact, day, meta, record_identifier
+
+__all__ = ["coding", "compact", "day", "meta", "record_identifier"]  # the shared building blocks, re-exported
 
 # --- published code systems ------------------------------------------------------------------------
 
@@ -67,18 +72,6 @@ def own_url(kind: str, name: str) -> str:
 # --- building --------------------------------------------------------------------------------------
 
 
-def record_identifier(uid: str) -> dict[str, str]:
-    """The identifier every carecoord resource carries so that an import finds its record again."""
-    return {"system": RECORD_ID_SYSTEM, "value": f"urn:uuid:{uid}"}
-
-
-def coding(system: str, code: str, display: str | None = None) -> dict[str, Any]:
-    found: dict[str, Any] = {"system": system, "code": code}
-    if display:
-        found["display"] = display
-    return found
-
-
 def concept(system: str, code: str, display: str | None = None, text: str | None = None) -> dict[str, Any]:
     """A CodeableConcept with one coding."""
     found: dict[str, Any] = {"coding": [coding(system, code, display)]}
@@ -90,10 +83,6 @@ def concept(system: str, code: str, display: str | None = None, text: str | None
 def own_concept(name: str, code: str, display: str | None = None) -> dict[str, Any]:
     """A CodeableConcept in one of carecoord's code systems."""
     return concept(code_system(name), code, display)
-
-
-def day(value: date | None) -> str | None:
-    return value.isoformat() if value is not None else None
 
 
 def moment(value: datetime | None) -> str | None:
@@ -117,11 +106,6 @@ def part(name: str, kind: str, value: Any) -> dict[str, Any] | None:
     if value is None or value == "":
         return None
     return {"url": name, f"value{kind}": value}
-
-
-def compact(resource: Mapping[str, Any]) -> dict[str, Any]:
-    """The resource without empty values (FHIR forbids empty elements)."""
-    return {k: v for k, v in resource.items() if v is not None and v != [] and v != {} and v != ""}
 
 
 # --- reading ---------------------------------------------------------------------------------------

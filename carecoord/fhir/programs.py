@@ -34,6 +34,7 @@ from carecoord.fhir.nav_codes import (
     ext_value,
     extension,
     label,
+    meta,
     own_code,
     own_concept,
     read_day,
@@ -90,6 +91,7 @@ def enrolment_to_fhir(enrolment: ProgramEnrolment, links: Links, refs: Refs) -> 
     ) if e]  # fmt: skip
     episode = compact({
         "resourceType": "EpisodeOfCare",
+        "meta": meta(enrolment.updated_at),
         "id": enrolment.uid,
         "identifier": [record_identifier(enrolment.uid)],
         "extension": consent_extensions + [e for e in (
@@ -106,6 +108,7 @@ def enrolment_to_fhir(enrolment: ProgramEnrolment, links: Links, refs: Refs) -> 
     uid = consent_id(enrolment.uid)
     consent = compact({
         "resourceType": "Consent",
+        "meta": meta(enrolment.updated_at),
         "id": uid,
         "identifier": [record_identifier(uid)],
         "extension": consent_extensions,

@@ -44,6 +44,7 @@ from carecoord.fhir.nav_codes import (
     extension,
     extensions,
     label,
+    meta,
     moment,
     own_code,
     own_concept,
@@ -108,6 +109,7 @@ def resource_to_fhir(resource: Resource) -> dict[str, Any]:
         identifiers.append({"system": HSDS_ID_SYSTEM, "value": resource.hsds_id})
     return compact({
         "resourceType": "HealthcareService",
+        "meta": meta(resource.updated_at),
         "id": resource.uid,
         "identifier": identifiers,
         "extension": [e for e in (
@@ -207,6 +209,7 @@ def _service_request(referral: Referral, links: Links, refs: Refs) -> dict[str, 
         supporting.append(refs.to("Consent", consent_id(referral.uid)))
     return compact({
         "resourceType": "ServiceRequest",
+        "meta": meta(referral.updated_at),
         "id": referral.uid,
         "identifier": [record_identifier(referral.uid)],
         "extension": [e for e in (
@@ -245,6 +248,7 @@ def _task(referral: Referral, events: Sequence[ReferralEvent], links: Links, ref
     period = {"start": day(referral.sent_on), "end": day(referral.closed_on)}
     return compact({
         "resourceType": "Task",
+        "meta": meta(referral.updated_at),
         "id": uid,
         "identifier": [record_identifier(uid)],
         "extension": history,
@@ -269,6 +273,7 @@ def _consent(referral: Referral, links: Links, refs: Refs) -> dict[str, Any]:
     uid = consent_id(referral.uid)
     return compact({
         "resourceType": "Consent",
+        "meta": meta(referral.updated_at),
         "id": uid,
         "identifier": [record_identifier(uid)],
         "extension": [e for e in (

@@ -38,6 +38,7 @@ from carecoord.fhir.nav_codes import (
     ext_value,
     extension,
     label,
+    meta,
     own_url,
     read_day,
     record_identifier,
@@ -120,6 +121,7 @@ def _questionnaire_response(
         items.append(entry)
     return compact({
         "resourceType": "QuestionnaireResponse",
+        "meta": meta(screening.updated_at),
         "id": screening.uid,
         "identifier": record_identifier(screening.uid),
         "extension": [e for e in (
@@ -154,6 +156,7 @@ def _base(screening: Screening, part: str, links: Links, refs: Refs) -> dict[str
     uid = derived_uid(screening.uid, part)
     return {
         "resourceType": "Observation",
+        "meta": meta(screening.updated_at),
         "id": uid,
         "identifier": [record_identifier(uid)],
         "status": "final",
