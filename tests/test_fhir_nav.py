@@ -208,3 +208,65 @@ def untimed(value: Any) -> Any:
     if isinstance(value, list):
         return [untimed(v) for v in value]
     return value
+
+
+PATIENT = {"resourceType": "Patient", "id": "p1", "name": [{"text": "Ann Lee"}], "birthDate": "1950-01-02"}
+
+
+def bundle_of(path: Path, *resources: dict[str, Any]) -> Path:
+    path.write_text(json.dumps({"resourceType": "Bundle", "type": "collection",
+                                "entry": [{"resource": r} for r in (PATIENT, *resources)]}))  # fmt: skip
+    return path
+
+
+def test_another_systems_observations_questionnaires_claims_and_episodes_are_skipped(
+    cli: Callable[..., Run], tmp_path: Path, rows: Callable[..., list[dict[str, Any]]]
+) -> None:
+    subject = {"reference": "Patient/p1"}
+    path = bundle_of(
+        tmp_path / "ehr.json",
+        {"resourceType": "Observation", "id": "o1", "status": "final", "subject": subject,
+         "code": {"coding": [{"system": LOINC, "code": "8867-4"}]}, "valueQuantity": {"value": 72}},
+        {"resourceType": "QuestionnaireResponse", "id": "q1", "status": "completed", "subject": subject,
+         "questionnaire": "http://loinc.org/q/44249-1", "authored": "2026-11-01"},
+        {"resourceType": "ClaimResponse", "id": "c1", "status": "active", "use": "claim", "patient": subject,
+         "type": {"text": "x"}, "created": "2026-11-01", "insurer": {"display": "X"}, "outcome": "complete"},
+        {"resourceType": "EpisodeOfCare", "id": "e1", "status": "active", "patient": subject},
+    )  # fmt: skip
+    run = cli("import", "fhir", str(path))
+    assert run.exit_code == 0, run.stderr
+    assert "skipped: ClaimResponse 1, EpisodeOfCare 1, Observation 1, QuestionnaireResponse 1" in run.stdout
+    for table in ("screening", "prior_authorization", "program_enrolment"):
+        assert rows(f"SELECT count(*) AS n FROM {table}") == [{"n": 0}], table
+
+
+def test_a_screening_with_an_instrument_not_known_here_is_refused(
+    cli: Callable[..., Run], tmp_path: Path, unchanged: Any
+) -> None:
+    from carecoord.fhir.screenings import questionnaire_url
+
+    response = {"resourceType": "QuestionnaireResponse", "id": "q1", "status": "completed",
+                "subject": {"reference": "Patient/p1"}, "questionnaire": questionnaire_url("prapare", "1"),
+                "authored": "2026-11-01"}  # fmt: skip
+    with unchanged():
+        run = cli("import", "fhir", str(bundle_of(tmp_path / "q.json", response)))
+    assert_one_line_error(run, 1, "QuestionnaireResponse/q1", "instrument 'prapare' is not known here")
+
+
+def test_a_directory_entry_is_matched_by_its_hsds_id(cli: Callable[..., Run], tmp_path: Path) -> None:
+    from carecoord.fhir.referrals import HSDS_ID_SYSTEM
+
+    cli("resource", "add", "Food Bank of the North", "--category", "food")  # another entry: not matched
+    service = {"resourceType": "HealthcareService", "id": "h1", "name": "North Food Bank",
+               "identifier": [{"system": HSDS_ID_SYSTEM, "value": "svc-42"}]}  # fmt: skip
+    request = {"resourceType": "ServiceRequest", "id": "s1", "status": "active", "intent": "order",
+               "subject": {"reference": "Patient/p1"},
+               "performer": [{"reference": "HealthcareService/h1", "display": "North Food Bank"}]}  # fmt: skip
+    assert cli("import", "fhir", str(bundle_of(tmp_path / "a.json", service, request))).exit_code == 0
+    again = bundle_of(tmp_path / "b.json", {**service, "id": "h2"}, {**request, "id": "s2", "performer": [
+        {"reference": "HealthcareService/h2", "display": "North Food Bank"}]})  # fmt: skip
+    assert cli("import", "fhir", str(again)).exit_code == 0
+    names = sorted(r["name"] for r in json.loads(cli("resource", "list", "-f", "json").stdout))
+    assert names == ["Food Bank of the North", "North Food Bank"]  # h2 found h1's entry by its HSDS id
+    referred = json.loads(cli("referral", "list", "-f", "json").stdout)
+    assert len({r["resource_id"] for r in referred}) == 1 and len(referred) == 2
