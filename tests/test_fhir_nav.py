@@ -270,3 +270,19 @@ def test_a_directory_entry_is_matched_by_its_hsds_id(cli: Callable[..., Run], tm
     assert names == ["Food Bank of the North", "North Food Bank"]  # h2 found h1's entry by its HSDS id
     referred = json.loads(cli("referral", "list", "-f", "json").stdout)
     assert len({r["resource_id"] for r in referred}) == 1 and len(referred) == 2
+
+
+def test_ndjson_comes_across_too(cli: Callable[..., Run], tmp_path: Path) -> None:
+    """In NDJSON the resources refer to each other as Type/id: the referral's Task still finds its
+    ServiceRequest, the screening's Observations their QuestionnaireResponse."""
+    demo, out = tmp_path / "demo.db", tmp_path / "all.ndjson"
+    assert cli("demo", "--path", str(demo)).exit_code == 0
+    assert cli("--db", str(demo), "export", "fhir", "--all", "--ndjson", "--out", str(out)).exit_code == 0
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    assert sum(r["resourceType"] == "HealthcareService" for r in lines) == 4  # each once, however many batches
+    run = cli("import", "fhir", str(out))
+    assert run.exit_code == 0, run.stderr
+    for args in LISTINGS[:4]:
+        assert listing(cli, *args) == listing(cli, "--db", str(demo), *args), args
+    again = cli("import", "fhir", str(out))
+    assert "created" not in again.stdout and "updated" not in again.stdout, again.stdout
