@@ -286,3 +286,33 @@ def test_ndjson_comes_across_too(cli: Callable[..., Run], tmp_path: Path) -> Non
         assert listing(cli, *args) == listing(cli, "--db", str(demo), *args), args
     again = cli("import", "fhir", str(out))
     assert "created" not in again.stdout and "updated" not in again.stdout, again.stdout
+
+
+def test_a_referral_made_from_a_screening_gives_the_need_found_as_its_reason(
+    cli: Callable[..., Run], tmp_path: Path, rows: Callable[..., list[dict[str, Any]]]
+) -> None:
+    """ServiceRequest.reasonReference: the screening's Observation of that need (Gravity style);
+    supportingInfo: its QuestionnaireResponse. The link survives the import. A safety flag is an
+    Observation of its own."""
+    demo, out = tmp_path / "demo.db", tmp_path / "luis.json"
+    assert cli("demo", "--path", str(demo)).exit_code == 0
+    screened = json.loads(cli("--db", str(demo), "screen", "list", "--patient", "DEMO-1002", "-f", "json").stdout)
+    run = cli("--db", str(demo), "referral", "add", "DEMO-1002", "--resource", "Dial-a-Ride", "--screening",
+              str(screened[0]["id"]), "--consent", "verbal")  # fmt: skip
+    assert run.exit_code == 0, run.stderr
+    args = ("export", "fhir", "--patient", "DEMO-1002", "--patient", "DEMO-1003", "--out", str(out))
+    assert cli("--db", str(demo), *args).exit_code == 0
+    resources = entries(out)
+    rides = next(r for r in resources if r["resourceType"] == "ServiceRequest"
+                 and (SDOH_CATEGORY, "transportation-insecurity") in codes(r, "category"))  # fmt: skip
+    reason = next(r for r in resources if f"urn:uuid:{r['id']}" == rides["reasonReference"][0]["reference"])
+    assert reason["resourceType"] == "Observation"
+    assert (SDOH_CATEGORY, "transportation-insecurity") in codes(reason, "code")
+    assert rides["supportingInfo"][0]["reference"] == f"urn:uuid:{screened[0]['uid']}"
+    flags = [
+        r for r in resources if r["resourceType"] == "Observation" and r["code"]["coding"][0]["code"] == "safety-flag"
+    ]
+    assert len(flags) == 1 and flags[0]["subject"]["display"] == "Aisha Rahman"
+    assert cli("import", "fhir", str(out)).exit_code == 0
+    linked = rows("SELECT s.uid FROM referral r JOIN screening s ON s.id = r.screening_id")
+    assert linked == [{"uid": screened[0]["uid"]}]
