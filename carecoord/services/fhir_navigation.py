@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select as sql_select
 from sqlmodel import Session, col, select
 
 from carecoord.errors import ValidationError
@@ -61,6 +62,18 @@ def _rows(session: Session, model: Any, column: Any, ids: Iterable[int | None], 
     return found
 
 
+def _some(
+    session: Session, model: Any, names: Sequence[str], column: Any, ids: Iterable[int | None], *order: Any
+) -> list[Any]:
+    """Like :func:`_rows`, but only the columns ``names`` (rows read by attribute): for the many rows
+    under a record, whose timestamps an export does not use and would only convert."""
+    found: list[Any] = []
+    query: Any = sql_select(*(getattr(model, name) for name in names))
+    for batch in id_batches(ids):
+        found += session.execute(query.where(col(column).in_(batch)).order_by(*order)).all()
+    return found
+
+
 def _uids(session: Session, model: Any, ids: Iterable[int | None]) -> dict[int, str]:
     """id -> uid of the records of ``model`` with these ids (one IN query per batch)."""
     found: dict[int, str] = {}
@@ -92,6 +105,12 @@ def _first_time(refs: Refs, resource_ids: Iterable[int]) -> list[int]:
 
 
 # --- export --------------------------------------------------------------------------------------------
+
+
+EVENT_COLUMNS = ("uid", "referral_id", "at", "happened_on", "action", "from_status", "to_status", "outcome", "note",
+                 "recorded_by")  # fmt: skip
+APPOINTMENT_COLUMNS = ("id", "uid", "rrule", "starts_at", "authorization_id")
+USE_COLUMNS = ("uid", "authorization_id", "used_on", "units", "appointment_id", "occurrence", "note")
 
 
 def screening_section(session: Session, patients: Sequence[Patient], refs: Refs) -> Iterator[dict[str, Any]]:
@@ -134,7 +153,7 @@ def referral_section(session: Session, patients: Sequence[Patient], refs: Refs) 
     directory = {r.id: r for r in _rows(session, Resource, Resource.id, resource_ids, col(Resource.id))}
     for resource_id in _first_time(refs, resource_ids):
         yield fhir_referrals.resource_to_fhir(directory[resource_id])
-    events = _group(_rows(session, ReferralEvent, ReferralEvent.referral_id, [r.id for r in found],
+    events = _group(_some(session, ReferralEvent, EVENT_COLUMNS, ReferralEvent.referral_id, [r.id for r in found],
                           col(ReferralEvent.referral_id), col(ReferralEvent.id)), "referral_id")  # fmt: skip
     screenings = {s.id: s for s in _rows(session, Screening, Screening.id, [r.screening_id for r in found],
                                          col(Screening.id))}  # fmt: skip
@@ -158,16 +177,18 @@ def authorization_section(session: Session, patients: Sequence[Patient], refs: R
                   col(Authorization.id))  # fmt: skip
     if not found:
         return
-    used = _rows(session, AuthorizationUse, AuthorizationUse.authorization_id, [a.id for a in found],
+    used = _some(session, AuthorizationUse, USE_COLUMNS, AuthorizationUse.authorization_id, [a.id for a in found],
                  col(AuthorizationUse.authorization_id), col(AuthorizationUse.id))  # fmt: skip
     uses = _group(used, "authorization_id")
     covered = _rows(session, Coverage, Coverage.id, [a.coverage_id for a in found], col(Coverage.id))
     coverages = {c.id: c for c in covered}
     referrals = _uids(session, Referral, [a.referral_id for a in found])
-    sittings = {a.id: a for a in _rows(session, Appointment, Appointment.id, [u.appointment_id for u in used],
-                                       col(Appointment.id))}  # fmt: skip
-    booked = _group(_rows(session, Appointment, Appointment.authorization_id, [a.id for a in found],
-                          col(Appointment.id)), "authorization_id")  # fmt: skip
+    sittings = {a.id: a for a in _some(session, Appointment, APPOINTMENT_COLUMNS, Appointment.id,
+                                       [u.appointment_id for u in used], col(Appointment.id))}  # fmt: skip
+    # The patients' appointments booked under an authorization: found by patient (an IN list of
+    # authorization ids made SQLite scan the whole appointment table), the link checked here.
+    theirs = _some(session, Appointment, APPOINTMENT_COLUMNS, Appointment.patient_id, by_id, col(Appointment.id))
+    booked = _group([a for a in theirs if a.authorization_id is not None], "authorization_id")
     for authorization in found:
         patient = by_id[authorization.patient_id]
         coverage = coverages.get(authorization.coverage_id or 0)
