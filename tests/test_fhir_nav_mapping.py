@@ -111,6 +111,15 @@ def test_an_instrument_without_a_loinc_total_codes_its_score_in_carecoords_syste
     assert result["valueCodeableConcept"]["coding"][0]["code"] == "LA19952-3"  # at risk
 
 
+def test_derived_ids_are_rfc_4122_name_based_uuids() -> None:
+    import uuid
+
+    from carecoord.fhir import nav_codes
+
+    for uid, part in (("11111111-1111-4111-8111-111111111111", "task"), ("x", "domain/food-insecurity")):
+        assert derived_uid(uid, part) == str(uuid.uuid5(nav_codes._DERIVED, f"{uid}/{part}"))
+
+
 def test_an_unknown_answer_code_is_named() -> None:
     item = instruments.builtins()["phq9"].items[0]
     with pytest.raises(ValueError, match=r"item 1: http://loinc\.org\|LA0000-0"):

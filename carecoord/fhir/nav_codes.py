@@ -9,6 +9,7 @@ Plain dicts only: no CLI, no database.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
@@ -57,11 +58,18 @@ HCPCS = "http://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets"
 # Names carecoord's derived resources (the Observations of a screening, a referral's Task and
 # Consent, a program's Consent) get their ids from: stable, so a second export is the same file.
 _DERIVED = uuid.UUID("4f9b1d1a-3c55-5e0b-8a7f-6e0a1c2d3b4e")
+_DERIVED_BYTES = _DERIVED.bytes
 
 
 def derived_uid(uid: str, part: str) -> str:
-    """The id of the resource ``part`` made from the record ``uid`` (the same every time)."""
-    return str(uuid.uuid5(_DERIVED, f"{uid}/{part}"))
+    """The id of the resource ``part`` made from the record ``uid`` (the same every time): the
+    RFC 4122 name-based UUID (version 5, SHA-1) of ``uid/part``, as ``uuid.uuid5`` makes it, without
+    its objects (an agency's export makes a few hundred thousand)."""
+    digest = bytearray(hashlib.sha1(_DERIVED_BYTES + f"{uid}/{part}".encode()).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
+    h = digest.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def own_url(kind: str, name: str) -> str:

@@ -26,7 +26,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from carecoord.fhir import Refs, code_system
+from carecoord.fhir import Refs, code_system, extension_url
 from carecoord.fhir.nav_codes import (
     ACT_CODE,
     CONSENT_SCOPE,
@@ -36,7 +36,6 @@ from carecoord.fhir.nav_codes import (
     TASK_CODE,
     code_in,
     compact,
-    complex_extension,
     concept,
     day,
     derived_uid,
@@ -49,7 +48,6 @@ from carecoord.fhir.nav_codes import (
     own_code,
     own_concept,
     own_url,
-    part,
     read_day,
     read_moment,
     record_identifier,
@@ -234,13 +232,7 @@ def _service_request(referral: Referral, links: Links, refs: Refs) -> dict[str, 
 
 def _task(referral: Referral, events: Sequence[ReferralEvent], links: Links, refs: Refs) -> dict[str, Any]:
     uid = task_id(referral.uid)
-    history = [complex_extension("referral-event", (
-        part("uid", "String", event.uid), part("at", "DateTime", moment(event.at)),
-        part("happened-on", "Date", day(event.happened_on)), part("action", "Code", event.action),
-        part("from", "Code", event.from_status), part("to", "Code", event.to_status),
-        part("outcome", "Code", event.outcome), part("note", "String", event.note),
-        part("recorded-by", "String", event.recorded_by),
-    )) for event in events]  # fmt: skip
+    history = [_event(event) for event in events]
     output = []
     if referral.outcome:
         output.append({"type": {"text": "outcome"}, "valueCodeableConcept": own_concept("referral-outcome",
@@ -267,6 +259,29 @@ def _task(referral: Referral, events: Sequence[ReferralEvent], links: Links, ref
         "owner": _performer(referral, links, refs),
         "output": output,
     })  # fmt: skip
+
+
+EVENT_URL = extension_url("referral-event")
+_EVENT_CODES = (("from", "from_status"), ("to", "to_status"), ("outcome", "outcome"))
+
+
+def _event(event: ReferralEvent) -> dict[str, Any]:
+    """One move of the referral, as a ``referral-event`` extension (built directly: a referral has
+    several, an agency's export some hundreds of thousands)."""
+    parts: list[dict[str, Any]] = [
+        {"url": "uid", "valueString": event.uid},
+        {"url": "at", "valueDateTime": event.at.isoformat()},
+        {"url": "happened-on", "valueDate": event.happened_on.isoformat()},
+        {"url": "action", "valueCode": event.action},
+    ]
+    for name, key in _EVENT_CODES:
+        value = getattr(event, key)
+        if value:
+            parts.append({"url": name, "valueCode": value})
+    if event.note:
+        parts.append({"url": "note", "valueString": event.note})
+    parts.append({"url": "recorded-by", "valueString": event.recorded_by})
+    return {"url": EVENT_URL, "extension": parts}
 
 
 def _consent(referral: Referral, links: Links, refs: Refs) -> dict[str, Any]:
