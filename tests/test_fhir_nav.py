@@ -158,18 +158,19 @@ def test_a_directory_entry_already_there_is_used_not_copied(
     assert any(r.get("resource_id") == pantries[0]["id"] for r in referred)
 
 
+@pytest.mark.parametrize("subject", ["Patient/nobody", "urn:uuid:5b0c7c55-0f3e-4d39-9a55-2f4b1c0d9e77"])
 def test_a_service_request_for_a_patient_not_in_the_file_is_refused(
-    cli: Callable[..., Run], tmp_path: Path, unchanged: Any
+    cli: Callable[..., Run], tmp_path: Path, unchanged: Any, subject: str
 ) -> None:
     request = {"resourceType": "ServiceRequest", "id": "sr1", "status": "active", "intent": "order",
-               "subject": {"reference": "Patient/nobody"}, "performer": [{"display": "Food bank"}]}  # fmt: skip
+               "subject": {"reference": subject}, "performer": [{"display": "Food bank"}]}  # fmt: skip
     path = tmp_path / "orphan.json"
     path.write_text(json.dumps({"resourceType": "Bundle", "type": "collection",
                                 "entry": [{"fullUrl": "urn:uuid:0c6f7e1a-7d0f-4a36-9b1e-2b8d5f0e9a11",
                                            "resource": request}]}))  # fmt: skip
     with unchanged():
         run = cli("import", "fhir", str(path))
-    assert_one_line_error(run, 1, "ServiceRequest/sr1", "Patient/nobody")
+    assert_one_line_error(run, 1, "ServiceRequest/sr1", subject)
 
 
 def test_an_authorization_used_by_a_series_comes_across_with_its_sittings(
