@@ -14,7 +14,7 @@ import pytest
 
 from carecoord.fhir import extension_url
 from tests.conftest import assert_one_line_error
-from tests.fhir_validation import by_type, check_bundle
+from tests.fhir_validation import by_type, check_bundle, check_ndjson
 
 CARE_TYPES = {"CarePlan", "Condition", "Goal", "Task", "Communication", "EpisodeOfCare"}
 PARTICIPATION_MODE = "http://terminology.hl7.org/CodeSystem/v3-ParticipationMode"
@@ -23,10 +23,14 @@ CPT = "http://www.ama-assn.org/go/cpt"
 
 @pytest.fixture
 def demo_bundle(cli, tmp_path: Path) -> Path:
-    """The demo caseload's Margaret (a plan, goals, a weekly task, calls) and Walter (a transition)
-    exported as a Bundle, from a demo database of its own."""
+    """The demo caseload's Margaret (a plan with a review, goals, a weekly task done once, calls) and
+    Walter (a transition) exported as a Bundle, from a demo database of its own."""
     demo, out = tmp_path / "demo.db", tmp_path / "bundle.json"
     assert cli("demo", "--path", str(demo)).exit_code == 0
+    for change in (("plan", "review", "Heart failure", "--note", "Weight stable", "--date", "2026-11-20"),
+                   ("goal", "status", "Weigh daily", "--achievement", "improving"),
+                   ("task", "done", "Weekly weight check call")):  # fmt: skip
+        assert cli("--db", str(demo), *change).exit_code == 0, change
     run = cli(
         "--db", str(demo), "export", "fhir", "--patient", "DEMO-1001", "--patient", "DEMO-1004", "--out", str(out)
     )
@@ -70,8 +74,24 @@ def test_an_import_into_an_empty_database_recreates_them_and_a_second_changes_no
                       "needs": "Two CHF admissions this year\nLives alone; daughter visits weekly",
                       "review_every_days": 90}]  # fmt: skip
     assert len(rows("SELECT id FROM goal")) == 2
-    weekly = rows("SELECT id, series_id, rrule, due_time FROM task WHERE title = 'Weekly weight check call'")
-    assert [(t["series_id"] == t["id"], t["rrule"]) for t in weekly] == [(True, "FREQ=WEEKLY")]
+    [review] = rows("SELECT reviewed_on, note, next_review FROM plan_review")
+    assert (str(review["reviewed_on"]), review["note"], str(review["next_review"])) == (
+        "2026-11-20",
+        "Weight stable",
+        "2027-02-18",
+    )
+    assert [g["achievement_status"] for g in rows("SELECT achievement_status FROM goal ORDER BY id")] == [
+        "improving",
+        None,
+    ]
+    weekly = rows("SELECT id, status, series_id, rrule, due_on, due_time, completed_at FROM task "
+                  "WHERE title = 'Weekly weight check call' ORDER BY due_on")  # fmt: skip
+    first = weekly[0]["id"]
+    assert [(t["status"], t["series_id"], str(t["due_on"]), str(t["due_time"])[:5]) for t in weekly] == [
+        ("completed", first, "2026-11-25", "10:00"),
+        ("requested", first, "2026-12-02", "10:00"),
+    ]
+    assert weekly[0]["completed_at"] is not None and weekly[1]["completed_at"] is None
     [transition] = rows("SELECT facility, complexity, contact_task_id, visit_task_id FROM transition")
     assert transition["facility"] == "St. Luke's Hospital" and transition["complexity"] == "high"
     followups = rows(
@@ -93,3 +113,19 @@ def test_a_task_for_no_patient_in_the_file_is_one_line_and_changes_nothing(cli, 
     with unchanged():
         run = cli("import", "fhir", str(broken))
     assert_one_line_error(run, 1, f"Task/{task['id']}")
+
+
+def test_ndjson_carries_the_same_records_and_imports_the_same(cli, tmp_path, rows):
+    demo, out = tmp_path / "demo.db", tmp_path / "care.ndjson"
+    assert cli("demo", "--path", str(demo)).exit_code == 0
+    assert cli("--db", str(demo), "export", "fhir", "--all", "--ndjson", "--out", str(out)).exit_code == 0
+    resources = check_ndjson(out)  # valid R4, and every Type/id reference resolves in the file
+    found = Counter(r["resourceType"] for r in resources)
+    assert set(found) >= CARE_TYPES, found
+    task = next(r for r in resources if r["resourceType"] == "Task" and "basedOn" in r)
+    assert task["basedOn"][0]["reference"].startswith("CarePlan/")
+    run = cli("import", "fhir", str(out))
+    assert run.exit_code == 0, run.stderr
+    for table, kind in (("care_plan", "CarePlan"), ("goal", "Goal"), ("communication", "Communication"),
+                        ("transition", "EpisodeOfCare")):  # fmt: skip
+        assert len(rows(f"SELECT id FROM {table}")) == found[kind], table
