@@ -10,6 +10,7 @@ twice changes nothing.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -25,6 +26,7 @@ from carecoord.fhir.plans import needs_to_fhir, plan_from_fhir, plan_to_fhir, re
 from carecoord.fhir.tasks import task_from_fhir, task_links, task_to_fhir
 from carecoord.fhir.transitions import is_transition, transition_from_fhir, transition_tasks, transition_to_fhir
 from carecoord.models import CarePlan, Communication, Contact, Goal, Patient, PlanReview, Task, Transition
+from carecoord.services import snapshots
 from carecoord.services.fhir_export import Section
 from carecoord.services.fhir_import import Handler, ImportContext, Outcome
 
@@ -38,9 +40,19 @@ CONTACT_RESOURCE = "RelatedPerson"
 # --- export ---------------------------------------------------------------------------------------
 
 
-def _by_patients(session: Session, model: type[M], patient_ids: Sequence[int | None]) -> Sequence[M]:
-    column = model.patient_id  # type: ignore[attr-defined]
-    return session.exec(select(model).where(col(column).in_(patient_ids)).order_by(col(model.id))).all()  # type: ignore[attr-defined]
+def _by_patients(session: Session, model: type[M], patient_ids: Sequence[int | None]) -> list[M]:
+    """The patients' rows of ``model`` in id order, as read-only snapshots (services.snapshots)."""
+    column, key = model.patient_id, model.id  # type: ignore[attr-defined]
+    query = snapshots.query(model).where(col(column).in_(patient_ids)).order_by(col(key))
+    return [snapshots.snapshot(model, row) for row in session.exec(query)]
+
+
+def _grouped(records: Sequence[Any], key: str) -> dict[Any, list[Any]]:
+    """Records by the value of one of their columns, in their order."""
+    found: dict[Any, list[Any]] = defaultdict(list)
+    for record in records:
+        found[getattr(record, key)].append(record)
+    return found
 
 
 def _uids(session: Session, model: type[SQLModel], ids: set[int]) -> dict[int, str]:
@@ -60,19 +72,17 @@ def export_plans(session: Session, patients: Sequence[Patient], refs: Refs) -> I
     plans = _by_patients(session, CarePlan, ids)
     goals = _by_patients(session, Goal, ids)
     tasks = _by_patients(session, Task, ids)
-    reviews = session.exec(
-        select(PlanReview).where(col(PlanReview.plan_id).in_([p.id for p in plans]))
-        .order_by(col(PlanReview.reviewed_on), col(PlanReview.id))
-    ).all() if plans else []  # fmt: skip
+    reviews = _grouped(sorted(_by_patients(session, PlanReview, ids), key=lambda r: (r.reviewed_on, r.id)), "plan_id")
     plan_uid = {plan.id: plan.uid for plan in plans}
     goal_uid = {goal.id: goal.uid for goal in goals}
+    plan_goals, plan_tasks = _grouped(goals, "plan_id"), _grouped(tasks, "plan_id")
     for plan in plans:
         owner = patient_uid[plan.patient_id]
         yield plan_to_fhir(
             plan, owner, refs,
-            goal_uids=[g.uid for g in goals if g.plan_id == plan.id],
-            task_uids=[t.uid for t in tasks if t.plan_id == plan.id],
-            reviews=[r for r in reviews if r.plan_id == plan.id],
+            goal_uids=[goal.uid for goal in plan_goals.get(plan.id, ())],
+            task_uids=[task.uid for task in plan_tasks.get(plan.id, ())],
+            reviews=reviews.get(plan.id, ()),
         )  # fmt: skip
         yield from needs_to_fhir(plan, owner, refs)
     for goal in goals:
@@ -100,10 +110,9 @@ def _series_uids(tasks: Sequence[Task]) -> dict[int, str]:
 def export_log(session: Session, patients: Sequence[Patient], refs: Refs) -> Iterator[Resource]:
     """Each patient's communication log, oldest first, each entry with the contact it was with."""
     patient_uid = {p.id: p.uid for p in patients}
-    entries = session.exec(
-        select(Communication).where(col(Communication.patient_id).in_(list(patient_uid)))
-        .order_by(col(Communication.patient_id), col(Communication.at), col(Communication.id))
-    ).all()  # fmt: skip
+    query = snapshots.query(Communication).where(col(Communication.patient_id).in_(list(patient_uid)))
+    rows = session.exec(query.order_by(col(Communication.patient_id), col(Communication.at), col(Communication.id)))
+    entries = [snapshots.snapshot(Communication, row) for row in rows]
     contact_uid = _uids(session, Contact, {e.contact_id for e in entries if e.contact_id is not None})
     for entry in entries:
         found = contact_uid.get(entry.contact_id) if entry.contact_id is not None else None
