@@ -20,10 +20,9 @@ from carecoord.fhir import Refs, code_system
 from carecoord.fhir.elements import (
     codes,
     coding,
-    compact,
     concept,
+    extension,
     extension_value,
-    extensions,
     instant,
     meta,
     read_date,
@@ -82,25 +81,27 @@ def communication_to_fhir(
     else:
         party = refs.to("Patient", patient_uid)
     mode, display = MEDIUM.get(entry.channel, MEDIUM["phone"])
-    inbound = entry.direction == "inbound"
-    return compact({
+    program = [extension(PROGRAM, "Coding", _program(entry.program))] if entry.program else []
+    resource: Resource = {
         "resourceType": "Communication",
         "id": entry.uid,
         "meta": meta(entry.updated_at),
         "identifier": [record_identifier(entry.uid)],
-        "extension": extensions([
-            (MINUTES, "Duration", duration(entry.minutes, "min")),
-            (PROGRAM, "Coding", _program(entry.program) if entry.program else None),
-        ]),
+        "extension": [extension(MINUTES, "Duration", duration(entry.minutes, "min")), *program],
         "status": "completed" if entry.outcome in COMPLETED_OUTCOMES else "not-done",
         "statusReason": concept(None, coding(OUTCOME_SYSTEM, entry.outcome, OUTCOMES.get(entry.outcome))),
         "medium": [concept(entry.channel, coding(PARTICIPATION_MODE, mode, display))],
         "subject": refs.to("Patient", patient_uid),
         "sent": instant(entry.at),
-        "recipient": None if inbound else [party],
-        "sender": party if inbound else None,
-        "payload": [{"contentString": entry.note}] if entry.note else None,
-    })  # fmt: skip
+    }
+    # built in place rather than compacted: an agency's log is 500,000 entries
+    if entry.direction == "inbound":
+        resource["sender"] = party
+    else:
+        resource["recipient"] = [party]
+    if entry.note:
+        resource["payload"] = [{"contentString": entry.note}]
+    return resource
 
 
 def _program(code: str) -> dict[str, str]:

@@ -112,7 +112,7 @@ def export_log(session: Session, patients: Sequence[Patient], refs: Refs) -> Ite
     patient_uid = {p.id: p.uid for p in patients}
     query = snapshots.query(Communication).where(col(Communication.patient_id).in_(list(patient_uid)))
     rows = session.exec(query.order_by(col(Communication.patient_id), col(Communication.at), col(Communication.id)))
-    entries = [snapshots.snapshot(Communication, row) for row in rows]
+    entries: list[Communication] = [snapshots.snapshot(Communication, row) for row in rows]
     contact_uid = _uids(session, Contact, {e.contact_id for e in entries if e.contact_id is not None})
     for entry in entries:
         found = contact_uid.get(entry.contact_id) if entry.contact_id is not None else None
