@@ -14,54 +14,38 @@ import pytest
 
 from carecoord.fhir import extension_url
 from tests.conftest import assert_one_line_error
+from tests.fhir_validation import by_type, check_bundle, check_ndjson
 
 CARE_TYPES = {"CarePlan", "Condition", "Goal", "Task", "Communication", "EpisodeOfCare"}
 PARTICIPATION_MODE = "http://terminology.hl7.org/CodeSystem/v3-ParticipationMode"
 CPT = "http://www.ama-assn.org/go/cpt"
 
 
-@pytest.fixture(scope="module")
-def demo_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo caseload's Margaret (a plan, goals, a weekly task, calls) and Walter (a transition)
-    exported as a Bundle: built once, from a demo database of its own."""
-    from typer.testing import CliRunner
-
-    from carecoord.cli import app
-
-    folder = tmp_path_factory.mktemp("demo")
-    demo, out = folder / "demo.db", folder / "bundle.json"
-    runner = CliRunner()
-    assert runner.invoke(app, ["--db", str(folder / "own.db"), "demo", "--path", str(demo)]).exit_code == 0
-    run = runner.invoke(app, ["--db", str(demo), "export", "fhir", "--patient", "DEMO-1001", "--patient", "DEMO-1004",
-                              "--out", str(out)])  # fmt: skip
-    assert run.exit_code == 0, run.output
+@pytest.fixture
+def demo_bundle(cli, tmp_path: Path) -> Path:
+    """The demo caseload's Margaret (a plan with a review, goals, a weekly task done once, calls) and
+    Walter (a transition) exported as a Bundle, from a demo database of its own."""
+    demo, out = tmp_path / "demo.db", tmp_path / "bundle.json"
+    assert cli("demo", "--path", str(demo)).exit_code == 0
+    for change in (("plan", "review", "Heart failure", "--note", "Weight stable", "--date", "2026-11-20"),
+                   ("goal", "status", "Weigh daily", "--achievement", "improving"),
+                   ("task", "done", "Weekly weight check call")):  # fmt: skip
+        assert cli("--db", str(demo), *change).exit_code == 0, change
+    run = cli(
+        "--db", str(demo), "export", "fhir", "--patient", "DEMO-1001", "--patient", "DEMO-1004", "--out", str(out)
+    )
+    assert run.exit_code == 0, run.stderr
     return out
 
 
-def entries(path: Path) -> list[dict[str, Any]]:
-    return [entry["resource"] for entry in json.loads(path.read_text())["entry"]]
-
-
 def of_type(path: Path, kind: str) -> list[dict[str, Any]]:
-    return [r for r in entries(path) if r["resourceType"] == kind]
-
-
-def references(value: Any) -> list[str]:
-    """Every Reference.reference anywhere in a resource."""
-    if isinstance(value, dict):
-        found = [value["reference"]] if isinstance(value.get("reference"), str) else []
-        return found + [ref for item in value.values() for ref in references(item)]
-    if isinstance(value, list):
-        return [ref for item in value for ref in references(item)]
-    return []
+    return by_type(json.loads(path.read_text()), kind)
 
 
 def test_the_export_carries_each_care_record_with_its_codes_and_every_reference_resolves(demo_bundle):
-    bundle = json.loads(demo_bundle.read_text())
-    urls = {entry["fullUrl"] for entry in bundle["entry"]}
+    bundle = check_bundle(demo_bundle)  # valid R4, and every reference resolves inside it
     found = Counter(entry["resource"]["resourceType"] for entry in bundle["entry"])
     assert set(found) >= CARE_TYPES, found
-    assert [ref for entry in bundle["entry"] for ref in references(entry["resource"]) if ref not in urls] == []
     [plan] = of_type(demo_bundle, "CarePlan")
     assert (plan["title"], plan["status"], plan["intent"]) == ("Heart failure self-management", "active", "plan")
     assert [a["display"] for a in plan["addresses"]] == ["Two CHF admissions this year",
@@ -81,16 +65,6 @@ def test_the_export_carries_each_care_record_with_its_codes_and_every_reference_
     assert [c["code"] for c in episode["type"][0]["coding"] if c["system"] == CPT] == ["99496"]
 
 
-def test_each_care_resource_is_valid_fhir_r4(demo_bundle):
-    from importlib import import_module
-
-    models = pytest.importorskip("fhir.resources.R4B")
-    for resource in entries(demo_bundle):
-        if resource["resourceType"] in CARE_TYPES:
-            kind = resource["resourceType"]
-            getattr(import_module(f"{models.__name__}.{kind.lower()}"), kind).model_validate(resource)
-
-
 def test_an_import_into_an_empty_database_recreates_them_and_a_second_changes_nothing(cli, demo_bundle, rows,
                                                                                        unchanged):  # fmt: skip
     run = cli("import", "fhir", str(demo_bundle))
@@ -100,8 +74,24 @@ def test_an_import_into_an_empty_database_recreates_them_and_a_second_changes_no
                       "needs": "Two CHF admissions this year\nLives alone; daughter visits weekly",
                       "review_every_days": 90}]  # fmt: skip
     assert len(rows("SELECT id FROM goal")) == 2
-    weekly = rows("SELECT id, series_id, rrule, due_time FROM task WHERE title = 'Weekly weight check call'")
-    assert [(t["series_id"] == t["id"], t["rrule"]) for t in weekly] == [(True, "FREQ=WEEKLY")]
+    [review] = rows("SELECT reviewed_on, note, next_review FROM plan_review")
+    assert (str(review["reviewed_on"]), review["note"], str(review["next_review"])) == (
+        "2026-11-20",
+        "Weight stable",
+        "2027-02-18",
+    )
+    assert [g["achievement_status"] for g in rows("SELECT achievement_status FROM goal ORDER BY id")] == [
+        "improving",
+        None,
+    ]
+    weekly = rows("SELECT id, status, series_id, rrule, due_on, due_time, completed_at FROM task "
+                  "WHERE title = 'Weekly weight check call' ORDER BY due_on")  # fmt: skip
+    first = weekly[0]["id"]
+    assert [(t["status"], t["series_id"], str(t["due_on"]), str(t["due_time"])[:5]) for t in weekly] == [
+        ("completed", first, "2026-11-25", "10:00"),
+        ("requested", first, "2026-12-02", "10:00"),
+    ]
+    assert weekly[0]["completed_at"] is not None and weekly[1]["completed_at"] is None
     [transition] = rows("SELECT facility, complexity, contact_task_id, visit_task_id FROM transition")
     assert transition["facility"] == "St. Luke's Hospital" and transition["complexity"] == "high"
     followups = rows(
@@ -123,3 +113,19 @@ def test_a_task_for_no_patient_in_the_file_is_one_line_and_changes_nothing(cli, 
     with unchanged():
         run = cli("import", "fhir", str(broken))
     assert_one_line_error(run, 1, f"Task/{task['id']}")
+
+
+def test_ndjson_carries_the_same_records_and_imports_the_same(cli, tmp_path, rows):
+    demo, out = tmp_path / "demo.db", tmp_path / "care.ndjson"
+    assert cli("demo", "--path", str(demo)).exit_code == 0
+    assert cli("--db", str(demo), "export", "fhir", "--all", "--ndjson", "--out", str(out)).exit_code == 0
+    resources = check_ndjson(out)  # valid R4, and every Type/id reference resolves in the file
+    found = Counter(r["resourceType"] for r in resources)
+    assert set(found) >= CARE_TYPES, found
+    task = next(r for r in resources if r["resourceType"] == "Task" and "basedOn" in r)
+    assert task["basedOn"][0]["reference"].startswith("CarePlan/")
+    run = cli("import", "fhir", str(out))
+    assert run.exit_code == 0, run.stderr
+    for table, kind in (("care_plan", "CarePlan"), ("goal", "Goal"), ("communication", "Communication"),
+                        ("transition", "EpisodeOfCare")):  # fmt: skip
+        assert len(rows(f"SELECT id FROM {table}")) == found[kind], table

@@ -12,27 +12,24 @@ alert, notification, reminder, instruction) has no code for a care-coordination 
 
 from __future__ import annotations
 
-from datetime import tzinfo
+from datetime import datetime, time, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from carecoord.errors import ValidationError
 from carecoord.fhir import Refs, code_system
-from carecoord.fhir.parts import (
-    Resource,
-    code_in,
-    codes_in,
+from carecoord.fhir.elements import (
+    codes,
+    coding,
     concept,
-    drop_empty,
-    duration,
-    duration_value,
     extension,
     extension_value,
-    extensions,
-    fhir_instant,
-    name,
-    parse_moment,
+    instant,
+    meta,
+    read_date,
+    read_moment,
     record_identifier,
 )
+from carecoord.fhir.parts import Resource, duration, duration_value, name
 from carecoord.vocab import PROGRAM_NAMES
 
 if TYPE_CHECKING:
@@ -84,25 +81,27 @@ def communication_to_fhir(
     else:
         party = refs.to("Patient", patient_uid)
     mode, display = MEDIUM.get(entry.channel, MEDIUM["phone"])
-    inbound = entry.direction == "inbound"
-    return drop_empty({
+    program = [extension(PROGRAM, "Coding", _program(entry.program))] if entry.program else []
+    resource: Resource = {
         "resourceType": "Communication",
         "id": entry.uid,
-        "identifier": record_identifier(entry.uid),
-        "extension": extensions(
-            extension(MINUTES, valueDuration=duration(entry.minutes, "min")),
-            extension(PROGRAM, valueCoding=_program(entry.program))
-            if entry.program else None,
-        ),
+        "meta": meta(entry.updated_at),
+        "identifier": [record_identifier(entry.uid)],
+        "extension": [extension(MINUTES, "Duration", duration(entry.minutes, "min")), *program],
         "status": "completed" if entry.outcome in COMPLETED_OUTCOMES else "not-done",
-        "statusReason": concept(OUTCOME_SYSTEM, entry.outcome, OUTCOMES.get(entry.outcome)),
-        "medium": [concept(PARTICIPATION_MODE, mode, display, entry.channel)],
+        "statusReason": concept(None, coding(OUTCOME_SYSTEM, entry.outcome, OUTCOMES.get(entry.outcome))),
+        "medium": [concept(entry.channel, coding(PARTICIPATION_MODE, mode, display))],
         "subject": refs.to("Patient", patient_uid),
-        "sent": fhir_instant(entry.at),
-        "recipient": None if inbound else [party],
-        "sender": party if inbound else None,
-        "payload": [{"contentString": entry.note}] if entry.note else None,
-    })  # fmt: skip
+        "sent": instant(entry.at),
+    }
+    # built in place rather than compacted: an agency's log is 500,000 entries
+    if entry.direction == "inbound":
+        resource["sender"] = party
+    else:
+        resource["recipient"] = [party]
+    if entry.note:
+        resource["payload"] = [{"contentString": entry.note}]
+    return resource
 
 
 def _program(code: str) -> dict[str, str]:
@@ -112,26 +111,34 @@ def _program(code: str) -> dict[str, str]:
 def communication_from_fhir(resource: Resource, zone: tzinfo) -> dict[str, Any]:
     """The log entry's fields from a Communication (the contact it was with: :func:`communication_party`)."""
     owner = name(resource)
-    at = parse_moment(resource.get("sent") or resource.get("received"), owner, zone)
+    at = _moment(resource.get("sent") or resource.get("received"), zone)
     if at is None:
         raise ValidationError(f"{owner}: no sent time")
-    outcome = code_in(resource.get("statusReason"), OUTCOME_SYSTEM)
+    outcome = next(iter(codes(resource.get("statusReason"), OUTCOME_SYSTEM)), None)
     if outcome not in OUTCOMES:
         outcome = "reached" if resource.get("status") != "not-done" else "no-answer"
-    mode = codes_in(resource.get("medium"), PARTICIPATION_MODE)
-    program = extension_value(resource, PROGRAM, "Coding") or {}
+    mode = next((code for medium in resource.get("medium") or () for code in codes(medium, PARTICIPATION_MODE)), "")
+    program = extension_value(resource, PROGRAM) or {}
     direction, party = _party(resource)
-    notes = [p["contentString"] for p in resource.get("payload") or [] if p.get("contentString")]
+    notes = [p["contentString"] for p in resource.get("payload") or () if p.get("contentString")]
     return {
         "at": at,
-        "channel": CHANNEL_FROM_MODE.get(mode or "", "phone"),
+        "channel": CHANNEL_FROM_MODE.get(mode, "phone"),
         "direction": direction,
         "with_whom": None if party is None or _is_subject(resource, party) else party.get("display"),
         "outcome": outcome,
-        "minutes": duration_value(extension_value(resource, MINUTES, "Duration"), "min", owner) or 0,
+        "minutes": duration_value(extension_value(resource, MINUTES), "min", owner) or 0,
         "note": "\n\n".join(notes) or None,
         "program": program.get("code") if program.get("system") == PROGRAM_SYSTEM else None,
     }
+
+
+def _moment(value: Any, zone: tzinfo) -> datetime | None:
+    """A dateTime as an aware datetime; a date alone is the start of that day in ``zone``."""
+    moment = read_moment(value)
+    if moment is None and (on := read_date(value)) is not None:
+        return datetime.combine(on, time(0), tzinfo=zone)
+    return moment
 
 
 def communication_party(resource: Resource) -> dict[str, Any] | None:

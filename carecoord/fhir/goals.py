@@ -6,22 +6,24 @@ carecoord's ``care-plan`` extension on the Goal, so that a Goal read on its own 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from carecoord.errors import ValidationError
 from carecoord.fhir import Refs
-from carecoord.fhir.parts import (
-    Resource,
-    code_in,
+from carecoord.fhir.elements import (
+    codes,
+    coding,
+    compact,
     concept,
-    drop_empty,
+    day,
     extension,
     extension_value,
-    fhir_date,
-    name,
-    parse_date,
+    meta,
+    read_date,
     record_identifier,
 )
+from carecoord.fhir.parts import Resource, name
 
 if TYPE_CHECKING:
     from carecoord.models import Goal
@@ -49,18 +51,16 @@ CARE_PLAN = "care-plan"  # carecoord extension: valueReference to the goal's Car
 
 def goal_to_fhir(goal: Goal, patient_uid: str, plan_uid: str, refs: Refs) -> Resource:
     """The Goal resource of a goal: status, achievement, description, target date and measure, plan."""
-    target = drop_empty({
-        "measure": {"text": goal.measure} if goal.measure else None,
-        "dueDate": fhir_date(goal.target_on),
-    })  # fmt: skip
+    target = compact({"measure": {"text": goal.measure} if goal.measure else None, "dueDate": day(goal.target_on)})
     achievement = goal.achievement_status
-    return drop_empty({
+    return compact({
         "resourceType": "Goal",
         "id": goal.uid,
-        "identifier": record_identifier(goal.uid),
-        "extension": [extension(CARE_PLAN, valueReference=refs.to("CarePlan", plan_uid))],
+        "meta": meta(goal.updated_at),
+        "identifier": [record_identifier(goal.uid)],
+        "extension": [extension(CARE_PLAN, "Reference", refs.to("CarePlan", plan_uid))],
         "lifecycleStatus": goal.lifecycle_status,
-        "achievementStatus": concept(GOAL_ACHIEVEMENT, achievement, ACHIEVEMENT_DISPLAY.get(achievement))
+        "achievementStatus": concept(None, coding(GOAL_ACHIEVEMENT, achievement, ACHIEVEMENT_DISPLAY.get(achievement)))
         if achievement else None,
         "description": {"text": goal.description},
         "subject": refs.to("Patient", patient_uid),
@@ -71,25 +71,25 @@ def goal_to_fhir(goal: Goal, patient_uid: str, plan_uid: str, refs: Refs) -> Res
 def goal_from_fhir(resource: Resource) -> dict[str, Any]:
     """The goal's fields from a Goal: description, lifecycle and achievement status, target date, measure."""
     owner = name(resource)
-    description = ((resource.get("description") or {}).get("text") or "").strip()
+    description = str((resource.get("description") or {}).get("text") or "").strip()
     if not description:
         raise ValidationError(f"{owner}: no description text")
     lifecycle = resource.get("lifecycleStatus")
     if lifecycle not in LIFECYCLE:
         raise ValidationError(f"{owner}: lifecycleStatus '{lifecycle}' is not a FHIR goal status")
-    achievement = code_in(resource.get("achievementStatus"), GOAL_ACHIEVEMENT)
-    targets = resource.get("target") or [{}]
-    measure = (targets[0].get("measure") or {}).get("text")
+    achievement = next(iter(codes(resource.get("achievementStatus"), GOAL_ACHIEVEMENT)), None)
+    target = (resource.get("target") or [{}])[0]
+    measure = (target.get("measure") or {}).get("text")
     return {
         "description": description.splitlines()[0],
         "lifecycle_status": lifecycle,
         "achievement_status": achievement if achievement in ACHIEVEMENT_DISPLAY else None,
-        "target_on": parse_date(targets[0].get("dueDate"), owner),
-        "measure": measure.strip() if measure else None,
+        "target_on": read_date(target.get("dueDate")),
+        "measure": measure.strip() if isinstance(measure, str) and measure.strip() else None,
     }
 
 
-def goal_plan(resource: Resource) -> dict[str, Any] | None:
+def goal_plan(resource: Resource) -> Mapping[str, Any] | None:
     """The reference to the goal's CarePlan, if the Goal names it."""
-    found = extension_value(resource, CARE_PLAN, "Reference")
-    return found if isinstance(found, dict) else None
+    found = extension_value(resource, CARE_PLAN)
+    return found if isinstance(found, Mapping) else None

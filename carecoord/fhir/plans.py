@@ -4,7 +4,8 @@ CarePlan: https://hl7.org/fhir/R4/careplan.html . A plan's needs go out as Condi
 (category health-concern, the need's words in ``code.text``) that ``CarePlan.addresses`` refers to,
 which is where an EHR (US Core CarePlan) looks for what a plan addresses; each reference also carries
 the need's words as its ``display``, in the plan's order, so that reading the CarePlan alone gives the
-needs back exactly. The review cycle and the recorded reviews are carecoord extensions.
+needs back exactly (the Conditions are read only by ``import fhir --conditions``, which finds them on
+the plan already). The review cycle and the recorded reviews are carecoord extensions.
 """
 
 from __future__ import annotations
@@ -16,30 +17,26 @@ from typing import TYPE_CHECKING, Any
 
 from carecoord.errors import ValidationError
 from carecoord.fhir import Refs, uid_for
-from carecoord.fhir.parts import (
-    Resource,
-    annotation,
+from carecoord.fhir.elements import (
+    coding,
+    compact,
+    complex_extension,
     concept,
-    drop_empty,
-    duration,
-    duration_value,
-    extension,
+    day,
     extension_value,
     extensions,
-    fhir_date,
-    fhir_instant,
-    find_extensions,
-    name,
-    parse_date,
+    instant,
+    meta,
+    read_date,
     record_identifier,
-    single_annotation,
 )
+from carecoord.fhir.parts import Resource, all_parts, annotation, duration, duration_value, name, note_text
 
 if TYPE_CHECKING:
     from carecoord.models import CarePlan, PlanReview
 
 # CarePlan.status: request-status, https://hl7.org/fhir/R4/codesystem-request-status.html (carecoord's
-# plan statuses are its codes: vocab.PlanStatus). Unknown there ("unknown") is read as draft.
+# plan statuses are its codes: vocab.PlanStatus). Its "unknown" is read as draft.
 PLAN_STATUSES = frozenset({"draft", "active", "on-hold", "revoked", "completed", "entered-in-error"})
 # CarePlan.category: US Core's "assess-plan" (https://hl7.org/fhir/us/core/CodeSystem-careplan-category.html,
 # required by the US Core CarePlan profile) and, for readers outside the US, the root of R4's example
@@ -47,8 +44,8 @@ PLAN_STATUSES = frozenset({"draft", "active", "on-hold", "revoked", "completed",
 US_CORE_CAREPLAN_CATEGORY = "http://hl7.org/fhir/us/core/CodeSystem/careplan-category"
 SNOMED = "http://snomed.info/sct"
 # Condition.category "health-concern": US Core's code system
-# (https://hl7.org/fhir/us/core/STU4/ValueSet-us-core-condition-category.html): a concern outside the
-# provider's problem list, which is what a coordinator's needs are.
+# (https://hl7.org/fhir/us/core/STU4/ValueSet-us-core-condition-category.html): "additional health
+# concerns from other stakeholders which are outside the provider's problem list", as a coordinator's needs are.
 US_CORE_CONDITION_CATEGORY = "http://hl7.org/fhir/us/core/CodeSystem/condition-category"
 # Condition.clinicalStatus: https://terminology.hl7.org/CodeSystem-condition-clinical.html
 CONDITION_CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
@@ -57,7 +54,7 @@ CLOSED_PLAN_STATUSES = frozenset({"completed", "revoked", "entered-in-error"})
 # carecoord's extensions on CarePlan (carecoord.fhir.extension_url)
 NEXT_REVIEW = "next-review"  # valueDate
 REVIEW_INTERVAL = "review-interval"  # valueDuration in days (UCUM d)
-PLAN_REVIEW = "plan-review"  # complex: id (valueUuid), date (valueDate), note (valueString), nextReview (valueDate)
+PLAN_REVIEW = "plan-review"  # complex, repeated: id (valueUuid), date (valueDate), note (valueString), nextReview
 
 
 def plan_needs(plan: CarePlan) -> list[str]:
@@ -80,29 +77,27 @@ def plan_to_fhir(
     reviews: Sequence[PlanReview] = (),
 ) -> Resource:
     """The CarePlan resource of a plan: its goals (CarePlan.goal), tasks (activity), needs (addresses)."""
-    needs = plan_needs(plan)
-    period = drop_empty({"start": fhir_date(plan.start_on), "end": fhir_date(plan.end_on)})
-    return drop_empty({
+    cycle = extensions([
+        (NEXT_REVIEW, "Date", day(plan.next_review)),
+        (REVIEW_INTERVAL, "Duration", duration(plan.review_every_days, "d") if plan.review_every_days else None),
+    ])  # fmt: skip
+    return compact({
         "resourceType": "CarePlan",
         "id": plan.uid,
-        "identifier": record_identifier(plan.uid),
-        "extension": extensions(
-            extension(NEXT_REVIEW, valueDate=fhir_date(plan.next_review)) if plan.next_review else None,
-            extension(REVIEW_INTERVAL, valueDuration=duration(plan.review_every_days, "d"))
-            if plan.review_every_days else None,
-            *(_review_extension(review) for review in reviews),
-        ),
+        "meta": meta(plan.updated_at),
+        "identifier": [record_identifier(plan.uid)],
+        "extension": cycle + [_review_extension(review) for review in reviews],
         "status": plan.status,
         "intent": "plan",
         "category": [
-            concept(US_CORE_CAREPLAN_CATEGORY, "assess-plan", "Assessment and Plan of Treatment"),
-            concept(SNOMED, "734163000", "Care plan"),
+            concept(None, coding(US_CORE_CAREPLAN_CATEGORY, "assess-plan", "Assessment and Plan of Treatment")),
+            concept(None, coding(SNOMED, "734163000", "Care plan")),
         ],
         "title": plan.title,
         "subject": refs.to("Patient", patient_uid),
-        "period": period or None,
-        "created": fhir_instant(plan.created_at),
-        "addresses": [refs.to("Condition", need_uid(plan.uid, need), need) for need in needs],
+        "period": compact({"start": day(plan.start_on), "end": day(plan.end_on)}),
+        "created": instant(plan.created_at) if plan.created_at else None,
+        "addresses": [refs.to("Condition", need_uid(plan.uid, need), need) for need in plan_needs(plan)],
         "goal": [refs.to("Goal", uid) for uid in goal_uids],
         "activity": [{"reference": refs.to("Task", uid)} for uid in task_uids],
         "note": annotation(plan.notes),
@@ -110,52 +105,52 @@ def plan_to_fhir(
 
 
 def _review_extension(review: PlanReview) -> dict[str, Any]:
-    parts = [
-        {"url": "id", "valueUuid": f"urn:uuid:{review.uid}"},
-        {"url": "date", "valueDate": fhir_date(review.reviewed_on)},
-        {"url": "note", "valueString": review.note} if review.note else None,
-        {"url": "nextReview", "valueDate": fhir_date(review.next_review)} if review.next_review else None,
-    ]
-    return extension(PLAN_REVIEW, extension=[part for part in parts if part])
+    return complex_extension(PLAN_REVIEW, [
+        ("id", "Uuid", f"urn:uuid:{review.uid}"),
+        ("date", "Date", day(review.reviewed_on)),
+        ("note", "String", review.note or None),
+        ("nextReview", "Date", day(review.next_review)),
+    ])  # fmt: skip
 
 
 def needs_to_fhir(plan: CarePlan, patient_uid: str, refs: Refs) -> list[Resource]:
     """A Condition (health concern) for each of the plan's needs: active while the plan is open."""
     clinical = "inactive" if plan.status in CLOSED_PLAN_STATUSES else "active"
-    return [
-        {
-            "resourceType": "Condition",
-            "id": need_uid(plan.uid, need),
-            "identifier": record_identifier(need_uid(plan.uid, need)),
-            "clinicalStatus": concept(CONDITION_CLINICAL, clinical, clinical.capitalize()),
-            "category": [concept(US_CORE_CONDITION_CATEGORY, "health-concern", "Health Concern")],
-            "code": {"text": need},
-            "subject": refs.to("Patient", patient_uid),
-        }
-        for need in plan_needs(plan)
-    ]
+    return [_need(plan, need, clinical, patient_uid, refs) for need in plan_needs(plan)]
+
+
+def _need(plan: CarePlan, need: str, clinical: str, patient_uid: str, refs: Refs) -> Resource:
+    uid = need_uid(plan.uid, need)
+    return compact({
+        "resourceType": "Condition",
+        "id": uid,
+        "meta": meta(plan.updated_at),
+        "identifier": [record_identifier(uid)],
+        "clinicalStatus": concept(None, coding(CONDITION_CLINICAL, clinical, clinical.capitalize())),
+        "category": [concept(None, coding(US_CORE_CONDITION_CATEGORY, "health-concern", "Health Concern"))],
+        "code": {"text": need},
+        "subject": refs.to("Patient", patient_uid),
+    })  # fmt: skip
 
 
 def plan_from_fhir(resource: Resource) -> dict[str, Any]:
     """The plan's fields from a CarePlan: title, status, needs, period, review cycle, notes."""
     owner = name(resource)
-    status = resource.get("status") or "draft"
-    if status not in PLAN_STATUSES:
-        status = "draft"
+    status = resource.get("status")
     period = resource.get("period") or {}
-    needs = [str(ref.get("display")).strip() for ref in resource.get("addresses") or [] if ref.get("display")]
-    title = (resource.get("title") or resource.get("description") or "").strip().splitlines()
+    needs = [str(ref["display"]).strip() for ref in resource.get("addresses") or () if ref.get("display")]
+    title = str(resource.get("title") or resource.get("description") or "").strip().splitlines()
     if not title:
         raise ValidationError(f"{owner}: no title")
     return {
         "title": title[0],
-        "status": status,
+        "status": status if status in PLAN_STATUSES else "draft",
         "needs": "\n".join(dict.fromkeys(need for need in needs if need)),
-        "start_on": parse_date(period.get("start"), owner),
-        "end_on": parse_date(period.get("end"), owner),
-        "next_review": parse_date(extension_value(resource, NEXT_REVIEW, "Date"), owner),
-        "review_every_days": duration_value(extension_value(resource, REVIEW_INTERVAL, "Duration"), "d", owner),
-        "notes": single_annotation(resource),
+        "start_on": read_date(period.get("start")),
+        "end_on": read_date(period.get("end")),
+        "next_review": read_date(extension_value(resource, NEXT_REVIEW)),
+        "review_every_days": duration_value(extension_value(resource, REVIEW_INTERVAL), "d", owner),
+        "notes": note_text(resource),
     }
 
 
@@ -163,24 +158,22 @@ def reviews_from_fhir(resource: Resource) -> list[dict[str, Any]]:
     """The plan's recorded reviews: each one's uid, day, note and the next review it set."""
     owner = name(resource)
     found = []
-    for review in find_extensions(resource, PLAN_REVIEW):
-        parts = {part.get("url"): part for part in review.get("extension") or []}
-        day = parse_date((parts.get("date") or {}).get("valueDate"), owner)
-        if day is None:
+    for parts in all_parts(resource, PLAN_REVIEW):
+        reviewed_on = read_date(parts.get("date"))
+        if reviewed_on is None:
             raise ValidationError(f"{owner}: a plan review without its date")
-        raw_id = str((parts.get("id") or {}).get("valueUuid") or "").removeprefix("urn:uuid:")
         found.append({
-            "uid": _review_uid(raw_id, owner, day),
-            "reviewed_on": day,
-            "note": (parts.get("note") or {}).get("valueString"),
-            "next_review": parse_date((parts.get("nextReview") or {}).get("valueDate"), owner),
+            "uid": _review_uid(str(parts.get("id") or ""), owner, reviewed_on),
+            "reviewed_on": reviewed_on,
+            "note": parts.get("note"),
+            "next_review": read_date(parts.get("nextReview")),
         })  # fmt: skip
     return found
 
 
-def _review_uid(raw_id: str, owner: str, day: date) -> str:
+def _review_uid(raw_id: str, owner: str, reviewed_on: date) -> str:
     """The review's uid as exported, else one made from the plan and the day (stable across imports)."""
     try:
-        return str(uuid.UUID(raw_id))
+        return str(uuid.UUID(raw_id.removeprefix("urn:uuid:")))
     except ValueError:
-        return uid_for("PlanReview", f"{owner}/{day}")
+        return uid_for("PlanReview", f"{owner}/{reviewed_on}")

@@ -15,22 +15,19 @@ from typing import TYPE_CHECKING, Any
 
 from carecoord.errors import ValidationError
 from carecoord.fhir import Refs, code_system, uid_for
-from carecoord.fhir.parts import (
-    Resource,
-    annotation,
+from carecoord.fhir.elements import (
     coding,
-    drop_empty,
-    extension,
-    extensions,
-    fhir_date,
-    fhir_instant,
-    find_extension,
-    name,
-    parse_date,
-    parse_moment,
+    compact,
+    complex_extension,
+    day,
+    instant,
+    meta,
+    parts_of,
+    read_date,
+    read_moment,
     record_identifier,
-    single_annotation,
 )
+from carecoord.fhir.parts import Resource, annotation, name, note_text
 
 if TYPE_CHECKING:
     from carecoord.models import Task
@@ -74,12 +71,12 @@ def task_to_fhir(
     """The Task resource of a task. ``series_uid``: the uid that names its series (its first task's);
     ``zone``: the coordinator's, in which a due time is a wall-clock time."""
     tags = [tag for tag in task.tags.split(",") if tag]  # the stored form (services.tags)
-    return drop_empty({
+    return compact({
         "resourceType": "Task",
         "id": task.uid,
-        "meta": {"tag": [coding(TAG_SYSTEM, tag) for tag in tags]} if tags else None,
-        "extension": extensions(_series_extension(task, series_uid)),
-        "identifier": record_identifier(task.uid),
+        "meta": meta(task.updated_at) | ({"tag": [coding(TAG_SYSTEM, tag) for tag in tags]} if tags else {}),
+        "extension": [_series_extension(task, series_uid)] if task.rrule or task.series_id is not None else None,
+        "identifier": [record_identifier(task.uid)],
         "basedOn": [refs.to("CarePlan", plan_uid)] if plan_uid else None,
         "status": task.status,
         "statusReason": {"text": task.status_reason} if task.status_reason else None,
@@ -88,8 +85,8 @@ def task_to_fhir(
         "description": task.title,
         "focus": refs.to("Goal", goal_uid) if goal_uid else None,
         "for": refs.to("Patient", patient_uid),
-        "executionPeriod": {"end": fhir_instant(task.completed_at)} if task.completed_at else None,
-        "authoredOn": fhir_instant(task.created_at),
+        "executionPeriod": {"end": instant(task.completed_at)} if task.completed_at else None,
+        "authoredOn": instant(task.created_at) if task.created_at else None,
         "note": annotation(task.notes),
         "restriction": {"period": {"end": due(task.due_on, task.due_time, zone)}} if task.due_on else None,
     })  # fmt: skip
@@ -104,15 +101,12 @@ def due(day: date, clock: time | None, zone: tzinfo) -> str:
     return localize(day, clock, zone).isoformat(timespec="seconds")
 
 
-def _series_extension(task: Task, series_uid: str | None) -> dict[str, Any] | None:
-    if not task.rrule and task.series_id is None:
-        return None
-    parts = [
-        {"url": "rule", "valueString": task.rrule} if task.rrule else None,
-        {"url": "start", "valueDate": fhir_date(task.repeat_from)} if task.repeat_from else None,
-        {"url": "series", "valueUuid": f"urn:uuid:{series_uid}"} if series_uid else None,
-    ]
-    return extension(SERIES, extension=[part for part in parts if part])
+def _series_extension(task: Task, series_uid: str | None) -> dict[str, Any]:
+    return complex_extension(SERIES, [
+        ("rule", "String", task.rrule or None),
+        ("start", "Date", day(task.repeat_from)),
+        ("series", "Uuid", f"urn:uuid:{series_uid}" if series_uid else None),
+    ])  # fmt: skip
 
 
 def task_from_fhir(resource: Resource, zone: tzinfo) -> dict[str, Any]:
@@ -128,49 +122,42 @@ def task_from_fhir(resource: Resource, zone: tzinfo) -> dict[str, Any]:
     priority = resource.get("priority") or "routine"
     if priority not in PRIORITIES:
         raise ValidationError(f"{owner}: priority '{priority}' is not a FHIR request priority")
-    due_on, due_time = _due(((resource.get("restriction") or {}).get("period") or {}).get("end"), owner, zone)
-    series = find_extension(resource, SERIES) or {}
-    parts = {part.get("url"): part for part in series.get("extension") or []}
-    rule = (parts.get("rule") or {}).get("valueString")
-    tags = sorted({t["code"] for t in (resource.get("meta") or {}).get("tag") or []
+    due_on, due_time = _due(((resource.get("restriction") or {}).get("period") or {}).get("end"), zone)
+    series = parts_of(resource, SERIES) or {}
+    rule = series.get("rule")
+    tags = sorted({t["code"] for t in (resource.get("meta") or {}).get("tag") or ()
                    if t.get("system") == TAG_SYSTEM and t.get("code")})  # fmt: skip
+    done = read_moment((resource.get("executionPeriod") or {}).get("end")) if status == "completed" else None
     return {
         "title": title.splitlines()[0],
         "status": status,
-        "status_reason": ((resource.get("statusReason") or {}).get("text") or None),
+        "status_reason": (resource.get("statusReason") or {}).get("text") or None,
         "priority": priority,
         "due_on": due_on,
         "due_time": due_time,
         "rrule": rule or None,
-        "repeat_from": parse_date((parts.get("start") or {}).get("valueDate"), owner) if rule or parts else None,
+        "repeat_from": read_date(series.get("start")),
         "tags": ",".join(tags),
-        "notes": single_annotation(resource),
-        "completed_at": parse_moment((resource.get("executionPeriod") or {}).get("end"), owner, zone)
-        if status == "completed"
-        else None,
+        "notes": note_text(resource),
+        "completed_at": done,
     }
 
 
-def _due(value: Any, owner: str, zone: tzinfo) -> tuple[date | None, time | None]:
+def _due(value: Any, zone: tzinfo) -> tuple[date | None, time | None]:
     """A due date, and the wall-clock time in ``zone`` when the dateTime has one."""
-    if value in (None, ""):
-        return None, None
-    if len(str(value)) <= 10:
-        return parse_date(value, owner), None
-    moment = parse_moment(value, owner, zone)
-    assert moment is not None
+    moment = read_moment(value)
+    if moment is None:
+        return read_date(value), None
     local = moment.astimezone(zone)
-    return local.date(), local.time().replace(tzinfo=None, microsecond=0)
+    return local.date(), local.time().replace(microsecond=0)
 
 
 def task_links(resource: Resource) -> TaskLinks:
     """What the Task points at: ``for``, ``basedOn``, ``focus``, and the uid of its series."""
-    series = find_extension(resource, SERIES) or {}
-    key = next((str(part.get("valueUuid") or "") for part in series.get("extension") or []
-                if part.get("url") == "series"), "")  # fmt: skip
+    key = str((parts_of(resource, SERIES) or {}).get("series") or "").removeprefix("urn:uuid:")
     return TaskLinks(
         patient=resource.get("for"),
-        based_on=list(resource.get("basedOn") or []),
+        based_on=list(resource.get("basedOn") or ()),
         focus=resource.get("focus"),
-        series=uid_for("Task", key.removeprefix("urn:uuid:")) if key else None,
+        series=uid_for("Task", key) if key else None,
     )

@@ -16,19 +16,19 @@ from typing import TYPE_CHECKING, Any
 from carecoord.clinical import TCM_CODES, TCM_PERIOD_DAYS
 from carecoord.errors import ValidationError
 from carecoord.fhir import Refs
-from carecoord.fhir.parts import (
-    Resource,
-    codes_in,
+from carecoord.fhir.elements import (
+    codes,
+    coding,
+    compact,
     concept,
-    drop_empty,
-    extension,
+    day,
     extension_value,
     extensions,
-    fhir_date,
-    name,
-    parse_date,
+    meta,
+    read_date,
     record_identifier,
 )
+from carecoord.fhir.parts import Resource, name
 
 if TYPE_CHECKING:
     from carecoord.models import Transition
@@ -71,31 +71,36 @@ def transition_to_fhir(
     """The EpisodeOfCare of a transition: active until its service period is over (as of ``today``)."""
     code = TCM_CODES.get(transition.complexity)
     end = service_period_end(transition.discharged_on)
-    return drop_empty({
+    return compact({
         "resourceType": "EpisodeOfCare",
         "id": transition.uid,
-        "identifier": record_identifier(transition.uid),
-        "extension": extensions(
-            extension(FACILITY, valueString=transition.facility),
-            extension(COMPLEXITY, valueCode=transition.complexity),
-            extension(CONTACT_DUE, valueDate=fhir_date(transition.contact_due)),
-            extension(VISIT_DUE, valueDate=fhir_date(transition.visit_due)),
-            extension(CONTACT_TASK, valueReference=refs.to("Task", contact_task_uid)) if contact_task_uid else None,
-            extension(VISIT_TASK, valueReference=refs.to("Task", visit_task_uid)) if visit_task_uid else None,
-            extension(NOTES, valueString=transition.notes) if transition.notes else None,
-        ),
+        "meta": meta(transition.updated_at),
+        "identifier": [record_identifier(transition.uid)],
+        "extension": extensions([
+            (FACILITY, "String", transition.facility),
+            (COMPLEXITY, "Code", transition.complexity),
+            (CONTACT_DUE, "Date", day(transition.contact_due)),
+            (VISIT_DUE, "Date", day(transition.visit_due)),
+            (CONTACT_TASK, "Reference", refs.to("Task", contact_task_uid) if contact_task_uid else None),
+            (VISIT_TASK, "Reference", refs.to("Task", visit_task_uid) if visit_task_uid else None),
+            (NOTES, "String", transition.notes),
+        ]),
         "status": FINISHED if end < today else ACTIVE,
-        "type": [concept(CPT, code, CPT_DISPLAY[code], f"Transitional care management after discharge from "
-                         f"{transition.facility}")] if code else None,
+        "type": [concept(f"Transitional care management after discharge from {transition.facility}",
+                         coding(CPT, code, CPT_DISPLAY[code]))] if code else None,
         "patient": refs.to("Patient", patient_uid),
-        "period": {"start": fhir_date(transition.discharged_on), "end": fhir_date(end)},
+        "period": {"start": day(transition.discharged_on), "end": day(end)},
     })  # fmt: skip
+
+
+def _cpt(resource: Resource) -> str | None:
+    """The first CPT code among the EpisodeOfCare's types."""
+    return next((code for kind in resource.get("type") or () for code in codes(kind, CPT)), None)
 
 
 def is_transition(resource: Resource) -> bool:
     """Whether an EpisodeOfCare is a transition of care (TCM by its CPT code, or carecoord's own)."""
-    return bool(codes_in(resource.get("type"), CPT) in COMPLEXITY_FROM_CPT or extension_value(
-        resource, FACILITY, "String"))  # fmt: skip
+    return _cpt(resource) in COMPLEXITY_FROM_CPT or bool(extension_value(resource, FACILITY))
 
 
 def transition_from_fhir(resource: Resource) -> dict[str, Any]:
@@ -103,27 +108,25 @@ def transition_from_fhir(resource: Resource) -> dict[str, Any]:
     notes (the follow-up tasks: :func:`transition_tasks`). Deadlines missing are left None, for the
     caller to work out as carecoord does."""
     owner = name(resource)
-    discharged_on = parse_date((resource.get("period") or {}).get("start"), owner)
+    discharged_on = read_date((resource.get("period") or {}).get("start"))
     if discharged_on is None:
         raise ValidationError(f"{owner}: no period start (the discharge day)")
-    facility = (extension_value(resource, FACILITY, "String") or "").strip()
+    facility = str(extension_value(resource, FACILITY) or "").strip()
     if not facility:
         raise ValidationError(f"{owner}: no discharge facility")
-    complexity = extension_value(resource, COMPLEXITY, "Code") or COMPLEXITY_FROM_CPT.get(
-        codes_in(resource.get("type"), CPT) or ""
-    )
+    complexity = extension_value(resource, COMPLEXITY) or COMPLEXITY_FROM_CPT.get(_cpt(resource) or "")
     if complexity not in TCM_CODES:
         raise ValidationError(f"{owner}: no TCM complexity (a tcm-complexity extension or CPT 99495/99496)")
     return {
         "facility": facility,
         "discharged_on": discharged_on,
         "complexity": complexity,
-        "contact_due": parse_date(extension_value(resource, CONTACT_DUE, "Date"), owner),
-        "visit_due": parse_date(extension_value(resource, VISIT_DUE, "Date"), owner),
-        "notes": extension_value(resource, NOTES, "String"),
+        "contact_due": read_date(extension_value(resource, CONTACT_DUE)),
+        "visit_due": read_date(extension_value(resource, VISIT_DUE)),
+        "notes": extension_value(resource, NOTES),
     }
 
 
-def transition_tasks(resource: Resource) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+def transition_tasks(resource: Resource) -> tuple[Any, Any]:
     """The references to the contact and the visit follow-up Tasks, when the EpisodeOfCare names them."""
-    return extension_value(resource, CONTACT_TASK, "Reference"), extension_value(resource, VISIT_TASK, "Reference")
+    return extension_value(resource, CONTACT_TASK), extension_value(resource, VISIT_TASK)

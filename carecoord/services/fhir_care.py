@@ -10,9 +10,10 @@ twice changes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections import defaultdict
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 from sqlmodel import Session, SQLModel, col, select
 
@@ -20,36 +21,38 @@ from carecoord.errors import ValidationError
 from carecoord.fhir import Refs
 from carecoord.fhir.communications import communication_from_fhir, communication_party, communication_to_fhir
 from carecoord.fhir.goals import goal_from_fhir, goal_plan, goal_to_fhir
-from carecoord.fhir.parts import name, resource_uid
+from carecoord.fhir.parts import name
 from carecoord.fhir.plans import needs_to_fhir, plan_from_fhir, plan_to_fhir, reviews_from_fhir
 from carecoord.fhir.tasks import task_from_fhir, task_links, task_to_fhir
 from carecoord.fhir.transitions import is_transition, transition_from_fhir, transition_tasks, transition_to_fhir
 from carecoord.models import CarePlan, Communication, Contact, Goal, Patient, PlanReview, Task, Transition
+from carecoord.services import snapshots
+from carecoord.services.fhir_export import Section
+from carecoord.services.fhir_import import Handler, ImportContext, Outcome
 
-Outcome = str  # "created" | "updated" | "unchanged" | "skipped" (services.fhir_import)
 Resource = dict[str, Any]
 M = TypeVar("M", bound=SQLModel)
 
-# The resource type a contact is exported as (services.fhir_export: RelatedPerson).
+# The resource type a contact is exported as (carecoord.fhir.contacts: every contact is a RelatedPerson).
 CONTACT_RESOURCE = "RelatedPerson"
-
-
-class Context(Protocol):
-    """What a handler asks the import about references (services.fhir_import.ImportContext)."""
-
-    def patient(self, ref: Mapping[str, Any] | None) -> Patient | None: ...
-
-    def record(self, ref: Mapping[str, Any] | None, model: type[M]) -> M | None: ...
-
-    def remember(self, resource: Resource, record: Any) -> None: ...
 
 
 # --- export ---------------------------------------------------------------------------------------
 
 
-def _by_patients(session: Session, model: type[M], patient_ids: Sequence[int | None]) -> Sequence[M]:
-    column = model.patient_id  # type: ignore[attr-defined]
-    return session.exec(select(model).where(col(column).in_(patient_ids)).order_by(col(model.id))).all()  # type: ignore[attr-defined]
+def _by_patients(session: Session, model: type[M], patient_ids: Sequence[int | None]) -> list[M]:
+    """The patients' rows of ``model`` in id order, as read-only snapshots (services.snapshots)."""
+    column, key = model.patient_id, model.id  # type: ignore[attr-defined]
+    query = snapshots.query(model).where(col(column).in_(patient_ids)).order_by(col(key))
+    return [snapshots.snapshot(model, row) for row in session.exec(query)]
+
+
+def _grouped(records: Sequence[Any], key: str) -> dict[Any, list[Any]]:
+    """Records by the value of one of their columns, in their order."""
+    found: dict[Any, list[Any]] = defaultdict(list)
+    for record in records:
+        found[getattr(record, key)].append(record)
+    return found
 
 
 def _uids(session: Session, model: type[SQLModel], ids: set[int]) -> dict[int, str]:
@@ -69,19 +72,17 @@ def export_plans(session: Session, patients: Sequence[Patient], refs: Refs) -> I
     plans = _by_patients(session, CarePlan, ids)
     goals = _by_patients(session, Goal, ids)
     tasks = _by_patients(session, Task, ids)
-    reviews = session.exec(
-        select(PlanReview).where(col(PlanReview.plan_id).in_([p.id for p in plans]))
-        .order_by(col(PlanReview.reviewed_on), col(PlanReview.id))
-    ).all() if plans else []  # fmt: skip
+    reviews = _grouped(sorted(_by_patients(session, PlanReview, ids), key=lambda r: (r.reviewed_on, r.id)), "plan_id")
     plan_uid = {plan.id: plan.uid for plan in plans}
     goal_uid = {goal.id: goal.uid for goal in goals}
+    plan_goals, plan_tasks = _grouped(goals, "plan_id"), _grouped(tasks, "plan_id")
     for plan in plans:
         owner = patient_uid[plan.patient_id]
         yield plan_to_fhir(
             plan, owner, refs,
-            goal_uids=[g.uid for g in goals if g.plan_id == plan.id],
-            task_uids=[t.uid for t in tasks if t.plan_id == plan.id],
-            reviews=[r for r in reviews if r.plan_id == plan.id],
+            goal_uids=[goal.uid for goal in plan_goals.get(plan.id, ())],
+            task_uids=[task.uid for task in plan_tasks.get(plan.id, ())],
+            reviews=reviews.get(plan.id, ()),
         )  # fmt: skip
         yield from needs_to_fhir(plan, owner, refs)
     for goal in goals:
@@ -109,10 +110,9 @@ def _series_uids(tasks: Sequence[Task]) -> dict[int, str]:
 def export_log(session: Session, patients: Sequence[Patient], refs: Refs) -> Iterator[Resource]:
     """Each patient's communication log, oldest first, each entry with the contact it was with."""
     patient_uid = {p.id: p.uid for p in patients}
-    entries = session.exec(
-        select(Communication).where(col(Communication.patient_id).in_(list(patient_uid)))
-        .order_by(col(Communication.patient_id), col(Communication.at), col(Communication.id))
-    ).all()  # fmt: skip
+    query = snapshots.query(Communication).where(col(Communication.patient_id).in_(list(patient_uid)))
+    rows = session.exec(query.order_by(col(Communication.patient_id), col(Communication.at), col(Communication.id)))
+    entries: list[Communication] = [snapshots.snapshot(Communication, row) for row in rows]
     contact_uid = _uids(session, Contact, {e.contact_id for e in entries if e.contact_id is not None})
     for entry in entries:
         found = contact_uid.get(entry.contact_id) if entry.contact_id is not None else None
@@ -137,7 +137,6 @@ def export_transitions(session: Session, patients: Sequence[Patient], refs: Refs
         )  # fmt: skip
 
 
-Section = Callable[[Session, Sequence[Patient], Refs], Iterator[Resource]]
 EXPORT_SECTIONS: list[Section] = [export_plans, export_log, export_transitions]
 
 
@@ -170,7 +169,7 @@ def upsert(session: Session, model: type[M], uid: str, fields: Mapping[str, Any]
     return found, "updated" if changed else "unchanged"
 
 
-def _patient(resource: Resource, key: str, ctx: Context) -> Patient:
+def _patient(resource: Resource, key: str, ctx: ImportContext) -> Patient:
     """The patient a resource is about; one that names none carecoord can find is an error."""
     patient = ctx.patient(resource.get(key))
     if patient is None:
@@ -186,7 +185,7 @@ def _merge(*outcomes: Outcome) -> Outcome:
     return "updated" if any(o in ("created", "updated") for o in outcomes[1:]) else "unchanged"
 
 
-def import_plan(session: Session, resource: Resource, ctx: Context) -> Outcome:
+def import_plan(session: Session, resource: Resource, ctx: ImportContext) -> Outcome:
     """A CarePlan: the plan (needs from ``addresses``) and its recorded reviews."""
     from carecoord.services import text
 
@@ -197,7 +196,7 @@ def import_plan(session: Session, resource: Resource, ctx: Context) -> Outcome:
         fields["needs"] = "\n".join(text.required_line(n, "need") for n in fields["needs"].split("\n") if n)
         fields["notes"] = text.free_text(fields["notes"], "notes")
         reviews = reviews_from_fhir(resource)
-    plan, outcome = upsert(session, CarePlan, resource_uid(resource), {**fields, "patient_id": patient.id})
+    plan, outcome = upsert(session, CarePlan, ctx.uid(resource), {**fields, "patient_id": patient.id})
     outcomes = [outcome]
     for review in reviews:
         uid = review.pop("uid")
@@ -208,7 +207,7 @@ def import_plan(session: Session, resource: Resource, ctx: Context) -> Outcome:
     return _merge(*outcomes)
 
 
-def import_goal(session: Session, resource: Resource, ctx: Context) -> Outcome:
+def import_goal(session: Session, resource: Resource, ctx: ImportContext) -> Outcome:
     """A Goal of a care plan in the file (a Goal that names no plan has nowhere to go: skipped)."""
     from carecoord.services import text
 
@@ -223,7 +222,7 @@ def import_goal(session: Session, resource: Resource, ctx: Context) -> Outcome:
         fields = goal_from_fhir(resource)
         fields["description"] = text.required_line(fields["description"], "goal's description")
         fields["measure"] = text.single_line(fields["measure"], "measure")
-    goal, outcome = upsert(session, Goal, resource_uid(resource),
+    goal, outcome = upsert(session, Goal, ctx.uid(resource),
                            {**fields, "plan_id": plan.id, "patient_id": patient.id})  # fmt: skip
     ctx.remember(resource, goal)
     return outcome
@@ -242,7 +241,7 @@ def _is_referral_task(resource: Resource) -> bool:
     )
 
 
-def import_task(session: Session, resource: Resource, ctx: Context) -> Outcome:
+def import_task(session: Session, resource: Resource, ctx: ImportContext) -> Outcome:
     """A Task for a patient: with its plan, goal and series (a referral's own Task is not one of these)."""
     from carecoord.dates import local_zone
     from carecoord.services import tags, text
@@ -264,7 +263,7 @@ def import_task(session: Session, resource: Resource, ctx: Context) -> Outcome:
         fields["notes"] = text.free_text(fields["notes"], "notes")
         fields["status_reason"] = text.single_line(fields["status_reason"], "status reason")
         fields["tags"] = tags.join_tags(tags.split_tags(fields["tags"]))
-    uid = resource_uid(resource)
+    uid = ctx.uid(resource)
     fields |= {"patient_id": patient.id, "plan_id": plan.id if plan else (goal.plan_id if goal else None),
                "goal_id": goal.id if goal else None}  # fmt: skip
     fields["series_id"] = _series_id(session, links.series or (uid if fields["rrule"] else None), uid)
@@ -292,7 +291,7 @@ def _series_id(session: Session, key: str | None, uid: str) -> int | None:
     return own if own is not None else _OWN
 
 
-def import_communication(session: Session, resource: Resource, ctx: Context) -> Outcome:
+def import_communication(session: Session, resource: Resource, ctx: ImportContext) -> Outcome:
     """A Communication: one log entry, with the contact it was with when the file has it."""
     from carecoord.dates import local_zone
     from carecoord.services import text
@@ -311,12 +310,12 @@ def import_communication(session: Session, resource: Resource, ctx: Context) -> 
     party = communication_party(resource)
     contact = ctx.record(party, Contact) if party else None
     fields["contact_id"] = contact.id if contact is not None and contact.patient_id == patient.id else None
-    entry, outcome = upsert(session, Communication, resource_uid(resource), {**fields, "patient_id": patient.id})
+    entry, outcome = upsert(session, Communication, ctx.uid(resource), {**fields, "patient_id": patient.id})
     ctx.remember(resource, entry)
     return outcome
 
 
-def import_transition(session: Session, resource: Resource, ctx: Context) -> Outcome:
+def import_transition(session: Session, resource: Resource, ctx: ImportContext) -> Outcome:
     """An EpisodeOfCare that is a transition of care, with its follow-up tasks (other episodes: skipped)."""
     from carecoord.services import text
     from carecoord.services.transitions import deadlines
@@ -334,12 +333,11 @@ def import_transition(session: Session, resource: Resource, ctx: Context) -> Out
     for key, ref in zip(("contact_task_id", "visit_task_id"), transition_tasks(resource), strict=True):
         task = ctx.record(ref, Task) if ref else None
         fields[key] = task.id if task is not None and task.patient_id == patient.id else None
-    transition, outcome = upsert(session, Transition, resource_uid(resource), {**fields, "patient_id": patient.id})
+    transition, outcome = upsert(session, Transition, ctx.uid(resource), {**fields, "patient_id": patient.id})
     ctx.remember(resource, transition)
     return outcome
 
 
-Handler = Callable[[Session, Resource, Context], Outcome]
 IMPORT_ORDER: tuple[str, ...] = ("CarePlan", "Goal", "Task", "Communication", "EpisodeOfCare")
 IMPORT_HANDLERS: dict[str, Handler] = {
     "CarePlan": import_plan,
