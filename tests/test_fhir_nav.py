@@ -317,3 +317,25 @@ def test_a_referral_made_from_a_screening_gives_the_need_found_as_its_reason(
     assert cli("import", "fhir", str(out)).exit_code == 0
     linked = rows("SELECT s.uid FROM referral r JOIN screening s ON s.id = r.screening_id")
     assert linked == [{"uid": screened[0]["uid"]}]
+
+
+def test_an_enrolment_already_recorded_here_is_not_doubled(cli: Callable[..., Run], tmp_path: Path) -> None:
+    """Handing a patient over to a colleague who enrolled them too: the same enrolment (same program,
+    same day) is used as it is; another open one in the same program is refused, as 'program enroll'
+    refuses it."""
+    source = tmp_path / "source.db"
+    cli("--db", str(source), "patient", "add", "Jane Doe", "--mrn", "48213")
+    cli("--db", str(source), "program", "enroll", "jane", "ccm", "--consent", "verbal", "--date", "2026-11-02")
+    out = tmp_path / "jane.json"
+    assert cli("--db", str(source), "export", "fhir", "--patient", "48213", "--out", str(out)).exit_code == 0
+    cli("patient", "add", "Jane Doe", "--mrn", "48213")
+    cli("program", "enroll", "jane", "ccm", "--consent", "written", "--date", "2026-11-02")
+    run = cli("import", "fhir", str(out))
+    assert run.exit_code == 0, run.stderr
+    listed = json.loads(cli("program", "list", "-f", "json").stdout)
+    assert [(e["program"], e["consent"]) for e in listed] == [("ccm", "written")]  # the colleague's, as it was
+    other = tmp_path / "other.db"
+    cli("--db", str(other), "patient", "add", "Jane Doe", "--mrn", "48213")
+    cli("--db", str(other), "program", "enroll", "jane", "ccm", "--consent", "written", "--date", "2026-11-10")
+    run = cli("--db", str(other), "import", "fhir", str(out))
+    assert_one_line_error(run, 1, "EpisodeOfCare/", "already enrolled in ccm")

@@ -464,6 +464,8 @@ def import_consent(session: Session, resource: dict[str, Any], ctx: ImportContex
         session.flush()
         return ("created" if before is None else "updated") if changed else "unchanged"
     enrolment = ctx.record(subject, ProgramEnrolment)
+    if enrolment is not None and enrolment.id in ctx.state.get("fhir-nav enrolments used as they are", ()):
+        return "unchanged"  # the enrolment recorded here already, with its own consent
     if enrolment is not None:
         changed = _assign(enrolment, _read(fhir_programs.program_consent_from_fhir, resource))
         session.flush()
@@ -488,7 +490,24 @@ def import_enrolment(session: Session, resource: dict[str, Any], ctx: ImportCont
         return "skipped"
     read = _read(fhir_programs.enrolment_from_fhir, resource)
     patient = _patient(ctx, resource, read.pop("patient_ref"))
-    record, outcome = _store(session, ProgramEnrolment, _uid(resource, ctx), {**read, "patient_id": patient.id})
+    uid = _uid(resource, ctx)
+    if session.exec(select(ProgramEnrolment.id).where(ProgramEnrolment.uid == uid)).first() is None:
+        # The patient's own enrolment in the program, recorded here already: the same one when it began
+        # the same day; another one still open is refused, as 'program enroll' refuses it.
+        from carecoord.services.programs import current, describe
+
+        same = session.exec(select(ProgramEnrolment).where(
+            ProgramEnrolment.patient_id == patient.id, ProgramEnrolment.program == read["program"],
+            ProgramEnrolment.enrolled_on == read["enrolled_on"])).first()  # fmt: skip
+        if same is not None:
+            ctx.remember(resource, same)
+            ctx.state.setdefault("fhir-nav enrolments used as they are", set()).add(same.id)
+            return "unchanged"
+        already = current(session, patient, read["program"])
+        if already is not None and read["ended_on"] is None:
+            raise ValidationError(f"{label(resource)}: #{patient.id} {patient.name} is already enrolled in "
+                                  f"{describe(already)}")  # fmt: skip
+    record, outcome = _store(session, ProgramEnrolment, uid, {**read, "patient_id": patient.id})
     ctx.remember(resource, record)
     return outcome
 
