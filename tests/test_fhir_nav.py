@@ -339,3 +339,22 @@ def test_an_enrolment_already_recorded_here_is_not_doubled(cli: Callable[..., Ru
     cli("--db", str(other), "program", "enroll", "jane", "ccm", "--consent", "written", "--date", "2026-11-10")
     run = cli("--db", str(other), "import", "fhir", str(out))
     assert_one_line_error(run, 1, "EpisodeOfCare/", "already enrolled in ccm")
+
+
+def test_an_observation_derived_from_another_systems_questionnaire_is_skipped(
+    cli: Callable[..., Run], tmp_path: Path
+) -> None:
+    subject = {"reference": "Patient/p1"}
+    path = bundle_of(
+        tmp_path / "ehr.json",
+        {"resourceType": "QuestionnaireResponse", "id": "q1", "status": "completed", "subject": subject,
+         "identifier": {"system": "urn:oid:1.2.3", "value": "77"}, "questionnaire": "http://loinc.org/q/44249-1"},
+        {"resourceType": "Observation", "id": "o1", "status": "final", "subject": subject, "valueInteger": 4,
+         "code": {"coding": [{"system": LOINC, "code": "44261-6"}]}, "derivedFrom": [{"reference": "QuestionnaireResponse/q1"}]},
+        {"resourceType": "ServiceRequest", "id": "s1", "status": "active", "intent": "order", "subject": subject,
+         "performer": [{"display": "Food bank"}], "supportingInfo": [{"reference": "QuestionnaireResponse/q1"}]},
+    )  # fmt: skip
+    run = cli("import", "fhir", str(path))
+    assert run.exit_code == 0, run.stderr
+    assert "ServiceRequest 1 (1 created)" in run.stdout
+    assert "Observation 1, QuestionnaireResponse 1" in run.stdout

@@ -371,10 +371,21 @@ def import_screening(session: Session, resource: dict[str, Any], ctx: ImportCont
 def import_observation(session: Session, resource: dict[str, Any], ctx: ImportContext) -> Outcome:
     """A screening's Observation says nothing its QuestionnaireResponse did not: taken with it.
     Any other Observation (vital signs, labs) is not carecoord's."""
-    source = fhir_screenings.derived_from(resource)
+    source = _carecoord_response(ctx, fhir_screenings.derived_from(resource))
     if source and ctx.record(source, Screening) is not None:
         return "unchanged"
     return "skipped"
+
+
+def _carecoord_response(ctx: ImportContext, ref: str | None) -> str | None:
+    """The reference, if it names one of carecoord's QuestionnaireResponses in the file or stored
+    (another system's is not a screening: left alone, never looked up by its identifier)."""
+    if not ref:
+        return None
+    target = ctx.target(ref)
+    if target is None:
+        return ref if ref.startswith(("urn:uuid:", "QuestionnaireResponse/")) else None
+    return ref if fhir_screenings.is_carecoord_response(target) else None
 
 
 def _pending(ctx: ImportContext) -> dict[str, dict[str, Any]]:
@@ -391,7 +402,9 @@ def import_referral(session: Session, resource: dict[str, Any], ctx: ImportConte
         **{k: read[k] for k in ("recipient", "kind", "need", "reason", "priority", "notes", "follow_up_days")},
         "patient_id": patient.id,
         "resource_id": _linked_id(ctx, resource, read["resource_ref"], Resource, "resource"),
-        "screening_id": _linked_id(ctx, resource, read["screening_ref"], Screening, "screening"),
+        "screening_id": _linked_id(
+            ctx, resource, _carecoord_response(ctx, read["screening_ref"]), Screening, "screening"
+        ),
         "followup_task_id": _linked_id(ctx, resource, read["followup_task_ref"], Task, "follow-up task"),
     }
     record, outcome = _store(session, Referral, _uid(resource, ctx), fields)
