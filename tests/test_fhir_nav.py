@@ -358,3 +358,16 @@ def test_an_observation_derived_from_another_systems_questionnaire_is_skipped(
     assert run.exit_code == 0, run.stderr
     assert "ServiceRequest 1 (1 created)" in run.stdout
     assert "Observation 1, QuestionnaireResponse 1" in run.stdout
+
+
+def test_another_systems_healthcare_service_is_stored_as_resource_add_stores_one(
+    cli: Callable[..., Run], tmp_path: Path
+) -> None:
+    service = {"resourceType": "HealthcareService", "id": "h1", "name": "Meals on Wheels",
+               "telecom": [{"system": "phone", "value": "(617) 555-0123"}]}  # fmt: skip
+    request = {"resourceType": "ServiceRequest", "id": "s1", "status": "active", "intent": "order",
+               "subject": {"reference": "Patient/p1"},
+               "performer": [{"reference": "HealthcareService/h1", "display": "Meals on Wheels"}]}  # fmt: skip
+    assert cli("import", "fhir", str(bundle_of(tmp_path / "a.json", service, request))).exit_code == 0
+    [entry] = json.loads(cli("resource", "list", "-f", "json").stdout)
+    assert (entry["phone"], entry["category"]) == ("+16175550123", "other")

@@ -296,6 +296,7 @@ def import_service(session: Session, resource: dict[str, Any], ctx: ImportContex
     """A directory entry: the one with this uid, HSDS id, or name and phone, else a new one. An entry
     found by HSDS id or name and phone is the team's: it is used as it is."""
     fields = _read(fhir_referrals.resource_from_fhir, resource)
+    fields.update(_checked_entry(resource, fields))
     uid = _uid(resource, ctx)
     existing = session.exec(select(Resource).where(Resource.uid == uid)).first()
     if existing is None and fields["hsds_id"]:
@@ -309,6 +310,19 @@ def import_service(session: Session, resource: dict[str, Any], ctx: ImportContex
     record, outcome = _store(session, Resource, uid, fields)
     ctx.remember(resource, record)
     return outcome
+
+
+def _checked_entry(resource: Mapping[str, Any], fields: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields 'resource add' checks, checked the same way (another system's phone number is
+    stored as E.164, its category read as 'resource add' reads one)."""
+    from carecoord.fields import RESOURCE
+    from carecoord.services.resources import validate_fields
+
+    editable = {spec.key for spec in RESOURCE.editable}
+    try:
+        return validate_fields({k: v for k, v in fields.items() if k in editable})
+    except ValidationError as error:
+        raise ValidationError(f"{label(resource)}: {error.message}") from None
 
 
 def import_screening(session: Session, resource: dict[str, Any], ctx: ImportContext) -> Outcome:
