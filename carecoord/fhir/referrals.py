@@ -76,6 +76,11 @@ TASK_STATUS = {
 }  # fmt: skip
 
 
+# request-priority (https://hl7.org/fhir/R4/valueset-request-priority.html): the same four codes as a
+# referral's priority (vocab.TaskPriority).
+PRIORITIES = ("routine", "urgent", "asap", "stat")
+
+
 def task_id(referral_uid: str) -> str:
     return derived_uid(referral_uid, "task")
 
@@ -323,8 +328,10 @@ def referral_from_fhir(request: Mapping[str, Any]) -> dict[str, Any]:
     recipient = performer.get("display")
     if not recipient:
         raise ValueError(f"{where}: no performer (whom the referral goes to)")
-    category = request.get("category") or []
-    need = code_in(category, SDOH_CATEGORY) or own_code(category, "resource-category")
+    from carecoord.vocab import SDOH_DOMAINS
+
+    need = code_in(request.get("category") or [], SDOH_CATEGORY)
+    need = need if need in SDOH_DOMAINS else None  # a referral's need is a social-need domain
     screening = next((ref_of(r) for r in request.get("supportingInfo") or ()
                       if "Consent" not in (ref_of(r) or "") and ref_of(r) != _consent_ref(request)), None)  # fmt: skip
     follow_up = ext_value(request, "follow-up-days", "Integer")
@@ -333,7 +340,7 @@ def referral_from_fhir(request: Mapping[str, Any]) -> dict[str, Any]:
         "kind": own_code(request.get("code"), "referral-kind") or "other",
         "need": need,
         "reason": next((r.get("text") for r in request.get("reasonCode") or () if r.get("text")), None),
-        "priority": request.get("priority") or "routine",
+        "priority": request.get("priority") if request.get("priority") in PRIORITIES else "routine",
         "notes": next((n.get("text") for n in request.get("note") or () if n.get("text")), None),
         "follow_up_days": int(follow_up) if follow_up is not None else 3,
         "patient_ref": ref_of(request.get("subject")),

@@ -243,7 +243,7 @@ def screening_from_fhir(resource: Mapping[str, Any]) -> dict[str, Any]:
         "instrument": key,
         "instrument_version": version or None,
         "taken_on": taken,
-        "answered_by": ext_value(resource, ANSWERED_BY, "Code") or _answered_by(resource),
+        "answered_by": _answered_by(resource),
         "note": ext_value(resource, "note", "String"),
         "answers": answers,
         "patient_ref": ref_of(resource.get("subject")),
@@ -253,6 +253,11 @@ def screening_from_fhir(resource: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _answered_by(resource: Mapping[str, Any]) -> str:
+    """Who answered: carecoord's own word when it is one, else what ``source`` says (the patient
+    themselves, a RelatedPerson, anyone else being the coordinator)."""
+    said = ext_value(resource, ANSWERED_BY, "Code")
+    if said in ("self", "coordinator", "proxy"):
+        return str(said)
     source = ref_of(resource.get("source")) or ""
     if source and source == ref_of(resource.get("subject")):
         return "self"
