@@ -27,15 +27,15 @@ from carecoord.fhir import Refs
 from carecoord.fhir.nav_codes import (
     CLAIM_TYPE,
     compact,
-    complex_extension,
     concept,
     day,
     ext_value,
-    extension,
-    extensions,
+    extensions_named,
     label,
     meta,
     moment,
+    nested_extension,
+    optional_extension,
     part,
     read_day,
     read_moment,
@@ -68,8 +68,10 @@ def authorization_to_fhir(
     """The ClaimResponse of one authorization, with its uses."""
     used = sum(u.units for u in uses)
     unit = authorization.unit or "units"
-    booked = [extension("booked-appointment", "Reference", refs.to("Appointment", uid)) for uid in links.booked]
-    use_extensions = [complex_extension("authorization-use", (
+    booked = [
+        optional_extension("booked-appointment", "Reference", refs.to("Appointment", uid)) for uid in links.booked
+    ]
+    use_extensions = [nested_extension("authorization-use", (
         part("uid", "String", use.uid), part("used-on", "Date", day(use.used_on)),
         part("units", "Integer", use.units),
         part("appointment", "Reference", refs.to("Appointment", links.use_appointments[use.uid])
@@ -84,14 +86,14 @@ def authorization_to_fhir(
         "id": authorization.uid,
         "identifier": [record_identifier(authorization.uid)],
         "extension": [e for e in (
-            extension("authorization-status", "Code", authorization.status),
-            extension("service", "String", authorization.service),
-            extension("requested-on", "Date", day(authorization.requested_on)),
-            extension("decided-on", "Date", day(authorization.decided_on)),
-            extension("units-approved", "Quantity", approved),
-            extension("units-used", "Quantity", {"value": used, "unit": unit}),
-            extension("unit", "Code", authorization.unit),
-            extension("referral", "Reference",
+            optional_extension("authorization-status", "Code", authorization.status),
+            optional_extension("service", "String", authorization.service),
+            optional_extension("requested-on", "Date", day(authorization.requested_on)),
+            optional_extension("decided-on", "Date", day(authorization.decided_on)),
+            optional_extension("units-approved", "Quantity", approved),
+            optional_extension("units-used", "Quantity", {"value": used, "unit": unit}),
+            optional_extension("unit", "Code", authorization.unit),
+            optional_extension("referral", "Reference",
                       refs.to("ServiceRequest", links.referral_uid) if links.referral_uid else None),
         ) if e] + use_extensions + [e for e in booked if e],
         "status": "cancelled" if authorization.status == "cancelled" else "active",
@@ -133,7 +135,7 @@ def authorization_from_fhir(response: Mapping[str, Any]) -> dict[str, Any]:
     period = response.get("preAuthPeriod") or {}
     approved = ext_value(response, "units-approved", "Quantity") or {}
     uses = []
-    for found in extensions(response, "authorization-use"):
+    for found in extensions_named(response, "authorization-use"):
         used_on = read_day(ext_value(found, "used-on", "Date"), f"{where}: authorization-use used-on")
         if used_on is None:
             raise ValueError(f"{where}: an authorization-use needs used-on")
@@ -159,6 +161,6 @@ def authorization_from_fhir(response: Mapping[str, Any]) -> dict[str, Any]:
         "patient_ref": ref_of(response.get("patient")),
         "coverage_ref": coverage,
         "referral_ref": ref_of(ext_value(response, "referral", "Reference")),
-        "booked_refs": [ref_of(e.get("valueReference")) for e in extensions(response, "booked-appointment")],
+        "booked_refs": [ref_of(e.get("valueReference")) for e in extensions_named(response, "booked-appointment")],
         "uses": uses,
     }

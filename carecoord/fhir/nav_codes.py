@@ -97,14 +97,14 @@ def moment(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def extension(name: str, kind: str, value: Any) -> dict[str, Any] | None:
+def optional_extension(name: str, kind: str, value: Any) -> dict[str, Any] | None:
     """``{"url": ..., "value<Kind>": value}`` for one of carecoord's extensions; None for no value."""
     if value is None or value == "":
         return None
     return {"url": extension_url(name), f"value{kind}": value}
 
 
-def complex_extension(name: str, parts: Iterable[dict[str, Any] | None]) -> dict[str, Any]:
+def nested_extension(name: str, parts: Iterable[dict[str, Any] | None]) -> dict[str, Any]:
     """An extension made of sub-extensions (their urls are the part names)."""
     return {"url": extension_url(name), "extension": [p for p in parts if p is not None]}
 
@@ -119,7 +119,7 @@ def part(name: str, kind: str, value: Any) -> dict[str, Any] | None:
 # --- reading ---------------------------------------------------------------------------------------
 
 
-def extensions(element: Mapping[str, Any], name: str) -> list[dict[str, Any]]:
+def extensions_named(element: Mapping[str, Any], name: str) -> list[dict[str, Any]]:
     """Every carecoord extension ``name`` on an element (a resource or a complex extension)."""
     url = extension_url(name)
     return [e for e in element.get("extension") or () if isinstance(e, dict) and e.get("url") in (url, name)]
@@ -127,7 +127,7 @@ def extensions(element: Mapping[str, Any], name: str) -> list[dict[str, Any]]:
 
 def ext_value(element: Mapping[str, Any], name: str, kind: str) -> Any:
     """The value of the first extension ``name`` (carecoord's, or a sub-extension by its name)."""
-    for found in extensions(element, name):
+    for found in extensions_named(element, name):
         return found.get(f"value{kind}")
     return None
 

@@ -32,9 +32,9 @@ from carecoord.fhir.nav_codes import (
     day,
     derived_uid,
     ext_value,
-    extension,
     label,
     meta,
+    optional_extension,
     own_code,
     own_concept,
     read_day,
@@ -86,8 +86,8 @@ def enrolment_to_fhir(enrolment: ProgramEnrolment, links: Links, refs: Refs) -> 
     patient = refs.to("Patient", links.patient_uid, links.patient_name)
     period = compact({"start": day(enrolment.enrolled_on), "end": day(enrolment.ended_on)})
     consent_extensions = [e for e in (
-        extension("consent-method", "Code", enrolment.consent),
-        extension("consent-obtained-by", "String", enrolment.consent_by),
+        optional_extension("consent-method", "Code", enrolment.consent),
+        optional_extension("consent-obtained-by", "String", enrolment.consent_by),
     ) if e]  # fmt: skip
     episode = compact({
         "resourceType": "EpisodeOfCare",
@@ -95,10 +95,10 @@ def enrolment_to_fhir(enrolment: ProgramEnrolment, links: Links, refs: Refs) -> 
         "id": enrolment.uid,
         "identifier": [record_identifier(enrolment.uid)],
         "extension": consent_extensions + [e for e in (
-            extension("note", "String", enrolment.note),
-            extension("end-reason", "String", enrolment.end_reason),
-            extension("chronic-conditions", "Integer", enrolment.chronic_conditions),
-            extension("qmb", "Boolean", enrolment.qmb),
+            optional_extension("note", "String", enrolment.note),
+            optional_extension("end-reason", "String", enrolment.end_reason),
+            optional_extension("chronic-conditions", "Integer", enrolment.chronic_conditions),
+            optional_extension("qmb", "Boolean", enrolment.qmb),
         ) if e],
         "status": "finished" if enrolment.ended_on else "active",
         "type": types,

@@ -40,11 +40,11 @@ from carecoord.fhir.nav_codes import (
     day,
     derived_uid,
     ext_value,
-    extension,
-    extensions,
+    extensions_named,
     label,
     meta,
     moment,
+    optional_extension,
     own_code,
     own_concept,
     own_url,
@@ -116,9 +116,9 @@ def resource_to_fhir(resource: Resource) -> dict[str, Any]:
         "id": resource.uid,
         "identifier": identifiers,
         "extension": [e for e in (
-            extension("address", "String", resource.address),
-            extension("fees", "String", resource.fees),
-            extension("retired-on", "Date", day(resource.retired_on)),
+            optional_extension("address", "String", resource.address),
+            optional_extension("fees", "String", resource.fees),
+            optional_extension("retired-on", "Date", day(resource.retired_on)),
         ) if e],
         "active": resource.status == "active",
         "providedBy": {"display": resource.organization} if resource.organization else None,
@@ -216,8 +216,8 @@ def _service_request(referral: Referral, links: Links, refs: Refs) -> dict[str, 
         "id": referral.uid,
         "identifier": [record_identifier(referral.uid)],
         "extension": [e for e in (
-            extension("follow-up-days", "Integer", referral.follow_up_days),
-            extension("follow-up-task", "Reference",
+            optional_extension("follow-up-days", "Integer", referral.follow_up_days),
+            optional_extension("follow-up-task", "Reference",
                       refs.to("Task", links.followup_task_uid) if links.followup_task_uid else None),
         ) if e],
         "status": REQUEST_STATUS.get(referral.status, "unknown"),
@@ -297,8 +297,8 @@ def _consent(referral: Referral, links: Links, refs: Refs) -> dict[str, Any]:
         "id": uid,
         "identifier": [record_identifier(uid)],
         "extension": [e for e in (
-            extension("consent-method", "Code", referral.consent_method),
-            extension("consent-recorded-by", "String", referral.consent_recorded_by),
+            optional_extension("consent-method", "Code", referral.consent_method),
+            optional_extension("consent-recorded-by", "String", referral.consent_recorded_by),
         ) if e],
         "status": "active",
         "scope": concept(CONSENT_SCOPE, "patient-privacy", "Privacy Consent"),
@@ -369,7 +369,7 @@ def referral_task_from_fhir(task: Mapping[str, Any]) -> dict[str, Any]:
                    None)  # fmt: skip
     period = task.get("executionPeriod") or {}
     events = []
-    for found in extensions(task, "referral-event"):
+    for found in extensions_named(task, "referral-event"):
         at = read_moment(ext_value(found, "at", "DateTime"), f"{where}: referral-event at")
         happened = read_day(ext_value(found, "happened-on", "Date"), f"{where}: referral-event happened-on")
         if at is None or happened is None or not ext_value(found, "action", "Code"):

@@ -585,13 +585,13 @@ def import_authorization(session: Session, resource: dict[str, Any], ctx: Import
 def _appointment(session: Session, ctx: ImportContext, resource: Mapping[str, Any], ref: str | None) -> int | None:
     """The id of the appointment an Appointment reference names: a one-off, or the series an
     occurrence belongs to (its ``appointment-series`` extension names the series' uid)."""
-    from carecoord.fhir.nav_codes import ext_value, extensions
+    from carecoord.fhir.nav_codes import ext_value, extensions_named
 
     if not ref:
         return None
     found = ctx.record(ref, Appointment)
     target = ctx.target(ref) if found is None else None
-    series = next((ext_value(e, "uid", "String") for e in extensions(target or {}, "appointment-series")), None)
+    series = next((ext_value(e, "uid", "String") for e in extensions_named(target or {}, "appointment-series")), None)
     if series:
         found = session.exec(select(Appointment).where(Appointment.uid == series)).first()
     if found is None:
