@@ -102,6 +102,19 @@ def test_an_import_into_an_empty_database_recreates_them_and_a_second_changes_no
     with unchanged():
         again = cli("import", "fhir", str(demo_bundle))
     assert again.exit_code == 0, again.stderr
+    assert "Task 7 (7 unchanged)" in again.stdout and "CarePlan 1 (1 unchanged)" in again.stdout, again.stdout
+
+
+def test_an_import_brings_back_what_was_changed_since(cli, demo_bundle, rows):
+    assert cli("import", "fhir", str(demo_bundle)).exit_code == 0
+    assert cli("task", "edit", "Refill diuretic", "--title", "Refill furosemide", "--priority", "stat").exit_code == 0
+    assert cli("log", "edit", "1", "--minutes", "99").exit_code == 0
+    run = cli("import", "fhir", str(demo_bundle))
+    assert run.exit_code == 0, run.stderr
+    assert "Task 7 (1 updated, 6 unchanged)" in run.stdout, run.stdout
+    assert "Communication" in run.stdout and "1 updated" in run.stdout.split("Communication")[1], run.stdout
+    assert rows("SELECT priority FROM task WHERE title = 'Refill diuretic prescription'") == [{"priority": "urgent"}]
+    assert rows("SELECT id FROM communication WHERE minutes = 99") == []
 
 
 def test_a_task_for_no_patient_in_the_file_is_one_line_and_changes_nothing(cli, demo_bundle, tmp_path, unchanged):
