@@ -144,3 +144,24 @@ def test_an_unknown_patient_is_one_line_and_no_file(jane, tmp_path):
     run = jane("export", "fhir", "--patient", "nobody", "--out", str(tmp_path / "x.json"))
     assert_one_line_error(run, 1, "nobody")
     assert not (tmp_path / "x.json").exists()
+
+
+def test_mine_and_another_coordinators(jane, tmp_path):
+    target, run = export(jane, tmp_path, "--mine")
+    assert len(by_type(check_bundle(target), "Patient")) == 2
+    assert "(2 patients)" in run.stdout
+    target, run = export(jane, tmp_path, "--coordinator", "someone-else", name="none.json")
+    data = json.loads(target.read_text())
+    assert "entry" not in data and data["resourceType"] == "Bundle"  # FHIR allows no empty arrays
+    assert run.stdout.startswith("Wrote no resources (0 patients)")
+
+
+def test_an_open_ended_series_goes_to_the_end_of_the_month_a_year_ahead(cli, tmp_path):
+    cli("patient", "add", "Jane Doe")
+    assert (
+        cli("appt", "add", "jane", "--start", "2026-11-25 10:00", "--type", "phone", "--every", "weekly").exit_code == 0
+    )
+    target, _ = export(cli, tmp_path, "--all")
+    starts = sorted(a["start"] for a in by_type(check_bundle(target), "Appointment"))
+    assert starts[0] == "2026-11-25T10:00:00-05:00" and starts[-1] == "2027-11-24T10:00:00-05:00"
+    assert len(starts) == 53

@@ -172,3 +172,38 @@ def test_references_to_what_carecoord_does_not_import_are_fine(cli, tmp_path, ro
     run = cli("import", "fhir", write(tmp_path, bundle(PATIENT, appointment, COVERAGE)))
     assert run.exit_code == 0, run.stderr
     assert rows("SELECT location FROM appointment") == [{"location": "Eastside Clinic"}]
+
+
+def test_a_dry_run_without_a_database_creates_none(cli, tmp_path, db_file):
+    db_file.unlink()
+    run = cli("import", "fhir", str(SYNTHEA), "--dry-run")
+    assert run.exit_code == 0, run.stderr
+    assert "Would import" in run.stdout and "There is no database" in run.stdout
+    assert not db_file.exists()
+
+
+def test_a_patient_is_found_by_name_and_birth_date_when_the_mrn_is_new(cli, tmp_path, rows):
+    cli("patient", "add", "Ana Lucía Rivera", "--dob", "1948-05-17", "--risk", "high")
+    cli("patient", "add", "Ana Lucía Rivera", "--dob", "1950-01-01")  # another person of that name
+    run = cli("import", "fhir", write(tmp_path, bundle(PATIENT)))
+    assert "Patient 1 (1 updated)" in run.stdout, run.stdout
+    assert rows("SELECT id, mrn, risk, phone FROM patient ORDER BY id") == [
+        {"id": 1, "mrn": "EHR-77", "risk": "high", "phone": "+16175550199"},  # what the file does not say is kept
+        {"id": 2, "mrn": None, "risk": None, "phone": None},
+    ]
+    assert rows("SELECT name FROM contact") == [{"name": "Luis Rivera"}]
+
+
+def test_a_condition_a_carecoord_plan_addresses_is_not_added_again(cli, tmp_path, rows):
+    condition = {"resourceType": "Condition", "id": "5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b", "subject": {"reference": "urn:uuid:0f7a1c52-4e38-4c3a-9f0e-5b2d1e7a9c01"},
+                 "clinicalStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": "active"}]},
+                 "code": {"text": "Lives alone"}}  # fmt: skip
+    plan = {"resourceType": "CarePlan", "id": "7d0e5f8a-1b2c-4d3e-8f9a-0b1c2d3e4f5a", "status": "active", "intent": "plan",
+            "identifier": [{"system": "urn:ietf:rfc:3986", "value": "urn:uuid:7d0e5f8a-1b2c-4d3e-8f9a-0b1c2d3e4f5a"}],
+            "subject": {"reference": "urn:uuid:0f7a1c52-4e38-4c3a-9f0e-5b2d1e7a9c01"},
+            "addresses": [{"reference": "urn:uuid:5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b", "display": "Lives alone"}]}  # fmt: skip
+    entries = bundle(PATIENT, plan)
+    entries["entry"].append({"fullUrl": "urn:uuid:5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b", "resource": condition})
+    run = cli("import", "fhir", write(tmp_path, entries), "--conditions")
+    assert run.exit_code == 0, run.stderr
+    assert "Condition 1" in run.stdout.split("skipped:")[1]

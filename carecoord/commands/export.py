@@ -107,8 +107,9 @@ def fhir(
     Name the patients with --patient (repeatable), or take everyone's with --all (or only one
     coordinator's with --mine or --coordinator). The Bundle holds the Patient, its care team
     (RelatedPerson, CareTeam), Coverage and Appointments (each occurrence of a series, from its
-    start to a year ahead, carrying the series rule), and every reference resolves inside it; 'carecoord
-    import fhir' reads it back. The same data gives the same file, apart from Bundle.timestamp.
+    start to the end of the month a year ahead, carrying the series rule), and every reference
+    resolves inside it; 'carecoord import fhir' reads it back. The same data gives the same file,
+    apart from Bundle.timestamp.
 
     Example: carecoord export fhir --patient 48213 --out jane.json
     """

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -42,12 +43,17 @@ def meta(updated_at: datetime | None) -> dict[str, Any]:
 
 def instant(moment: datetime) -> str:
     """An R4 instant in UTC, to the second: ``2026-11-25T14:30:00Z``."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).replace(tzinfo=None, microsecond=0).isoformat() + "Z"
+
+
+@lru_cache(maxsize=64)
+def _zone(tz: str) -> ZoneInfo:
+    return ZoneInfo(tz)
 
 
 def zoned(moment: datetime, tz: str) -> str:
     """An R4 dateTime/instant at the wall-clock time of ``tz``, with its offset: ``2026-11-25T09:30:00-05:00``."""
-    return moment.astimezone(ZoneInfo(tz)).isoformat(timespec="seconds")
+    return moment.astimezone(_zone(tz)).isoformat(timespec="seconds")
 
 
 def day(value: date | None) -> str | None:

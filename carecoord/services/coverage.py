@@ -65,8 +65,17 @@ def _check_order_free(session: Session, coverage: Coverage) -> None:
             Coverage.status == CoverageStatus.active.value,
         )
     ).all()
+    check_order_free_among(coverage, others)
+
+
+def check_order_free_among(coverage: Coverage, others: Sequence[Coverage]) -> None:
+    """The rule of :func:`_check_order_free` against coverages already read (the patient's)."""
+    if coverage.status != CoverageStatus.active.value:
+        return
     for other in others:
-        if other.id != coverage.id and _overlaps(other, coverage.start_on, coverage.end_on):
+        if other is coverage or other.order != coverage.order or other.status != CoverageStatus.active.value:
+            continue
+        if (other.id is None or other.id != coverage.id) and _overlaps(other, coverage.start_on, coverage.end_on):
             until = f" until {other.end_on}" if other.end_on else ""
             raise ConflictError(
                 f"the patient already has {coverage.order} coverage {describe(other)}{until}; end it first "

@@ -1,7 +1,8 @@
 """Appointments as FHIR R4 Appointment resources: the export section and the import handler.
 
 Export: a one-off is one resource; a series is one resource per occurrence, from its first one to a
-year ahead (:data:`HORIZON`; further if an exception was recorded later), each as it happened or will
+year ahead (:func:`horizon`: to the end of the month a year from today, so that a nightly export
+changes once a month, not every night; further if an exception was recorded later), each as it happened or will
 happen, exceptions applied (see carecoord.fhir.appointments).
 
 Import: an appointment carecoord exported (it carries carecoord's time-zone extension) is taken
@@ -14,12 +15,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session, col, select
 
-from carecoord.dates import local_zone, now, zone_name
+from carecoord.dates import day_start, local_zone, now, today, zone_name
 from carecoord.errors import ValidationError
 from carecoord.fhir import Refs
 from carecoord.fhir import appointments as appointment_fhir
@@ -29,12 +30,20 @@ from carecoord.services import appointments as appointment_service
 from carecoord.services import snapshots
 from carecoord.services.fhir_export import Section
 from carecoord.services.fhir_import import Handler, ImportContext, Outcome, reference_text, referenced_type
+from carecoord.services.lookup import IN_LIST_SIZE
 from carecoord.vocab import APPOINTMENT_TYPE_LABELS, AppointmentType
 
-HORIZON = timedelta(days=365)  # a series' occurrences are exported up to a year ahead
+HORIZON = timedelta(days=365)  # a series' occurrences are exported up to a year ahead (to that month's end)
 _SLACK = timedelta(days=1)
 
 # --- export ---------------------------------------------------------------------------------------
+
+
+def horizon() -> datetime:
+    """How far ahead a series is exported: the end of the month a year from today (the user's zone)."""
+    ahead = today() + HORIZON
+    next_month = date(ahead.year + ahead.month // 12, ahead.month % 12 + 1, 1)
+    return day_start(next_month)
 
 
 def appointment_section(session: Session, patients: Sequence[Patient], refs: Refs) -> Iterator[dict[str, Any]]:
@@ -47,7 +56,7 @@ def appointment_section(session: Session, patients: Sequence[Patient], refs: Ref
     )
     found = [snapshots.snapshot(Appointment, row) for row in session.exec(query).all()]
     exceptions = appointment_service.exceptions_for(session, found)
-    horizon = now() + HORIZON
+    until = horizon()
     for appointment in found:
         owner = by_id[appointment.patient_id]
         if not appointment.rrule:
@@ -56,7 +65,7 @@ def appointment_section(session: Session, patients: Sequence[Patient], refs: Ref
         recorded = exceptions.get(appointment.id or 0, [])
         moments = [e.original_start for e in recorded] + [e.starts_at for e in recorded if e.starts_at is not None]
         low = min([appointment.starts_at, *moments]) - _SLACK
-        high = max([horizon, *moments]) + _SLACK
+        high = max([until, *(moment + _SLACK for moment in moments)])
         sittings = appointment_service.expand(appointment, recorded, low, high)
         for sitting in sorted(sittings, key=lambda s: (s.original_start, s.start)):
             yield appointment_fhir.to_fhir(
@@ -231,19 +240,31 @@ def import_appointment(session: Session, resource: dict[str, Any], ctx: ImportCo
         return "skipped"  # another system's past appointment: only upcoming ones are taken
     fields = _fields(key, values, tz=values["tz"] or zone_name(local_zone()))
     uid = ctx.uid(resource)
-    stored = session.exec(select(Appointment).where(Appointment.uid == uid)).first()
+    known = _stored_one_offs(session, ctx)
+    stored = known.get(uid)
     if stored is None:
         assert patient.id is not None
         appointment = Appointment(patient_id=patient.id, uid=uid, **fields)
         appointment.series_ends_at = appointment_service.series_end(appointment)
         session.add(appointment)
-        session.flush()
+        known[uid] = appointment
         ctx.remember(resource, appointment)
         return "created"
     ctx.remember(resource, stored)
-    changed = _apply(stored, fields)
-    session.flush()
-    return "updated" if changed else "unchanged"
+    return "updated" if _apply(stored, fields) else "unchanged"
+
+
+def _stored_one_offs(session: Session, ctx: ImportContext) -> dict[str, Appointment]:
+    """The stored appointments the file's Appointments may be, by uid: a few IN queries for the lot."""
+    known: dict[str, Appointment] | None = ctx.state.get("stored-appointments")
+    if known is None:
+        uids = sorted({ctx.uid(resource) for resource in ctx.resources("Appointment")})
+        known = {}
+        for start in range(0, len(uids), IN_LIST_SIZE):
+            query = select(Appointment).where(col(Appointment.uid).in_(uids[start : start + IN_LIST_SIZE]))
+            known.update((found.uid, found) for found in session.exec(query).all())
+        ctx.state["stored-appointments"] = known
+    return known
 
 
 EXPORT_SECTIONS: list[Section] = [appointment_section]

@@ -83,8 +83,12 @@ def resources(
             yield from section(session, patients, refs)
 
 
+# Compact, UTF-8 as it is; resources are trees of plain dicts, so no check for cycles is needed.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False)
+
+
 def _dumps(resource: dict[str, Any]) -> str:
-    return json.dumps(resource, ensure_ascii=False, separators=(",", ":"))
+    return _ENCODER.encode(resource)
 
 
 def counted(found: Iterable[dict[str, Any]], counts: Counter[str]) -> Iterator[dict[str, Any]]:
@@ -95,14 +99,16 @@ def counted(found: Iterable[dict[str, Any]], counts: Counter[str]) -> Iterator[d
 
 
 def bundle_chunks(found: Iterable[dict[str, Any]], refs: Refs, timestamp: datetime) -> Iterator[bytes]:
-    """A Bundle of type collection, one entry per line, as UTF-8 chunks."""
-    yield (f'{{"resourceType":"Bundle","type":"collection","timestamp":"{instant(timestamp)}","entry":[\n').encode()
-    separator = ""
+    """A Bundle of type collection, one entry per line, as UTF-8 chunks (with no entry element when
+    there is nothing to export: FHIR allows no empty arrays)."""
+    yield f'{{"resourceType":"Bundle","type":"collection","timestamp":"{instant(timestamp)}"'.encode()
+    first = ',"entry":[\n'
+    separator = first
     for resource in found:
         entry = f'{separator}{{"fullUrl":"{refs.full_url(resource["id"])}","resource":{_dumps(resource)}}}'
         separator = ",\n"
         yield entry.encode()
-    yield b"\n]}\n"
+    yield b"}\n" if separator == first else b"\n]}\n"
 
 
 def ndjson_chunks(found: Iterable[dict[str, Any]]) -> Iterator[bytes]:

@@ -242,7 +242,8 @@ class ImportContext:
         rid = resource.get("id")
         if isinstance(rid, str) and rid:
             return uid_for(str(resource["resourceType"]), rid)
-        return uid_for(str(resource["resourceType"]), self.key(resource))
+        key = self.key(resource)  # no id: a transaction's new resource, known by its fullUrl
+        return uid_for(str(resource["resourceType"]), key.removeprefix("urn:uuid:"))
 
     def remember(self, resource: Mapping[str, Any], record: Any) -> None:
         """The record this resource became (references to it resolve to the record)."""
@@ -331,6 +332,7 @@ def import_entries(
             done += 1
             if progress is not None:
                 progress(done)
+        session.flush()  # the records of one type have their ids before the next type's handler runs
     for entry in entries:
         if entry.resource["resourceType"] not in every:
             result.add(entry.resource["resourceType"], "skipped")

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -28,7 +29,7 @@ from carecoord.fhir import Refs
 from carecoord.fhir import contacts as contact_fhir
 from carecoord.fhir import coverage as coverage_fhir
 from carecoord.fhir import patient as patient_fhir
-from carecoord.fhir.elements import codes, words
+from carecoord.fhir.elements import codes, read_name, record_uid, words
 from carecoord.models import CarePlan, Contact, Coverage, Patient
 from carecoord.phones import lenient
 from carecoord.services import contacts as contact_service
@@ -38,7 +39,7 @@ from carecoord.services import plans as plan_service
 from carecoord.services import snapshots
 from carecoord.services.fhir_export import Section
 from carecoord.services.fhir_import import Handler, ImportContext, Outcome, reference_text, referenced_type
-from carecoord.services.lookup import search_key
+from carecoord.services.lookup import IN_LIST_SIZE, search_key
 from carecoord.services.tags import join_tags
 from carecoord.vocab import PLAN_CLOSED, ContactMethod, PatientStatus
 
@@ -112,26 +113,57 @@ def read_patient(resource: dict[str, Any], key: str) -> tuple[dict[str, Any], di
     return fields, program, tags
 
 
+@dataclass
+class _StoredPatients:
+    """The stored patients a file's Patients may be, read in a few IN queries: by MRN (casefolded),
+    by uid, and by name and date of birth. Patients created by the import are added as they come."""
+
+    by_mrn: dict[str, Patient] = field(default_factory=dict)
+    by_uid: dict[str, Patient] = field(default_factory=dict)
+    by_name: dict[tuple[str, Any], list[Patient]] = field(default_factory=lambda: defaultdict(list))
+
+    def add(self, patient: Patient) -> None:
+        if patient.mrn:
+            self.by_mrn.setdefault(patient.mrn.casefold(), patient)
+        self.by_uid.setdefault(patient.uid, patient)
+        self.by_name[(patient.name_key, patient.birth_date)].append(patient)
+
+
+def _stored_patients(session: Session, ctx: ImportContext) -> _StoredPatients:
+    found: _StoredPatients | None = ctx.state.get("stored-patients")
+    if found is not None:
+        return found
+    found = _StoredPatients()
+    resources = ctx.resources("Patient")
+    mrns = {mrn for mrn in (patient_fhir.mrn_of(r) for r in resources) if mrn}
+    uids = {ctx.uid(r) for r in resources}
+    names = {search_key(name) for name in (read_name(r.get("name")) for r in resources) if name}
+    for column, wanted in ((Patient.mrn, mrns), (Patient.uid, uids), (Patient.name_key, names)):
+        values = sorted(wanted)
+        for start in range(0, len(values), IN_LIST_SIZE):
+            query = select(Patient).where(col(column).in_(values[start : start + IN_LIST_SIZE]))
+            for patient in session.exec(query).all():
+                if patient.uid not in found.by_uid:
+                    found.add(patient)
+    ctx.state["stored-patients"] = found
+    return found
+
+
 def find_patient(
     session: Session, ctx: ImportContext, resource: dict[str, Any], fields: dict[str, Any]
 ) -> Patient | None:
     """The stored patient a Patient resource is: the one with its MRN, else the one with its carecoord
     uid, else the one with its name and date of birth (unless both have MRNs and they differ)."""
+    stored = _stored_patients(session, ctx)
     mrn = fields.get("mrn")
-    if mrn:
-        found = session.exec(select(Patient).where(col(Patient.mrn) == mrn)).first()
-        if found is not None:
-            return found
-    found = session.exec(select(Patient).where(Patient.uid == ctx.uid(resource))).first()
-    if found is not None:
-        return found
+    if mrn and mrn.casefold() in stored.by_mrn:
+        return stored.by_mrn[mrn.casefold()]
+    if ctx.uid(resource) in stored.by_uid:
+        return stored.by_uid[ctx.uid(resource)]
     born = fields.get("birth_date")
     if born is None:
         return None
-    candidates = session.exec(
-        select(Patient).where(Patient.name_key == search_key(fields["name"]), Patient.birth_date == born)
-    ).all()
-    for candidate in candidates:
+    for candidate in stored.by_name.get((search_key(fields["name"]), born), ()):
         if not (mrn and candidate.mrn and candidate.mrn.casefold() != mrn.casefold()):
             return candidate
     return None
@@ -177,11 +209,14 @@ def _create(
         tags=join_tags(tags or ()),
         **{k: v for k, v in fields.items() if k != "name"},
     )
+    stored = _stored_patients(session, ctx)
     uid = ctx.uid(resource)
-    if session.exec(select(Patient.id).where(Patient.uid == uid)).first() is None:
+    if uid not in stored.by_uid:
         patient.uid = uid  # the sender's id survives the trip, so the next import finds it again
     session.add(patient)
-    session.flush()
+    stored.add(patient)
+    ctx.state.setdefault("contacts", {})[id(patient)] = []  # a new patient has no contacts stored
+    ctx.state.setdefault("new-patients", set()).add(id(patient))
     return patient
 
 
@@ -220,10 +255,9 @@ def _update(
 def _contacts_of(session: Session, ctx: ImportContext, patient: Patient) -> list[Contact]:
     """The patient's stored contacts, read once per import."""
     cache: dict[int, list[Contact]] = ctx.state.setdefault("contacts", {})
-    assert patient.id is not None
-    if patient.id not in cache:
-        cache[patient.id] = list(session.exec(select(Contact).where(Contact.patient_id == patient.id)).all())
-    return cache[patient.id]
+    if id(patient) not in cache:
+        cache[id(patient)] = list(session.exec(select(Contact).where(Contact.patient_id == patient.id)).all())
+    return cache[id(patient)]
 
 
 def _upsert_contact(
@@ -240,12 +274,10 @@ def _upsert_contact(
         (c for c in known if c.name.casefold() == fields["name"].casefold()), None
     )
     if stored is None:
-        assert patient.id is not None
-        contact = Contact(patient_id=patient.id, **fields)
+        contact = Contact(**fields)
         if uid and session.exec(select(Contact.id).where(Contact.uid == uid)).first() is None:
             contact.uid = uid
-        session.add(contact)
-        session.flush()
+        patient.contacts.append(contact)  # its patient id is set when the session flushes
         known.append(contact)
         return "created"
     changes = {name: value for name, value in fields.items() if getattr(stored, name) != value}
@@ -320,16 +352,19 @@ def import_coverage(session: Session, resource: dict[str, Any], ctx: ImportConte
         values["phone"] = lenient(values["phone"])
     fields = _checked(key, coverage_service.validate_fields, values)
     uid = ctx.uid(resource)
-    known = session.exec(select(Coverage).where(Coverage.patient_id == patient.id)).all()
+    known = _coverages_of(session, ctx, patient)
     stored = next((c for c in known if c.uid == uid), None) or next(
         (c for c in known if (c.payer or "").casefold() == (fields.get("payer") or "").casefold()
          and (c.member_id or "") == (fields.get("member_id") or "")), None)  # fmt: skip
     try:
         if stored is None:
-            coverage = coverage_service.add_coverage(session, patient, fields)
-            if session.exec(select(Coverage.id).where(Coverage.uid == uid)).first() is None:
+            assert patient.id is not None
+            coverage = Coverage(patient_id=patient.id, **fields)
+            coverage_service.check_order_free_among(coverage, known)
+            if uid not in _stored_coverage_uids(session, ctx):
                 coverage.uid = uid
-                session.flush()
+            session.add(coverage)
+            known.append(coverage)
             return "created"
         changes = {name: value for name, value in fields.items() if getattr(stored, name) != value}
         if not changes:
@@ -338,6 +373,30 @@ def import_coverage(session: Session, resource: dict[str, Any], ctx: ImportConte
         return "updated"
     except CarecoordError as error:
         raise ValidationError(f"{key}: {error.message}") from None
+
+
+def _coverages_of(session: Session, ctx: ImportContext, patient: Patient) -> list[Coverage]:
+    """The patient's coverages, read once per import (a patient new in this import has none stored)."""
+    cache: dict[int, list[Coverage]] = ctx.state.setdefault("coverages", {})
+    if id(patient) not in cache:
+        new = id(patient) in ctx.state.get("new-patients", set())
+        cache[id(patient)] = (
+            [] if new else list(session.exec(select(Coverage).where(Coverage.patient_id == patient.id)))
+        )
+    return cache[id(patient)]
+
+
+def _stored_coverage_uids(session: Session, ctx: ImportContext) -> set[str]:
+    """The uids the file's Coverages would take that a stored coverage has already (a few IN queries)."""
+    taken: set[str] | None = ctx.state.get("coverage-uids")
+    if taken is None:
+        uids = sorted({ctx.uid(resource) for resource in ctx.resources("Coverage")})
+        taken = set()
+        for start in range(0, len(uids), IN_LIST_SIZE):
+            batch = uids[start : start + IN_LIST_SIZE]
+            taken.update(session.exec(select(Coverage.uid).where(col(Coverage.uid).in_(batch))).all())
+        ctx.state["coverage-uids"] = taken
+    return taken
 
 
 # --- conditions as needs --------------------------------------------------------------------------
@@ -365,6 +424,23 @@ def _plan_for_needs(session: Session, ctx: ImportContext, patient: Patient) -> C
     return plan
 
 
+def _addressed_by_a_plan(ctx: ImportContext, condition: dict[str, Any]) -> bool:
+    """Whether a carecoord CarePlan of the file (one that carries carecoord's record identifier)
+    addresses the Condition: such a need comes back with its plan, not from the EHR's problem list."""
+    addressed: set[int] | None = ctx.state.get("addressed-conditions")
+    if addressed is None:
+        addressed = set()
+        for plan in ctx.resources("CarePlan"):
+            if record_uid(plan) is None:
+                continue
+            for ref in plan.get("addresses") or ():
+                target = ctx.target(ref)
+                if target is not None:
+                    addressed.add(id(target))
+        ctx.state["addressed-conditions"] = addressed
+    return id(condition) in addressed
+
+
 def import_condition(session: Session, resource: dict[str, Any], ctx: ImportContext) -> Outcome:
     """With ``--conditions``, an active Condition becomes a need of its patient's plan."""
     if not ctx.options.get("conditions"):
@@ -375,7 +451,7 @@ def import_condition(session: Session, resource: dict[str, Any], ctx: ImportCont
         return "skipped"
     need = words(resource.get("code"))
     patient = ctx.patient(resource.get("subject"))
-    if not need or patient is None:
+    if not need or patient is None or _addressed_by_a_plan(ctx, resource):
         return "skipped"
     plan = _plan_for_needs(session, ctx, patient)
     if need.casefold() in {n.casefold() for n in plan_service.split_needs(plan.needs)}:
