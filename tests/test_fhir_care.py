@@ -142,3 +142,19 @@ def test_ndjson_carries_the_same_records_and_imports_the_same(cli, tmp_path, row
     for table, kind in (("care_plan", "CarePlan"), ("goal", "Goal"), ("communication", "Communication"),
                         ("transition", "EpisodeOfCare")):  # fmt: skip
         assert len(rows(f"SELECT id FROM {table}")) == found[kind], table
+
+
+def test_care_records_carecoord_did_not_make_are_skipped(cli, demo_bundle, tmp_path, rows):
+    bundle = json.loads(demo_bundle.read_text())
+    for entry in bundle["entry"]:
+        if entry["resource"]["resourceType"] in CARE_TYPES - {"Condition"}:
+            del entry["resource"]["identifier"]  # as an EHR's own CarePlans, Goals, Tasks... come
+    foreign = tmp_path / "ehr.json"
+    foreign.write_text(json.dumps(bundle))
+    run = cli("import", "fhir", str(foreign))
+    assert run.exit_code == 0, run.stderr
+    skipped = run.stdout.split("skipped:")[1]
+    assert all(kind in skipped for kind in ("CarePlan 1", "Goal 2", "Task 7", "Communication 5", "EpisodeOfCare 1"))
+    assert rows("SELECT count(*) AS n FROM task") == [{"n": 0}] and rows("SELECT count(*) AS n FROM care_plan") == [
+        {"n": 0}
+    ]

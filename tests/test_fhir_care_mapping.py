@@ -100,9 +100,13 @@ def test_a_bare_plan_has_no_empty_elements_and_reads_back():
     assert plan_from_fhir(resource)["needs"] == "" and reviews_from_fhir(resource) == []
 
 
-def test_a_plan_from_elsewhere_without_a_title_is_refused():
-    with pytest.raises(ValidationError, match="CarePlan/x: no title"):
-        plan_from_fhir({"resourceType": "CarePlan", "id": "x", "status": "active", "intent": "plan"})
+def test_a_plan_without_a_title_is_named_by_its_description_or_category():
+    bare = {"resourceType": "CarePlan", "id": "x", "status": "unknown", "intent": "plan"}
+    assert (plan_from_fhir(bare)["title"], plan_from_fhir(bare)["status"]) == ("Care plan", "draft")
+    categorised = bare | {"category": [{"coding": [{"system": "http://snomed.info/sct", "code": "698360004",
+                                                    "display": "Diabetes self management plan"}]}]}  # fmt: skip
+    assert plan_from_fhir(categorised)["title"] == "Diabetes self management plan"
+    assert plan_from_fhir(categorised | {"description": "Sugar\ncontrol"})["title"] == "Sugar"
 
 
 # --- goals ---------------------------------------------------------------------------------------

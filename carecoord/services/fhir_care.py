@@ -20,6 +20,7 @@ from sqlmodel import Session, SQLModel, col, select
 from carecoord.errors import ValidationError
 from carecoord.fhir import Refs
 from carecoord.fhir.communications import communication_from_fhir, communication_party, communication_to_fhir
+from carecoord.fhir.elements import record_uid
 from carecoord.fhir.goals import goal_from_fhir, goal_plan, goal_to_fhir
 from carecoord.fhir.parts import name
 from carecoord.fhir.plans import needs_to_fhir, plan_from_fhir, plan_to_fhir, reviews_from_fhir
@@ -339,10 +340,25 @@ def import_transition(session: Session, resource: Resource, ctx: ImportContext) 
 
 
 IMPORT_ORDER: tuple[str, ...] = ("CarePlan", "Goal", "Task", "Communication", "EpisodeOfCare")
+
+
+def carecoord_made(handler: Handler) -> Handler:
+    """The handler, for resources carecoord exported (they carry its record identifier); others are
+    skipped: an EHR's or Synthea's CarePlans, Goals, Tasks and Communications are its own record of its
+    care (years of them, with no title a coordinator gave), not a coordinator's plan; their patients,
+    contacts, coverage, appointments and (with --conditions) conditions are what an import takes."""
+
+    def handle(session: Session, resource: Resource, ctx: ImportContext) -> Outcome:
+        return handler(session, resource, ctx) if record_uid(resource) is not None else "skipped"
+
+    handle.__doc__ = handler.__doc__
+    return handle
+
+
 IMPORT_HANDLERS: dict[str, Handler] = {
-    "CarePlan": import_plan,
-    "Goal": import_goal,
-    "Task": import_task,
-    "Communication": import_communication,
-    "EpisodeOfCare": import_transition,
+    "CarePlan": carecoord_made(import_plan),
+    "Goal": carecoord_made(import_goal),
+    "Task": carecoord_made(import_task),
+    "Communication": carecoord_made(import_communication),
+    "EpisodeOfCare": carecoord_made(import_transition),
 }
