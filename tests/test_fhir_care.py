@@ -54,6 +54,9 @@ def test_the_export_carries_each_care_record_with_its_codes_and_every_reference_
         "Weigh daily and report a gain over 2 lb in a day",
         "Attend cardiology follow-up",
     }
+    achieved = [c for g in of_type(demo_bundle, "Goal") for c in g.get("achievementStatus", {}).get("coding", [])]
+    assert achieved == [{"system": "http://terminology.hl7.org/CodeSystem/goal-achievement", "code": "improving",
+                         "display": "Improving"}]  # fmt: skip
     weekly = next(t for t in of_type(demo_bundle, "Task") if t["description"] == "Weekly weight check call")
     assert weekly["basedOn"] == [{"reference": f"urn:uuid:{plan['id']}"}]
     assert {"url": "rule", "valueString": "FREQ=WEEKLY"} in weekly["extension"][0]["extension"]
