@@ -274,3 +274,9 @@ def test_a_transition_is_a_tcm_episode_with_its_cpt_code_deadlines_and_tasks():
 def test_an_episode_of_care_that_is_not_a_transition_is_not_one():
     other = {"resourceType": "EpisodeOfCare", "id": "e", "status": "active", "patient": {"reference": "Patient/p"}}
     assert not is_transition(other)
+
+
+def test_a_program_enrolment_s_episode_of_care_is_not_a_transition():
+    episode = transition_to_fhir(a_transition(), PATIENT, NDJSON, today=date(2026, 11, 25))
+    program = {"coding": [{"system": "https://carecoord.example/fhir/CodeSystem/program", "code": "tcm"}]}
+    assert not is_transition(episode | {"type": [program]})
