@@ -5,6 +5,7 @@ an empty database, and a second import changes nothing."""
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections import Counter
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import Any
 import pytest
 
 from carecoord.fhir import extension_url
+from carecoord.fhir.transitions import is_transition
 from tests.conftest import assert_one_line_error
 from tests.fhir_validation import by_type, check_bundle, check_ndjson
 
@@ -38,6 +40,13 @@ def demo_bundle(cli, tmp_path: Path) -> Path:
     return out
 
 
+def outcomes(stdout: str) -> dict[str, set[str]]:
+    """What `import fhir` says it did, by resource type: ``{"Task": {"1 updated", "unchanged"}}``
+    (how many were unchanged left out: other mappings' Tasks and EpisodeOfCares count there too)."""
+    found = re.findall(r"(\w+) \d+ \(([^)]*)\)", stdout.split("; skipped:")[0])
+    return {kind: {part if "unchanged" not in part else "unchanged" for part in how.split(", ")} for kind, how in found}
+
+
 def of_type(path: Path, kind: str) -> list[dict[str, Any]]:
     return by_type(json.loads(path.read_text()), kind)
 
@@ -54,6 +63,9 @@ def test_the_export_carries_each_care_record_with_its_codes_and_every_reference_
         "Weigh daily and report a gain over 2 lb in a day",
         "Attend cardiology follow-up",
     }
+    achieved = [c for g in of_type(demo_bundle, "Goal") for c in g.get("achievementStatus", {}).get("coding", [])]
+    assert achieved == [{"system": "http://terminology.hl7.org/CodeSystem/goal-achievement", "code": "improving",
+                         "display": "Improving"}]  # fmt: skip
     weekly = next(t for t in of_type(demo_bundle, "Task") if t["description"] == "Weekly weight check call")
     assert weekly["basedOn"] == [{"reference": f"urn:uuid:{plan['id']}"}]
     assert {"url": "rule", "valueString": "FREQ=WEEKLY"} in weekly["extension"][0]["extension"]
@@ -61,7 +73,7 @@ def test_the_export_carries_each_care_record_with_its_codes_and_every_reference_
     mediums = {c["code"] for r in of_type(demo_bundle, "Communication") for m in r["medium"] for c in m["coding"]
                if c["system"] == PARTICIPATION_MODE}  # fmt: skip
     assert {"PHONE", "FACE"} <= mediums
-    [episode] = of_type(demo_bundle, "EpisodeOfCare")
+    [episode] = [e for e in of_type(demo_bundle, "EpisodeOfCare") if is_transition(e)]  # (and program enrolments)
     assert [c["code"] for c in episode["type"][0]["coding"] if c["system"] == CPT] == ["99496"]
 
 
@@ -102,6 +114,24 @@ def test_an_import_into_an_empty_database_recreates_them_and_a_second_changes_no
     with unchanged():
         again = cli("import", "fhir", str(demo_bundle))
     assert again.exit_code == 0, again.stderr
+    took = outcomes(again.stdout)
+    assert all(took[kind] == {"unchanged"} for kind in CARE_TYPES - {"Condition"}), took
+
+
+def test_an_import_brings_back_what_was_changed_since(cli, demo_bundle, rows):
+    assert cli("import", "fhir", str(demo_bundle)).exit_code == 0
+    assert cli("task", "edit", "Refill diuretic", "--title", "Refill furosemide", "--priority", "stat").exit_code == 0
+    assert cli("log", "edit", "1", "--minutes", "99").exit_code == 0
+    run = cli("import", "fhir", str(demo_bundle))
+    assert run.exit_code == 0, run.stderr
+    took = outcomes(run.stdout)
+    assert (took["Task"], took["Communication"], took["CarePlan"]) == (
+        {"1 updated", "unchanged"},
+        {"1 updated", "unchanged"},
+        {"unchanged"},
+    ), took
+    assert rows("SELECT priority FROM task WHERE title = 'Refill diuretic prescription'") == [{"priority": "urgent"}]
+    assert rows("SELECT id FROM communication WHERE minutes = 99") == []
 
 
 def test_a_task_for_no_patient_in_the_file_is_one_line_and_changes_nothing(cli, demo_bundle, tmp_path, unchanged):
@@ -120,7 +150,7 @@ def test_ndjson_carries_the_same_records_and_imports_the_same(cli, tmp_path, row
     assert cli("demo", "--path", str(demo)).exit_code == 0
     assert cli("--db", str(demo), "export", "fhir", "--all", "--ndjson", "--out", str(out)).exit_code == 0
     resources = check_ndjson(out)  # valid R4, and every Type/id reference resolves in the file
-    found = Counter(r["resourceType"] for r in resources)
+    found = Counter(r["resourceType"] for r in resources if r["resourceType"] != "EpisodeOfCare" or is_transition(r))
     assert set(found) >= CARE_TYPES, found
     task = next(r for r in resources if r["resourceType"] == "Task" and "basedOn" in r)
     assert task["basedOn"][0]["reference"].startswith("CarePlan/")
@@ -129,3 +159,22 @@ def test_ndjson_carries_the_same_records_and_imports_the_same(cli, tmp_path, row
     for table, kind in (("care_plan", "CarePlan"), ("goal", "Goal"), ("communication", "Communication"),
                         ("transition", "EpisodeOfCare")):  # fmt: skip
         assert len(rows(f"SELECT id FROM {table}")) == found[kind], table
+
+
+def test_care_records_carecoord_did_not_make_are_skipped(cli, demo_bundle, tmp_path, rows):
+    bundle = json.loads(demo_bundle.read_text())
+    kept = {"Patient", "RelatedPerson", "CareTeam", "Coverage", "Appointment"} | CARE_TYPES
+    bundle["entry"] = [e for e in bundle["entry"] if e["resource"]["resourceType"] in kept
+                       and (e["resource"]["resourceType"] != "EpisodeOfCare" or is_transition(e["resource"]))]  # fmt: skip
+    for entry in bundle["entry"]:
+        if entry["resource"]["resourceType"] in CARE_TYPES - {"Condition"}:
+            del entry["resource"]["identifier"]  # as an EHR's own CarePlans, Goals, Tasks... come
+    foreign = tmp_path / "ehr.json"
+    foreign.write_text(json.dumps(bundle))
+    run = cli("import", "fhir", str(foreign))
+    assert run.exit_code == 0, run.stderr
+    skipped = run.stdout.split("skipped:")[1]
+    assert all(kind in skipped for kind in ("CarePlan 1", "Goal 2", "Task 7", "Communication 5", "EpisodeOfCare 1"))
+    assert rows("SELECT count(*) AS n FROM task") == [{"n": 0}] and rows("SELECT count(*) AS n FROM care_plan") == [
+        {"n": 0}
+    ]

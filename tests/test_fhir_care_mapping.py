@@ -100,9 +100,13 @@ def test_a_bare_plan_has_no_empty_elements_and_reads_back():
     assert plan_from_fhir(resource)["needs"] == "" and reviews_from_fhir(resource) == []
 
 
-def test_a_plan_from_elsewhere_without_a_title_is_refused():
-    with pytest.raises(ValidationError, match="CarePlan/x: no title"):
-        plan_from_fhir({"resourceType": "CarePlan", "id": "x", "status": "active", "intent": "plan"})
+def test_a_plan_without_a_title_is_named_by_its_description_or_category():
+    bare = {"resourceType": "CarePlan", "id": "x", "status": "unknown", "intent": "plan"}
+    assert (plan_from_fhir(bare)["title"], plan_from_fhir(bare)["status"]) == ("Care plan", "draft")
+    categorised = bare | {"category": [{"coding": [{"system": "http://snomed.info/sct", "code": "698360004",
+                                                    "display": "Diabetes self management plan"}]}]}  # fmt: skip
+    assert plan_from_fhir(categorised)["title"] == "Diabetes self management plan"
+    assert plan_from_fhir(categorised | {"description": "Sugar\ncontrol"})["title"] == "Sugar"
 
 
 # --- goals ---------------------------------------------------------------------------------------
@@ -270,3 +274,9 @@ def test_a_transition_is_a_tcm_episode_with_its_cpt_code_deadlines_and_tasks():
 def test_an_episode_of_care_that_is_not_a_transition_is_not_one():
     other = {"resourceType": "EpisodeOfCare", "id": "e", "status": "active", "patient": {"reference": "Patient/p"}}
     assert not is_transition(other)
+
+
+def test_a_program_enrolment_s_episode_of_care_is_not_a_transition():
+    episode = transition_to_fhir(a_transition(), PATIENT, NDJSON, today=date(2026, 11, 25))
+    program = {"coding": [{"system": "https://carecoord.example/fhir/CodeSystem/program", "code": "tcm"}]}
+    assert not is_transition(episode | {"type": [program]})

@@ -29,6 +29,7 @@ from carecoord.fhir.elements import (
     meta,
     read_date,
     record_identifier,
+    words,
 )
 from carecoord.fhir.parts import Resource, all_parts, annotation, duration, duration_value, name, note_text
 
@@ -139,11 +140,8 @@ def plan_from_fhir(resource: Resource) -> dict[str, Any]:
     status = resource.get("status")
     period = resource.get("period") or {}
     needs = [str(ref["display"]).strip() for ref in resource.get("addresses") or () if ref.get("display")]
-    title = str(resource.get("title") or resource.get("description") or "").strip().splitlines()
-    if not title:
-        raise ValidationError(f"{owner}: no title")
     return {
-        "title": title[0],
+        "title": _title(resource),
         "status": status if status in PLAN_STATUSES else "draft",
         "needs": "\n".join(dict.fromkeys(need for need in needs if need)),
         "start_on": read_date(period.get("start")),
@@ -152,6 +150,16 @@ def plan_from_fhir(resource: Resource) -> dict[str, Any]:
         "review_every_days": duration_value(extension_value(resource, REVIEW_INTERVAL), "d", owner),
         "notes": note_text(resource),
     }
+
+
+def _title(resource: Resource) -> str:
+    """The plan's title; one with none is named by its description or category, else "Care plan"."""
+    categories = [words(category) for category in resource.get("category") or ()]
+    for text in (resource.get("title"), resource.get("description"), *categories):
+        lines = str(text or "").strip().splitlines()
+        if lines:
+            return lines[0].strip()
+    return "Care plan"
 
 
 def reviews_from_fhir(resource: Resource) -> list[dict[str, Any]]:

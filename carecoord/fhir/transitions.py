@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from carecoord.clinical import TCM_CODES, TCM_PERIOD_DAYS
 from carecoord.errors import ValidationError
-from carecoord.fhir import Refs
+from carecoord.fhir import Refs, code_system
 from carecoord.fhir.elements import (
     codes,
     coding,
@@ -42,6 +42,7 @@ CPT_DISPLAY = {
     "99496": "Transitional care management, high complexity (visit within 7 days)",
 }
 COMPLEXITY_FROM_CPT = {code: complexity for complexity, code in TCM_CODES.items()}
+PROGRAM_SYSTEM = code_system("program")  # a program enrolment's EpisodeOfCare.type (not a transition)
 # EpisodeOfCare.status: https://hl7.org/fhir/R4/codesystem-episode-of-care-status.html
 ACTIVE, FINISHED = "active", "finished"
 
@@ -99,7 +100,10 @@ def _cpt(resource: Resource) -> str | None:
 
 
 def is_transition(resource: Resource) -> bool:
-    """Whether an EpisodeOfCare is a transition of care (TCM by its CPT code, or carecoord's own)."""
+    """Whether an EpisodeOfCare is a transition of care (TCM by its CPT code, or carecoord's own); a
+    program enrolment's (typed in carecoord's program code system: services.fhir_navigation) is not."""
+    if any(codes(kind, PROGRAM_SYSTEM) for kind in resource.get("type") or ()):
+        return False
     return _cpt(resource) in COMPLEXITY_FROM_CPT or bool(extension_value(resource, FACILITY))
 
 

@@ -20,6 +20,7 @@ from sqlmodel import Session, SQLModel, col, select
 from carecoord.errors import ValidationError
 from carecoord.fhir import Refs
 from carecoord.fhir.communications import communication_from_fhir, communication_party, communication_to_fhir
+from carecoord.fhir.elements import record_uid
 from carecoord.fhir.goals import goal_from_fhir, goal_plan, goal_to_fhir
 from carecoord.fhir.parts import name
 from carecoord.fhir.plans import needs_to_fhir, plan_from_fhir, plan_to_fhir, reviews_from_fhir
@@ -266,29 +267,26 @@ def import_task(session: Session, resource: Resource, ctx: ImportContext) -> Out
     uid = ctx.uid(resource)
     fields |= {"patient_id": patient.id, "plan_id": plan.id if plan else (goal.plan_id if goal else None),
                "goal_id": goal.id if goal else None}  # fmt: skip
-    fields["series_id"] = _series_id(session, links.series or (uid if fields["rrule"] else None), uid)
+    series = links.series or (uid if fields["rrule"] else None)  # a repeating task from elsewhere starts one
+    fields["series_id"] = _series_id(session, series, uid)
     task, outcome = upsert(session, Task, uid, fields)
-    if fields["series_id"] == _OWN:  # the first of its series, or one whose first is not in the file
+    if series is not None and task.series_id is None:  # the first of its series: its own id, now it has one
         task.series_id = task.id
         session.flush()
     ctx.remember(resource, task)
     return outcome
 
 
-_OWN = -1  # a task that names its own series: its id, known once it is stored
-
-
-def _series_id(session: Session, key: str | None, uid: str) -> int | None:
-    """The series_id of a task whose series is named ``key`` (the uid of the series' first task):
-    the first task's series, when it is stored; else the task's own (:data:`_OWN` until it is stored)."""
-    if key is None:
+def _series_id(session: Session, series: str | None, uid: str) -> int | None:
+    """The series_id of a task whose series is named ``series`` (the uid of the series' first task): the
+    first task's series when that is stored, else the task's own id (None while the task is not stored)."""
+    if series is None:
         return None
-    if key != uid:
-        head = session.exec(select(Task).where(Task.uid == key)).first()
-        if head is not None:
-            return head.series_id or head.id
-    own = session.exec(select(Task.id).where(Task.uid == uid)).first()
-    return own if own is not None else _OWN
+    if series != uid:
+        first = session.exec(select(Task).where(Task.uid == series)).first()
+        if first is not None:
+            return first.series_id or first.id
+    return session.exec(select(Task.id).where(Task.uid == uid)).first()
 
 
 def import_communication(session: Session, resource: Resource, ctx: ImportContext) -> Outcome:
@@ -339,10 +337,25 @@ def import_transition(session: Session, resource: Resource, ctx: ImportContext) 
 
 
 IMPORT_ORDER: tuple[str, ...] = ("CarePlan", "Goal", "Task", "Communication", "EpisodeOfCare")
+
+
+def carecoord_made(handler: Handler) -> Handler:
+    """The handler, for resources carecoord exported (they carry its record identifier); others are
+    skipped: an EHR's or Synthea's CarePlans, Goals, Tasks and Communications are its own record of its
+    care (years of them, with no title a coordinator gave), not a coordinator's plan; their patients,
+    contacts, coverage, appointments and (with --conditions) conditions are what an import takes."""
+
+    def handle(session: Session, resource: Resource, ctx: ImportContext) -> Outcome:
+        return handler(session, resource, ctx) if record_uid(resource) is not None else "skipped"
+
+    handle.__doc__ = handler.__doc__
+    return handle
+
+
 IMPORT_HANDLERS: dict[str, Handler] = {
-    "CarePlan": import_plan,
-    "Goal": import_goal,
-    "Task": import_task,
-    "Communication": import_communication,
-    "EpisodeOfCare": import_transition,
+    "CarePlan": carecoord_made(import_plan),
+    "Goal": carecoord_made(import_goal),
+    "Task": carecoord_made(import_task),
+    "Communication": carecoord_made(import_communication),
+    "EpisodeOfCare": carecoord_made(import_transition),
 }
