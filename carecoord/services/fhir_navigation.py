@@ -366,17 +366,20 @@ def import_screening(session: Session, resource: dict[str, Any], ctx: ImportCont
          instruments.MULTI_SEPARATOR.join(o.loinc for o in a.options if o.loinc) or None, a.score)
         for n, a in enumerate(answers, 1)
     ]  # fmt: skip
-    stored = session.exec(select(ScreeningAnswer).where(ScreeningAnswer.screening_id == record.id)
-                          .order_by(col(ScreeningAnswer.position))).all()  # fmt: skip
+    # A new screening has no answers yet: they are added, and written with the next flush (one per
+    # record cost most of an import's time).
+    stored = [] if outcome == "created" else session.exec(
+        select(ScreeningAnswer).where(ScreeningAnswer.screening_id == record.id).order_by(col(ScreeningAnswer.position))
+    ).all()  # fmt: skip
     have = [(a.position, a.item_id, a.loinc, a.answer, a.answer_loinc, a.score) for a in stored]
     if have != wanted:
         for row in stored:
             session.delete(row)
-        session.flush()
+        if stored:
+            session.flush()
         for position, item_id, loinc, answer, answer_loinc, score in wanted:
             session.add(ScreeningAnswer(screening_id=record.id, position=position, item_id=item_id, loinc=loinc,
                                         answer=answer, answer_loinc=answer_loinc, score=score))  # fmt: skip
-        session.flush()
         outcome = "updated" if outcome == "unchanged" else outcome
     ctx.remember(resource, record)
     return outcome
@@ -425,12 +428,14 @@ def import_referral(session: Session, resource: dict[str, Any], ctx: ImportConte
     ctx.remember(resource, record)
     waiting = _pending(ctx).pop(record.uid, None)
     if waiting is not None:
-        _apply_loop(session, record, waiting)
+        _apply_loop(session, record, waiting, fresh=outcome == "created")
     return outcome
 
 
-def _apply_loop(session: Session, referral: Referral, loop: Mapping[str, Any]) -> bool:
-    """Where the loop stands and its history, from the referral's Task; True when anything changed."""
+def _apply_loop(session: Session, referral: Referral, loop: Mapping[str, Any], *, fresh: bool = False) -> bool:
+    """Where the loop stands and its history, from the referral's Task; True when anything changed.
+    ``fresh``: the referral was created in this import (it has no history to read; the new rows are
+    written with the next flush)."""
     changed = False
     for key in ("status", "outcome", "status_reason", "sent_on", "closed_on", "changed_at"):
         value = loop[key]
@@ -439,7 +444,11 @@ def _apply_loop(session: Session, referral: Referral, loop: Mapping[str, Any]) -
         if getattr(referral, key) != value:
             setattr(referral, key, value)
             changed = True
-    stored = {e.uid: e for e in session.exec(select(ReferralEvent).where(ReferralEvent.referral_id == referral.id))}
+    stored = (
+        {}
+        if fresh
+        else {e.uid: e for e in session.exec(select(ReferralEvent).where(ReferralEvent.referral_id == referral.id))}
+    )
     for event in loop["events"]:
         values = {k: v for k, v in event.items() if k != "uid"}
         uid = uid_for("ReferralEvent", event["uid"]) if event["uid"] else None
@@ -455,7 +464,7 @@ def _apply_loop(session: Session, referral: Referral, loop: Mapping[str, Any]) -
             if getattr(row, key) != value:
                 setattr(row, key, value)
                 changed = True
-    if changed:
+    if changed and not fresh:
         session.flush()
     return changed
 
@@ -553,8 +562,14 @@ def import_authorization(session: Session, resource: dict[str, Any], ctx: Import
         "referral_id": _linked_id(ctx, resource, referral_ref, Referral, "referral"),
     }  # fmt: skip
     record, outcome = _store(session, Authorization, _uid(resource, ctx), fields)
-    stored = {u.uid: u for u in session.exec(select(AuthorizationUse).where(
-        AuthorizationUse.authorization_id == record.id))}  # fmt: skip
+    stored = (
+        {}
+        if outcome == "created"
+        else {
+            u.uid: u
+            for u in session.exec(select(AuthorizationUse).where(AuthorizationUse.authorization_id == record.id))
+        }
+    )
     changed = False
     for use in uses:
         values = {
@@ -575,8 +590,7 @@ def import_authorization(session: Session, resource: dict[str, Any], ctx: Import
         appointment = session.get(Appointment, _appointment(session, ctx, resource, ref))
         if appointment is not None and appointment.authorization_id != record.id:
             appointment.authorization_id, changed = record.id, True
-    if changed:
-        session.flush()
+    if changed:  # written with the next flush
         outcome = "updated" if outcome == "unchanged" else outcome
     ctx.remember(resource, record)
     return outcome
