@@ -199,6 +199,7 @@ def test_a_condition_a_carecoord_plan_addresses_is_not_added_again(cli, tmp_path
                  "clinicalStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": "active"}]},
                  "code": {"text": "Lives alone"}}  # fmt: skip
     plan = {"resourceType": "CarePlan", "id": "7d0e5f8a-1b2c-4d3e-8f9a-0b1c2d3e4f5a", "status": "active", "intent": "plan",
+            "title": "Living at home safely",
             "identifier": [{"system": "urn:ietf:rfc:3986", "value": "urn:uuid:7d0e5f8a-1b2c-4d3e-8f9a-0b1c2d3e4f5a"}],
             "subject": {"reference": "urn:uuid:0f7a1c52-4e38-4c3a-9f0e-5b2d1e7a9c01"},
             "addresses": [{"reference": "urn:uuid:5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b", "display": "Lives alone"}]}  # fmt: skip
@@ -207,3 +208,18 @@ def test_a_condition_a_carecoord_plan_addresses_is_not_added_again(cli, tmp_path
     run = cli("import", "fhir", write(tmp_path, entries), "--conditions")
     assert run.exit_code == 0, run.stderr
     assert "Condition 1" in run.stdout.split("skipped:")[1]
+
+
+def test_a_conditional_reference_to_a_patient_in_the_file_finds_it(cli, tmp_path, rows):
+    appointment = {**UPCOMING, "participant": [
+        {"actor": {"reference": "Patient?identifier=urn:oid:1.2.3.4|EHR-77"}, "status": "accepted"}
+    ]}  # fmt: skip
+    run = cli("import", "fhir", write(tmp_path, bundle(PATIENT, appointment, kind="transaction")))
+    assert run.exit_code == 0, run.stderr
+    assert rows("SELECT p.mrn FROM appointment a JOIN patient p ON p.id = a.patient_id") == [{"mrn": "EHR-77"}]
+    nowhere = {
+        **appointment,
+        "participant": [{"actor": {"reference": "Patient?identifier=urn:oid:9|nobody"}, "status": "accepted"}],
+    }
+    assert_one_line_error(cli("import", "fhir", write(tmp_path, bundle(PATIENT, nowhere), name="b.json")), 1,
+                          "Appointment/appt-1: its patient Patient?identifier=urn:oid:9|nobody points at nothing in the file")  # fmt: skip

@@ -194,6 +194,7 @@ class ImportContext:
             if entry.full_url:
                 self._by_key.setdefault(entry.full_url, entry)
         self._records: dict[str, Any] = {}
+        self._identifiers: dict[tuple[str, str], list[tuple[Any, dict[str, Any]]]] | None = None
 
     def key(self, resource: Mapping[str, Any]) -> str:
         """How a resource is named in messages: ``Patient/abc``."""
@@ -224,14 +225,19 @@ class ImportContext:
         if len(wanted) != 1:
             return None
         system, bar, value = wanted[0].rpartition("|")
-        matches = [
-            entry.resource for entry in self._entries
-            if entry.resource["resourceType"] == kind and any(
-                isinstance(i, Mapping) and i.get("value") == value and (not bar or i.get("system") == system)
-                for i in entry.resource.get("identifier") or ()
-            )
-        ]  # fmt: skip
-        return matches[0] if len(matches) == 1 else None
+        if self._identifiers is None:  # indexed on first use: (type, value) -> (system, resource)
+            self._identifiers = {}
+            for entry in self._entries:
+                for found in entry.resource.get("identifier") or ():
+                    if isinstance(found, Mapping) and isinstance(found.get("value"), str):
+                        key = (entry.resource["resourceType"], found["value"])
+                        self._identifiers.setdefault(key, []).append((found.get("system"), entry.resource))
+        matches = {
+            id(resource): resource
+            for found_system, resource in self._identifiers.get((kind, value), ())
+            if not bar or found_system == system
+        }
+        return next(iter(matches.values())) if len(matches) == 1 else None
 
     def uid(self, resource: Mapping[str, Any]) -> str:
         """The uid a record made from this resource gets: the carecoord identifier it carries, else
