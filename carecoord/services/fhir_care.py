@@ -154,19 +154,38 @@ def _named(resource: Resource) -> Iterator[None]:
         raise ValidationError(error.message if error.message.startswith(prefix) else prefix + error.message) from None
 
 
-def upsert(session: Session, model: type[M], uid: str, fields: Mapping[str, Any]) -> tuple[M, Outcome]:
-    """The record with ``uid`` made to hold ``fields``: created, updated, or unchanged."""
-    found = session.exec(select(model).where(model.uid == uid)).first()  # type: ignore[attr-defined]
+def _stored(session: Session, ctx: ImportContext, model: type[M], resource_type: str) -> dict[str, M]:
+    """The stored ``model`` rows that the file's resources of ``resource_type`` may be, by uid: read once
+    per import in a few IN queries (then kept up to date by :func:`upsert`), not once per resource."""
+    key = f"fhir-care:{resource_type}"
+    if key not in ctx.state:
+        uids = [ctx.uid(resource) for resource in ctx.resources(resource_type)]
+        found: dict[str, M] = {}
+        for start in range(0, len(uids), IN_BATCH):
+            query = select(model).where(col(model.uid).in_(uids[start : start + IN_BATCH]))  # type: ignore[attr-defined]
+            found.update({record.uid: record for record in session.exec(query)})  # type: ignore[attr-defined]
+        ctx.state[key] = found
+    return ctx.state[key]  # type: ignore[no-any-return]
+
+
+IN_BATCH = 500  # uids per IN list
+
+
+def upsert(
+    model: type[M], stored: dict[str, M], uid: str, fields: Mapping[str, Any], session: Session
+) -> tuple[M, Outcome]:
+    """The record with ``uid`` (among ``stored``) made to hold ``fields``: created, updated or unchanged.
+    A new record is added, not flushed: the import flushes each type's records together (the caller
+    flushes when it needs the id at once)."""
+    found = stored.get(uid)
     if found is None:
         record = model(uid=uid, **fields)
         session.add(record)
-        session.flush()
+        stored[uid] = record
         return record, "created"
     changed = {key: value for key, value in fields.items() if getattr(found, key) != value}
     for key, value in changed.items():
         setattr(found, key, value)
-    if changed:
-        session.flush()
     return found, "updated" if changed else "unchanged"
 
 
@@ -197,13 +216,18 @@ def import_plan(session: Session, resource: Resource, ctx: ImportContext) -> Out
         fields["needs"] = "\n".join(text.required_line(n, "need") for n in fields["needs"].split("\n") if n)
         fields["notes"] = text.free_text(fields["notes"], "notes")
         reviews = reviews_from_fhir(resource)
-    plan, outcome = upsert(session, CarePlan, ctx.uid(resource), {**fields, "patient_id": patient.id})
+    stored = _stored(session, ctx, CarePlan, "CarePlan")
+    plan, outcome = upsert(CarePlan, stored, ctx.uid(resource), {**fields, "patient_id": patient.id}, session)
     outcomes = [outcome]
+    if reviews and plan.id is None:
+        session.flush()  # the reviews need the plan's id
     for review in reviews:
         uid = review.pop("uid")
         with _named(resource):
             review["note"] = text.free_text(review["note"], "review note")
-        outcomes.append(upsert(session, PlanReview, uid, {**review, "plan_id": plan.id, "patient_id": patient.id})[1])
+        known = {r.uid: r for r in session.exec(select(PlanReview).where(PlanReview.uid == uid))}
+        fields = {**review, "plan_id": plan.id, "patient_id": patient.id}
+        outcomes.append(upsert(PlanReview, known, uid, fields, session)[1])
     ctx.remember(resource, plan)
     return _merge(*outcomes)
 
@@ -223,8 +247,9 @@ def import_goal(session: Session, resource: Resource, ctx: ImportContext) -> Out
         fields = goal_from_fhir(resource)
         fields["description"] = text.required_line(fields["description"], "goal's description")
         fields["measure"] = text.single_line(fields["measure"], "measure")
-    goal, outcome = upsert(session, Goal, ctx.uid(resource),
-                           {**fields, "plan_id": plan.id, "patient_id": patient.id})  # fmt: skip
+    stored = _stored(session, ctx, Goal, "Goal")
+    goal, outcome = upsert(Goal, stored, ctx.uid(resource), {**fields, "plan_id": plan.id, "patient_id": patient.id},
+                           session)  # fmt: skip
     ctx.remember(resource, goal)
     return outcome
 
@@ -268,25 +293,31 @@ def import_task(session: Session, resource: Resource, ctx: ImportContext) -> Out
     fields |= {"patient_id": patient.id, "plan_id": plan.id if plan else (goal.plan_id if goal else None),
                "goal_id": goal.id if goal else None}  # fmt: skip
     series = links.series or (uid if fields["rrule"] else None)  # a repeating task from elsewhere starts one
-    fields["series_id"] = _series_id(session, series, uid)
-    task, outcome = upsert(session, Task, uid, fields)
-    if series is not None and task.series_id is None:  # the first of its series: its own id, now it has one
+    stored = _stored(session, ctx, Task, "Task")
+    fields["series_id"] = _series_id(session, stored, series, uid)
+    task, outcome = upsert(Task, stored, uid, fields, session)
+    if series is not None and task.series_id is None:  # the first of its series: its own id, once it has one
+        if task.id is None:
+            session.flush()
         task.series_id = task.id
-        session.flush()
     ctx.remember(resource, task)
     return outcome
 
 
-def _series_id(session: Session, series: str | None, uid: str) -> int | None:
+def _series_id(session: Session, stored: dict[str, Task], series: str | None, uid: str) -> int | None:
     """The series_id of a task whose series is named ``series`` (the uid of the series' first task): the
     first task's series when that is stored, else the task's own id (None while the task is not stored)."""
     if series is None:
         return None
-    if series != uid:
+    first = stored.get(series) if series != uid else None
+    if first is None and series != uid:
         first = session.exec(select(Task).where(Task.uid == series)).first()
-        if first is not None:
-            return first.series_id or first.id
-    return session.exec(select(Task.id).where(Task.uid == uid)).first()
+    if first is not None:
+        if first.id is None:
+            session.flush()
+        return first.series_id or first.id
+    own = stored.get(uid)
+    return own.id if own is not None else None
 
 
 def import_communication(session: Session, resource: Resource, ctx: ImportContext) -> Outcome:
@@ -308,7 +339,8 @@ def import_communication(session: Session, resource: Resource, ctx: ImportContex
     party = communication_party(resource)
     contact = ctx.record(party, Contact) if party else None
     fields["contact_id"] = contact.id if contact is not None and contact.patient_id == patient.id else None
-    entry, outcome = upsert(session, Communication, ctx.uid(resource), {**fields, "patient_id": patient.id})
+    stored = _stored(session, ctx, Communication, "Communication")
+    entry, outcome = upsert(Communication, stored, ctx.uid(resource), {**fields, "patient_id": patient.id}, session)
     ctx.remember(resource, entry)
     return outcome
 
@@ -331,7 +363,8 @@ def import_transition(session: Session, resource: Resource, ctx: ImportContext) 
     for key, ref in zip(("contact_task_id", "visit_task_id"), transition_tasks(resource), strict=True):
         task = ctx.record(ref, Task) if ref else None
         fields[key] = task.id if task is not None and task.patient_id == patient.id else None
-    transition, outcome = upsert(session, Transition, ctx.uid(resource), {**fields, "patient_id": patient.id})
+    stored = _stored(session, ctx, Transition, "EpisodeOfCare")
+    transition, outcome = upsert(Transition, stored, ctx.uid(resource), {**fields, "patient_id": patient.id}, session)
     ctx.remember(resource, transition)
     return outcome
 
