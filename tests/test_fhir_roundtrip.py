@@ -24,9 +24,19 @@ ROUND_TRIP_TABLES: list[str] = [
     "appointment",
     "appointment_exception",
     # fhir-care: its tables below this line
+    "care_plan",
+    "plan_review",
+    "goal",
+    "task",
+    "communication",
+    "transition",
     # fhir-care: its tables above this line
     #
     # fhir-nav: its tables below this line
+    "screening",
+    "referral",
+    "prior_authorization",
+    "program_enrolment",
     # fhir-nav: its tables above this line
 ]
 IGNORED = {"id", "created_at", "updated_at", "coordinator"}

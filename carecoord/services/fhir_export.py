@@ -39,15 +39,17 @@ def sections() -> list[Section]:
     fhir-care and fhir-nav: add your sections on the marked lines (one line each, so that branches
     adding to this list merge cleanly).
     """
-    from carecoord.services import fhir_appointments, fhir_patients
+    from carecoord.services import fhir_appointments, fhir_care, fhir_navigation, fhir_patients
 
     return [
         *fhir_patients.EXPORT_SECTIONS,
         *fhir_appointments.EXPORT_SECTIONS,
         # fhir-care: its sections below this line
+        *fhir_care.EXPORT_SECTIONS,
         # fhir-care: its sections above this line
         #
         # fhir-nav: its sections below this line
+        *fhir_navigation.EXPORT_SECTIONS,
         # fhir-nav: its sections above this line
     ]
 

@@ -49,15 +49,17 @@ def handlers() -> dict[str, Handler]:
     adding to this dict merge cleanly); they run after the patients, contacts, coverage and
     appointments, and before the Conditions (which add needs to a patient's plan).
     """
-    from carecoord.services import fhir_appointments, fhir_patients
+    from carecoord.services import fhir_appointments, fhir_care, fhir_navigation, fhir_patients
 
     return {
         **fhir_patients.IMPORT_HANDLERS,
         **fhir_appointments.IMPORT_HANDLERS,
         # fhir-care: its handlers below this line
+        **fhir_care.IMPORT_HANDLERS,
         # fhir-care: its handlers above this line
         #
         # fhir-nav: its handlers below this line
+        **fhir_navigation.import_handlers(),  # after fhir-care's: chains the shared Task and EpisodeOfCare
         # fhir-nav: its handlers above this line
         **fhir_patients.LAST_IMPORT_HANDLERS,
     }

@@ -60,7 +60,7 @@ def _visit_title(facility: str, complexity: str) -> str:
     return f"TCM: face-to-face visit after discharge from {facility} ({TCM_CODES[complexity]})"
 
 
-def _deadlines(discharged_on: date, complexity: str) -> tuple[date, date]:
+def deadlines(discharged_on: date, complexity: str) -> tuple[date, date]:
     """The contact and visit due dates of a discharge."""
     return (
         add_business_days(discharged_on, TCM_CONTACT_BUSINESS_DAYS),
@@ -118,7 +118,7 @@ def add_transition(
     _check(discharged_on, complexity)
     assert patient.id is not None
     _refuse_same(session, patient.id, discharged_on, facility, other_than=None)
-    contact_due, visit_due = _deadlines(discharged_on, complexity)
+    contact_due, visit_due = deadlines(discharged_on, complexity)
     here = Placement(patient.id, None, None)
     contact_task = add_task(
         session, _contact_title(facility), here, due_on=contact_due, priority="urgent", tags=(TCM_TAG,)
@@ -152,7 +152,7 @@ def update_transition(session: Session, transition: Transition, fields: Mapping[
     transition.facility, transition.discharged_on, transition.complexity = facility, discharged_on, complexity
     if "notes" in fields:
         transition.notes = text.free_text(fields["notes"], "notes") or None
-    transition.contact_due, transition.visit_due = _deadlines(discharged_on, complexity)
+    transition.contact_due, transition.visit_due = deadlines(discharged_on, complexity)
     for task_id, title, due in (
         (transition.contact_task_id, _contact_title(facility), transition.contact_due),
         (transition.visit_task_id, _visit_title(facility, complexity), transition.visit_due),
