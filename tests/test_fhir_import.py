@@ -223,3 +223,15 @@ def test_a_conditional_reference_to_a_patient_in_the_file_finds_it(cli, tmp_path
     }
     assert_one_line_error(cli("import", "fhir", write(tmp_path, bundle(PATIENT, nowhere), name="b.json")), 1,
                           "Appointment/appt-1: its patient Patient?identifier=urn:oid:9|nobody points at nothing in the file")  # fmt: skip
+
+
+def test_a_record_identifier_is_read_whether_one_or_a_list():
+    """QuestionnaireResponse.identifier is a single Identifier (0..1), most resources' a list."""
+    from carecoord.fhir import RECORD_ID_SYSTEM
+    from carecoord.fhir.elements import record_uid
+
+    uid = "0b3f3a0e-8a43-4c1e-9a5e-2f0d2d7d9a11"
+    one = {"system": RECORD_ID_SYSTEM, "value": f"urn:uuid:{uid}"}
+    assert record_uid({"resourceType": "QuestionnaireResponse", "identifier": one}) == uid
+    assert record_uid({"resourceType": "Patient", "identifier": [{"value": "x"}, one]}) == uid
+    assert record_uid({"resourceType": "Patient", "identifier": ["not an identifier"]}) is None

@@ -26,8 +26,11 @@ def record_identifier(uid: str) -> dict[str, Any]:
 
 def record_uid(resource: Mapping[str, Any]) -> str | None:
     """The carecoord uid a resource carries in its identifiers (see :func:`record_identifier`)."""
-    for identifier in resource.get("identifier") or ():
-        value = identifier.get("value") if isinstance(identifier, Mapping) else None
+    found = resource.get("identifier") or ()
+    for identifier in [found] if isinstance(found, Mapping) else found:  # 0..1 on some types (QuestionnaireResponse)
+        if not isinstance(identifier, Mapping):
+            continue
+        value = identifier.get("value")
         if identifier.get("system") == RECORD_ID_SYSTEM and isinstance(value, str) and value.startswith("urn:uuid:"):
             return value.removeprefix("urn:uuid:")
     return None
