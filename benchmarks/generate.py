@@ -339,18 +339,22 @@ def _insurance(conn: sqlite3.Connection, rng: random.Random, counts: dict[str, i
     half with units and their uses, a few requested and waiting): issue 15."""
     patients = counts["patients"]
     coverages = []
+    current_start = today
     for n in range(1, counts["coverages"] + 1):
         patient = (n - 1) // 2 + 1
         primary = n % 2 == 1
         ending = rng.random() < 0.025
         end = (today + timedelta(days=rng.randint(0, 30))) if ending else None
-        if not primary and rng.random() < 0.5:  # an earlier primary that ended
-            order, end = "primary", today - timedelta(days=rng.randint(60, 700))
+        start = today - timedelta(days=rng.randint(100, 2000))
+        if primary:
+            current_start = start
+        if not primary and rng.random() < 0.5:  # an earlier primary, ended before the current one began
+            order, end = "primary", current_start - timedelta(days=1)
+            start = end - timedelta(days=rng.randint(60, 700))
         else:
             order = "primary" if primary else "secondary"
         coverages.append((_uid(rng), STAMP, STAMP, n, patient, rng.choice(PAYERS), f"M{n:08d}", order, "active",
-                          (today - timedelta(days=rng.randint(100, 2000))).isoformat(),
-                          end.isoformat() if end else None))  # fmt: skip
+                          start.isoformat(), end.isoformat() if end else None))  # fmt: skip
     conn.executemany(
         'INSERT INTO coverage (uid, created_at, updated_at, id, patient_id, payer, member_id, "order", status, '
         "start_on, end_on) VALUES (?,?,?,?,?,?,?,?,?,?,?)",

@@ -155,6 +155,12 @@ def test_a_dry_run_writes_nothing(cli, tmp_path, unchanged):
             "Coverage/cov-1: its beneficiary urn:uuid:6c5b0a3e-0000-4000-8000-000000000000 points at no patient",
         ),
         ({"resourceType": "Bundle", "type": "message", "entry": []}, "a Bundle of type 'message' is not imported"),
+        (
+            bundle(
+                PATIENT, COVERAGE, {**COVERAGE, "id": "cov-2", "subscriberId": "W9", "payor": [{"display": "Cigna"}]}
+            ),
+            "Coverage/cov-2: the patient already has primary coverage Aetna (primary); end one or give this one",
+        ),
     ],
 )
 def test_a_file_it_cannot_take_is_one_line_and_nothing_changes(cli, tmp_path, unchanged, content, fragment):
@@ -235,3 +241,13 @@ def test_a_record_identifier_is_read_whether_one_or_a_list():
     assert record_uid({"resourceType": "QuestionnaireResponse", "identifier": one}) == uid
     assert record_uid({"resourceType": "Patient", "identifier": [{"value": "x"}, one]}) == uid
     assert record_uid({"resourceType": "Patient", "identifier": ["not an identifier"]}) is None
+
+
+def test_an_ehrs_records_carecoord_skips_may_point_at_what_the_file_leaves_out(cli, tmp_path, rows):
+    """A Goal of the EHR's own (skipped) naming a Condition the file does not carry is no error."""
+    goal = {"resourceType": "Goal", "id": "goal-9", "lifecycleStatus": "active", "description": {"text": "A1c < 7"},
+            "subject": {"reference": "urn:uuid:0f7a1c52-4e38-4c3a-9f0e-5b2d1e7a9c01"},
+            "addresses": [{"reference": "Condition/not-in-file"}]}  # fmt: skip
+    run = cli("import", "fhir", write(tmp_path, bundle(PATIENT, goal)))
+    assert run.exit_code == 0, run.stderr
+    assert rows("SELECT name FROM patient") == [{"name": "Ana Lucía Rivera"}] and rows("SELECT id FROM goal") == []

@@ -30,7 +30,8 @@ ENDING_SOON_DAYS = 30  # the agenda lists coverage ending within this many days
 def describe(coverage: Coverage) -> str:
     """``#3 Medicare (primary)``: how a coverage is named in messages."""
     payer = coverage.payer or "payer not recorded"
-    return f"#{coverage.id} {payer} ({coverage.order})"
+    number = f"#{coverage.id} " if coverage.id is not None else ""  # not stored yet (an import in progress)
+    return f"{number}{payer} ({coverage.order})"
 
 
 def is_current(coverage: Coverage, on: date | None = None) -> bool:
@@ -77,9 +78,10 @@ def check_order_free_among(coverage: Coverage, others: Sequence[Coverage]) -> No
             continue
         if (other.id is None or other.id != coverage.id) and _overlaps(other, coverage.start_on, coverage.end_on):
             until = f" until {other.end_on}" if other.end_on else ""
+            how = f"end it first ('carecoord coverage end {other.id}')" if other.id is not None else "end one"
             raise ConflictError(
-                f"the patient already has {coverage.order} coverage {describe(other)}{until}; end it first "
-                f"('carecoord coverage end {other.id}') or give this one another --order"
+                f"the patient already has {coverage.order} coverage {describe(other)}{until}; {how} or give this "
+                "one another --order"
             )
 
 
