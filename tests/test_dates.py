@@ -536,6 +536,8 @@ NOT_DATES = {
     ("agenda", "--to"),  # to whom (the account of disclosures)
     ("patient list", "--to"),
     ("patient show", "--to"),
+    ("patient summary", "--to"),
+    ("export fhir", "--to"),
 }  # a store, not a date
 PAST_OPTIONS = {
     ("log add", "--when"), ("log edit", "--when"), ("log list", "--from"), ("log list", "--to"),
