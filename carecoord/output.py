@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
+from carecoord.jsonenc import encoder
 from carecoord.vocab import OutputFormat
 
 if TYPE_CHECKING:
@@ -83,23 +84,8 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"cannot serialise {type(value).__name__}")
 
 
-def _encoder() -> Callable[[Any], str]:
-    """One record as compact JSON (``{"id": 1, "tags": ["a"]}``): the C encoder, made once.
-
-    ``JSONEncoder.encode`` builds a new C encoder on every call, in Python: a listing of 15,000
-    records spent a third of its JSON time there. This is the encoder it builds (the same
-    arguments, so the same text), without the check for circular references that records, being
-    trees, never need. Python's own encoder where the C one is missing.
-    """
-    from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
-
-    if c_make_encoder is None:  # pragma: no cover - CPython always has it
-        return json.JSONEncoder(default=_json_default, ensure_ascii=False, check_circular=False).encode
-    chunks = c_make_encoder(None, _json_default, encode_basestring, None, ": ", ", ", False, False, True)
-    return lambda value: "".join(chunks(value, 0))
-
-
-_compact = _encoder()
+# One record as compact JSON (``{"id": 1, "tags": ["a"]}``), as ``json.dumps`` writes it.
+_compact = encoder(item_separator=", ", key_separator=": ", default=_json_default)
 
 
 def _is_leaf(value: dict[str, Any] | list[Any]) -> bool:
