@@ -6,6 +6,7 @@ resolves, and an empty database takes them back whole, once."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -125,6 +126,11 @@ def test_import_fhir_into_an_empty_database_recreates_them_and_a_second_import_c
     assert run.exit_code == 0, run.stderr
     for kind in ("QuestionnaireResponse", "ServiceRequest", "ClaimResponse", "EpisodeOfCare", "HealthcareService"):
         assert f"{kind} " in run.stdout, kind
+    # a screening's Observations and a referral's or program's Consent came with their records: created
+    # into an empty database, not 'unchanged'
+    for kind in ("Observation", "Consent"):
+        counted = re.search(rf"{kind} (\d+) \(([^)]*)\)", run.stdout)
+        assert counted is not None and counted.group(2) == f"{counted.group(1)} created", run.stdout
     mine = {" ".join(args): listing(cli, *args) for args in LISTINGS}
     wanted = {" ".join(args): listing(cli, "--db", str(demo), *args) for args in LISTINGS}
     names = {"Margaret O'Neill", "Luis Hernández", "Aisha Rahman", "Dolores Ruiz"}

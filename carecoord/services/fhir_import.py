@@ -195,6 +195,7 @@ class ImportContext:
             if entry.full_url:
                 self._by_key.setdefault(entry.full_url, entry)
         self._records: dict[str, Any] = {}
+        self._created: set[int] = set()  # id() of the records this run created
         self._identifiers: dict[tuple[str, str], list[tuple[Any, dict[str, Any]]]] | None = None
 
     def key(self, resource: Mapping[str, Any]) -> str:
@@ -255,6 +256,17 @@ class ImportContext:
     def remember(self, resource: Mapping[str, Any], record: Any) -> None:
         """The record this resource became (references to it resolve to the record)."""
         self._records[self.key(resource)] = record
+
+    def noted(self, resource: Mapping[str, Any], outcome: Outcome) -> None:
+        """What the handler did with ``resource`` (the plumbing calls this after each one)."""
+        record = self.recall(resource)
+        if outcome == "created" and record is not None:
+            self._created.add(id(record))
+
+    def came_with(self, record: Any) -> Outcome:
+        """The outcome of a resource that only repeats what its record holds (a screening's
+        Observation, a referral's Consent): created with the record in this run, else unchanged."""
+        return "created" if id(record) in self._created else "unchanged"
 
     def recall(self, resource: Mapping[str, Any]) -> Any:
         """The record a resource of the file became in this run, if it was handled already."""
@@ -336,6 +348,7 @@ def import_entries(
             if entry.resource["resourceType"] != resource_type:
                 continue
             outcome = handler(session, entry.resource, ctx)
+            ctx.noted(entry.resource, outcome)
             result.add(resource_type, outcome)
             done += 1
             if progress is not None:

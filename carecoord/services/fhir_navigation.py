@@ -389,9 +389,8 @@ def import_observation(session: Session, resource: dict[str, Any], ctx: ImportCo
     """A screening's Observation says nothing its QuestionnaireResponse did not: taken with it.
     Any other Observation (vital signs, labs) is not carecoord's."""
     source = _carecoord_response(ctx, fhir_screenings.derived_from(resource))
-    if source and ctx.record(source, Screening) is not None:
-        return "unchanged"
-    return "skipped"
+    screening = ctx.record(source, Screening) if source else None
+    return ctx.came_with(screening) if screening is not None else "skipped"
 
 
 def _carecoord_response(ctx: ImportContext, ref: str | None) -> str | None:
@@ -498,14 +497,14 @@ def import_consent(session: Session, resource: dict[str, Any], ctx: ImportContex
         before = referral.consent_method
         changed = _assign(referral, fields)
         session.flush()
-        return ("created" if before is None else "updated") if changed else "unchanged"
+        return ("created" if before is None else "updated") if changed else ctx.came_with(referral)
     enrolment = ctx.record(subject, ProgramEnrolment)
     if enrolment is not None and enrolment.id in ctx.state.get("fhir-nav enrolments used as they are", ()):
         return "unchanged"  # the enrolment recorded here already, with its own consent
     if enrolment is not None:
         changed = _assign(enrolment, _read(fhir_programs.program_consent_from_fhir, resource))
         session.flush()
-        return "updated" if changed else "unchanged"
+        return "updated" if changed else ctx.came_with(enrolment)
     return "skipped"
 
 
