@@ -125,10 +125,13 @@ def fhir(
     """Write patients' records as FHIR R4: a Bundle of type collection (JSON), or NDJSON.
 
     Name the patients with --patient (repeatable), or take everyone's with --all (or only one
-    coordinator's with --mine or --coordinator). The Bundle holds the Patient, its care team
+    coordinator's with --mine or --coordinator). The Bundle holds each Patient with its care team
     (RelatedPerson, CareTeam), Coverage and Appointments (each occurrence of a series, from its
-    start to the end of the month a year ahead, carrying the series rule), and every reference
-    resolves inside it; 'carecoord import fhir' reads it back. The same data gives the same file,
+    start to the end of the month a year ahead, carrying the series rule); care plans, needs and
+    goals (CarePlan, Condition, Goal), tasks (Task), the log (Communication), transitions and
+    programs (EpisodeOfCare), screenings (QuestionnaireResponse, Observation), referrals
+    (ServiceRequest, Task, HealthcareService, Consent) and authorizations (ClaimResponse). Every
+    reference resolves inside it; 'carecoord import fhir' reads it back. The same data gives the same file,
     apart from Bundle.timestamp. A file written is recorded in the account of disclosures with its
     patients, --to and --purpose ('carecoord audit disclosures').
 
