@@ -349,6 +349,14 @@ def parse_duration(text: str) -> timedelta:
     return timedelta(weeks=weeks, days=days, hours=hours, minutes=minutes)
 
 
+def parse_days(text: str) -> int:
+    """Whole days from an interval such as ``90d`` or ``12w`` (a plan's review cycle)."""
+    span = parse_duration(text)
+    if span.days < 1 or span.seconds:
+        raise ValidationError(f"an interval is whole days or weeks (e.g. 90d, 12w), not '{text}'")
+    return span.days
+
+
 def parse_minutes(text: str) -> int:
     """Whole minutes from a plain number (``90``) or a duration (``45m``, ``1h30m``; see :data:`DURATION_FORMS`)."""
     cleaned = text.strip()

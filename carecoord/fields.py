@@ -43,6 +43,8 @@ class Kind(StrEnum):
     moment = "moment"  # a UTC timestamp, shown in the user's zone
     plain = "plain"  # kept as it is (ids, codes the services set)
     number = "number"  # a whole number, 0 or more (units)
+    days = "days"  # a whole number of days, typed as an interval (90d, 12w)
+    lines = "lines"  # one-line items stored one per line (a plan's needs), a list in records
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,11 @@ class RecordSpec:
 
     noun: str
     fields: tuple[FieldSpec, ...]
+    table: str = ""  # the record's table, when it is not named like the noun
+
+    @property
+    def table_name(self) -> str:
+        return self.table or self.noun
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -430,8 +437,77 @@ AUTHORIZATION = RecordSpec(
     ),
 )
 
+_PATIENT_ID = FieldSpec("patient_id", "Patient id", shown=False)
+_PATIENT_NAME = FieldSpec("patient_name", "Patient")  # not a column: the record adds the patient's name
+
+PLAN = RecordSpec(
+    "plan",
+    (
+        _ID,
+        _UID,
+        _PATIENT_ID,
+        _PATIENT_NAME,
+        FieldSpec("title", "Plan", Kind.name, "--title", "The plan's title.", noun="plan's title"),
+        FieldSpec("status", "Status"),  # set by 'plan status' (and 'plan add --status draft|active')
+        FieldSpec("needs", "Problems and needs", Kind.lines),  # --need, --add-need, --remove-need
+        FieldSpec(
+            "start_on", "Starts", Kind.date, "--start", "First day of the plan (a new plan starts today).", noun="start"
+        ),
+        FieldSpec("end_on", "Ends", Kind.date, "--end", "Last day of the plan.", noun="end"),
+        FieldSpec(
+            "next_review",
+            "Next review",
+            Kind.date,
+            "--review",
+            "Next review date, e.g. +90d or 2027-02-01.",
+            noun="next review date",
+        ),
+        FieldSpec(
+            "review_every_days",
+            "Review every (days)",
+            Kind.days,
+            "--review-every",
+            "Review interval, e.g. 90d or 12w; sets the next review.",
+            noun="review interval",
+            metavar="INTERVAL",
+        ),
+        FieldSpec("review_due", "Review due", Kind.flag),  # not a column: the next review's day has come
+        _NOTES,
+        _CREATED,
+        _UPDATED,
+    ),
+    table="care_plan",
+)
+
+GOAL = RecordSpec(
+    "goal",
+    (
+        _ID,
+        _UID,
+        FieldSpec("plan_id", "Plan"),
+        _PATIENT_ID,
+        FieldSpec(
+            "description",
+            "Goal",
+            Kind.name,
+            "--description",
+            "What the patient is working towards.",
+            noun="goal's description",
+        ),
+        FieldSpec("lifecycle_status", "Status"),  # set by 'goal status' (and 'goal add --status')
+        FieldSpec("achievement_status", "Progress"),  # set by 'goal status --achievement'
+        FieldSpec(
+            "target_on", "Target", Kind.date, "--target", "Target date, e.g. +8w or 2027-01-31.", noun="target date"
+        ),
+        FieldSpec("measure", "Measure", Kind.line, "--measure", "How progress is measured.", metavar="TEXT"),
+        _CREATED,
+        _UPDATED,
+    ),
+)
+
 # Record keys that are not columns of the record's own table (the record adds them).
 DERIVED_KEYS = {
+    "plan": frozenset({"patient_name", "review_due"}),
     "contact": frozenset({"patient_name"}),
     "patient": frozenset({"payer", "member_id", "auth_expires"}),
     "coverage": frozenset({"patient_name", "current"}),

@@ -21,8 +21,7 @@ from carecoord.clinical import (
     apcm_level,
 )
 from carecoord.dates import local_zone, now, today
-from carecoord.fields import AUTHORIZATION, CONTACT, COVERAGE, PATIENT, RESOURCE, Kind, RecordSpec
-from carecoord.services.plans import split_needs
+from carecoord.fields import AUTHORIZATION, CONTACT, COVERAGE, GOAL, PATIENT, PLAN, RESOURCE, Kind, RecordSpec
 from carecoord.services.tags import split_tags
 from carecoord.vocab import TASK_OPEN
 
@@ -64,14 +63,8 @@ DISCLOSURE_KEYS = tuple(
     "patients".split()
 )
 DISCLOSURE_CSV_KEYS = DISCLOSURE_KEYS[:-1]  # each patient's id, name and MRN: JSON only
-PLAN_KEYS = tuple(
-    "id uid patient_id patient_name title status needs start_on end_on next_review review_every_days "
-    "review_due notes created_at updated_at".split()
-)
-GOAL_KEYS = tuple(
-    "id uid plan_id patient_id description lifecycle_status achievement_status target_on measure "
-    "created_at updated_at".split()
-)
+PLAN_KEYS = PLAN.keys
+GOAL_KEYS = GOAL.keys
 TASK_KEYS = tuple(
     "id uid title status status_reason priority due_on due_time overdue patient_id patient_name "
     "plan_id goal_id repeat repeat_text series_id tags notes completed_at created_at updated_at".split()
@@ -108,6 +101,8 @@ def field_values(record: RecordSpec, obj: object) -> dict[str, Any]:
         value = getattr(obj, spec.key, None)
         if spec.kind is Kind.tags:
             value = split_tags(value or "")
+        elif spec.kind is Kind.lines:
+            value = [line for line in (value or "").split("\n") if line]
         elif spec.kind is Kind.moment:
             value = _local(value)
         values[spec.key] = value
@@ -184,42 +179,18 @@ def disclosure_record(disclosure: Disclosure, patients: Sequence[DisclosurePatie
 
 
 def plan_record(plan: CarePlan, patient: Patient | None = None) -> dict[str, Any]:
-    """Every plan field, with the patient's id and name; ``review_due`` when the date has come."""
+    """Every plan field, with the patient's name; ``review_due`` when the date has come."""
     owner = patient or plan.patient
     return {
-        "id": plan.id,
-        "uid": plan.uid,
-        "patient_id": plan.patient_id,
+        **field_values(PLAN, plan),
         "patient_name": owner.name if owner else None,
-        "title": plan.title,
-        "status": plan.status,
-        "needs": split_needs(plan.needs),
-        "start_on": plan.start_on,
-        "end_on": plan.end_on,
-        "next_review": plan.next_review,
-        "review_every_days": plan.review_every_days,
         "review_due": plan.next_review is not None and plan.next_review <= today(),
-        "notes": plan.notes,
-        "created_at": _local(plan.created_at),
-        "updated_at": _local(plan.updated_at),
     }
 
 
 def goal_record(goal: Goal) -> dict[str, Any]:
     """Every goal field (FHIR lifecycle and achievement status codes)."""
-    return {
-        "id": goal.id,
-        "uid": goal.uid,
-        "plan_id": goal.plan_id,
-        "patient_id": goal.patient_id,
-        "description": goal.description,
-        "lifecycle_status": goal.lifecycle_status,
-        "achievement_status": goal.achievement_status,
-        "target_on": goal.target_on,
-        "measure": goal.measure,
-        "created_at": _local(goal.created_at),
-        "updated_at": _local(goal.updated_at),
-    }
+    return field_values(GOAL, goal)
 
 
 def task_record(task: Task, patient_name: str | None = None, *, as_of: date | None = None) -> dict[str, Any]:

@@ -12,7 +12,7 @@ import pytest
 from sqlmodel import SQLModel
 
 from carecoord import models  # noqa: F401  (registers the tables)
-from carecoord.fields import CONTACT, DERIVED_KEYS, PATIENT, RESOURCE, RecordSpec
+from carecoord.fields import CONTACT, DERIVED_KEYS, GOAL, PATIENT, PLAN, RESOURCE, RecordSpec
 from carecoord.records import (
     AUDIT_KEYS,
     CONTACT_KEYS,
@@ -25,16 +25,19 @@ from carecoord.records import (
 from tests.conftest import Run, assert_one_line_error
 
 
-@pytest.mark.parametrize("record", [PATIENT, CONTACT, RESOURCE], ids=lambda r: r.noun)
+@pytest.mark.parametrize("record", [PATIENT, CONTACT, RESOURCE, PLAN, GOAL], ids=lambda r: r.noun)
 def test_every_declared_field_is_a_column(record: RecordSpec) -> None:
-    columns = SQLModel.metadata.tables[record.noun].columns
+    columns = SQLModel.metadata.tables[record.table_name].columns
     declared = set(record.keys) - DERIVED_KEYS.get(record.noun, frozenset())
     assert declared <= set(columns.keys()), declared - set(columns.keys())
     # every column a person can see is declared (name_key is the search index's copy of the name)
     assert set(columns.keys()) - {"name_key"} <= set(record.keys)
 
 
-@pytest.mark.parametrize(("command", "record"), [("patient", PATIENT), ("contact", CONTACT), ("resource", RESOURCE)])
+@pytest.mark.parametrize(
+    ("command", "record"),
+    [("patient", PATIENT), ("contact", CONTACT), ("resource", RESOURCE), ("plan", PLAN), ("goal", GOAL)],
+)
 def test_add_and_edit_offer_an_option_for_every_settable_field(
     cli: Callable[..., Run], command: str, record: RecordSpec
 ) -> None:
@@ -43,7 +46,7 @@ def test_add_and_edit_offer_an_option_for_every_settable_field(
         assert spec.option is not None
         first = spec.option.split()[0].split("/")[0]
         assert first in edit_help, first
-        if spec.key != "name":  # add takes the name as its argument
+        if spec.key not in ("name", "title", "description"):  # add takes these as its argument
             assert first in add_help, first
 
 
@@ -103,3 +106,22 @@ def test_risk_and_preferred_method_can_be_cleared(cli, rows):
     assert rows("SELECT risk FROM patient") == [{"risk": None}]
     assert rows("SELECT preferred_method FROM contact") == [{"preferred_method": None}]
     assert_one_line_error(cli("patient", "edit", "jane", "--risk", "extreme"), 1, "use one of low, moderate, high")
+
+
+def test_plans_and_goals_take_their_options_from_one_declaration(cli, rows, unchanged):
+    """Plan and goal add/edit options come from fields.PLAN and fields.GOAL: add takes every settable
+    field (a plan's end too), edit clears with '' (the review interval too), and bad values are refused whole."""
+    cli("patient", "add", "Jane Doe")
+    added = cli("plan", "add", "jane", "CHF", "--end", "2027-06-30", "--review-every", "12w", "-f", "json")
+    assert added.exit_code == 0, added.stderr
+    assert (json.loads(added.stdout)["end_on"], json.loads(added.stdout)["review_every_days"]) == ("2027-06-30", 84)
+    assert cli("goal", "add", "1", "Walk daily", "--measure", "steps log", "--target", "+8w").exit_code == 0
+    assert cli("plan", "edit", "1", "--review-every", "", "--end", "").exit_code == 0
+    assert cli("goal", "edit", "1", "--measure", "").exit_code == 0
+    assert rows("SELECT end_on, review_every_days FROM care_plan") == [{"end_on": None, "review_every_days": None}]
+    assert rows("SELECT measure FROM goal") == [{"measure": None}]
+    with unchanged():
+        assert_one_line_error(cli("plan", "edit", "1", "--review-every", "12h"), 1, "whole days or weeks")
+        assert_one_line_error(cli("plan", "edit", "1", "--title", ""), 1, "plan's title must not be empty")
+        assert_one_line_error(cli("goal", "edit", "1", "--description", " "), 1, "goal's description must not be empty")
+        assert_one_line_error(cli("goal", "edit", "1", "--measure", "a\nb"), 1, "measure must be one line")

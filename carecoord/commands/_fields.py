@@ -46,6 +46,10 @@ def _option(spec: FieldSpec, *, edit: bool) -> inspect.Parameter:
 def _value(spec: FieldSpec, value: Any, *, edit: bool) -> Any:
     if spec.kind is Kind.date:
         return clearable_date(value, past=spec.past) if edit else optional_date(value, past=spec.past)
+    if spec.kind is Kind.days and value.strip():  # '' clears on edit
+        from carecoord.dates import parse_days
+
+        return parse_days(value)
     return value
 
 

@@ -6,17 +6,15 @@ from typing import Annotated
 
 import typer
 
-from carecoord.commands._common import FormatOption, clearable_date, date_help, given, new_app, optional_date, store
+from carecoord.commands._common import FormatOption, new_app, store
+from carecoord.commands._fields import FIELDS, FieldValues, field_options
+from carecoord.fields import GOAL
 from carecoord.output import Column, confirm_change, render_list
 from carecoord.vocab import GoalAchievement, GoalLifecycle, OutputFormat
 
 app = new_app("Goals within care plans.\n\nExample: carecoord goal add 3 'Walk 20 minutes a day' --target +8w")
 
 GoalArg = Annotated[str, typer.Argument(help="Goal id, or an unambiguous part of its description.")]
-TargetOpt = Annotated[
-    str | None, typer.Option("--target", help=date_help("Target date, e.g. +8w or 2027-01-31.", past=False))
-]
-MeasureOpt = Annotated[str | None, typer.Option("--measure", help="How progress is measured.")]
 
 GOAL_COLUMNS = (
     Column("id", "ID", no_wrap=True),
@@ -30,11 +28,11 @@ GOAL_COLUMNS = (
 
 
 @app.command("add")
+@field_options(GOAL, edit=False, skip=("description",))
 def add(
     plan: Annotated[str, typer.Argument(help="Plan id, or an unambiguous part of its title.")],
     description: Annotated[str, typer.Argument(help="What the patient is working towards.")],
-    target: TargetOpt = None,
-    measure: MeasureOpt = None,
+    fields: FieldValues = FIELDS,
     status: Annotated[
         GoalLifecycle, typer.Option("--status", help="Lifecycle status.", case_sensitive=False)
     ] = GoalLifecycle.active,
@@ -49,10 +47,7 @@ def add(
 
     with store(write=True) as session:
         found = plans.resolve(session, plan)
-        goal = goals.add_goal(
-            session, found, description, target_on=optional_date(target, past=False), measure=measure,
-            lifecycle_status=status.value,
-        )  # fmt: skip
+        goal = goals.add_goal(session, found, description, lifecycle_status=status.value, **fields)
         record = goal_record(goal)
     confirm_change(f"Added goal {goals.describe(goal)} to plan {plans.describe(found)}.", record, fmt)
 
@@ -92,13 +87,8 @@ def list_(
 
 
 @app.command("edit")
-def edit(
-    goal: GoalArg,
-    description: Annotated[str | None, typer.Option("--description", help="New description.")] = None,
-    target: TargetOpt = None,
-    measure: MeasureOpt = None,
-    fmt: FormatOption = OutputFormat.table,
-) -> None:
+@field_options(GOAL, edit=True)
+def edit(goal: GoalArg, fields: FieldValues = FIELDS, fmt: FormatOption = OutputFormat.table) -> None:
     """Change a goal's description, target date or measure ('' clears).
 
     Example: carecoord goal edit 7 --target +4w
@@ -107,7 +97,6 @@ def edit(
     from carecoord.records import goal_record
     from carecoord.services import goals
 
-    fields = given(description=description, target_on=clearable_date(target, past=False), measure=measure)
     if not fields:
         raise UsageError("nothing to change: give at least one option (see 'carecoord goal edit --help')")
     with store(write=True) as session:

@@ -6,16 +6,9 @@ from typing import Annotated
 
 import typer
 
-from carecoord.commands._common import (
-    FormatOption,
-    clearable_date,
-    date_help,
-    given,
-    new_app,
-    optional_date,
-    store,
-    text_option,
-)
+from carecoord.commands._common import FormatOption, date_help, new_app, optional_date, store, text_option
+from carecoord.commands._fields import FIELDS, FieldValues, field_options
+from carecoord.fields import PLAN
 from carecoord.output import Column, confirm_change, render_list
 from carecoord.vocab import OutputFormat, PlanStatus
 
@@ -25,17 +18,6 @@ app = new_app(
 )
 
 PlanArg = Annotated[str, typer.Argument(help="Plan id, or an unambiguous part of its title.")]
-StartOpt = Annotated[
-    str | None,
-    typer.Option("--start", metavar="DATE", help=date_help("First day of the plan (default today).", past=False)),
-]
-ReviewOpt = Annotated[
-    str | None, typer.Option("--review", help=date_help("Next review date, e.g. +90d or 2027-02-01.", past=False))
-]
-EveryOpt = Annotated[
-    str | None, typer.Option("--review-every", help="Review interval, e.g. 90d or 12w; sets the next review.")
-]
-NotesOpt = Annotated[str | None, text_option("--notes", help="Free-text notes.")]
 
 PLAN_COLUMNS = (
     Column("id", "ID", no_wrap=True),
@@ -47,31 +29,16 @@ PLAN_COLUMNS = (
 )
 
 
-def _days(text: str | None) -> int | None:
-    """A review interval such as ``90d`` as whole days."""
-    if text is None:
-        return None
-    from carecoord.dates import parse_duration
-    from carecoord.errors import ValidationError
-
-    span = parse_duration(text)
-    if span.days < 1 or span.seconds:
-        raise ValidationError(f"a review interval is whole days or weeks (e.g. 90d, 12w), not '{text}'")
-    return span.days
-
-
 @app.command("add")
+@field_options(PLAN, edit=False, skip=("title",))
 def add(
     patient: Annotated[str, typer.Argument(help="Patient id, MRN, or an unambiguous part of the name.")],
     title: Annotated[str, typer.Argument(help="The plan's title.")],
     status: Annotated[
         PlanStatus, typer.Option("--status", help="draft or active.", case_sensitive=False)
     ] = PlanStatus.draft,
-    start: StartOpt = None,
-    review: ReviewOpt = None,
-    review_every: EveryOpt = None,
+    fields: FieldValues = FIELDS,
     need: Annotated[list[str] | None, typer.Option("--need", help="A problem or need; repeatable.")] = None,
-    notes: NotesOpt = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Start a care plan for a patient.
@@ -83,11 +50,7 @@ def add(
 
     with store(write=True) as session:
         owner = patients.resolve(session, patient)
-        plan = plans.add_plan(
-            session, owner, title, status=status.value, start_on=optional_date(start, past=False),
-            next_review=optional_date(review, past=False), review_every_days=_days(review_every), needs=need or (),
-            notes=notes,
-        )  # fmt: skip
+        plan = plans.add_plan(session, owner, title, status=status.value, needs=need or (), **fields)
         record = plan_record(plan, owner)
     confirm_change(f"Added plan {plans.describe(plan)} for {patients.describe(owner)} ({plan.status}).", record, fmt)
 
@@ -149,20 +112,14 @@ def show(
 
 
 @app.command("edit")
+@field_options(PLAN, edit=True)
 def edit(
     plan: PlanArg,
-    title: Annotated[str | None, typer.Option("--title", help="New title.")] = None,
-    start: StartOpt = None,
-    end: Annotated[
-        str | None, typer.Option("--end", metavar="DATE", help=date_help("Last day of the plan.", past=False))
-    ] = None,
-    review: ReviewOpt = None,
-    review_every: EveryOpt = None,
+    fields: FieldValues = FIELDS,
     add_need: Annotated[list[str] | None, typer.Option("--add-need", help="Add a problem or need.")] = None,
     remove_need: Annotated[
         list[str] | None, typer.Option("--remove-need", help="Remove a need, by its number or text.")
     ] = None,
-    notes: NotesOpt = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Change a plan; pass an empty value (--review '') to clear a date.
@@ -173,10 +130,6 @@ def edit(
     from carecoord.records import plan_record
     from carecoord.services import plans
 
-    fields = given(
-        title=title, start_on=clearable_date(start, past=False), end_on=clearable_date(end, past=False),
-        next_review=clearable_date(review, past=False), review_every_days=_days(review_every), notes=notes,
-    )  # fmt: skip
     if not fields and not add_need and not remove_need:
         raise UsageError("nothing to change: give at least one option (see 'carecoord plan edit --help')")
     with store(write=True) as session:

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date
 from typing import Any
 
 from sqlmodel import Session, col, select
 
-from carecoord.errors import ConflictError, ValidationError
+from carecoord.errors import ConflictError
+from carecoord.fields import GOAL
 from carecoord.models import CarePlan, Goal, Patient
 from carecoord.services import text
 from carecoord.services.lookup import as_id, pick_one, require_ref
 from carecoord.services.plans import ensure_open
 from carecoord.vocab import GOAL_CLOSED, GoalLifecycle
-
-EDITABLE_FIELDS = ("description", "target_on", "measure")
 
 
 def add_goal(
@@ -23,36 +21,23 @@ def add_goal(
     plan: CarePlan,
     description: str,
     *,
-    target_on: date | None = None,
-    measure: str | None = None,
     lifecycle_status: str = GoalLifecycle.active.value,
+    **fields: Any,
 ) -> Goal:
-    """Add a goal to an open plan."""
+    """Add a goal to an open plan, with any settable fields of ``fields.GOAL``."""
     ensure_open(plan, "goals")
+    values = text.clean_fields(GOAL, {**fields, "description": description})
     assert plan.id is not None
-    goal = Goal(
-        plan_id=plan.id,
-        patient_id=plan.patient_id,
-        description=text.required_line(description, "goal's description"),
-        target_on=target_on,
-        measure=text.single_line(measure, "measure"),
-        lifecycle_status=lifecycle_status,
-    )
+    goal = Goal(plan_id=plan.id, patient_id=plan.patient_id, lifecycle_status=lifecycle_status, **values)
     session.add(goal)
     session.flush()
     return goal
 
 
 def update_goal(session: Session, goal: Goal, fields: Mapping[str, Any]) -> Goal:
-    """Change a goal's description, target date or measure."""
-    for key, value in fields.items():
-        if key not in EDITABLE_FIELDS:
-            raise ValidationError(f"unknown goal field: {key}")
-        if key == "description":
-            value = text.required_line(value, "goal's description")
-        elif key == "measure":
-            value = text.single_line(value, "measure")
-        setattr(goal, key, value or None)
+    """Change a goal's settable fields (``fields.GOAL``: description, target date, measure; empty clears)."""
+    for key, value in text.clean_fields(GOAL, fields).items():
+        setattr(goal, key, value)
     session.flush()
     return goal
 

@@ -11,12 +11,12 @@ from sqlmodel import Session, col, select
 
 from carecoord.dates import today
 from carecoord.errors import ConflictError, ValidationError
+from carecoord.fields import PLAN
 from carecoord.models import CarePlan, Contact, Goal, Patient, PlanReview, Task
 from carecoord.services import text
 from carecoord.services.lookup import as_id, pick_one, require_ref
 from carecoord.vocab import PLAN_CLOSED, PLAN_TRANSITIONS, PlanStatus
 
-EDITABLE_FIELDS = ("title", "start_on", "end_on", "next_review", "review_every_days", "notes")
 NEW_PLAN_STATUSES = frozenset({PlanStatus.draft.value, PlanStatus.active.value})
 
 
@@ -43,30 +43,20 @@ def add_plan(
     title: str,
     *,
     status: str = PlanStatus.draft.value,
-    start_on: date | None = None,
-    next_review: date | None = None,
-    review_every_days: int | None = None,
     needs: Iterable[str] = (),
-    notes: str | None = None,
+    **fields: Any,
 ) -> CarePlan:
-    """Start a care plan for ``patient`` (draft or active)."""
-    title = text.required_line(title, "plan's title")
+    """Start a care plan for ``patient`` (draft or active) with any settable fields of ``fields.PLAN``;
+    it starts today unless told otherwise, and an interval without a date sets the first review."""
+    values = text.clean_fields(PLAN, {**fields, "title": title})
     if status not in NEW_PLAN_STATUSES:
         raise ValidationError(f"a new plan is draft or active, not {status}")
-    start = start_on or today()
-    if next_review is None and review_every_days:
-        next_review = start + timedelta(days=review_every_days)
+    values["start_on"] = values.get("start_on") or today()
+    every = values.get("review_every_days")
+    if values.get("next_review") is None and every:
+        values["next_review"] = values["start_on"] + timedelta(days=every)
     assert patient.id is not None
-    plan = CarePlan(
-        patient_id=patient.id,
-        title=title,
-        status=status,
-        start_on=start,
-        next_review=next_review,
-        review_every_days=review_every_days,
-        needs=_join_needs(needs),
-        notes=text.free_text(notes, "notes"),
-    )
+    plan = CarePlan(patient_id=patient.id, status=status, needs=_join_needs(needs), **values)
     _check_period(plan)
     session.add(plan)
     session.flush()
@@ -81,15 +71,10 @@ def update_plan(
     add_needs: Iterable[str] = (),
     remove_needs: Iterable[str] = (),
 ) -> CarePlan:
-    """Change a plan's fields and its list of needs (remove by text or by number)."""
-    for key, value in fields.items():
-        if key not in EDITABLE_FIELDS:
-            raise ValidationError(f"unknown plan field: {key}")
-        if key == "title":
-            value = text.required_line(value, "plan's title")
-        elif key == "notes":
-            value = text.free_text(value, "notes")
-        setattr(plan, key, value or None)
+    """Change a plan's fields (``fields.PLAN``; empty clears) and its list of needs (remove by
+    text or by number)."""
+    for key, value in text.clean_fields(PLAN, fields).items():
+        setattr(plan, key, value)
     needs = split_needs(plan.needs)
     for ref in remove_needs:
         needs = _without_need(needs, ref, plan)

@@ -96,7 +96,17 @@ def clean(spec: FieldSpec, value: Any) -> Any:
         return value or None
     if spec.kind is Kind.number:
         return count(value, spec.what)
+    if spec.kind is Kind.days:
+        return days(value, spec.what)
     return value
+
+
+def days(value: Any, what: str) -> int | None:
+    """A whole number of days, at least one ('' or None: none)."""
+    number = count(value, what)
+    if number == 0:
+        raise ValidationError(f"the {what} must be at least one day")
+    return number
 
 
 def count(value: Any, what: str) -> int | None:
