@@ -25,6 +25,7 @@ from carecoord.vocab import (
     CoverageStatus,
     CoverageType,
     RiskLevel,
+    TaskPriority,
 )
 
 
@@ -44,6 +45,7 @@ class Kind(StrEnum):
     plain = "plain"  # kept as it is (ids, codes the services set)
     number = "number"  # a whole number, 0 or more (units)
     days = "days"  # a whole number of days, typed as an interval (90d, 12w)
+    time = "time"  # a time of day, HH:MM in records
     lines = "lines"  # one-line items stored one per line (a plan's needs), a list in records
 
 
@@ -63,6 +65,8 @@ class FieldSpec:
     metavar: str = ""  # the word --help shows for the value; by kind when empty
     past: bool = False  # a date of something that already happened: a weekday means the last one
     relative: bool = True  # a date people may type as 'fri' or '+3d' (not a date of birth)
+    attribute: str = ""  # the model attribute, when it is not named like the key
+    required: bool = False  # edit cannot clear it (a name is always required)
 
     @property
     def word(self) -> str:
@@ -71,6 +75,11 @@ class FieldSpec:
         if self.choices and len("|".join(self.choices)) <= 24:
             return "|".join(self.choices)
         return {Kind.date: "DATE", Kind.choice: "CHOICE"}.get(self.kind, "TEXT")
+
+    @property
+    def source(self) -> str:
+        """The model attribute the field reads."""
+        return self.attribute or self.key
 
     @property
     def what(self) -> str:
@@ -505,11 +514,53 @@ GOAL = RecordSpec(
     ),
 )
 
+_DUE_HELP = "When it is due: a date, maybe with a time (fri, +3d, 'tomorrow 9am')."
+
+TASK = RecordSpec(
+    "task",
+    (
+        _ID,
+        _UID,
+        FieldSpec("title", "Task", Kind.name, "--title", "What needs doing.", noun="task's title"),
+        FieldSpec("status", "Status"),  # set by done, skip, start, hold, cancel, reopen
+        FieldSpec("status_reason", "Status note"),
+        FieldSpec(
+            "priority",
+            "Priority",
+            Kind.choice,
+            "--priority",
+            "routine (the default), urgent, asap or stat.",
+            choices=tuple(p.value for p in TaskPriority),
+            required=True,
+        ),
+        # --due sets both (commands/tasks.py reads a date with an optional time)
+        FieldSpec("due_on", "Due", Kind.date, "--due", _DUE_HELP, noun="due date"),
+        FieldSpec("due_time", "Due time", Kind.time, "--due", _DUE_HELP, noun="due time"),
+        FieldSpec("overdue", "Overdue", Kind.flag),  # not a column: open, and due before today
+        _PATIENT_ID,
+        _PATIENT_NAME,
+        FieldSpec("plan_id", "Plan"),
+        FieldSpec("goal_id", "Goal"),
+        FieldSpec("repeat", "Repeats", attribute="rrule"),  # --every, parsed into an RRULE (carecoord.recurrence)
+        FieldSpec("repeat_text", "Repeats (in words)"),  # not a column: the rule in words
+        FieldSpec("series_id", "Series"),
+        FieldSpec("tags", "Tags", Kind.tags),
+        FieldSpec("notes", "Notes", Kind.text, "--note", "A note."),
+        FieldSpec("completed_at", "Completed", Kind.moment),
+        _CREATED,
+        _UPDATED,
+    ),
+)
+
 # Record keys that are not columns of the record's own table (the record adds them).
 DERIVED_KEYS = {
     "plan": frozenset({"patient_name", "review_due"}),
+    "task": frozenset({"overdue", "patient_name", "repeat_text"}),
     "contact": frozenset({"patient_name"}),
     "patient": frozenset({"payer", "member_id", "auth_expires"}),
     "coverage": frozenset({"patient_name", "current"}),
     "authorization": frozenset({"patient_name", "payer", "units_used", "units_left"}),  # table prior_authorization
 }
+
+# Columns no record shows: the search index's copy of a name, a series' first due date (DTSTART).
+HIDDEN_COLUMNS = {"patient": frozenset({"name_key"}), "task": frozenset({"repeat_from"})}

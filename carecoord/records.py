@@ -21,7 +21,7 @@ from carecoord.clinical import (
     apcm_level,
 )
 from carecoord.dates import local_zone, now, today
-from carecoord.fields import AUTHORIZATION, CONTACT, COVERAGE, GOAL, PATIENT, PLAN, RESOURCE, Kind, RecordSpec
+from carecoord.fields import AUTHORIZATION, CONTACT, COVERAGE, GOAL, PATIENT, PLAN, RESOURCE, TASK, Kind, RecordSpec
 from carecoord.services.tags import split_tags
 from carecoord.vocab import TASK_OPEN
 
@@ -65,10 +65,7 @@ DISCLOSURE_KEYS = tuple(
 DISCLOSURE_CSV_KEYS = DISCLOSURE_KEYS[:-1]  # each patient's id, name and MRN: JSON only
 PLAN_KEYS = PLAN.keys
 GOAL_KEYS = GOAL.keys
-TASK_KEYS = tuple(
-    "id uid title status status_reason priority due_on due_time overdue patient_id patient_name "
-    "plan_id goal_id repeat repeat_text series_id tags notes completed_at created_at updated_at".split()
-)
+TASK_KEYS = TASK.keys
 APPOINTMENT_KEYS = tuple(
     "id uid patient_id patient_name type status start end tz location with attending recurring repeat occurrence "
     "moved reason reminder_minutes notes sequence authorization_id".split()
@@ -98,9 +95,11 @@ def field_values(record: RecordSpec, obj: object) -> dict[str, Any]:
     """The declared fields of ``obj`` in their declared order, each shown as its kind says."""
     values: dict[str, Any] = {}
     for spec in record.fields:
-        value = getattr(obj, spec.key, None)
+        value = getattr(obj, spec.source, None)
         if spec.kind is Kind.tags:
             value = split_tags(value or "")
+        elif spec.kind is Kind.time:
+            value = value.isoformat(timespec="minutes") if value is not None else None  # HH:MM
         elif spec.kind is Kind.lines:
             value = [line for line in (value or "").split("\n") if line]
         elif spec.kind is Kind.moment:
@@ -198,27 +197,10 @@ def task_record(task: Task, patient_name: str | None = None, *, as_of: date | No
     default today: a long listing passes it, asking the clock once)."""
     as_of = as_of or today()
     return {
-        "id": task.id,
-        "uid": task.uid,
-        "title": task.title,
-        "status": task.status,
-        "status_reason": task.status_reason,
-        "priority": task.priority,
-        "due_on": task.due_on,
-        "due_time": task.due_time.isoformat(timespec="minutes") if task.due_time else None,  # HH:MM
+        **field_values(TASK, task),
         "overdue": task.status in TASK_OPEN and task.due_on is not None and task.due_on < as_of,
-        "patient_id": task.patient_id,
         "patient_name": patient_name,
-        "plan_id": task.plan_id,
-        "goal_id": task.goal_id,
-        "repeat": task.rrule,
         "repeat_text": _describe_rule(task.rrule) if task.rrule else None,
-        "series_id": task.series_id,
-        "tags": split_tags(task.tags),
-        "notes": task.notes,
-        "completed_at": _local(task.completed_at),
-        "created_at": _local(task.created_at),
-        "updated_at": _local(task.updated_at),
     }
 
 

@@ -12,7 +12,7 @@ import pytest
 from sqlmodel import SQLModel
 
 from carecoord import models  # noqa: F401  (registers the tables)
-from carecoord.fields import CONTACT, DERIVED_KEYS, GOAL, PATIENT, PLAN, RESOURCE, RecordSpec
+from carecoord.fields import CONTACT, DERIVED_KEYS, GOAL, HIDDEN_COLUMNS, PATIENT, PLAN, RESOURCE, TASK, RecordSpec
 from carecoord.records import (
     AUDIT_KEYS,
     CONTACT_KEYS,
@@ -25,18 +25,26 @@ from carecoord.records import (
 from tests.conftest import Run, assert_one_line_error
 
 
-@pytest.mark.parametrize("record", [PATIENT, CONTACT, RESOURCE, PLAN, GOAL], ids=lambda r: r.noun)
+@pytest.mark.parametrize("record", [PATIENT, CONTACT, RESOURCE, PLAN, GOAL, TASK], ids=lambda r: r.noun)
 def test_every_declared_field_is_a_column(record: RecordSpec) -> None:
-    columns = SQLModel.metadata.tables[record.table_name].columns
-    declared = set(record.keys) - DERIVED_KEYS.get(record.noun, frozenset())
-    assert declared <= set(columns.keys()), declared - set(columns.keys())
-    # every column a person can see is declared (name_key is the search index's copy of the name)
-    assert set(columns.keys()) - {"name_key"} <= set(record.keys)
+    columns = set(SQLModel.metadata.tables[record.table_name].columns.keys())
+    derived = DERIVED_KEYS.get(record.noun, frozenset())
+    declared = {spec.source for spec in record.fields if spec.key not in derived}
+    assert declared <= columns, declared - columns
+    # every column a person can see is declared
+    assert columns - HIDDEN_COLUMNS.get(record.noun, frozenset()) <= declared, columns - declared
 
 
 @pytest.mark.parametrize(
     ("command", "record"),
-    [("patient", PATIENT), ("contact", CONTACT), ("resource", RESOURCE), ("plan", PLAN), ("goal", GOAL)],
+    [
+        ("patient", PATIENT),
+        ("contact", CONTACT),
+        ("resource", RESOURCE),
+        ("plan", PLAN),
+        ("goal", GOAL),
+        ("task", TASK),
+    ],
 )
 def test_add_and_edit_offer_an_option_for_every_settable_field(
     cli: Callable[..., Run], command: str, record: RecordSpec
@@ -125,3 +133,16 @@ def test_plans_and_goals_take_their_options_from_one_declaration(cli, rows, unch
         assert_one_line_error(cli("plan", "edit", "1", "--title", ""), 1, "plan's title must not be empty")
         assert_one_line_error(cli("goal", "edit", "1", "--description", " "), 1, "goal's description must not be empty")
         assert_one_line_error(cli("goal", "edit", "1", "--measure", "a\nb"), 1, "measure must be one line")
+
+
+def test_a_task_is_shown_and_edited_as_declared(cli, rows):
+    """``task show`` labels each field as fields.TASK declares (no raw keys such as 'Uid'), and
+    edit offers '' to clear a field only where it can be cleared (never the priority)."""
+    cli("task", "add", "Call pharmacy", "--due", "2026-12-01 2pm", "--priority", "URGENT", "--note", "about lasix")
+    shown = cli("task", "show", "1").stdout
+    for label in (TASK["due_time"].label, TASK["priority"].label, TASK["notes"].label):
+        assert label in shown
+    assert "Uid" not in shown and "Due on" not in shown
+    assert rows("SELECT priority, due_time, notes FROM task")[0]["priority"] == "urgent"
+    edit_help = " ".join(cli("task", "edit", "--help").stdout.split())  # unwrapped
+    assert "or stat. ('' clears)" not in edit_help and "A note. ('' clears)" in edit_help

@@ -28,7 +28,8 @@ _NOT_CLEARABLE = (Kind.name, Kind.flag)
 
 def _option(spec: FieldSpec, *, edit: bool) -> inspect.Parameter:
     assert spec.option is not None
-    help_text = f"{spec.help} ('' clears)" if edit and spec.kind not in _NOT_CLEARABLE else spec.help
+    clearable = spec.kind not in _NOT_CLEARABLE and not spec.required
+    help_text = f"{spec.help} ('' clears)" if edit and clearable else spec.help
     names = spec.option.split()
     if spec.kind is Kind.flag:
         option = typer.Option(*names, help=help_text)

@@ -19,6 +19,8 @@ from carecoord.commands._common import (
     store,
     text_option,
 )
+from carecoord.commands._fields import FIELDS, FieldValues, field_options, shown_columns
+from carecoord.fields import TASK
 from carecoord.output import Column, confirm_change, render_list
 from carecoord.vocab import TASK_STATUS_WORDS, OutputFormat, TaskPriority, TaskStatus
 
@@ -30,12 +32,7 @@ if TYPE_CHECKING:
 app = new_app("Tasks and follow-ups.\n\nExample: carecoord task add 'Call pharmacy' --patient jane --due 'fri 2pm'")
 
 TaskArg = Annotated[str, typer.Argument(help="Task id, or an unambiguous part of an open task's title.")]
-DueOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--due", help=date_help("When it is due: a date, maybe with a time (fri, +3d, 'tomorrow 9am').", past=False)
-    ),
-]
+DueOpt = Annotated[str | None, typer.Option("--due", help=date_help(TASK["due_on"].help, past=False))]
 EveryOpt = Annotated[
     str | None,
     typer.Option(
@@ -106,16 +103,16 @@ def _confirmation(message: str, task: Task) -> tuple[str, dict[str, object]]:
 
 
 @app.command("add")
+@field_options(TASK, edit=False, skip=("title", "due_on", "due_time"))
 def add(
     title: Annotated[str, typer.Argument(help="What needs doing.")],
     patient: Annotated[str | None, typer.Option("--patient", "-p", help="The patient it is for.")] = None,
     plan: Annotated[str | None, typer.Option("--plan", help="The care plan it belongs to.")] = None,
     goal: Annotated[str | None, typer.Option("--goal", help="The goal it serves (implies its plan).")] = None,
     due: DueOpt = None,
-    priority: PriorityOpt = None,
+    fields: FieldValues = FIELDS,
     every: EveryOpt = None,
     tag: Annotated[list[str] | None, typer.Option("--tag", "-t", help="A tag; repeatable.")] = None,
-    note: NoteOpt = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Add a task, for a patient or not, maybe under a plan and goal, maybe repeating.
@@ -135,9 +132,8 @@ def add(
             goals.resolve(session, goal) if goal else None,
         )
         task = tasks.add_task(
-            session, title, placement, due_on=due_on, due_time=due_time,
-            priority=(priority or TaskPriority.routine).value, rrule=rule, tags=tag or (), notes=note,
-        )  # fmt: skip
+            session, title, placement, due_on=due_on, due_time=due_time, rrule=rule, tags=tag or (), **fields
+        )
         when = f", due {task.due_on}" + (f" {task.due_time:%H:%M}" if task.due_time else "") if task.due_on else ""
         message, record = _confirmation(f"Added task {tasks.describe(task)}{when}.", task)
     confirm_change(message, record, fmt)
@@ -215,12 +211,11 @@ def show(task: TaskArg, fmt: FormatOption = OutputFormat.table) -> None:
         name = _patient_name(session, found.patient_id)
         record = task_record(found, name)
         record["series"] = [task_record(t, name) for t in tasks.series(session, found)] if found.series_id else []
-    fields = [Column(key, key.replace("_", " ").capitalize()) for key in record if key != "series"]
     series_columns = (Column("id", "ID"), Column("due_on", "Due"), Column("status", "Status"),
                       Column("status_reason", "Note"))  # fmt: skip
     render_record(
         record,
-        fields,
+        shown_columns(TASK),
         fmt,
         keys=TASK_KEYS,
         title=f"Task #{record['id']}",
@@ -236,13 +231,12 @@ def _patient_name(session: Session, patient_id: int | None) -> str | None:
 
 
 @app.command("edit")
+@field_options(TASK, edit=True, skip=("due_on", "due_time"))
 def edit(
     task: TaskArg,
-    title: Annotated[str | None, typer.Option("--title", help="New title.")] = None,
+    fields: FieldValues = FIELDS,
     due: DueOpt = None,
-    priority: PriorityOpt = None,
     every: EveryOpt = None,
-    note: Annotated[str | None, text_option("--note", help="Replace the notes ('' clears).")] = None,
     add_tag: Annotated[list[str] | None, typer.Option("--add-tag", help="Add a tag; repeatable.")] = None,
     remove_tag: Annotated[list[str] | None, typer.Option("--remove-tag", help="Remove a tag; repeatable.")] = None,
     fmt: FormatOption = OutputFormat.table,
@@ -251,12 +245,11 @@ def edit(
 
     Example: carecoord task edit 12 --due 'mon 10am' --priority urgent
     """
-    from carecoord.commands._common import given
     from carecoord.errors import UsageError
     from carecoord.recurrence import parse_rule
     from carecoord.services import tasks
 
-    fields = given(title=title, priority=priority, notes=note)
+    fields = dict(fields)
     if due is not None:
         fields["due_on"], fields["due_time"] = _due(due) if due.strip() else (None, None)
     rule = parse_rule(every) if every is not None else None

@@ -12,6 +12,7 @@ from sqlmodel import Session, col, func, select
 
 from carecoord.dates import today
 from carecoord.errors import ConflictError, ValidationError
+from carecoord.fields import TASK
 from carecoord.models import CarePlan, Goal, Patient, Task, utcnow
 from carecoord.recurrence import next_date
 from carecoord.services import snapshots, text
@@ -28,7 +29,6 @@ from carecoord.vocab import (
     TaskStatus,
 )
 
-EDITABLE_FIELDS = ("title", "priority", "due_on", "due_time", "notes")
 SKIPPED = "skipped"
 
 
@@ -60,28 +60,24 @@ def add_task(
     title: str,
     placement: Placement,
     *,
-    due_on: date | None = None,
-    due_time: time | None = None,
-    priority: str = TaskPriority.routine.value,
     rrule: str | None = None,
     tags: Iterable[str] = (),
-    notes: str | None = None,
+    **fields: Any,
 ) -> Task:
-    """Create an open task; a recurring one without a due date starts today."""
-    if rrule and due_on is None:
-        due_on = today()
+    """Create an open task with any settable fields of ``fields.TASK`` (routine unless given a
+    priority); a recurring one without a due date starts today."""
+    values = text.clean_fields(TASK, {**fields, "title": title})
+    values["priority"] = values.get("priority") or TaskPriority.routine.value
+    if rrule and values.get("due_on") is None:
+        values["due_on"] = today()
     task = Task(
-        title=text.required_line(title, "task's title"),
         patient_id=placement.patient_id,
         plan_id=placement.plan_id,
         goal_id=placement.goal_id,
-        priority=priority,
-        due_on=due_on,
-        due_time=due_time,
         rrule=rrule,
-        repeat_from=due_on if rrule else None,
+        repeat_from=values["due_on"] if rrule else None,
         tags=join_tags(tags),
-        notes=text.free_text(notes, "notes"),
+        **values,
     )
     session.add(task)
     session.flush()
@@ -101,14 +97,8 @@ def update_task(
     remove_tags: Iterable[str] = (),
 ) -> Task:
     """Change a task; a new repeat rule restarts the series from the task's due date."""
-    for key, value in fields.items():
-        if key not in EDITABLE_FIELDS:
-            raise ValidationError(f"unknown task field: {key}")
-        if key == "title":
-            value = text.required_line(value, "task's title")
-        elif key == "notes":
-            value = text.free_text(value, "notes")
-        setattr(task, key, value if value != "" else None)
+    for key, value in text.clean_fields(TASK, fields).items():
+        setattr(task, key, value)
     if rrule is not None:
         task.due_on = task.due_on or today()
         task.rrule, task.repeat_from = rrule, task.due_on

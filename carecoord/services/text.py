@@ -92,7 +92,7 @@ def clean(spec: FieldSpec, value: Any) -> Any:
     if spec.kind is Kind.choice:
         word = single_line(value, spec.what)
         return choice(spec.synonyms.get(word.lower(), word) if word else None, spec.choices, spec.what)
-    if spec.kind is Kind.date:
+    if spec.kind in (Kind.date, Kind.time):
         return value or None
     if spec.kind is Kind.number:
         return count(value, spec.what)
@@ -133,4 +133,10 @@ def clean_fields(record: RecordSpec, fields: Mapping[str, Any]) -> dict[str, Any
     unknown = set(fields) - set(settable)
     if unknown:
         raise ValidationError(f"unknown {record.noun} field(s): {', '.join(sorted(unknown))}")
-    return {key: clean(settable[key], value) for key, value in fields.items()}
+    values = {key: clean(settable[key], value) for key, value in fields.items()}
+    for key, value in values.items():
+        spec = settable[key]
+        if value is None and spec.required:
+            choices = f": use one of {', '.join(spec.choices)}" if spec.choices else ""
+            raise ValidationError(f"the {spec.what} cannot be cleared{choices}")
+    return values
