@@ -15,7 +15,9 @@ from carecoord.output import display
 from carecoord.phones import display as display_phone
 from carecoord.vocab import APPOINTMENT_TYPE_LABELS
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|#~])")
+# '#' is special only where it opens a heading or closes one, so only a leading or trailing one is
+# escaped ("Referral #3" stays as typed).
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|~]|^#|#$)")
 _CHECKBOX = {"completed": "[x]", "cancelled": "[-]"}
 
 

@@ -76,10 +76,13 @@ def test_plan_show_json_is_complete(plan):
 
 def test_markdown_escapes_what_users_type(cli):
     cli("patient", "add", "Jane *Star* Doe")
-    cli("plan", "add", "1", "Plan with [link](http://x) and # hash")
+    cli("plan", "add", "1", "Plan with [link](http://x) and # hash, see #3 #")
+    cli("goal", "add", "1", "# not a heading")
     text = cli("plan", "show", "1", "-f", "markdown").stdout
     assert "Jane \\*Star\\* Doe" in text
-    assert "\\[link\\](http://x) and \\# hash" in text
+    # a '#' inside text is literal in Markdown and stays as typed; one that would open or close a heading is escaped
+    assert "\\[link\\](http://x) and # hash, see #3 \\#" in text
+    assert "### 1. \\# not a heading (goal #1)" in text
 
 
 def test_plan_list_and_review_due(plan, cli):

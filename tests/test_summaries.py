@@ -148,7 +148,7 @@ def test_what_people_typed_is_text_not_markup(cli):
     assert "Walk &lt;b&gt;daily&lt;/b&gt; | 10 min # _every_ day" in html
     text = summary(cli, "doe", "-f", "markdown")
     assert r"\<script\>alert(1)\</script\> \*Bold\* Doe" in text
-    assert r"Walk \<b\>daily\</b\> \| 10 min \# \_every\_ day" in text
+    assert r"Walk \<b\>daily\</b\> \| 10 min # \_every\_ day" in text
 
 
 def test_without_your_name_and_phone_it_still_renders_and_says_how_to_set_them(demo):
