@@ -256,14 +256,14 @@ def import_appointment(session: Session, resource: dict[str, Any], ctx: ImportCo
 
 def _stored_one_offs(session: Session, ctx: ImportContext) -> dict[str, Appointment]:
     """The stored appointments the file's Appointments may be, by uid: a few IN queries for the lot."""
-    known: dict[str, Appointment] | None = ctx.state.get("stored-appointments")
+    known: dict[str, Appointment] | None = ctx.type_state.get("stored-appointments")
     if known is None:
         uids = sorted({ctx.uid(resource) for resource in ctx.resources("Appointment")})
         known = {}
         for start in range(0, len(uids), IN_LIST_SIZE):
             query = select(Appointment).where(col(Appointment.uid).in_(uids[start : start + IN_LIST_SIZE]))
             known.update((found.uid, found) for found in session.exec(query).all())
-        ctx.state["stored-appointments"] = known
+        ctx.type_state["stored-appointments"] = known
     return known
 
 

@@ -158,14 +158,14 @@ def _stored(session: Session, ctx: ImportContext, model: type[M], resource_type:
     """The stored ``model`` rows that the file's resources of ``resource_type`` may be, by uid: read once
     per import in a few IN queries (then kept up to date by :func:`upsert`), not once per resource."""
     key = f"fhir-care:{resource_type}"
-    if key not in ctx.state:
+    if key not in ctx.type_state:
         uids = [ctx.uid(resource) for resource in ctx.resources(resource_type)]
         found: dict[str, M] = {}
         for start in range(0, len(uids), IN_BATCH):
             query = select(model).where(col(model.uid).in_(uids[start : start + IN_BATCH]))  # type: ignore[attr-defined]
             found.update({record.uid: record for record in session.exec(query)})  # type: ignore[attr-defined]
-        ctx.state[key] = found
-    return ctx.state[key]  # type: ignore[no-any-return]
+        ctx.type_state[key] = found
+    return ctx.type_state[key]  # type: ignore[no-any-return]
 
 
 IN_BATCH = 500  # uids per IN list

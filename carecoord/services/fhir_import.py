@@ -87,6 +87,7 @@ def read_file(path: Path) -> list[Entry]:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ValidationError(f"{path} is not JSON: it is not UTF-8 text") from None
+    del raw  # a whole caseload's file is tens of MB: not held twice while it is parsed
     if not text.strip():
         raise ValidationError(f"{path} is empty")
     try:
@@ -186,6 +187,9 @@ class ImportContext:
         self.session = session
         self.options = dict(options)
         self.state: dict[str, Any] = {}  # handlers' own working data (e.g. a series' occurrences)
+        # working data for the resource type being handled (e.g. its stored records by uid): dropped
+        # once that type's records are flushed, so a caseload's records are not all held at once
+        self.type_state: dict[str, Any] = {}
         self._entries = entries
         self._by_key: dict[str, Entry] = {}
         self._keys: dict[int, str] = {}
@@ -194,8 +198,12 @@ class ImportContext:
             self._by_key.setdefault(entry.key, entry)
             if entry.full_url:
                 self._by_key.setdefault(entry.full_url, entry)
+        # The records resources became: held until their type is flushed, then known by model and id
+        # (settle), so that a whole caseload's records are not all kept in memory at once.
         self._records: dict[str, Any] = {}
-        self._created: set[int] = set()  # id() of the records this run created
+        self._settled: dict[str, tuple[type[SQLModel], int]] = {}
+        self._created: dict[int, Any] = {}  # id() -> record, of the records this run created (unsettled)
+        self._created_settled: set[tuple[type[SQLModel], int]] = set()
         self._identifiers: dict[tuple[str, str], list[tuple[Any, dict[str, Any]]]] | None = None
 
     def key(self, resource: Mapping[str, Any]) -> str:
@@ -261,16 +269,31 @@ class ImportContext:
         """What the handler did with ``resource`` (the plumbing calls this after each one)."""
         record = self.recall(resource)
         if outcome == "created" and record is not None:
-            self._created.add(id(record))
+            self._created[id(record)] = record
 
     def came_with(self, record: Any) -> Outcome:
         """The outcome of a resource that only repeats what its record holds (a screening's
         Observation, a referral's Consent): created with the record in this run, else unchanged."""
-        return "created" if id(record) in self._created else "unchanged"
+        created = id(record) in self._created or (type(record), record.id) in self._created_settled
+        return "created" if created else "unchanged"
 
     def recall(self, resource: Mapping[str, Any]) -> Any:
         """The record a resource of the file became in this run, if it was handled already."""
-        return self._records.get(self.key(resource))
+        key = self.key(resource)
+        record = self._records.get(key)
+        if record is None and key in self._settled:
+            model, record_id = self._settled[key]
+            record = self.session.get(model, record_id)
+        return record
+
+    def settle(self) -> None:
+        """After a flush: remember this run's records by model and id rather than holding them."""
+        for key, record in self._records.items():
+            self._settled[key] = (type(record), record.id)
+        self._created_settled.update((type(record), record.id) for record in self._created.values())
+        self._records.clear()
+        self._created.clear()
+        self.type_state.clear()
 
     def record(self, ref: Any, model: type[M]) -> M | None:
         """The record a reference points at: the one its resource in the file became in this run,
@@ -354,6 +377,7 @@ def import_entries(
             if progress is not None:
                 progress(done)
         session.flush()  # the records of one type have their ids before the next type's handler runs
+        ctx.settle()
     for entry in entries:
         if entry.resource["resourceType"] not in every:
             result.add(entry.resource["resourceType"], "skipped")
