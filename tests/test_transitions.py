@@ -162,6 +162,19 @@ def test_the_agenda_shows_an_attempted_contact_once_on_its_task(jane):
     assert "Transition-of-care deadlines" in document and "keep trying" in document
 
 
+def test_an_occurrence_of_a_series_meets_the_follow_up_and_is_named_once(jane, rows):
+    jane("appt", "add", "jane", "--start", "2026-11-16 10:00", "--every", "weekly", "--type", "telehealth", "--yes")
+    jane("transition", "add", "jane", "--discharged", "2026-11-20", "--from", "Mercy")
+    run = jane("appt", "done", "1", "--occurrence", "mon")  # last Monday, the 23rd
+    assert run.stdout.strip().endswith(
+        "Completed follow-up task #1 (TCM: interactive contact after discharge from Mercy): "
+        "met by appointment #1 on 2026-11-23."
+    )
+    assert task_states(rows) == [(1, "completed"), (2, "requested")]
+    assert "Reopened follow-up task #1" in jane("appt", "noshow", "1", "--occurrence", "mon").stdout
+    assert states(jane) == ("missed", "open")
+
+
 def test_a_timer_call_meets_the_contact_follow_up(jane, rows):
     jane("transition", "add", "jane", "--discharged", "2026-11-23", "--from", "X")
     jane("timer", "start", "jane")

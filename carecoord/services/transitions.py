@@ -303,7 +303,7 @@ def evidence(session: Session, transitions: Sequence[Transition]) -> dict[int, M
         appointment = sitting.appointment
         if sitting.status == "fulfilled" and appointment.patient_id in patient_ids:
             on = sitting.start.astimezone(zone).date()
-            source = f"appointment #{appointment.id}" + (f" ({on})" if appointment.rrule else "")
+            source = f"appointment #{appointment.id}"  # an occurrence of a series: told by the date, said with it
             found.append((appointment.patient_id, Evidence(on, sitting.start, source), True,
                           appointment.kind in FACE_TO_FACE_APPOINTMENTS))  # fmt: skip
     found.sort(key=lambda item: (item[1].at, item[1].source))
