@@ -455,3 +455,49 @@ def test_near_duplicates_are_found_by_the_service(session, patient):
     with pytest.raises(ConflictError):
         transitions.add_transition(session, patient, discharged_on=date(2026, 11, 20), facility="mercy",
                                    complexity="moderate")  # fmt: skip
+
+
+# --- where the rule lives -------------------------------------------------------------------------
+
+RULE_NAMES = {"INTERACTIVE_CHANNELS", "FACE_TO_FACE_CHANNELS", "FACE_TO_FACE_APPOINTMENTS", "TCM_ATTEMPT_OUTCOMES",
+              "TCM_PERIOD_DAYS", "sync_followups", "evidence", "complete", "change_status"}  # fmt: skip
+
+
+def _imported_names(path):
+    import ast
+
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
+            ("carecoord.clinical", "carecoord.services.transitions")
+        ):
+            yield from ((node.module, alias.name) for alias in node.names)
+        elif (
+            isinstance(node, ast.Attribute)
+            and node.attr in RULE_NAMES
+            and isinstance(node.value, ast.Name)
+            and node.value.id == "transitions"
+        ):
+            yield ("transitions", node.attr)  # fmt: skip
+
+
+def test_no_command_module_decides_which_contact_meets_which_follow_up():
+    """Issue 11: the rule is in services/transitions.py alone, called by the services that record the
+    facts; a command may only report what the services did (followup_changes)."""
+    from pathlib import Path
+
+    import carecoord
+
+    package = Path(carecoord.__file__).parent
+    found = sorted(
+        (path.name, module, name)
+        for path in (package / "commands").glob("*.py")
+        for module, name in _imported_names(path)
+        if name in RULE_NAMES
+    )
+    assert found == []
+    # and within services, only transitions.py reads which channels and appointment types count
+    readers = sorted(path.name for path in (package / "services").glob("*.py")
+                     for module, name in _imported_names(path)
+                     if module == "carecoord.clinical" and name in RULE_NAMES)  # fmt: skip
+    assert readers == ["transitions.py"] * len(readers) and readers
