@@ -94,6 +94,25 @@ def test_a_follow_up_completed_by_hand_stays_completed(jane, rows):
     assert states(jane)[0] == "late"  # done by hand today, the 25th; due the 24th
 
 
+def test_a_follow_up_met_by_a_call_is_not_reopened_by_hand(repro, rows, unchanged):
+    """Reopened, it would be open and overdue while 'transition list' says met: the contradiction of
+    issue 11 again, and the next sync would complete it behind the coordinator's back."""
+    with unchanged():
+        assert_one_line_error(repro("task", "reopen", "1"), 1,
+                              "follow-up task #1 is met by log entry #1 on 2026-11-23",
+                              "edit or delete log entry #1 if it should not count")  # fmt: skip
+    # what the error says to do works: the task reopens by itself
+    assert "Reopened follow-up task #1" in repro("log", "edit", "1", "--outcome", "wrong-number").stdout
+    assert task_states(rows)[0] == (1, "requested")
+
+
+def test_a_follow_up_done_by_hand_with_nothing_to_meet_it_reopens(jane, rows):
+    jane("transition", "add", "jane", "--discharged", "2026-11-20", "--from", "Mercy")
+    jane("task", "done", "1")
+    assert jane("task", "reopen", "1").exit_code == 0
+    assert task_states(rows)[0] == (1, "requested")
+
+
 def test_a_cancelled_follow_up_is_not_completed(jane, rows):
     jane("transition", "add", "jane", "--discharged", "2026-11-20", "--from", "Mercy")
     jane("task", "cancel", "1")
@@ -162,7 +181,7 @@ def test_the_agenda_shows_an_attempted_contact_once_on_its_task(jane):
     assert "Transition-of-care deadlines" in document and "keep trying" in document
 
 
-def test_an_occurrence_of_a_series_meets_the_follow_up_and_is_named_once(jane, rows):
+def test_an_occurrence_of_a_series_meets_the_follow_up_and_is_named_once(jane, rows, unchanged):
     jane("appt", "add", "jane", "--start", "2026-11-16 10:00", "--every", "weekly", "--type", "telehealth", "--yes")
     jane("transition", "add", "jane", "--discharged", "2026-11-20", "--from", "Mercy")
     run = jane("appt", "done", "1", "--occurrence", "mon")  # last Monday, the 23rd
@@ -171,6 +190,10 @@ def test_an_occurrence_of_a_series_meets_the_follow_up_and_is_named_once(jane, r
         "met by appointment #1 on 2026-11-23."
     )
     assert task_states(rows) == [(1, "completed"), (2, "requested")]
+    with unchanged():
+        assert_one_line_error(jane("task", "reopen", "1"), 1,
+                              "follow-up task #1 is met by appointment #1 on 2026-11-23: correct appointment #1 "
+                              "('appt noshow', or 'appt edit --type') if it should not count")  # fmt: skip
     assert "Reopened follow-up task #1" in jane("appt", "noshow", "1", "--occurrence", "mon").stdout
     assert states(jane) == ("missed", "open")
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from carecoord.clinical import (
@@ -377,6 +378,27 @@ def _done_by(proof: Evidence, due: date) -> str:
     if proof.on <= due:
         return f"met by {proof.source} on {proof.on}"
     return f"done by {proof.source} on {proof.on}, late (due {due})"
+
+
+def refuse_reopening(session: Session, task: Task) -> None:
+    """A follow-up task that a contact or visit in the service period still meets stays completed:
+    reopened, it would be open and overdue while the deadline reads met (and the next sync would
+    complete it again). What should not count is corrected at its source, and the task follows."""
+    query = select(Transition).where(
+        or_(col(Transition.contact_task_id) == task.id, col(Transition.visit_task_id) == task.id)
+    )
+    transition = session.exec(query).first()
+    if transition is None:
+        return
+    met = evidence(session, [transition])[transition.id or 0]
+    proof = met.contact if transition.contact_task_id == task.id else met.visit
+    if proof is not None:
+        fix = (f"edit or delete {proof.source}" if proof.source.startswith("log entry")
+               else f"correct {proof.source} ('appt noshow', or 'appt edit --type')")  # fmt: skip
+        raise ConflictError(
+            f"follow-up task #{task.id} is met by {proof.source} on {proof.on}: "
+            f"{fix} if it should not count, and the task reopens by itself"
+        )
 
 
 def followup_changes(session: Session) -> list[FollowUpChange]:
