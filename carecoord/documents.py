@@ -138,14 +138,34 @@ def _dated(what: str, when: Any, overdue: bool) -> str:
     return f"{what} {when}" + (" **overdue**" if overdue else "")
 
 
+def _attempts(t: Mapping[str, Any]) -> str:
+    return f"{t['contact_attempts']} attempts documented, not reached yet; keep trying"
+
+
 def _deadline_line(t: Mapping[str, Any], day: date) -> str:
     what = "interactive contact" if t["deadline"] == "contact" else "face-to-face visit"
     due = t[f"{t['deadline']}_due"]
     if t[f"{t['deadline']}_state"] == "attempted":
         return (f"- {what.capitalize()} after discharge from {md(t['facility'])} · {md(t['patient_name'])} · "
-                f"due {due}: {t['contact_attempts']} attempts documented, not reached yet; keep trying")  # fmt: skip
+                f"due {due}: {_attempts(t)}")  # fmt: skip
     return (f"- {what.capitalize()} after discharge from {md(t['facility'])} · {md(t['patient_name'])} · "
             + _dated("due", due, due < day))  # fmt: skip
+
+
+def _deadlines_on_tasks(day: Mapping[str, Any]) -> tuple[dict[int, str], list[Mapping[str, Any]]]:
+    """A deadline whose follow-up task is listed the same day is said on the task's line (each
+    deadline shows once), the others on their own: (what to add to a task's line by its id, the
+    deadlines left to list)."""
+    listed = {t["id"] for t in day["tasks"]}
+    on_task: dict[int, str] = {}
+    alone = []
+    for t in day["transition_deadlines"]:
+        task_id = t[f"{t['deadline']}_task_id"]
+        if task_id in listed and t[f"{t['deadline']}_state"] == "attempted":
+            on_task[task_id] = _attempts(t)
+        else:
+            alone.append(t)
+    return on_task, alone
 
 
 def _contact_due_line(c: Mapping[str, Any]) -> str:
@@ -198,10 +218,12 @@ def agenda_markdown(agenda: Mapping[str, Any]) -> str:
     lines = [f"# Agenda: {span}", ""]
     for day in agenda["days"]:
         lines += [f"## {day['date']:%A %d %B %Y}", ""]
+        on_task, deadlines = _deadlines_on_tasks(day)
         sections = [
             ("Safety flags open", [_safety_line(f) for f in day.get("safety_flags", [])]),
             ("Appointments", [_appointment_line(a) for a in day["appointments"]]),
             ("Tasks", [_task_line(t) + (f" · {md(t['patient_name'])}" if t["patient_name"] else "")
+                       + (f": {on_task[t['id']]}" if t["id"] in on_task else "")
                        for t in day["tasks"]]),
             ("Plan reviews", [f"- Plan #{p['id']} {md(p['title'])} · {md(p['patient_name'])} · "
                               + _dated("review due", p["next_review"], p["next_review"] < day["date"])
@@ -209,7 +231,7 @@ def agenda_markdown(agenda: Mapping[str, Any]) -> str:
             ("Goal targets", [f"- Goal #{g['id']} {md(g['description'])} · {md(g['patient_name'])} · "
                               + _dated("target", g["target_on"], g["target_on"] < day["date"])
                               for g in day["goals"]]),
-            ("Transition-of-care deadlines", [_deadline_line(t, day["date"]) for t in day["transition_deadlines"]]),
+            ("Transition-of-care deadlines", [_deadline_line(t, day["date"]) for t in deadlines]),
             ("Due for contact", [_contact_due_line(c) for c in day["contacts_due"]]),
             ("Screenings due", [_screening_due_line(s, day["date"]) for s in day.get("screenings_due", [])]),
             ("Stalled referrals", [_stalled_line(r) for r in day.get("stalled_referrals", ())]),

@@ -280,6 +280,31 @@ def test_a_patients_own_appointments_clash_with_each_other_whoever_attends(two, 
     assert two("appt", "add", "omar", "--start", "2026-12-01 10:00", "--type", "home-visit").exit_code == 0
 
 
+def test_a_clash_says_why_whether_booked_moved_or_edited(two, unchanged):
+    assert two("appt", "add", "jane", "--start", "2026-12-01 10:00", "--type", "home-visit").exit_code == 0
+    assert two("appt", "add", "omar", "--start", "2026-12-01 14:00", "--type", "specialist").exit_code == 0
+    with unchanged():
+        assert_one_line_error(
+            two("appt", "add", "omar", "--start", "2026-12-01 10:30", "--type", "phone"), 1,
+            "clashes with appointment #1 (Home visit, Jane Doe) on 2026-12-01 10:00-11:00: you attend both; "
+            "add --force to keep both",
+        )  # fmt: skip
+        assert_one_line_error(
+            two("appt", "add", "omar", "--start", "2026-12-01 14:30", "--type", "home-visit"), 1,
+            "clashes with appointment #2 (Specialist visit, Omar Haddad) on 2026-12-01 14:00-15:00: "
+            "Omar Haddad cannot be at both; add --force to keep both",
+        )  # fmt: skip
+    assert two("appt", "add", "omar", "--start", "2026-12-01 12:00", "--type", "phone").exit_code == 0  # #3
+    assert two("appt", "add", "jane", "--start", "2026-12-01 14:00", "--type", "telehealth").exit_code == 0  # #4
+    with unchanged():
+        assert_one_line_error(two("appt", "move", "3", "--to", "2026-12-01 10:30"), 1,
+                              "(Home visit, Jane Doe) on 2026-12-01 10:00-11:00: you attend both; "
+                              "add --force to keep both")  # fmt: skip
+        assert_one_line_error(two("appt", "edit", "2", "--attending"), 1,
+                              "(Telehealth, Jane Doe) on 2026-12-01 14:00-14:30: you attend both; "
+                              "add --force to keep both")  # fmt: skip
+
+
 def test_attending_a_specialist_visit_makes_it_clash_with_a_home_visit(two, unchanged, rows):
     assert two("appt", "add", "jane", "--start", "2026-12-01 10:00", "--type", "home-visit").exit_code == 0
     with unchanged():

@@ -459,6 +459,7 @@ def test_task_done_date_says_when_it_was_done(jane, rows):
     assert rows("SELECT due_on FROM task") == [{"due_on": "2026-11-30"}]  # a due date looks ahead
     run = jane("task", "done", "1", "--date", "mon 2 pm")
     assert run.exit_code == 0, run.stderr
+    assert run.stdout.startswith("Task #1 Call pharmacy done on Mon 2026-11-23 14:00.")
     assert rows("SELECT status, completed_at FROM task") == [
         {"status": "completed", "completed_at": "2026-11-23 19:00:00.000000"}
     ]

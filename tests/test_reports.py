@@ -275,13 +275,14 @@ def test_minutes_report_points_at_entries_over_two_hours(cli):
     data = {r["patient_name"]: r for r in csv.DictReader(io.StringIO(cli("report", "minutes", "-f", "csv").stdout))}
     assert data["Ann Test"]["long_entries"] == "1" and data["Bob Test"]["long_entries"] == "3"
     table = cli("report", "minutes").stdout
-    assert ("Over 120 min in one entry, check before billing: #1 Ann Test 2026-11-03 (150 min), "
-            "#3 Bob Test 2026-11-05 (240 min).") in " ".join(table.split())  # fmt: skip
+    # log entry ids, said so: the table's ID column is the patient's
+    assert ("Over 120 min in one entry, check before billing: log entry #1 (Ann Test, 2026-11-03, 150 min), "
+            "log entry #3 (Bob Test, 2026-11-05, 240 min).") in " ".join(table.split())  # fmt: skip
     note = table[table.index("Over 120") :].split("\n\n")[0]
     assert max(len(line) for line in note.splitlines()) < 80  # wrapped to the terminal
-    assert "#3 Bob Test" in cli("report", "minutes", "-f", "markdown").stdout
+    assert "log entry #3 (Bob Test" in cli("report", "minutes", "-f", "markdown").stdout
     october_table = " ".join(cli("report", "minutes", "--month", "2026-10").stdout.split())
-    assert "check before billing: #4 Bob Test 2026-10-30 (200 min)." in october_table
+    assert "check before billing: log entry #4 (Bob Test, 2026-10-30, 200 min)." in october_table
     assert "check before billing" not in cli("report", "minutes", "--month", "2026-09").stdout
     october = json.loads(cli("report", "minutes", "--month", "2026-10", "-f", "json").stdout)
     assert {r["patient_name"]: r["long_entries"] for r in october} == {"Ann Test": [], "Bob Test": [4]}

@@ -94,6 +94,25 @@ def test_a_follow_up_completed_by_hand_stays_completed(jane, rows):
     assert states(jane)[0] == "late"  # done by hand today, the 25th; due the 24th
 
 
+def test_a_follow_up_met_by_a_call_is_not_reopened_by_hand(repro, rows, unchanged):
+    """Reopened, it would be open and overdue while 'transition list' says met: the contradiction of
+    issue 11 again, and the next sync would complete it behind the coordinator's back."""
+    with unchanged():
+        assert_one_line_error(repro("task", "reopen", "1"), 1,
+                              "follow-up task #1 is met by log entry #1 on 2026-11-23",
+                              "edit or delete log entry #1 if it should not count")  # fmt: skip
+    # what the error says to do works: the task reopens by itself
+    assert "Reopened follow-up task #1" in repro("log", "edit", "1", "--outcome", "wrong-number").stdout
+    assert task_states(rows)[0] == (1, "requested")
+
+
+def test_a_follow_up_done_by_hand_with_nothing_to_meet_it_reopens(jane, rows):
+    jane("transition", "add", "jane", "--discharged", "2026-11-20", "--from", "Mercy")
+    jane("task", "done", "1")
+    assert jane("task", "reopen", "1").exit_code == 0
+    assert task_states(rows)[0] == (1, "requested")
+
+
 def test_a_cancelled_follow_up_is_not_completed(jane, rows):
     jane("transition", "add", "jane", "--discharged", "2026-11-20", "--from", "Mercy")
     jane("task", "cancel", "1")
@@ -129,6 +148,54 @@ def test_a_fulfilled_visit_moved_out_of_the_period_reopens(jane, rows):
     run = jane("appt", "move", "1", "--to", "2026-11-20 14:00")
     assert "Reopened follow-up task #1" in run.stdout
     assert task_states(rows) == [(1, "requested"), (2, "requested")]
+
+
+def test_a_late_call_completes_the_follow_up_and_says_it_was_late(jane, rows):
+    jane("transition", "add", "jane", "--discharged", "2026-11-13", "--from", "Mercy")  # contact due the 17th
+    run = jane("log", "add", "jane", "--when", "2026-11-20 10:00")
+    assert ("Completed follow-up task #1 (TCM: interactive contact after discharge from Mercy): "
+            "done by log entry #1 on 2026-11-20, late (due 2026-11-17).") in run.stdout  # fmt: skip
+    assert task_states(rows)[0] == (1, "completed")
+    assert states(jane)[0] == "late"
+    # and one on time says met
+    jane("transition", "add", "jane", "--discharged", "2026-11-23", "--from", "Rehab")
+    run = jane("log", "add", "jane", "--when", "2026-11-24 10:00")
+    assert ("Completed follow-up task #3 (TCM: interactive contact after discharge from Rehab): "
+            "met by log entry #2 on 2026-11-24.") in run.stdout  # fmt: skip
+
+
+def test_the_agenda_shows_an_attempted_contact_once_on_its_task(jane):
+    jane("transition", "add", "jane", "--discharged", "2026-11-20", "--from", "Mercy")  # contact due the 24th
+    for when in ("2026-11-23 09:00", "2026-11-24 16:00"):
+        jane("log", "add", "jane", "--when", when, "--outcome", "no-answer", "--minutes", "2")
+    document = jane("agenda").stdout
+    assert document.count("after discharge from Mercy") == 1, document
+    [line] = [line for line in document.splitlines() if "after discharge from Mercy" in line]
+    assert line.startswith("- [ ] #1 TCM: interactive contact")
+    assert line.endswith("· Jane Doe: 2 attempts documented, not reached yet; keep trying")
+    assert "Transition-of-care deadlines" not in document
+    # its task deleted, the deadline is listed on its own, once
+    jane("task", "delete", "1", "--yes")
+    document = jane("agenda").stdout
+    assert document.count("after discharge from Mercy") == 1, document
+    assert "Transition-of-care deadlines" in document and "keep trying" in document
+
+
+def test_an_occurrence_of_a_series_meets_the_follow_up_and_is_named_once(jane, rows, unchanged):
+    jane("appt", "add", "jane", "--start", "2026-11-16 10:00", "--every", "weekly", "--type", "telehealth", "--yes")
+    jane("transition", "add", "jane", "--discharged", "2026-11-20", "--from", "Mercy")
+    run = jane("appt", "done", "1", "--occurrence", "mon")  # last Monday, the 23rd
+    assert run.stdout.strip().endswith(
+        "Completed follow-up task #1 (TCM: interactive contact after discharge from Mercy): "
+        "met by appointment #1 on 2026-11-23."
+    )
+    assert task_states(rows) == [(1, "completed"), (2, "requested")]
+    with unchanged():
+        assert_one_line_error(jane("task", "reopen", "1"), 1,
+                              "follow-up task #1 is met by appointment #1 on 2026-11-23: correct appointment #1 "
+                              "('appt noshow', or 'appt edit --type') if it should not count")  # fmt: skip
+    assert "Reopened follow-up task #1" in jane("appt", "noshow", "1", "--occurrence", "mon").stdout
+    assert states(jane) == ("missed", "open")
 
 
 def test_a_timer_call_meets_the_contact_follow_up(jane, rows):
@@ -240,16 +307,31 @@ def test_bad_transition_edits_change_nothing(jane, unchanged, args, code, fragme
 
 
 def test_delete_removes_the_transition_and_its_open_follow_ups_only(repro, rows):
+    # task #1 was completed automatically by the call: it came with the discharge and goes with it
     run = repro("transition", "delete", "1", "--yes")
     assert run.stdout.strip() == (
-        "Deleted transition #1 discharged 2026-11-20 from Mercy General Hospital, with its open follow-up task #2; "
-        "kept follow-up task #1 (completed)."
+        "Deleted transition #1 discharged 2026-11-20 from Mercy General Hospital, with its follow-up tasks #1, #2 "
+        "(log entry #1 is kept)."
     )
     assert rows("SELECT count(*) AS n FROM transition") == [{"n": 0}]
-    assert task_states(rows) == [(1, "completed")]
-    audited = rows("SELECT table_name, record_id FROM audit_log WHERE action = 'delete' ORDER BY table_name")
-    assert audited == [{"table_name": "task", "record_id": 2}, {"table_name": "transition", "record_id": 1}]
+    assert task_states(rows) == []
+    assert rows("SELECT count(*) AS n FROM communication") == [{"n": 1}]
+    audited = rows("SELECT table_name, record_id FROM audit_log WHERE action = 'delete' ORDER BY table_name, record_id")
+    assert audited == [{"table_name": "task", "record_id": 1}, {"table_name": "task", "record_id": 2},
+                       {"table_name": "transition", "record_id": 1}]  # fmt: skip
     assert listed(repro, "transition", "list") == []
+
+
+def test_delete_keeps_the_follow_ups_done_or_cancelled_by_hand(jane, rows):
+    jane("transition", "add", "jane", "--discharged", "2026-11-20", "--from", "Mercy")
+    jane("task", "done", "1", "--note", "called from the ward")
+    jane("task", "cancel", "2")
+    jane("transition", "add", "jane", "--discharged", "2026-11-10", "--from", "Rehab")
+    run = jane("transition", "delete", "1", "--yes")
+    assert run.stdout.strip() == (
+        "Deleted transition #1 discharged 2026-11-20 from Mercy; kept follow-up tasks #1 (completed), #2 (cancelled)."
+    )
+    assert task_states(rows) == [(1, "completed"), (2, "cancelled"), (3, "requested"), (4, "requested")]
 
 
 def test_delete_asks_first(jane, unchanged):
@@ -299,6 +381,25 @@ def test_on_a_terminal_a_near_duplicate_asks(jane, rows, monkeypatch, answer, co
     assert "already has transition #1" in run.stderr and "Record this discharge as well?" in run.stderr
     assert run.exit_code == code
     assert rows("SELECT count(*) AS n FROM transition") == [{"n": count}]
+
+
+def test_the_same_discharge_is_refused_before_a_near_one_is_asked_about(jane, rows, unchanged):
+    jane("transition", "add", "jane", "--discharged", "2026-11-20", "--from", "Mercy")
+    jane("transition", "add", "jane", "--discharged", "2026-11-21", "--from", "Mercy General", "--yes")
+    with unchanged():  # not "add --yes", which would only lead to this refusal
+        assert_one_line_error(jane("transition", "add", "jane", "--discharged", "2026-11-20", "--from", "MERCY"), 1,
+                              "already recorded as transition #1")  # fmt: skip
+
+
+def test_the_question_names_every_discharge_close_by(jane, unchanged):
+    jane("transition", "add", "jane", "--discharged", "2026-11-20", "--from", "Mercy")
+    jane("transition", "add", "jane", "--discharged", "2026-11-22", "--from", "Rehab", "--yes")
+    with unchanged():
+        assert_one_line_error(
+            jane("transition", "add", "jane", "--discharged", "2026-11-21", "--from", "Mercy General"), 2,
+            "#1 Jane Doe (MRN 1) already has transitions #1 discharged 2026-11-20 from Mercy; #2 discharged "
+            "2026-11-22 from Rehab: if this is another discharge, add --yes",
+        )  # fmt: skip
 
 
 def test_the_same_discharge_twice_is_refused(eve, unchanged):
@@ -371,8 +472,55 @@ def test_near_duplicates_are_found_by_the_service(session, patient):
     first = transitions.add_transition(session, patient, discharged_on=date(2026, 11, 20), facility="Mercy",
                                        complexity="moderate")  # fmt: skip
     assert transitions.near_duplicates(session, patient, date(2026, 11, 22), "St Mary") == [first]
-    assert transitions.near_duplicates(session, patient, date(2026, 11, 20), "MERCY") == []  # the same: refused
+    with pytest.raises(ConflictError, match="already recorded as transition #1"):  # the same: refused, not asked
+        transitions.near_duplicates(session, patient, date(2026, 11, 20), "MERCY")
     assert transitions.near_duplicates(session, patient, date(2026, 11, 23), "Mercy") == []
     with pytest.raises(ConflictError):
         transitions.add_transition(session, patient, discharged_on=date(2026, 11, 20), facility="mercy",
                                    complexity="moderate")  # fmt: skip
+
+
+# --- where the rule lives -------------------------------------------------------------------------
+
+RULE_NAMES = {"INTERACTIVE_CHANNELS", "FACE_TO_FACE_CHANNELS", "FACE_TO_FACE_APPOINTMENTS", "TCM_ATTEMPT_OUTCOMES",
+              "TCM_PERIOD_DAYS", "sync_followups", "evidence", "complete", "change_status"}  # fmt: skip
+
+
+def _imported_names(path):
+    import ast
+
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
+            ("carecoord.clinical", "carecoord.services.transitions")
+        ):
+            yield from ((node.module, alias.name) for alias in node.names)
+        elif (
+            isinstance(node, ast.Attribute)
+            and node.attr in RULE_NAMES
+            and isinstance(node.value, ast.Name)
+            and node.value.id == "transitions"
+        ):
+            yield ("transitions", node.attr)  # fmt: skip
+
+
+def test_no_command_module_decides_which_contact_meets_which_follow_up():
+    """Issue 11: the rule is in services/transitions.py alone, called by the services that record the
+    facts; a command may only report what the services did (followup_changes)."""
+    from pathlib import Path
+
+    import carecoord
+
+    package = Path(carecoord.__file__).parent
+    found = sorted(
+        (path.name, module, name)
+        for path in (package / "commands").glob("*.py")
+        for module, name in _imported_names(path)
+        if name in RULE_NAMES
+    )
+    assert found == []
+    # and within services, only transitions.py reads which channels and appointment types count
+    readers = sorted(path.name for path in (package / "services").glob("*.py")
+                     for module, name in _imported_names(path)
+                     if module == "carecoord.clinical" and name in RULE_NAMES)  # fmt: skip
+    assert readers == ["transitions.py"] * len(readers) and readers

@@ -160,8 +160,9 @@ def _long_entries_note(entries: Sequence[LongEntry], names: dict[int, str]) -> s
     from carecoord.clinical import LONG_ENTRY_MINUTES
     from carecoord.dates import local_zone
 
+    # "log entry #3", not "#3": under a table whose ID column is the patient's, a bare #3 reads as patient #3
     listed = ", ".join(
-        f"#{e.id} {names.get(e.patient_id, '?')} {e.at.astimezone(local_zone()):%Y-%m-%d} ({e.minutes} min)"
+        f"log entry #{e.id} ({names.get(e.patient_id, '?')}, {e.at.astimezone(local_zone()):%Y-%m-%d}, {e.minutes} min)"
         for e in entries
     )
     return (

@@ -299,6 +299,7 @@ def reopen(task: TaskArg, fmt: FormatOption = OutputFormat.table) -> None:
 
 def _finish(task: str, note: str | None, fmt: OutputFormat, *, skipping: bool, when: str | None = None) -> None:
     from carecoord.commands._common import optional_datetime
+    from carecoord.dates import local_zone
     from carecoord.services import tasks
 
     at = optional_datetime(when, past=True)
@@ -306,6 +307,9 @@ def _finish(task: str, note: str | None, fmt: OutputFormat, *, skipping: bool, w
         found = tasks.resolve(session, task)
         following = tasks.skip(session, found, note) if skipping else tasks.complete(session, found, note, at=at)
         verb = "skipped" if skipping else "done"
+        if at is not None:  # a date typed: say which day it was read as ("mon" is last Monday)
+            local = at.astimezone(local_zone())
+            verb += f" on {local:%a %Y-%m-%d}" + (f" {local:%H:%M}" if local.time() != time(0) else "")
         after = f" Next: #{following.id} due {following.due_on}." if following else ""
         if found.rrule and following is None:
             after = " The series has ended."

@@ -98,13 +98,11 @@ def add(
         near = transitions.near_duplicates(session, owner, day, facility)
         who, ref = patients.describe(owner), f"{owner.id}"
     if near:
-        already = "; ".join(transitions.describe(t) for t in near)
+        already = ("transition " if len(near) == 1 else "transitions ") + "; ".join(map(transitions.describe, near))
         try:
-            confirm_or_refuse(f"{who} already has transition {already}. Record this discharge as well?", yes)
+            confirm_or_refuse(f"{who} already has {already}. Record this discharge as well?", yes)
         except UsageError:
-            raise UsageError(
-                f"{who} already has transition {already}: if this is another discharge, add --yes"
-            ) from None
+            raise UsageError(f"{who} already has {already}: if this is another discharge, add --yes") from None
     with store(write=True) as session:
         owner = patients.resolve(session, ref)
         added = transitions.add_transition(session, owner, discharged_on=day, facility=facility,
@@ -164,8 +162,9 @@ def edit(
 
 @app.command("delete")
 def delete(transition: TransitionArg, yes: YesOption = False) -> None:
-    """Delete a discharge entered in error, with its open follow-up tasks (the audit trail keeps
-    them); follow-up tasks already done are kept.
+    """Delete a discharge entered in error, with its follow-up tasks still open or completed
+    automatically (the audit trail keeps them); follow-up tasks you completed or cancelled by hand
+    are kept, and so are the calls and visits that met them.
 
     Example: carecoord transition delete 3 --yes
     """
@@ -174,13 +173,15 @@ def delete(transition: TransitionArg, yes: YesOption = False) -> None:
     with store(write=False) as session:
         found = transitions.resolve(session, transition)
         target, name = f"{found.id}", transitions.describe(found)
-        going = _tasks(transitions.open_followups(session, found))
-    confirm_or_refuse(f"Delete transition {name}" + (f" and its open follow-up {going}?" if going else "?"), yes)
+        going = _tasks(transitions.followups_to_delete(session, found))
+    confirm_or_refuse(f"Delete transition {name}" + (f" and its follow-up {going}?" if going else "?"), yes)
     with store(write=True) as session:
         deleted = transitions.delete_transition(session, transitions.resolve(session, target))
     message = f"Deleted transition {name}"
     if deleted.deleted_tasks:
-        message += f", with its open follow-up {_tasks(deleted.deleted_tasks)}"
+        message += f", with its follow-up {_tasks(deleted.deleted_tasks)}"
+    if deleted.evidence:
+        message += f" ({' and '.join(deleted.evidence)} {'is' if len(deleted.evidence) == 1 else 'are'} kept)"
     if deleted.kept_tasks:
         kept = ", ".join(f"#{task.id} ({task.status})" for task in deleted.kept_tasks)
         message += f"; kept follow-up {'task' if len(deleted.kept_tasks) == 1 else 'tasks'} {kept}"

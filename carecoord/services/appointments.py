@@ -269,10 +269,13 @@ def check_clashes(
     for start, end in sorted(spans):
         for sitting, patient in taken:
             if sitting.start < end and sitting.end > start:
+                # why, by the rule of can_clash: a patient's own appointments first, then yours
+                why = (f"{patient.name} cannot be at both" if sitting.appointment.patient_id == subject.patient_id
+                       else "you attend both")  # fmt: skip
                 raise ConflictError(
                     f"clashes with appointment #{sitting.appointment.id} ({label(sitting.appointment)}, "
-                    f"{patient.name}) on {sitting.start:%Y-%m-%d %H:%M}-{sitting.end:%H:%M}; "
-                    "add --force to book it anyway"
+                    f"{patient.name}) on {sitting.start:%Y-%m-%d %H:%M}-{sitting.end:%H:%M}: {why}; "
+                    "add --force to keep both"
                 )
 
 

@@ -121,7 +121,13 @@ def _move(task: Task, status: str, reason: str | None = None) -> None:
 
 
 def change_status(session: Session, task: Task, status: str, reason: str | None = None) -> Task:
-    """Start, hold, cancel or reopen a task (completion and skipping have their own functions)."""
+    """Start, hold, cancel or reopen a task (completion and skipping have their own functions).
+    A transition's follow-up that a call or visit still meets is not reopened (the rule is in
+    services/transitions.py)."""
+    if status == TaskStatus.requested.value and task.status == TaskStatus.completed.value:
+        from carecoord.services.transitions import refuse_reopening  # it imports this module: imported late
+
+        refuse_reopening(session, task)
     _move(task, status, reason)
     if status == TaskStatus.requested.value:
         task.completed_at = None

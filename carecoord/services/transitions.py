@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from carecoord.clinical import (
@@ -94,9 +95,12 @@ def near_duplicates(session: Session, patient: Patient, discharged_on: date, fac
     """The patient's other discharges within NEAR_DUPLICATE_DAYS of ``discharged_on`` (not the very
     same one, which :func:`add_transition` refuses): probably the same discharge typed differently,
     so recording another should be confirmed first. Checks the date and facility as
-    :func:`add_transition` does, so that bad input is refused before anyone is asked."""
+    :func:`add_transition` does, and refuses the very same discharge, so that what would be refused
+    anyway is refused before anyone is asked."""
     facility = text.required_line(facility, "facility")
     _check(discharged_on)
+    assert patient.id is not None
+    _refuse_same(session, patient.id, discharged_on, facility, other_than=None)
     found = session.exec(
         select(Transition)
         .where(
@@ -167,23 +171,29 @@ def update_transition(session: Session, transition: Transition, fields: Mapping[
 
 @dataclass(frozen=True)
 class Deleted:
-    """What deleting a transition removed, and the follow-up tasks it kept (done or cancelled)."""
+    """What deleting a transition removed, the follow-up tasks it kept (done or cancelled by hand),
+    and the log entries and appointments that had met its follow-ups (kept: they happened)."""
 
     transition: Transition
     deleted_tasks: list[Task]
     kept_tasks: list[Task]
+    evidence: list[str]
 
 
 def delete_transition(session: Session, transition: Transition) -> Deleted:
-    """Remove a discharge entered in error, with its open follow-up tasks (the audit trail keeps
-    both); follow-up tasks already completed or cancelled stay, as a record of work done."""
+    """Remove a discharge entered in error, with its follow-up tasks still open or completed
+    automatically (they only stood for the discharge; the audit trail keeps them all); tasks the
+    coordinator completed or cancelled by hand stay, as a record of work done."""
     followups = _followup_tasks(session, transition)
-    doomed = [task for task in followups if task.status in TASK_OPEN]
+    doomed = followups_to_delete(session, transition)
+    found = evidence(session, [transition])[transition.id or 0]
+    met = [proof.source for proof in (found.contact, found.visit) if proof is not None]
     session.delete(transition)
     session.flush()
     for task in doomed:
         delete_task(session, task)
-    return Deleted(transition, doomed, [task for task in followups if task.status not in TASK_OPEN])
+    kept = [task for task in followups if task not in doomed]
+    return Deleted(transition, doomed, kept, list(dict.fromkeys(met)))
 
 
 def _followup_tasks(session: Session, transition: Transition) -> list[Task]:
@@ -191,9 +201,11 @@ def _followup_tasks(session: Session, transition: Transition) -> list[Task]:
     return list(session.exec(select(Task).where(col(Task.id).in_(ids)).order_by(col(Task.id))).all()) if ids else []
 
 
-def open_followups(session: Session, transition: Transition) -> list[Task]:
-    """The transition's follow-up tasks still open (which deleting it would delete too)."""
-    return [task for task in _followup_tasks(session, transition) if task.status in TASK_OPEN]
+def followups_to_delete(session: Session, transition: Transition) -> list[Task]:
+    """The transition's follow-up tasks that deleting it deletes too: those still open and those
+    completed automatically (not the ones the coordinator closed by hand)."""
+    return [task for task in _followup_tasks(session, transition)
+            if task.status in TASK_OPEN or completed_automatically(task)]  # fmt: skip
 
 
 def describe(transition: Transition) -> str:
@@ -292,7 +304,7 @@ def evidence(session: Session, transitions: Sequence[Transition]) -> dict[int, M
         appointment = sitting.appointment
         if sitting.status == "fulfilled" and appointment.patient_id in patient_ids:
             on = sitting.start.astimezone(zone).date()
-            source = f"appointment #{appointment.id}" + (f" ({on})" if appointment.rrule else "")
+            source = f"appointment #{appointment.id}"  # an occurrence of a series: told by the date, said with it
             found.append((appointment.patient_id, Evidence(on, sitting.start, source), True,
                           appointment.kind in FACE_TO_FACE_APPOINTMENTS))  # fmt: skip
     found.sort(key=lambda item: (item[1].at, item[1].source))
@@ -340,7 +352,8 @@ def sync_followups(session: Session, patient_id: int) -> list[FollowUpChange]:
     changes: list[FollowUpChange] = []
     for transition in sorted(transitions, key=lambda t: (t.discharged_on, t.id or 0)):
         found = met[transition.id or 0]
-        for task_id, proof in ((transition.contact_task_id, found.contact), (transition.visit_task_id, found.visit)):
+        for task_id, proof, due in ((transition.contact_task_id, found.contact, transition.contact_due),
+                                    (transition.visit_task_id, found.visit, transition.visit_due)):  # fmt: skip
             task = tasks.get(task_id)
             if task is None:
                 continue
@@ -348,7 +361,7 @@ def sync_followups(session: Session, patient_id: int) -> list[FollowUpChange]:
                 note = f"{AUTO_COMPLETED}met by {proof.source} on {proof.on}"
                 if task.status in TASK_OPEN:
                     complete(session, task, note)
-                    changes.append(FollowUpChange(task, "completed", f"met by {proof.source} on {proof.on}"))
+                    changes.append(FollowUpChange(task, "completed", _done_by(proof, due)))
                 elif completed_automatically(task) and task.status_reason != note:
                     task.status_reason = note  # other evidence meets it now: say which
             elif completed_automatically(task):
@@ -357,6 +370,35 @@ def sync_followups(session: Session, patient_id: int) -> list[FollowUpChange]:
     session.flush()
     session.info.setdefault(_CHANGES_KEY, []).extend(changes)
     return changes
+
+
+def _done_by(proof: Evidence, due: date) -> str:
+    """Why a follow-up task was completed, as people read it: met on time, or done but late (the
+    deadline stays late, as 'transition list' says)."""
+    if proof.on <= due:
+        return f"met by {proof.source} on {proof.on}"
+    return f"done by {proof.source} on {proof.on}, late (due {due})"
+
+
+def refuse_reopening(session: Session, task: Task) -> None:
+    """A follow-up task that a contact or visit in the service period still meets stays completed:
+    reopened, it would be open and overdue while the deadline reads met (and the next sync would
+    complete it again). What should not count is corrected at its source, and the task follows."""
+    query = select(Transition).where(
+        or_(col(Transition.contact_task_id) == task.id, col(Transition.visit_task_id) == task.id)
+    )
+    transition = session.exec(query).first()
+    if transition is None:
+        return
+    met = evidence(session, [transition])[transition.id or 0]
+    proof = met.contact if transition.contact_task_id == task.id else met.visit
+    if proof is not None:
+        fix = (f"edit or delete {proof.source}" if proof.source.startswith("log entry")
+               else f"correct {proof.source} ('appt noshow', or 'appt edit --type')")  # fmt: skip
+        raise ConflictError(
+            f"follow-up task #{task.id} is met by {proof.source} on {proof.on}: "
+            f"{fix} if it should not count, and the task reopens by itself"
+        )
 
 
 def followup_changes(session: Session) -> list[FollowUpChange]:
