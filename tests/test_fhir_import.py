@@ -251,3 +251,23 @@ def test_an_ehrs_records_carecoord_skips_may_point_at_what_the_file_leaves_out(c
     run = cli("import", "fhir", write(tmp_path, bundle(PATIENT, goal)))
     assert run.exit_code == 0, run.stderr
     assert rows("SELECT name FROM patient") == [{"name": "Ana Lucía Rivera"}] and rows("SELECT id FROM goal") == []
+
+
+def test_an_imported_call_meets_a_discharge_follow_up_as_a_logged_one_does(cli, tmp_path, rows):
+    """The rule of which call meets which follow-up runs on an import too: a reached call in the
+    file completes the open contact task of a discharge recorded here, and says so; importing the
+    file again changes nothing."""
+    other, calls = str(tmp_path / "colleague.db"), str(tmp_path / "calls.json")
+    cli("--db", other, "patient", "add", "Jane Doe", "--mrn", "1")
+    cli("--db", other, "log", "add", "jane", "--when", "2026-11-23 10:00", "--minutes", "10")
+    assert cli("--db", other, "export", "fhir", "--all", "--out", calls).exit_code == 0
+    cli("patient", "add", "Jane Doe", "--mrn", "1")
+    cli("transition", "add", "jane", "--discharged", "2026-11-20", "--from", "Mercy General Hospital")
+    assert "Overdue (1)" in cli("report", "overdue").stdout
+    run = cli("import", "fhir", calls)
+    assert run.exit_code == 0, run.stderr
+    assert "Completed follow-up task #1 (TCM: interactive contact" in run.stdout
+    assert rows("SELECT status FROM task WHERE id = 1") == [{"status": "completed"}]
+    assert cli("report", "overdue").stdout.strip() == "Nothing overdue."
+    again = cli("import", "fhir", calls)
+    assert "Communication 1 (1 unchanged)" in again.stdout and "follow-up" not in again.stdout

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from carecoord.commands._common import counted, db_location, new_app, store
+from carecoord.commands._common import counted, db_location, followup_effects, new_app, store
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -349,6 +349,7 @@ def fhir(
         with _fhir_session(dry_run) as session, _progress(len(entries), "Importing FHIR resources") as progress:
             result = fhir_import.import_entries(session, entries, options={"conditions": conditions},
                                                 progress=progress)  # fmt: skip
+            effects = followup_effects(session)
             if dry_run:
                 session.rollback()
     except KeyboardInterrupt:
@@ -357,7 +358,7 @@ def fhir(
         raise Interrupted("interrupted; nothing was imported") from None
     verb = "Would import" if dry_run else "Imported"
     print(f"{verb} from {file} ({counted(len(entries), 'resource')}): {fhir_import.describe(result)}."
-          + (" Nothing was written." if dry_run else ""))  # fmt: skip
+          + effects + (" Nothing was written." if dry_run else ""))  # fmt: skip
     if no_database:
         print(f"There is no database at {db_location()} yet: nothing was compared with stored patients.")
 

@@ -36,6 +36,8 @@ OUTCOMES: tuple[Outcome, ...] = ("created", "updated", "unchanged", "skipped")
 Handler = Callable[[Session, dict[str, Any], "ImportContext"], Outcome]
 M = TypeVar("M", bound=SQLModel)
 
+# Records that meet (or no longer meet) a transition's follow-ups: log entries, visits, discharges.
+FOLLOW_UP_EVIDENCE = frozenset({"Communication", "Appointment", "EpisodeOfCare"})
 BUNDLE_TYPES = ("transaction", "batch", "collection", "searchset", "document")
 _RELATIVE = re.compile(r"^([A-Z][A-Za-z]+)/([A-Za-z0-9\-.]{1,64})(/_history/.*)?$")
 _ABSOLUTE = re.compile(r"^https?://.*/([A-Z][A-Za-z]+)/([A-Za-z0-9\-.]{1,64})(/_history/.*)?$")
@@ -361,11 +363,14 @@ def import_entries(
 ) -> ImportResult:
     """Hand every resource to its handler, type by type; resources of other types are counted as
     skipped. Raises ValidationError (nothing should then be stored) for a file it cannot take."""
+    from carecoord.services.transitions import sync_followups
+
     every = handlers()
     ctx = ImportContext(session, entries, options or {})
     check_references(entries, every, ctx)
     result = ImportResult(total=len(entries))
     done = 0
+    followed_up: set[int] = set()  # patients whose calls, visits or discharges this import changed
     for resource_type, handler in every.items():
         for entry in entries:
             if entry.resource["resourceType"] != resource_type:
@@ -373,6 +378,9 @@ def import_entries(
             outcome = handler(session, entry.resource, ctx)
             ctx.noted(entry.resource, outcome)
             result.add(resource_type, outcome)
+            if resource_type in FOLLOW_UP_EVIDENCE and outcome in ("created", "updated"):
+                patient_id = getattr(ctx.recall(entry.resource), "patient_id", None)
+                followed_up.update([patient_id] if patient_id is not None else [])
             done += 1
             if progress is not None:
                 progress(done)
@@ -381,6 +389,8 @@ def import_entries(
     for entry in entries:
         if entry.resource["resourceType"] not in every:
             result.add(entry.resource["resourceType"], "skipped")
+    for patient_id in sorted(followed_up):  # the rule of which call or visit meets which follow-up
+        sync_followups(session, patient_id, restate=False)
     session.flush()
     return result
 

@@ -335,11 +335,13 @@ class FollowUpChange:
     why: str
 
 
-def sync_followups(session: Session, patient_id: int) -> list[FollowUpChange]:
+def sync_followups(session: Session, patient_id: int, *, restate: bool = True) -> list[FollowUpChange]:
     """Make the patient's follow-up tasks agree with the rule: an open one that a contact or visit
     meets is completed (marked as done automatically); one completed automatically whose evidence
     has gone (entry deleted, edited to 'no answer', visit no longer fulfilled) is reopened. Tasks
-    the coordinator completed or cancelled by hand are left alone.
+    the coordinator completed or cancelled by hand are left alone. ``restate=False`` keeps the note
+    of a task completed automatically when other evidence meets it now (an import keeps the file's
+    notes, so that importing the file again changes nothing).
 
     The changes are also kept on the session, for the command to report (:func:`followup_changes`).
     """
@@ -362,7 +364,7 @@ def sync_followups(session: Session, patient_id: int) -> list[FollowUpChange]:
                 if task.status in TASK_OPEN:
                     complete(session, task, note)
                     changes.append(FollowUpChange(task, "completed", _done_by(proof, due)))
-                elif completed_automatically(task) and task.status_reason != note:
+                elif restate and completed_automatically(task) and task.status_reason != note:
                     task.status_reason = note  # other evidence meets it now: say which
             elif completed_automatically(task):
                 change_status(session, task, TaskStatus.requested.value, REOPENED)
