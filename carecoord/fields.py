@@ -20,6 +20,7 @@ from carecoord.vocab import (
     RISK_SYNONYMS,
     AuthorizationStatus,
     AuthorizationUnit,
+    Complexity,
     ContactMethod,
     CoverageOrder,
     CoverageStatus,
@@ -75,6 +76,11 @@ class FieldSpec:
         if self.choices and len("|".join(self.choices)) <= 24:
             return "|".join(self.choices)
         return {Kind.date: "DATE", Kind.choice: "CHOICE"}.get(self.kind, "TEXT")
+
+    @property
+    def option_names(self) -> list[str]:
+        """The option's names, as Typer takes them: ``['--discharged', '-d']``."""
+        return (self.option or "").split()
 
     @property
     def source(self) -> str:
@@ -552,15 +558,72 @@ TASK = RecordSpec(
     ),
 )
 
+TRANSITION = RecordSpec(
+    "transition",
+    (
+        _ID,
+        _UID,
+        _PATIENT_ID,
+        _PATIENT_NAME,
+        FieldSpec(
+            "facility",
+            "From",
+            Kind.name,
+            "--from",
+            "Hospital or facility discharged from.",
+            noun="facility",
+            metavar="TEXT",
+        ),
+        FieldSpec(
+            "discharged_on",
+            "Discharged",
+            Kind.date,
+            "--discharged -d",
+            "Discharge date, e.g. 2026-11-20 or -2d.",
+            noun="discharge date",
+            past=True,
+            required=True,
+        ),
+        FieldSpec(
+            "complexity",
+            "Complexity",
+            Kind.choice,
+            "--complexity",
+            "Decision-making complexity: moderate (visit within 14 days, the default) or high (7 days).",
+            choices=tuple(c.value for c in Complexity),
+            required=True,
+        ),
+        # not columns: the TCM code, and how each follow-up stands (services/transitions.judge)
+        FieldSpec("code", "CPT code"),
+        FieldSpec("contact_due", "Contact due", Kind.date),
+        FieldSpec("contact_done", "Contact done", Kind.date),
+        FieldSpec("contact_state", "Contact"),
+        FieldSpec("contact_attempts", "Contact attempts"),
+        FieldSpec("visit_due", "Visit due", Kind.date),
+        FieldSpec("visit_done", "Visit done", Kind.date),
+        FieldSpec("visit_state", "Visit"),
+        FieldSpec("contact_task_id", "Contact task"),
+        FieldSpec("visit_task_id", "Visit task"),
+        FieldSpec("notes", "Notes", Kind.text, "--note -n", "Notes."),
+    ),
+)
+
 # Record keys that are not columns of the record's own table (the record adds them).
 DERIVED_KEYS = {
     "plan": frozenset({"patient_name", "review_due"}),
     "task": frozenset({"overdue", "patient_name", "repeat_text"}),
+    "transition": frozenset(
+        {"patient_name", "code", "contact_done", "contact_state", "contact_attempts", "visit_done", "visit_state"}
+    ),
     "contact": frozenset({"patient_name"}),
     "patient": frozenset({"payer", "member_id", "auth_expires"}),
     "coverage": frozenset({"patient_name", "current"}),
     "authorization": frozenset({"patient_name", "payer", "units_used", "units_left"}),  # table prior_authorization
 }
 
-# Columns no record shows: the search index's copy of a name, a series' first due date (DTSTART).
-HIDDEN_COLUMNS = {"patient": frozenset({"name_key"}), "task": frozenset({"repeat_from"})}
+# Columns no record shows: the search index's copy of a name, a series' first due date (DTSTART), ...
+HIDDEN_COLUMNS = {
+    "patient": frozenset({"name_key"}),
+    "task": frozenset({"repeat_from"}),
+    "transition": frozenset({"created_at", "updated_at"}),  # not in its record (yet)
+}

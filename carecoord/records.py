@@ -21,7 +21,19 @@ from carecoord.clinical import (
     apcm_level,
 )
 from carecoord.dates import local_zone, now, today
-from carecoord.fields import AUTHORIZATION, CONTACT, COVERAGE, GOAL, PATIENT, PLAN, RESOURCE, TASK, Kind, RecordSpec
+from carecoord.fields import (
+    AUTHORIZATION,
+    CONTACT,
+    COVERAGE,
+    GOAL,
+    PATIENT,
+    PLAN,
+    RESOURCE,
+    TASK,
+    TRANSITION,
+    Kind,
+    RecordSpec,
+)
 from carecoord.services.tags import split_tags
 from carecoord.vocab import TASK_OPEN
 
@@ -74,10 +86,7 @@ COMMUNICATION_KEYS = tuple(
     "id uid patient_id patient_name at channel direction with contact_id outcome minutes program note created_at "
     "updated_at".split()
 )
-TRANSITION_KEYS = tuple(
-    "id uid patient_id patient_name facility discharged_on complexity code contact_due contact_done "
-    "contact_state contact_attempts visit_due visit_done visit_state contact_task_id visit_task_id notes".split()
-)
+TRANSITION_KEYS = TRANSITION.keys
 REVIEW_KEYS = tuple("id plan_id reviewed_on note next_review created_at".split())
 
 
@@ -322,13 +331,8 @@ def transition_record(status: TransitionStatus) -> dict[str, Any]:
     """A transition of care with both deadlines: due date, when done, and met/late/missed/open."""
     transition = status.transition
     return {
-        "id": transition.id,
-        "uid": transition.uid,
-        "patient_id": transition.patient_id,
+        **field_values(TRANSITION, transition),
         "patient_name": status.patient.name,
-        "facility": transition.facility,
-        "discharged_on": transition.discharged_on,
-        "complexity": transition.complexity,
         "code": TCM_CODES.get(transition.complexity),
         "contact_due": status.contact.due,
         "contact_done": status.contact.done_on,
@@ -337,9 +341,6 @@ def transition_record(status: TransitionStatus) -> dict[str, Any]:
         "visit_due": status.visit.due,
         "visit_done": status.visit.done_on,
         "visit_state": status.visit.state,
-        "contact_task_id": transition.contact_task_id,
-        "visit_task_id": transition.visit_task_id,
-        "notes": transition.notes,
     }
 
 

@@ -12,7 +12,18 @@ import pytest
 from sqlmodel import SQLModel
 
 from carecoord import models  # noqa: F401  (registers the tables)
-from carecoord.fields import CONTACT, DERIVED_KEYS, GOAL, HIDDEN_COLUMNS, PATIENT, PLAN, RESOURCE, TASK, RecordSpec
+from carecoord.fields import (
+    CONTACT,
+    DERIVED_KEYS,
+    GOAL,
+    HIDDEN_COLUMNS,
+    PATIENT,
+    PLAN,
+    RESOURCE,
+    TASK,
+    TRANSITION,
+    RecordSpec,
+)
 from carecoord.records import (
     AUDIT_KEYS,
     CONTACT_KEYS,
@@ -25,7 +36,7 @@ from carecoord.records import (
 from tests.conftest import Run, assert_one_line_error
 
 
-@pytest.mark.parametrize("record", [PATIENT, CONTACT, RESOURCE, PLAN, GOAL, TASK], ids=lambda r: r.noun)
+@pytest.mark.parametrize("record", [PATIENT, CONTACT, RESOURCE, PLAN, GOAL, TASK, TRANSITION], ids=lambda r: r.noun)
 def test_every_declared_field_is_a_column(record: RecordSpec) -> None:
     columns = set(SQLModel.metadata.tables[record.table_name].columns.keys())
     derived = DERIVED_KEYS.get(record.noun, frozenset())

@@ -30,7 +30,7 @@ def _option(spec: FieldSpec, *, edit: bool) -> inspect.Parameter:
     assert spec.option is not None
     clearable = spec.kind not in _NOT_CLEARABLE and not spec.required
     help_text = f"{spec.help} ('' clears)" if edit and clearable else spec.help
-    names = spec.option.split()
+    names = spec.option_names
     if spec.kind is Kind.flag:
         option = typer.Option(*names, help=help_text)
     elif spec.kind is Kind.text:  # '-' reads a long note from standard input

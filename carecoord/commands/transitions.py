@@ -13,14 +13,14 @@ from carecoord.commands._common import (
     confirm_or_refuse,
     date_help,
     followup_effects,
-    given,
     new_app,
     optional_date,
     store,
-    text_option,
 )
+from carecoord.commands._fields import FIELDS, FieldValues, field_options
+from carecoord.fields import TRANSITION
 from carecoord.output import Column, confirm_change, render_list
-from carecoord.vocab import Complexity, OutputFormat
+from carecoord.vocab import OutputFormat
 
 if TYPE_CHECKING:
     from carecoord.models import Task
@@ -55,23 +55,19 @@ TRANSITION_COLUMNS = (
 
 
 TransitionArg = Annotated[str, typer.Argument(help="Transition id (see 'carecoord transition list').")]
-FacilityOpt = Annotated[str | None, typer.Option("--from", help="Hospital or facility discharged from.")]
-ComplexityOpt = Annotated[
-    Complexity | None, typer.Option("--complexity", help="Decision-making complexity (visit within 14 or 7 days).")
-]
+_DISCHARGED, _FACILITY = TRANSITION["discharged_on"], TRANSITION["facility"]
 
 
 @app.command("add")
+@field_options(TRANSITION, edit=False, skip=("discharged_on", "facility"))
 def add(
     patient: Annotated[str, typer.Argument(help="Patient id, MRN, or an unambiguous part of the name.")],
     discharged: Annotated[
-        str, typer.Option("--discharged", "-d", help=date_help("Discharge date, e.g. 2026-11-20 or -2d.", past=True))
+        str,
+        typer.Option(*_DISCHARGED.option_names, metavar="DATE", help=date_help(_DISCHARGED.help, past=True)),
     ],
-    facility: Annotated[str, typer.Option("--from", help="Hospital or facility discharged from.")],
-    complexity: Annotated[
-        Complexity, typer.Option("--complexity", help="Decision-making complexity (visit within 14 or 7 days).")
-    ] = Complexity.moderate,
-    note: Annotated[str | None, text_option("--note", "-n", help="Notes.")] = None,
+    facility: Annotated[str, typer.Option(*_FACILITY.option_names, metavar=_FACILITY.word, help=_FACILITY.help)],
+    fields: FieldValues = FIELDS,
     yes: Annotated[
         bool, typer.Option("--yes", "-y", help="Record it even if another discharge is within 2 days (no question).")
     ] = False,
@@ -105,8 +101,7 @@ def add(
             raise UsageError(f"{who} already has {already}: if this is another discharge, add --yes") from None
     with store(write=True) as session:
         owner = patients.resolve(session, ref)
-        added = transitions.add_transition(session, owner, discharged_on=day, facility=facility,
-                                           complexity=complexity.value, notes=note)  # fmt: skip
+        added = transitions.add_transition(session, owner, discharged_on=day, facility=facility, **fields)
         [status] = transitions.judge(session, [(added, owner)])
         record = transition_record(status)
         effects = followup_effects(session)
@@ -120,16 +115,8 @@ def add(
 
 
 @app.command("edit")
-def edit(
-    transition: TransitionArg,
-    discharged: Annotated[
-        str | None, typer.Option("--discharged", "-d", help=date_help("The right discharge date.", past=True))
-    ] = None,
-    facility: FacilityOpt = None,
-    complexity: ComplexityOpt = None,
-    note: Annotated[str | None, text_option("--note", "-n", help="Replace the notes ('' clears).")] = None,
-    fmt: FormatOption = OutputFormat.table,
-) -> None:
+@field_options(TRANSITION, edit=True)
+def edit(transition: TransitionArg, fields: FieldValues = FIELDS, fmt: FormatOption = OutputFormat.table) -> None:
     """Correct a discharge: its date, facility, complexity or notes. The deadlines are worked out
     again and the follow-up tasks' due dates and titles move with them.
 
@@ -140,9 +127,6 @@ def edit(
     from carecoord.records import transition_record
     from carecoord.services import transitions
 
-    fields = given(
-        discharged_on=optional_date(discharged, past=True), facility=facility, complexity=complexity, notes=note
-    )
     if not fields:
         raise UsageError("nothing to change: give at least one option (see 'carecoord transition edit --help')")
     with store(write=True) as session:

@@ -31,15 +31,15 @@ from carecoord.clinical import (
 )
 from carecoord.dates import add_business_days, day_start, local_zone, today
 from carecoord.errors import ConflictError, ValidationError
+from carecoord.fields import TRANSITION
 from carecoord.models import Communication, Patient, Task, Transition
 from carecoord.services import text
 from carecoord.services.appointments import AppointmentFilter, occurrences
 from carecoord.services.lookup import as_id, pick_one, require_ref
 from carecoord.services.tasks import Placement, add_task, change_status, complete, delete_task, update_task
-from carecoord.vocab import TASK_OPEN, TaskStatus
+from carecoord.vocab import TASK_OPEN, Complexity, TaskStatus
 
 TCM_TAG = "tcm"
-EDITABLE_FIELDS = ("discharged_on", "facility", "complexity", "notes")
 # Another discharge of the same patient this many days apart is probably the same one typed twice.
 NEAR_DUPLICATE_DAYS = 2
 # How a follow-up task completed by sync_followups is marked (its completion note starts so), and
@@ -113,12 +113,15 @@ def near_duplicates(session: Session, patient: Patient, discharged_on: date, fac
     return [t for t in found if not (t.discharged_on == discharged_on and t.facility.casefold() == facility.casefold())]
 
 
-def add_transition(
-    session: Session, patient: Patient, *, discharged_on: date, facility: str, complexity: str, notes: str | None = None
-) -> Transition:
-    """Record a discharge and create its two follow-up tasks with their deadlines; contacts and
-    visits already logged meet them at once."""
-    facility = text.required_line(facility, "facility")
+def add_transition(session: Session, patient: Patient, **fields: Any) -> Transition:
+    """Record a discharge (the settable fields of ``fields.TRANSITION``: its date and facility are
+    needed, complexity is moderate unless given) and create its two follow-up tasks with their
+    deadlines; contacts and visits already logged meet them at once."""
+    values = text.clean_fields(TRANSITION, {"facility": None, **fields})
+    facility, discharged_on = values["facility"], values.get("discharged_on")
+    if discharged_on is None:
+        raise ValidationError("give the discharge date")
+    complexity = values.get("complexity") or Complexity.moderate.value
     _check(discharged_on, complexity)
     assert patient.id is not None
     _refuse_same(session, patient.id, discharged_on, facility, other_than=None)
@@ -133,7 +136,7 @@ def add_transition(
     transition = Transition(
         patient_id=patient.id, facility=facility, discharged_on=discharged_on, complexity=complexity,
         contact_due=contact_due, visit_due=visit_due, contact_task_id=contact_task.id, visit_task_id=visit_task.id,
-        notes=text.free_text(notes, "notes"),
+        notes=values.get("notes"),
     )  # fmt: skip
     session.add(transition)
     session.flush()
@@ -145,17 +148,15 @@ def update_transition(session: Session, transition: Transition, fields: Mapping[
     """Correct a discharge: its date, facility, complexity or notes. The deadlines are worked out
     again, and the follow-up tasks' due dates and titles move with them (not those the coordinator
     closed by hand); then the follow-ups are judged again, as the evidence may count no more."""
-    for key in fields:
-        if key not in EDITABLE_FIELDS:
-            raise ValidationError(f"unknown transition field: {key}")
-    facility = text.required_line(fields["facility"], "facility") if "facility" in fields else transition.facility
-    discharged_on = fields.get("discharged_on", transition.discharged_on)
-    complexity = fields.get("complexity", transition.complexity)
+    values = text.clean_fields(TRANSITION, fields)
+    facility = values.get("facility", transition.facility)
+    discharged_on = values.get("discharged_on", transition.discharged_on)
+    complexity = values.get("complexity", transition.complexity)
     _check(discharged_on, complexity)
     _refuse_same(session, transition.patient_id, discharged_on, facility, other_than=transition.id)
     transition.facility, transition.discharged_on, transition.complexity = facility, discharged_on, complexity
-    if "notes" in fields:
-        transition.notes = text.free_text(fields["notes"], "notes") or None
+    if "notes" in values:
+        transition.notes = values["notes"]
     transition.contact_due, transition.visit_due = deadlines(discharged_on, complexity)
     for task_id, title, due in (
         (transition.contact_task_id, _contact_title(facility), transition.contact_due),
