@@ -20,11 +20,14 @@ from carecoord.vocab import (
     RISK_SYNONYMS,
     AuthorizationStatus,
     AuthorizationUnit,
+    Channel,
     Complexity,
     ContactMethod,
     CoverageOrder,
     CoverageStatus,
     CoverageType,
+    Direction,
+    Outcome,
     RiskLevel,
     TaskPriority,
 )
@@ -46,6 +49,7 @@ class Kind(StrEnum):
     plain = "plain"  # kept as it is (ids, codes the services set)
     number = "number"  # a whole number, 0 or more (units)
     days = "days"  # a whole number of days, typed as an interval (90d, 12w)
+    minutes = "minutes"  # whole minutes, typed 15, 45m or 1h30m
     time = "time"  # a time of day, HH:MM in records
     lines = "lines"  # one-line items stored one per line (a plan's needs), a list in records
 
@@ -75,7 +79,7 @@ class FieldSpec:
             return self.metavar
         if self.choices and len("|".join(self.choices)) <= 24:
             return "|".join(self.choices)
-        return {Kind.date: "DATE", Kind.choice: "CHOICE"}.get(self.kind, "TEXT")
+        return {Kind.date: "DATE", Kind.moment: "WHEN", Kind.choice: "CHOICE"}.get(self.kind, "TEXT")
 
     @property
     def option_names(self) -> list[str]:
@@ -558,6 +562,89 @@ TASK = RecordSpec(
     ),
 )
 
+COMMUNICATION = RecordSpec(
+    "log entry",
+    (
+        _ID,
+        _UID,
+        _PATIENT_ID,
+        _PATIENT_NAME,
+        FieldSpec(
+            "at",
+            "When",
+            Kind.moment,
+            "--when -w",
+            "When it happened (new entries: now).",
+            noun="time",
+            past=True,
+            required=True,
+        ),
+        FieldSpec(
+            "channel",
+            "How",
+            Kind.choice,
+            "--channel -c",
+            f"How: {', '.join(c.value for c in Channel)} (new entries: phone).",
+            noun="channel",
+            choices=tuple(c.value for c in Channel),
+            metavar="CHANNEL",
+            required=True,
+        ),
+        FieldSpec(
+            "direction",
+            "Direction",
+            Kind.choice,
+            "--direction",
+            "Who called whom: outbound or inbound (new entries: outbound).",
+            choices=tuple(d.value for d in Direction),
+            required=True,
+        ),
+        FieldSpec(
+            "with",
+            "With",
+            Kind.line,
+            "--with",
+            "Who you spoke with: a contact's name (linked) or any text.",
+            noun="person spoken with",
+            metavar="NAME",
+            attribute="with_whom",
+        ),
+        FieldSpec("contact_id", "Contact"),  # the patient's contact named by --with, if one is
+        FieldSpec(
+            "outcome",
+            "Outcome",
+            Kind.choice,
+            "--outcome -o",
+            f"How it ended: {', '.join(o.value for o in Outcome)} (new entries: reached).",
+            choices=tuple(o.value for o in Outcome),
+            metavar="OUTCOME",
+            required=True,
+        ),
+        FieldSpec(
+            "minutes",
+            "Minutes",
+            Kind.minutes,
+            "--minutes -m",
+            "Minutes spent (care-management time): 15, 45m or 1h30m.",
+            metavar="MINUTES",
+            required=True,
+        ),
+        FieldSpec(
+            "program",
+            "Program",
+            Kind.line,
+            "--program -P",
+            "The program its minutes count toward (one only): ccm, complex-ccm, pcm, tcm, chi, pin or apcm; "
+            "by default the patient's one enrolled time-based program (see 'carecoord program list').",
+            metavar="PROGRAM",
+        ),
+        FieldSpec("note", "Note", Kind.text, "--note -n", "What was said or done."),
+        _CREATED,
+        _UPDATED,
+    ),
+    table="communication",
+)
+
 TRANSITION = RecordSpec(
     "transition",
     (
@@ -612,6 +699,7 @@ TRANSITION = RecordSpec(
 DERIVED_KEYS = {
     "plan": frozenset({"patient_name", "review_due"}),
     "task": frozenset({"overdue", "patient_name", "repeat_text"}),
+    "log entry": frozenset({"patient_name"}),
     "transition": frozenset(
         {"patient_name", "code", "contact_done", "contact_state", "contact_attempts", "visit_done", "visit_state"}
     ),

@@ -23,6 +23,7 @@ from carecoord.clinical import (
 from carecoord.dates import local_zone, now, today
 from carecoord.fields import (
     AUTHORIZATION,
+    COMMUNICATION,
     CONTACT,
     COVERAGE,
     GOAL,
@@ -82,10 +83,7 @@ APPOINTMENT_KEYS = tuple(
     "id uid patient_id patient_name type status start end tz location with attending recurring repeat occurrence "
     "moved reason reminder_minutes notes sequence authorization_id".split()
 )
-COMMUNICATION_KEYS = tuple(
-    "id uid patient_id patient_name at channel direction with contact_id outcome minutes program note created_at "
-    "updated_at".split()
-)
+COMMUNICATION_KEYS = COMMUNICATION.keys
 TRANSITION_KEYS = TRANSITION.keys
 REVIEW_KEYS = tuple("id plan_id reviewed_on note next_review created_at".split())
 
@@ -308,23 +306,7 @@ def agenda_record(days: list[AgendaDay]) -> dict[str, Any]:
 
 def communication_record(entry: Communication, patient: Patient) -> dict[str, Any]:
     """One log entry; ``at`` in the user's zone."""
-    return {
-        "id": entry.id,
-        "uid": entry.uid,
-        "patient_id": entry.patient_id,
-        "patient_name": patient.name,
-        "at": _local(entry.at),
-        "channel": entry.channel,
-        "direction": entry.direction,
-        "with": entry.with_whom,
-        "contact_id": entry.contact_id,
-        "outcome": entry.outcome,
-        "minutes": entry.minutes,
-        "program": entry.program,
-        "note": entry.note,
-        "created_at": _local(entry.created_at),
-        "updated_at": _local(entry.updated_at),
-    }
+    return {**field_values(COMMUNICATION, entry), "patient_name": patient.name}
 
 
 def transition_record(status: TransitionStatus) -> dict[str, Any]:

@@ -586,7 +586,7 @@ def test_every_date_option_lists_the_forms_in_its_help(command, option, text):
     assert text.endswith(f". A weekday or 11/24 means the {which} one."), text
 
 
-@pytest.mark.parametrize(("command", "kept"), [("log add", "When it happened (default now)."),
+@pytest.mark.parametrize(("command", "kept"), [("log add", "When it happened (new entries: now)."),
                                                ("transition add", "Discharge date, e.g. 2026-11-20 or -2d."),
                                                ("task add", "(fri, +3d, 'tomorrow 9am')")])  # fmt: skip
 def test_date_help_reads_at_80_columns_and_keeps_the_examples(cli, command, kept):

@@ -13,6 +13,7 @@ from sqlmodel import SQLModel
 
 from carecoord import models  # noqa: F401  (registers the tables)
 from carecoord.fields import (
+    COMMUNICATION,
     CONTACT,
     DERIVED_KEYS,
     GOAL,
@@ -36,7 +37,9 @@ from carecoord.records import (
 from tests.conftest import Run, assert_one_line_error
 
 
-@pytest.mark.parametrize("record", [PATIENT, CONTACT, RESOURCE, PLAN, GOAL, TASK, TRANSITION], ids=lambda r: r.noun)
+@pytest.mark.parametrize(
+    "record", [PATIENT, CONTACT, RESOURCE, PLAN, GOAL, TASK, TRANSITION, COMMUNICATION], ids=lambda r: r.noun
+)
 def test_every_declared_field_is_a_column(record: RecordSpec) -> None:
     columns = set(SQLModel.metadata.tables[record.table_name].columns.keys())
     derived = DERIVED_KEYS.get(record.noun, frozenset())
@@ -157,3 +160,21 @@ def test_a_task_is_shown_and_edited_as_declared(cli, rows):
     assert rows("SELECT priority, due_time, notes FROM task")[0]["priority"] == "urgent"
     edit_help = " ".join(cli("task", "edit", "--help").stdout.split())  # unwrapped
     assert "or stat. ('' clears)" not in edit_help and "A note. ('' clears)" in edit_help
+
+
+def test_a_log_entry_is_added_and_corrected_as_declared(cli, rows, unchanged):
+    """``log add``/``log edit`` options come from fields.COMMUNICATION: '--with' reads into with_whom,
+    minutes are read as durations, '' clears what may be cleared and nothing else."""
+    cli("patient", "add", "Jane Doe")
+    cli("contact", "add", "jane", "Ann Doe")
+    added = cli("log", "add", "jane", "--with", "ann doe", "--minutes", "1h5m", "--when", "2026-11-24 9am")
+    assert added.exit_code == 0, added.stderr
+    assert rows("SELECT with_whom, contact_id, minutes FROM communication") == [
+        {"with_whom": "ann doe", "contact_id": 1, "minutes": 65}
+    ]
+    assert cli("log", "edit", "1", "--with", "").exit_code == 0
+    assert rows("SELECT with_whom, contact_id FROM communication") == [{"with_whom": None, "contact_id": None}]
+    with unchanged():
+        assert_one_line_error(cli("log", "edit", "1", "--channel", ""), 1, "channel cannot be cleared")
+        assert_one_line_error(cli("log", "edit", "1", "--minutes", ""), 1, "minutes cannot be cleared")
+        assert_one_line_error(cli("log", "edit", "1", "--with", "a\nb"), 1, "person spoken with must be one line")

@@ -184,7 +184,7 @@ def test_a_late_contact_and_a_fulfilled_visit(discharged):
         (("transition", "add", "jane", "--discharged", "-1d", "--from", ""), "facility must not be empty"),
         (
             ("transition", "add", "jane", "--discharged", "-1d", "--from", "X", "--complexity", "low"),
-            "'low' is not one of",
+            "invalid complexity 'low': use one of moderate, high",
         ),
     ],
 )

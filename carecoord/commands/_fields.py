@@ -35,22 +35,34 @@ def _option(spec: FieldSpec, *, edit: bool) -> inspect.Parameter:
         option = typer.Option(*names, help=help_text)
     elif spec.kind is Kind.text:  # '-' reads a long note from standard input
         option = text_option(*names, help=help_text, metavar=spec.word)
-    elif spec.kind is Kind.date and spec.relative:
-        option = typer.Option(*names, help=date_help(help_text, past=spec.past), metavar=spec.word)
+    elif spec.kind in (Kind.date, Kind.moment) and spec.relative:
+        with_time = spec.kind is Kind.moment
+        option = typer.Option(*names, help=date_help(help_text, past=spec.past, time=with_time), metavar=spec.word)
     else:
         option = typer.Option(*names, help=help_text, metavar=spec.word)
     value_type: Any = bool | None if spec.kind is Kind.flag else str | None
     annotation = Annotated[value_type, option]
-    return inspect.Parameter(spec.key, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=annotation)
+    # named by the attribute: a record key may be a Python keyword ('with')
+    return inspect.Parameter(spec.source, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=annotation)
 
 
 def _value(spec: FieldSpec, value: Any, *, edit: bool) -> Any:
     if spec.kind is Kind.date:
         return clearable_date(value, past=spec.past) if edit else optional_date(value, past=spec.past)
-    if spec.kind is Kind.days and value.strip():  # '' clears on edit
+    if not isinstance(value, str) or not value.strip():  # a flag; or '' to clear on edit
+        return value
+    if spec.kind is Kind.moment:
+        from carecoord.dates import parse_datetime
+
+        return parse_datetime(value, past=spec.past)
+    if spec.kind is Kind.days:
         from carecoord.dates import parse_days
 
         return parse_days(value)
+    if spec.kind is Kind.minutes:
+        from carecoord.dates import parse_minutes
+
+        return parse_minutes(value)
     return value
 
 
@@ -90,7 +102,7 @@ def field_options(record: RecordSpec, *, edit: bool, skip: Collection[str] = ())
         def with_fields(**options: Any) -> None:
             raw = bool(options.pop(RAW_PHONE, False))
             given = {spec.key: _value(spec, value, edit=edit) for spec in specs
-                     if (value := options.pop(spec.key)) is not None}  # fmt: skip
+                     if (value := options.pop(spec.source)) is not None}  # fmt: skip
             if raw:
                 from carecoord.errors import UsageError
                 from carecoord.phones import AsTyped

@@ -14,43 +14,25 @@ from carecoord.commands._common import (
     counted,
     date_help,
     followup_effects,
-    given,
     new_app,
-    optional_minutes,
     store,
-    text_option,
     time_window,
 )
+from carecoord.commands._fields import FIELDS, FieldValues, field_options
+from carecoord.fields import COMMUNICATION
 from carecoord.output import Column, confirm_change, render_list
-from carecoord.vocab import Channel, Direction, Outcome, OutputFormat
+from carecoord.vocab import Channel, Outcome, OutputFormat
 
 app = new_app(
     "The communication log.\n\nExample: carecoord log add jane --channel phone --outcome reached --minutes 15"
 )
 
 LogArg = Annotated[str, typer.Argument(help="Log entry id (see 'carecoord log list').")]
-ChannelOpt = Annotated[Channel | None, typer.Option("--channel", "-c", help="How.", case_sensitive=False)]
-OutcomeOpt = Annotated[Outcome | None, typer.Option("--outcome", "-o", help="How it ended.", case_sensitive=False)]
-DirectionOpt = Annotated[Direction | None, typer.Option("--direction", help="Who called whom.", case_sensitive=False)]
-WithOpt = Annotated[
-    str | None, typer.Option("--with", help="Who you spoke with: a contact's name (linked) or any text.")
-]
-MinutesOpt = Annotated[
-    str | None,
-    typer.Option("--minutes", "-m", metavar="MINUTES", help="Minutes spent (care-management time): 15, 45m or 1h30m."),
-]
+ChannelOpt = Annotated[Channel | None, typer.Option("--channel", "-c", help="Only this channel.", case_sensitive=False)]
+OutcomeOpt = Annotated[Outcome | None, typer.Option("--outcome", "-o", help="Only this outcome.", case_sensitive=False)]
 ForceOpt = Annotated[
     bool, typer.Option("--force", help=f"Accept more than {ENTRY_MINUTES_LIMIT // 60} hours in one entry.")
 ]
-NoteOpt = Annotated[str | None, text_option("--note", "-n", help="What was said or done.")]
-ProgramOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--program", "-P", metavar="PROGRAM",
-        help="The program its minutes count toward (one only): ccm, complex-ccm, pcm, tcm, chi, pin or apcm. "
-        "Default: the patient's one enrolled time-based program (see 'carecoord program list').",
-    ),
-]  # fmt: skip
 
 LOG_COLUMNS = (
     Column("id", "ID", no_wrap=True),
@@ -64,19 +46,10 @@ LOG_COLUMNS = (
 
 
 @app.command("add")
+@field_options(COMMUNICATION, edit=False)
 def add(
     patient: Annotated[str, typer.Argument(help="Patient id, MRN, or an unambiguous part of the name.")],
-    when: Annotated[
-        str | None,
-        typer.Option("--when", "-w", help=date_help("When it happened (default now).", past=True, time=True)),
-    ] = None,
-    channel: ChannelOpt = None,
-    direction: DirectionOpt = None,
-    with_whom: WithOpt = None,
-    outcome: OutcomeOpt = None,
-    minutes: MinutesOpt = None,
-    note: NoteOpt = None,
-    program: ProgramOpt = None,
+    fields: FieldValues = FIELDS,
     force: ForceOpt = False,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
@@ -85,20 +58,10 @@ def add(
     Example: carecoord log add jane --channel phone --with 'Ann Doe' --outcome left-message --minutes 5
     Example: carecoord log add jane --minutes 45 --program chi --note 'Food pantry and SNAP application'
     """
-    from carecoord.dates import now, parse_datetime
     from carecoord.records import communication_record
     from carecoord.services import communications, patients
 
-    entry = communications.Entry(
-        at=parse_datetime(when, past=True) if when else now(),
-        channel=(channel or Channel.phone).value,
-        direction=(direction or Direction.outbound).value,
-        with_whom=with_whom,
-        outcome=(outcome or Outcome.reached).value,
-        minutes=optional_minutes(minutes) or 0,
-        note=note,
-        program=program,
-    )
+    entry = communications.entry_from(fields)
     with store(write=True) as session:
         owner = patients.resolve(session, patient)
         logged = communications.add_entry(session, owner, entry, force=force)
@@ -154,43 +117,21 @@ def list_(
 
 
 @app.command("edit")
+@field_options(COMMUNICATION, edit=True)
 def edit(
-    entry: LogArg,
-    when: Annotated[
-        str | None, typer.Option("--when", "-w", help=date_help("When it happened.", past=True, time=True))
-    ] = None,
-    channel: ChannelOpt = None,
-    direction: DirectionOpt = None,
-    with_whom: WithOpt = None,
-    outcome: OutcomeOpt = None,
-    minutes: MinutesOpt = None,
-    note: NoteOpt = None,
-    program: Annotated[
-        str | None,
-        typer.Option(
-            "--program",
-            "-P",
-            metavar="PROGRAM",
-            help="The program its minutes count toward: ccm, complex-ccm, pcm, tcm, chi, pin, apcm ('' clears).",
-        ),
-    ] = None,
-    force: ForceOpt = False,
-    fmt: FormatOption = OutputFormat.table,
+    entry: LogArg, fields: FieldValues = FIELDS, force: ForceOpt = False, fmt: FormatOption = OutputFormat.table
 ) -> None:
     """Correct a log entry.
 
     Example: carecoord log edit 8 --minutes 25
+
     Example: carecoord log edit 8 --program pin
     """
-    from carecoord.dates import parse_datetime
     from carecoord.errors import UsageError
     from carecoord.models import Patient
     from carecoord.records import communication_record
     from carecoord.services import communications
 
-    fields = given(at=parse_datetime(when, past=True) if when else None, channel=channel, direction=direction,
-                   with_whom=with_whom, outcome=outcome, minutes=optional_minutes(minutes), note=note,
-                   program=program)  # fmt: skip
     if not fields:
         raise UsageError("nothing to change: give at least one option (see 'carecoord log edit --help')")
     with store(write=True) as session:

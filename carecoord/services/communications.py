@@ -13,13 +13,13 @@ from sqlmodel import Session, col, func, select
 from carecoord.clinical import ENTRY_MINUTES_LIMIT
 from carecoord.dates import local_zone
 from carecoord.errors import ConflictError, NotFoundError, ValidationError
+from carecoord.fields import COMMUNICATION
 from carecoord.models import CallTimer, Communication, Contact, Patient, utcnow
 from carecoord.services import text
 from carecoord.services.lookup import as_id, pick_one, require_ref
 from carecoord.services.transitions import sync_followups
 from carecoord.vocab import Outcome
 
-EDITABLE_FIELDS = ("at", "channel", "direction", "with_whom", "outcome", "minutes", "note", "program")
 MAX_MINUTES = 24 * 60
 FUTURE_GRACE = timedelta(minutes=5)  # clocks differ a little; a log entry is about the past
 
@@ -62,6 +62,14 @@ class Entry:
     program: str | None = None  # the program its minutes count toward; None: the patient's one time-based program
 
 
+def entry_from(fields: Mapping[str, Any]) -> Entry:
+    """A new entry from the settable fields of ``fields.COMMUNICATION`` a person gave (the rest take
+    their defaults: now, a phone call out, reached, no minutes)."""
+    values = text.clean_fields(COMMUNICATION, fields)
+    given = {COMMUNICATION[key].source: value for key, value in values.items() if value is not None}
+    return Entry(**{"at": utcnow(), **given})
+
+
 def _program(session: Session, patient: Patient, entry: Entry) -> str | None:
     """The program named, or the patient's one enrolled time-based program on the entry's day."""
     from carecoord.services import programs
@@ -101,25 +109,20 @@ def update_entry(
 ) -> Communication:
     """Correct a log entry (``force``: allow more than ENTRY_MINUTES_LIMIT minutes); the follow-ups it
     meets (or no longer meets) follow."""
-    for key, value in fields.items():
-        if key not in EDITABLE_FIELDS:
-            raise ValidationError(f"unknown log field: {key}")
+    for key, value in text.clean_fields(COMMUNICATION, fields).items():
         if key == "minutes":
             value = _check_minutes(value, force=force)
-        elif key == "note":
-            value = text.free_text(value, "note")
         elif key == "at":
             _check_not_future(value)
         elif key == "program":
             from carecoord.services.programs import program_code
 
             value = program_code(value) if value else None
-        elif key == "with_whom":
-            value = text.single_line(value, "'with'")
+        elif key == "with":
             patient = session.get(Patient, logged.patient_id)
             assert patient is not None
             logged.contact_id = _match_contact(session, patient, value)
-        setattr(logged, key, value)
+        setattr(logged, COMMUNICATION[key].source, value)
     session.flush()
     sync_followups(session, logged.patient_id)
     return logged

@@ -92,8 +92,8 @@ def clean(spec: FieldSpec, value: Any) -> Any:
     if spec.kind is Kind.choice:
         word = single_line(value, spec.what)
         return choice(spec.synonyms.get(word.lower(), word) if word else None, spec.choices, spec.what)
-    if spec.kind in (Kind.date, Kind.time):
-        return value or None
+    if spec.kind in (Kind.date, Kind.time, Kind.moment, Kind.minutes):  # parsed by the command; '' clears
+        return None if value == "" else value
     if spec.kind is Kind.number:
         return count(value, spec.what)
     if spec.kind is Kind.days:
