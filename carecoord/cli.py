@@ -182,6 +182,11 @@ class CarecoordGroup(TyperGroup):
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
+        except KeyboardInterrupt:
+            # Click would turn Ctrl-C into a silent exit 130: say what became of the change.
+            from carecoord.errors import Interrupted
+
+            raise Interrupted(f"interrupted{_outcome()}") from None
         except BrokenPipeError:
             # The reader (head, less) stopped reading: not an error of ours. Point stdout at
             # /dev/null so the final flush cannot fail again (as the Python docs advise).

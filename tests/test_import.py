@@ -8,7 +8,8 @@ import json
 
 import pytest
 
-from tests.conftest import assert_one_line_error
+from tests import stores
+from tests.conftest import assert_one_line_error, dump
 
 HEADER = "Patient Name,Date of Birth,MRN #,Phone,Insurance,Risk Level,Preferred Language,Notes\n"
 
@@ -383,3 +384,50 @@ def test_a_sheet_imported_again_with_flip_names_updates_the_same_patients(cli, t
     assert run.exit_code == 0, run.stderr
     assert "Imported 0 new patients, updated 2" in run.stdout
     assert rows("SELECT name FROM patient ORDER BY id") == [{"name": "Olga Lee"}, {"name": "Ann Other"}]
+
+
+def test_one_invalid_row_is_written_with_its_reason(cli, tmp_path):
+    path = write(tmp_path, HEADER + "Good One,1950-01-01,A1,,,,,\nBad Date,02/30/1950,A2,,,,,\n", "patients.csv")
+    run = cli("import", "patients", path, "--skip-invalid")
+    assert run.stdout.splitlines()[0] == (
+        f"Imported 1 new patient from {path} (2 rows); 1 invalid row skipped, written with its reason to "
+        f"{tmp_path / 'patients.rejected.csv'}."
+    )
+
+
+CTRL_C_SHEET = HEADER + "".join(f"Patient Number{n},1950-01-01,A{n},,,,,\n" for n in range(1, 41))
+
+
+def test_ctrl_c_in_the_middle_of_an_import_imports_nothing(tmp_path, engine):
+    """A real SIGINT while the rows are being stored, into a new database and into one in use."""
+    from tests.conftest import ctrl_c_after
+
+    if engine != "sqlite":
+        pytest.skip("a process of its own, on a SQLite file")
+    sheet = write(tmp_path, CTRL_C_SHEET)
+    new = tmp_path / "new" / "carecoord.db"
+    run = ctrl_c_after("carecoord.services.imports:_create_patient", 2, new, "import", "patients", sheet)
+    assert_one_line_error(run, 130, "interrupted; nothing was imported")
+    assert run.stdout == "" and not new.exists()  # not even an empty database is left behind
+    run = ctrl_c_after("carecoord.db:_create_file", 1, new, "import", "patients", sheet)  # as it is created
+    assert_one_line_error(run, 130, "interrupted; nothing was imported")
+    assert not new.exists()
+    kept = tmp_path / "kept.db"
+    assert ctrl_c_after("carecoord.services.imports:_create_patient", 99, kept, "patient", "add", "Ann").exit_code == 0
+    before = dump(kept)
+    run = ctrl_c_after("carecoord.services.imports:_create_patient", 20, kept, "import", "patients", sheet)
+    assert_one_line_error(run, 130, "interrupted; nothing was imported")
+    assert dump(kept) == before
+
+
+def test_ctrl_c_as_the_import_commits_says_it_was_imported(tmp_path, engine):
+    """Pressed as the import's transaction commits: it is saved, and the message says so."""
+    from tests.conftest import ctrl_c_after
+
+    if engine != "sqlite":
+        pytest.skip("a process of its own, on a SQLite file")
+    sheet = write(tmp_path, CTRL_C_SHEET)
+    db = tmp_path / "carecoord.db"
+    run = ctrl_c_after("sqlalchemy.orm:Session.commit", 1, db, "import", "patients", sheet)
+    assert_one_line_error(run, 130, f"interrupted after the import was saved: 40 new patients from {sheet}")
+    assert len(stores.sqlite_rows(db, "SELECT id FROM patient", ())) == 40
