@@ -28,7 +28,9 @@ _NOT_CLEARABLE = (Kind.name, Kind.flag)
 
 def _option(spec: FieldSpec, *, edit: bool) -> inspect.Parameter:
     assert spec.option is not None
-    help_text = f"{spec.help} ('' clears)" if edit and spec.kind not in _NOT_CLEARABLE else spec.help
+    help_text = spec.help
+    if edit and spec.kind not in _NOT_CLEARABLE:  # "Free-text notes ('' clears)."
+        help_text = f"{help_text.removesuffix('.')} ('' clears)" + ("." if help_text.endswith(".") else "")
     names = spec.option.split()
     if spec.kind is Kind.flag:
         option = typer.Option(*names, help=help_text)
