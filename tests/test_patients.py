@@ -428,3 +428,15 @@ def test_every_command_taking_a_patient_lists_the_candidates_of_an_ambiguous_nam
         "carecoord: error: 'smith' matches 2 patients: #1 John Smith (b. 1948-02-01, MRN A1), "
         "#2 John Smith (b. 1961-09-30); use the id"
     )
+
+
+@pytest.mark.parametrize("command", sorted(c for c, args in PATIENT_COMMANDS.items() if "--patient" in args))
+def test_an_empty_patient_option_is_refused_not_read_as_every_patient(cli, unchanged, command):
+    """'--patient "$P"' with P unset must not list, report or export every patient's records."""
+    assert cli("patient", "add", "John Smith", "--dob", "1948-02-01", "--mrn", "A1").exit_code == 0
+    assert cli("contact", "add", "#1", "Rosa").exit_code == 0
+    args = ["" if arg == "smith" else arg for arg in PATIENT_COMMANDS[command]]
+    with unchanged():
+        run = cli(*command.split(), *args)
+    assert_one_line_error(run, 1, "--patient", "give a patient: an id, an MRN or part of the name")
+    assert run.stdout == ""
