@@ -431,3 +431,10 @@ def test_ctrl_c_as_the_import_commits_says_it_was_imported(tmp_path, engine):
     run = ctrl_c_after("sqlalchemy.orm:Session.commit", 1, db, "import", "patients", sheet)
     assert_one_line_error(run, 130, f"interrupted after the import was saved: 40 new patients from {sheet}")
     assert len(stores.sqlite_rows(db, "SELECT id FROM patient", ())) == 40
+
+
+def test_an_unknown_encoding_is_named_as_such(cli, tmp_path, unchanged):
+    path = write(tmp_path, HEADER + "Jane Doe,1950-01-01,A1,,,,,\n")
+    with unchanged():
+        run = cli("import", "patients", path, "--encoding", "nope")
+    assert_one_line_error(run, 1, "--encoding 'nope' is not a text encoding this computer knows (e.g. utf-8, cp1252")

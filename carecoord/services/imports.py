@@ -3,6 +3,7 @@ written, duplicates found by MRN or by name and date of birth, all or nothing.""
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
@@ -114,6 +115,12 @@ def read_sheet(path: Path, *, encoding: str = "utf-8-sig") -> Sheet:
         raw = path.read_bytes()
     except OSError as error:
         raise ValidationError(f"cannot read {path}: {error.strerror or error}") from None
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise ValidationError(
+            f"--encoding '{encoding}' is not a text encoding this computer knows (e.g. utf-8, cp1252, latin-1)"
+        ) from None
     try:
         content = raw.decode(encoding)
     except (UnicodeDecodeError, LookupError) as error:
