@@ -52,8 +52,31 @@ def report(message: str) -> None:
 def _usage_message(error: ClickException) -> str:
     ctx = getattr(error, "ctx", None)
     hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+    words = _in_words(error.__cause__)
+    if words is not None:
+        error.message = words
     message = error.format_message().replace("Value error, ", "")
     return f"{message}{hint}"
+
+
+def _in_words(cause: BaseException | None) -> str | None:
+    """A number Typer's validator refused, said as a person would ("'abc' is not a whole number",
+    "0 is too small: at least 1") instead of "Input should be greater than or equal to 1"."""
+    errors = getattr(cause, "errors", None)
+    if type(cause).__name__ != "ValidationError" or errors is None:
+        return None
+    [first, *_] = errors() or [{}]
+    kind, given, limits = first.get("type"), first.get("input"), first.get("ctx") or {}
+    if kind == "int_parsing":
+        return f"'{given}' is not a whole number"
+    if kind == "float_parsing":
+        return f"'{given}' is not a number"
+    bounds = {"greater_than_equal": ("small", "at least", "ge"), "greater_than": ("small", "more than", "gt"),
+              "less_than_equal": ("large", "at most", "le"), "less_than": ("large", "less than", "lt")}  # fmt: skip
+    if kind in bounds and bounds[kind][2] in limits:
+        size, words, key = bounds[kind]
+        return f"{given} is too {size}: {words} {limits[key]}"
+    return None
 
 
 def _change_saved() -> bool:
@@ -182,6 +205,11 @@ class CarecoordGroup(TyperGroup):
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
+        except KeyboardInterrupt:
+            # Click would turn Ctrl-C into a silent exit 130: say what became of the change.
+            from carecoord.errors import Interrupted
+
+            raise Interrupted(f"interrupted{_outcome()}") from None
         except BrokenPipeError:
             # The reader (head, less) stopped reading: not an error of ours. Point stdout at
             # /dev/null so the final flush cannot fail again (as the Python docs advise).

@@ -8,6 +8,7 @@ and runs the whole command in one transaction: a failed command changes nothing.
 from __future__ import annotations
 
 import os
+import signal
 import sqlite3
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
@@ -272,7 +273,12 @@ def session_scope(path: Path, *, write: bool, create: bool = True) -> Iterator[S
     from carecoord.services import audit
 
     new = not path.exists()
-    ensure_current(path, create=create)
+    try:
+        ensure_current(path, create=create)
+    except BaseException:  # Ctrl-C or a failure while the new file was being made: it was not there
+        if new and path.exists():
+            _remove_database(path)
+        raise
     engine = _make_engine(path, write=write)
     try:
         with Session(engine, expire_on_commit=False, autoflush=True) as session:
@@ -280,8 +286,7 @@ def session_scope(path: Path, *, write: bool, create: bool = True) -> Iterator[S
             try:
                 yield session
                 if write:
-                    session.commit()
-                    state["committed"] = True
+                    commit(session)
                 # a read-only session just closes: its objects stay readable after the block
             except BaseException:
                 session.rollback()
@@ -297,6 +302,26 @@ def session_scope(path: Path, *, write: bool, create: bool = True) -> Iterator[S
         raise
     finally:
         engine.dispose()
+
+
+def commit(session: Session) -> None:
+    """Commit the command's transaction and mark it committed (see ``state``). Ctrl-C pressed
+    meanwhile waits until the commit has returned, so that what the command then says about the
+    data ("nothing was changed", or "the change itself was saved") is true."""
+    pressed: list[int] = []
+    try:
+        previous = signal.signal(signal.SIGINT, lambda *_: pressed.append(1))
+    except ValueError:  # not the main thread, which is the only one signals interrupt
+        session.commit()
+        state["committed"] = True
+        return
+    try:
+        session.commit()
+        state["committed"] = True
+    finally:
+        signal.signal(signal.SIGINT, previous if previous is not None else signal.default_int_handler)
+    if pressed:
+        raise KeyboardInterrupt
 
 
 def _remove_database(path: Path) -> None:

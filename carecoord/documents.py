@@ -192,7 +192,12 @@ def _screening_due_line(item: Mapping[str, Any], day: date) -> str:
 def _stalled_line(referral: Mapping[str, Any]) -> str:
     """A stalled referral on the agenda (issue 14)."""
     return (f"- Referral #{referral['id']} to {md(referral['recipient'])} · {md(referral['patient_name'])} · "
-            f"{referral['status']}, no change for {referral['days_since_change']} days")  # fmt: skip
+            f"{referral['status']}, no change for {_days(referral['days_since_change'])}")  # fmt: skip
+
+
+def _days(n: int) -> str:
+    """``1 day``, ``21 days``."""
+    return "1 day" if n == 1 else f"{n} days"
 
 
 def _authorization_line(a: Mapping[str, Any]) -> str:

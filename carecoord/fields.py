@@ -223,7 +223,7 @@ CONTACT = RecordSpec(
         FieldSpec("patient_name", "Patient", shown=False),  # not a column: the record adds the patient's name
         FieldSpec("name", "Name", Kind.name, "--name", "The contact's name.", noun="contact's name"),
         FieldSpec(
-            "role", "Role", Kind.line, "--role -r", "Role or relationship: daughter, cardiologist, home health..."
+            "role", "Role", Kind.line, "--role -r", "Role or relationship, e.g. daughter, cardiologist or home health."
         ),
         FieldSpec(
             "organization",

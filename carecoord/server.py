@@ -210,8 +210,7 @@ def session_scope(server: Server, *, write: bool) -> Iterator[Session]:
             try:
                 yield session
                 if write:
-                    session.commit()
-                    _mark_committed()
+                    _commit(session)
             except BaseException:
                 session.rollback()
                 raise
@@ -230,10 +229,11 @@ def _first_line(error: BaseException) -> str:
     return str(original).strip().splitlines()[0]
 
 
-def _mark_committed() -> None:
+def _commit(session: Session) -> None:
+    """Commit as every command does (see :func:`carecoord.db.commit`)."""
     from carecoord import db
 
-    db.state["committed"] = True
+    db.commit(session)
 
 
 # --- what `db status` and `db check` report -----------------------------------------------------

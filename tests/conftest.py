@@ -173,6 +173,49 @@ def assert_one_line_error(run: Run, code: int, *fragments: str) -> None:
         assert fragment in lines[0], (fragment, lines[0])
 
 
+# --- Ctrl-C as a terminal sends it ----------------------------------------------------------------
+
+CTRL_C = """
+import os, signal, sys
+from importlib import import_module
+
+from carecoord.cli import main
+
+module, _, path = sys.argv[1].partition(":")
+owner = import_module(module)
+*outer, name = path.split(".")
+for part in outer:
+    owner = getattr(owner, part)
+original, nth, calls = getattr(owner, name), int(sys.argv[2]), []
+
+
+def pressed(*args, **kwargs):
+    result = original(*args, **kwargs)
+    calls.append(1)
+    if len(calls) == nth:
+        os.kill(os.getpid(), signal.SIGINT)  # a real SIGINT, as a terminal sends on Ctrl-C
+    return result
+
+
+setattr(owner, name, pressed)
+sys.argv = ["carecoord", *sys.argv[3:]]
+main()
+"""
+
+
+def ctrl_c_after(target: str, nth: int, db: Path, *args: str) -> Run:
+    """Run ``carecoord ARGS`` in a process of its own, on the SQLite file ``db``, and press Ctrl-C
+    (send it SIGINT) just as the ``nth`` call of ``target`` ('module:Class.method') returns."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "CARECOORD_DB": str(db)}
+    done = subprocess.run([sys.executable, "-c", CTRL_C, target, str(nth), *args], env=env,
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    return Run(done.returncode, done.stdout, done.stderr)
+
+
 # --- small caseloads and helpers several feature files share --------------------------------------
 
 

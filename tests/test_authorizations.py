@@ -349,3 +349,10 @@ def test_an_authorization_names_the_referral_it_authorizes(cli, rows, unchanged)
         assert_one_line_error(cli("auth", "add", "jane", "--service", "x", "--referral", "9"), 1, "no referral #9")
         assert_one_line_error(cli("auth", "edit", "1", "--referral", "2"), 1, "is another patient's")
     assert json.loads(cli("auth", "edit", "1", "--referral", "", "-f", "json").stdout)["referral_id"] is None
+
+
+def test_auth_list_expiring_within_one_day_says_one_day(home_health):
+    cli = home_health
+    assert cli("auth", "edit", "1", "--end", "2026-11-26").exit_code == 0
+    listed = cli("auth", "list", "--expiring", "1").stdout
+    assert listed.startswith("Authorizations ending within 1 day (1)\n"), listed

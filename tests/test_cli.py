@@ -102,3 +102,33 @@ def test_completing_the_first_word_loads_nothing_heavy():
     env = {"_CARECOORD_COMPLETE": "complete_bash", "COMP_WORDS": "carecoord ap", "COMP_CWORD": "1"}
     loaded = _loaded_modules(env=env)
     assert not loaded & {*HEAVY, "pydantic"}, loaded & {*HEAVY, "pydantic"}
+
+
+def test_ctrl_c_says_whether_the_change_was_saved(tmp_path):
+    """Ctrl-C is one line on stderr and exit 130, and says what became of the change: never silence,
+    and never 'nothing was changed' about a change that was saved."""
+    from tests import stores
+    from tests.conftest import assert_one_line_error, ctrl_c_after
+
+    db = tmp_path / "carecoord.db"
+    run = ctrl_c_after("sqlalchemy.orm:Session.flush", 1, db, "patient", "add", "Ann Early")
+    assert_one_line_error(run, 130, "interrupted; nothing was changed")
+    assert not db.exists()
+    run = ctrl_c_after("sqlalchemy.orm:Session.commit", 1, db, "patient", "add", "Ann Late")
+    assert_one_line_error(run, 130, "interrupted; the change itself was saved")
+    assert stores.sqlite_rows(db, "SELECT name FROM patient", ()) == [{"name": "Ann Late"}]
+
+
+def test_a_number_out_of_range_is_said_in_words_not_as_a_validator_does(cli):
+    """'Input should be greater than or equal to 1' is a library talking; say what to type."""
+    from tests.conftest import assert_one_line_error
+
+    for args, said in (
+        (("report", "contacts", "--days", "abc"), "Invalid value for '--days' / '-d': 'abc' is not a whole number"),
+        (("report", "contacts", "--days", "0"), "Invalid value for '--days' / '-d': 0 is too small: at least 1"),
+        (("agenda", "--days", "1.5"), "Invalid value for '--days' / '-n': '1.5' is not a whole number"),
+        (("auth", "list", "--expiring", "9999"), "Invalid value for '--expiring': 9999 is too large: at most 3660"),
+    ):
+        run = cli(*args)
+        assert_one_line_error(run, 1, said)
+        assert "Input should" not in run.stderr

@@ -210,7 +210,18 @@ def test_log_list_title_counts_one_entry(people):
 def test_log_delete_confirms_in_local_time(people):
     people("log", "add", "jane", "--when", "today 9:15", "--minutes", "5")  # 14:15 UTC
     run = people("log", "delete", "1", "--yes")
-    assert run.stdout.strip() == "Deleted log entry #1 phone 2026-11-25 09:15."
+    assert run.stdout.strip() == "Deleted log entry #1: phone with #1 Jane Doe (MRN MRN-1), 2026-11-25 09:15, 5 min."
+
+
+def test_log_delete_asks_naming_the_patient(people, monkeypatch):
+    """Before deleting, the question says whose call it was, not only its channel and time."""
+    import carecoord.commands.log as log
+
+    asked: list[str] = []
+    monkeypatch.setattr(log, "confirm_or_refuse", lambda question, yes: asked.append(question))
+    people("log", "add", "omar", "--when", "today 9:15", "--channel", "video", "--outcome", "no-answer")
+    assert people("log", "delete", "1").exit_code == 0
+    assert asked == ["Delete log entry #1: video with #2 Omar Haddad (MRN MRN-2), 2026-11-25 09:15, no-answer?"]
 
 
 def test_a_forgotten_timer_is_stopped_with_its_real_length_or_cancelled(eve, rows):

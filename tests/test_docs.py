@@ -42,3 +42,42 @@ def test_every_command_has_an_example() -> None:
     ctx = typer.Context(root)
     missing = [path for path, command in _leaves(root, "carecoord", ctx) if "Example:" not in (command.help or "")]
     assert missing == []
+
+
+README = REFERENCE.parent.parent / "README.md"
+
+
+def _section(title: str) -> str:
+    text = README.read_text(encoding="utf-8")
+    start = text.index(f"\n{title}\n")
+    return text[start : text.index("\n#", start + len(title) + 2)]
+
+
+def _blocks(section: str, language: str) -> list[str]:
+    return [part.split("```", 1)[0] for part in section.split(f"```{language}\n")[1:]]
+
+
+def test_the_readme_teaches_the_import_and_its_examples_do_what_it_says(cli, rows, tmp_path) -> None:
+    """Issue 11, item 7: the Patients concepts show 'import patients' and 'import contacts', and the
+    spreadsheets shown there import as the text says (one bad date: --skip-invalid imports the others)."""
+    section = _section("### Importing a spreadsheet")
+    assert README.read_text(encoding="utf-8").index("### Patients") < README.read_text(encoding="utf-8").index(
+        "### Importing a spreadsheet"
+    )
+    commands = _blocks(section, "sh")[0]
+    assert "carecoord import patients caseload.csv" in commands and "carecoord import contacts family.csv" in commands
+    caseload, family = _blocks(section, "csv")
+    (tmp_path / "caseload.csv").write_text(caseload, encoding="utf-8")
+    (tmp_path / "family.csv").write_text(family, encoding="utf-8")
+    for line in commands.strip().splitlines():
+        words = [str(tmp_path / w) if w.endswith(".csv") else w for w in shlex.split(line)[1:]]
+        run = cli(*words)
+        if "--skip-invalid" not in words and "--dry-run" in words:
+            assert run.exit_code == 1 and "13/45/1950" in run.stderr, run.stderr
+        else:
+            assert run.exit_code == 0, run.stderr
+    assert [r["name"] for r in rows("SELECT name FROM patient ORDER BY id")] == ["Aisha Rahman", "Omar Haddad"]
+    assert rows("SELECT name, role, consent_to_share FROM contact") == [
+        {"name": "Layla Haddad", "role": "daughter", "consent_to_share": 1}
+    ]
+    assert "13/45/1950" in (tmp_path / "caseload.rejected.csv").read_text(encoding="utf-8-sig")

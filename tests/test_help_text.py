@@ -83,3 +83,32 @@ def test_no_command_summary_is_cut_short_at_80_columns(cli, noun, monkeypatch):
     assert all(len(line) <= 80 for line in text.splitlines()), text
     if noun == "patient":  # once cut to "Put an active patient on hold (hospital stay, travel) without..."
         assert " ".join(listing.split()).count("without discharging.") == 1
+
+
+@pytest.mark.parametrize("words", every_help(), ids=" ".join)
+def test_help_sentences_are_punctuated_as_sentences(cli, words):
+    """'Free-text notes. ('' clears) '-' reads it...' read as notes left unfinished."""
+    text = " ".join(cli(*words, "--help").stdout.split())
+    assert ". ('' clears)" not in text and "('' clears) '-'" not in text, text
+
+
+def descriptions(text: str) -> list[str]:
+    """The description of every row under Arguments and Options, its lines joined, less [defaults]."""
+    found: list[list[str]] = []
+    section = ""
+    for line in text.splitlines():
+        if line and not line.startswith(" "):
+            section = line
+        elif section in ("Arguments:", "Options:") and line.strip():
+            term, _, rest = line.strip().partition("  ") if re.match(r"^  \S", line) else ("", "", line)
+            if term:
+                found.append([])
+            found[-1].append(rest.strip())
+    return [re.sub(r"\s*\[[^\]]*\]$", "", " ".join(" ".join(d).split())) for d in found]
+
+
+@pytest.mark.parametrize("words", every_help(), ids=" ".join)
+def test_no_option_description_ends_as_if_cut_short(cli, words):
+    """'an RRULE...' at the end of a description reads as text cut to fit: say 'such as', 'e.g.'."""
+    for description in descriptions(cli(*words, "--help").stdout):
+        assert not description.endswith(".."), description

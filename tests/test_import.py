@@ -8,7 +8,8 @@ import json
 
 import pytest
 
-from tests.conftest import assert_one_line_error
+from tests import stores
+from tests.conftest import assert_one_line_error, dump
 
 HEADER = "Patient Name,Date of Birth,MRN #,Phone,Insurance,Risk Level,Preferred Language,Notes\n"
 
@@ -48,7 +49,7 @@ def test_flip_names(cli, tmp_path, rows):
 def test_first_and_last_name_columns_and_a_map(cli, tmp_path, rows):
     text = "First Name,Last Name,Client DOB,Case Manager\nJane,Doe,03/02/1950,Pat\n"
     assert_one_line_error(
-        cli("import", "patients", write(tmp_path, text)), 1, "unknown column(s) 'Client DOB', 'Case Manager'"
+        cli("import", "patients", write(tmp_path, text)), 1, "unknown columns 'Client DOB', 'Case Manager'"
     )
     run = cli("import", "patients", write(tmp_path, text), "--map", "Client DOB=birth_date", "--map", "case manager=-")
     assert run.exit_code == 0, run.stderr
@@ -170,10 +171,11 @@ def test_contacts_import_and_round_trip(cli, tmp_path, rows, template_db, monkey
     ("content", "encoding", "fragment"),
     [
         (HEADER + "José Núñez,1950-01-01,A1,,,,,\n", "cp1252", "is not utf-8-sig text (line 2)"),
-        (HEADER + "Jane,1950-01-01,A1,,,,,,extra,cells\n", "utf-8", "line(s) 2 have more cells than the header"),
+        (HEADER + "Jane,1950-01-01,A1,,,,,,extra,cells\n", "utf-8", "line 2 has more cells than the header"),
+        (HEADER + "Jane,1950-01-01,A1,,,,,,x\nJo,,A2,,,,,,,y\n", "utf-8", "lines 2, 3 have more cells than the header"),
         ("", "utf-8", "is empty"),
         ("\ufeff\n\n", "utf-8", "is empty"),
-        ("Diagnosis,Ward\nCHF,3\n", "utf-8", "unknown column(s)"),
+        ("Diagnosis,Ward\nCHF,3\n", "utf-8", "unknown columns 'Diagnosis', 'Ward'"),
         ("MRN,Phone\nA1,555\n", "utf-8", "no column holds the patient's name"),
     ],
 )
@@ -197,7 +199,9 @@ def test_a_missing_file_and_a_bad_map(cli, tmp_path):
     assert_one_line_error(cli("import", "patients", str(tmp_path / "nope.csv")), 1, "cannot read")
     path = write(tmp_path, "Name\nJane\n")
     assert_one_line_error(cli("import", "patients", path, "--map", "Name"), 2, "COLUMN=FIELD")
-    assert_one_line_error(cli("import", "patients", path, "--map", "Name=nickname"), 1, "unknown field(s) nickname")
+    assert_one_line_error(
+        cli("import", "patients", path, "--map", "Name=nickname"), 1, "--map names an unknown field nickname"
+    )
 
 
 def test_the_sample_caseload_imports(cli):
@@ -383,3 +387,57 @@ def test_a_sheet_imported_again_with_flip_names_updates_the_same_patients(cli, t
     assert run.exit_code == 0, run.stderr
     assert "Imported 0 new patients, updated 2" in run.stdout
     assert rows("SELECT name FROM patient ORDER BY id") == [{"name": "Olga Lee"}, {"name": "Ann Other"}]
+
+
+def test_one_invalid_row_is_written_with_its_reason(cli, tmp_path):
+    path = write(tmp_path, HEADER + "Good One,1950-01-01,A1,,,,,\nBad Date,02/30/1950,A2,,,,,\n", "patients.csv")
+    run = cli("import", "patients", path, "--skip-invalid")
+    assert run.stdout.splitlines()[0] == (
+        f"Imported 1 new patient from {path} (2 rows); 1 invalid row skipped, written with its reason to "
+        f"{tmp_path / 'patients.rejected.csv'}."
+    )
+
+
+CTRL_C_SHEET = HEADER + "".join(f"Patient Number{n},1950-01-01,A{n},,,,,\n" for n in range(1, 41))
+
+
+def test_ctrl_c_in_the_middle_of_an_import_imports_nothing(tmp_path, engine):
+    """A real SIGINT while the rows are being stored, into a new database and into one in use."""
+    from tests.conftest import ctrl_c_after
+
+    if engine != "sqlite":
+        pytest.skip("a process of its own, on a SQLite file")
+    sheet = write(tmp_path, CTRL_C_SHEET)
+    new = tmp_path / "new" / "carecoord.db"
+    run = ctrl_c_after("carecoord.services.imports:_create_patient", 2, new, "import", "patients", sheet)
+    assert_one_line_error(run, 130, "interrupted; nothing was imported")
+    assert run.stdout == "" and not new.exists()  # not even an empty database is left behind
+    run = ctrl_c_after("carecoord.db:_create_file", 1, new, "import", "patients", sheet)  # as it is created
+    assert_one_line_error(run, 130, "interrupted; nothing was imported")
+    assert not new.exists()
+    kept = tmp_path / "kept.db"
+    assert ctrl_c_after("carecoord.services.imports:_create_patient", 99, kept, "patient", "add", "Ann").exit_code == 0
+    before = dump(kept)
+    run = ctrl_c_after("carecoord.services.imports:_create_patient", 20, kept, "import", "patients", sheet)
+    assert_one_line_error(run, 130, "interrupted; nothing was imported")
+    assert dump(kept) == before
+
+
+def test_ctrl_c_as_the_import_commits_says_it_was_imported(tmp_path, engine):
+    """Pressed as the import's transaction commits: it is saved, and the message says so."""
+    from tests.conftest import ctrl_c_after
+
+    if engine != "sqlite":
+        pytest.skip("a process of its own, on a SQLite file")
+    sheet = write(tmp_path, CTRL_C_SHEET)
+    db = tmp_path / "carecoord.db"
+    run = ctrl_c_after("sqlalchemy.orm:Session.commit", 1, db, "import", "patients", sheet)
+    assert_one_line_error(run, 130, f"interrupted after the import was saved: 40 new patients from {sheet}")
+    assert len(stores.sqlite_rows(db, "SELECT id FROM patient", ())) == 40
+
+
+def test_an_unknown_encoding_is_named_as_such(cli, tmp_path, unchanged):
+    path = write(tmp_path, HEADER + "Jane Doe,1950-01-01,A1,,,,,\n")
+    with unchanged():
+        run = cli("import", "patients", path, "--encoding", "nope")
+    assert_one_line_error(run, 1, "--encoding 'nope' is not a text encoding this computer knows (e.g. utf-8, cp1252")

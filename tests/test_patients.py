@@ -364,3 +364,79 @@ def test_a_number_is_an_id_or_an_mrn_never_part_of_a_name(three_patients, unchan
 def test_a_future_enrolment_is_refused(cli, unchanged):
     with unchanged():
         assert_one_line_error(cli("patient", "add", "X", "--enrolled", "+5y"), 1, "in the future")
+
+
+# Every command that takes a patient, with what else it needs to get as far as finding the patient.
+# A new command that takes PATIENT (or --patient) must be added here: the test below finds them all.
+PATIENT_COMMANDS: dict[str, tuple[str, ...]] = {
+    "patient assign": ("smith", "coordinator"), "patient delete": ("smith", "--yes"),
+    "patient discharge": ("smith",), "patient edit": ("smith", "--phone", "555-0100"),
+    "patient hold": ("smith",), "patient reactivate": ("smith",), "patient show": ("smith",),
+    "patient summary": ("smith",), "patient timeline": ("smith",),
+    "contact add": ("smith", "Rosa"), "contact edit": ("1", "--patient", "smith", "--phone", "555-0100"),
+    "contact list": ("smith",), "contact remove": ("1", "--patient", "smith", "--yes"),
+    "plan add": ("smith", "CHF"), "plan list": ("--patient", "smith"), "goal list": ("--patient", "smith"),
+    "task add": ("Call", "--patient", "smith"), "task list": ("--patient", "smith"),
+    "appt add": ("smith", "--start", "tomorrow 10am"), "appt list": ("--patient", "smith"),
+    "log add": ("smith", "--minutes", "5"), "log list": ("--patient", "smith"), "timer start": ("smith",),
+    "transition add": ("smith", "--discharged", "-1d", "--from", "Mercy"),
+    "transition list": ("--patient", "smith"),
+    "screen add": ("smith", "phq2", "--answers", "0,0"), "screen history": ("smith", "phq2"),
+    "screen list": ("--patient", "smith"), "referral add": ("smith", "--to", "Food bank"),
+    "referral list": ("--patient", "smith"), "coverage add": ("smith", "--payer", "Medicare"),
+    "coverage list": ("smith",), "auth add": ("smith", "--service", "oxygen"),
+    "auth list": ("--patient", "smith"), "report minutes": ("--patient", "smith"),
+    "report transitions": ("--patient", "smith"), "export fhir": ("--patient", "smith", "--out", "-"),
+    "export ics": ("--patient", "smith", "--out", "-"), "audit": ("--patient", "smith"),
+    "audit disclosures": ("--patient", "smith"), "program end": ("smith", "ccm"),
+    "program enroll": ("smith", "ccm", "--consent", "verbal"), "program list": ("--patient", "smith"),
+}  # fmt: skip
+
+
+def commands_taking_a_patient() -> set[str]:
+    import typer
+
+    from carecoord.cli import COMMANDS, sub_app
+
+    found: set[str] = set()
+
+    def walk(command: typer.main.TyperGroup, words: list[str]) -> None:
+        for param in command.params:
+            if param.name == "patient" and (param.param_type_name == "argument" or "--patient" in param.opts):
+                found.add(" ".join(words))
+        for name, sub in getattr(command, "commands", {}).items():
+            walk(sub, [*words, name])
+
+    for noun in COMMANDS:
+        walk(typer.main.get_command(sub_app(noun)), [noun])
+    return found
+
+
+def test_every_command_taking_a_patient_is_tried_below():
+    assert commands_taking_a_patient() == set(PATIENT_COMMANDS)
+
+
+@pytest.mark.parametrize("command", sorted(PATIENT_COMMANDS))
+def test_every_command_taking_a_patient_lists_the_candidates_of_an_ambiguous_name(cli, unchanged, command):
+    assert cli("patient", "add", "John Smith", "--dob", "1948-02-01", "--mrn", "A1").exit_code == 0
+    assert cli("patient", "add", "John Smith", "--dob", "1961-09-30").exit_code == 0
+    assert cli("contact", "add", "#1", "Rosa").exit_code == 0
+    with unchanged():
+        run = cli(*command.split(), *PATIENT_COMMANDS[command])
+    assert_one_line_error(run, 1)
+    assert run.stderr.strip() == (
+        "carecoord: error: 'smith' matches 2 patients: #1 John Smith (b. 1948-02-01, MRN A1), "
+        "#2 John Smith (b. 1961-09-30); use the id"
+    )
+
+
+@pytest.mark.parametrize("command", sorted(c for c, args in PATIENT_COMMANDS.items() if "--patient" in args))
+def test_an_empty_patient_option_is_refused_not_read_as_every_patient(cli, unchanged, command):
+    """'--patient "$P"' with P unset must not list, report or export every patient's records."""
+    assert cli("patient", "add", "John Smith", "--dob", "1948-02-01", "--mrn", "A1").exit_code == 0
+    assert cli("contact", "add", "#1", "Rosa").exit_code == 0
+    args = ["" if arg == "smith" else arg for arg in PATIENT_COMMANDS[command]]
+    with unchanged():
+        run = cli(*command.split(), *args)
+    assert_one_line_error(run, 1, "--patient", "give a patient: an id, an MRN or part of the name")
+    assert run.stdout == ""

@@ -553,3 +553,26 @@ def test_a_screening_lists_resources_for_the_needs_it_found_and_a_referral_links
     assert [r["screening_id"] for r in rows("SELECT screening_id FROM referral ORDER BY id")] == [None, None]
     unlinked = rows("SELECT record_id, changes FROM audit_log WHERE table_name = 'referral' AND action = 'update'")
     assert sorted(r["record_id"] for r in unlinked if '"screening_id": [1, null]' in r["changes"]) == [1, 2]
+
+
+def test_one_day_reads_as_one_day_and_none_as_today(pantry, monkeypatch):
+    """'1 days' and '(0 days ago)' read as unfinished: the agenda, 'referral show' and the report say
+    '1 day', 'today' and 'median 1 day'."""
+    cli = pantry
+    with time_machine.travel(datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo(TEST_ZONE)), tick=False):
+        assert cli("referral", "add", "jane", "--resource", "pantry", "--consent", "verbal").exit_code == 0
+        assert cli("referral", "status", "1", "sent").exit_code == 0
+    with time_machine.travel(datetime(2026, 11, 24, 10, 0, tzinfo=ZoneInfo(TEST_ZONE)), tick=False):
+        assert cli("referral", "status", "1", "completed").exit_code == 0
+        assert cli("referral", "status", "1", "closed", "--outcome", "got-help").exit_code == 0
+        assert cli("referral", "add", "jane", "--to", "Ride Lake County").exit_code == 0
+    assert cli("referral", "add", "jane", "--to", "Senior Center").exit_code == 0
+    monkeypatch.setenv("CARECOORD_STALLED_DAYS", "1")
+    agenda = cli("agenda").stdout
+    assert "Referral #2 to Ride Lake County · Jane Doe · draft, no change for 1 day\n" in agenda
+    assert "1 days" not in agenda
+    assert "Last change  2026-11-24 10:00 (1 day ago; stalled)" in cli("referral", "show", "2").stdout
+    shown = cli("referral", "show", "3").stdout
+    assert "(today)" in shown and "days ago" not in shown
+    report = cli("report", "referrals", "--from", "2026-11-01", "--to", "2026-11-30").stdout
+    assert "median 1 day from sent to closed" in " ".join(report.split())

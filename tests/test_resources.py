@@ -301,7 +301,7 @@ def test_a_spreadsheet_with_a_bad_row_or_an_unknown_column_imports_nothing(cli, 
         run = cli("import", "resources", str(sheet))
         assert_one_line_error(run, 1, "directory.csv line 4", "'fun' is not a category", "nothing was imported")
         sheet.write_text("Name,Category,Favourite Colour\nX,food,blue\n", encoding="utf-8")
-        assert_one_line_error(cli("import", "resources", str(sheet)), 1, "unknown column(s) 'Favourite Colour'")
+        assert_one_line_error(cli("import", "resources", str(sheet)), 1, "unknown column 'Favourite Colour'")
     ok = cli("import", "resources", str(sheet), "--map", "Favourite Colour=-")
     assert ok.exit_code == 0, ok.stderr
 

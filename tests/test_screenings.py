@@ -265,13 +265,14 @@ def test_wrong_answers_unknown_keys_and_no_terminal_change_nothing(jane, unchang
             (
                 ("jane", "phq9", "--answers", "1,1,1"),
                 1,
-                "phq9 has 10 questions (the last 1 optional); 3 answers were given",
+                "phq9 has 10 questions (the last one optional); 3 answers were given",
             ),
             (
                 ("jane", "phq9", "--answers", "1,1,1,1,1,1,1,1,1,1,1"),
                 1,
-                "phq9 has 10 questions (the last 1 optional); 11 answers",
+                "phq9 has 10 questions (the last one optional); 11 answers",
             ),
+            (("jane", "phq2", "--answers", "1"), 1, "phq2 has 2 questions; 1 answer was given"),
             (("jane", "phq9", "--answers", "1,1,4,1,1,1,1,1,1,1"), 1, "answer 3 (item 3): '4' is not an answer code"),
             (("jane", "phq9", "--answers", "1,,1,1,1,1,1,1,1,1"), 1, "answer 2 (item 2) needs an answer"),
             (("jane", "gad7", "--answers", "1+2,0,0,0,0,0,0"), 1, "takes one answer, not '1+2'"),

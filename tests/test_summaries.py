@@ -271,3 +271,12 @@ def test_the_familys_copy_says_how_a_task_repeats_in_words(cli):
             "(repeats every week on Monday and Thursday, until 31 December 2026)") in words  # fmt: skip
     handoff = text_of(summary(cli, "jane", "--for", "provider"))
     assert "(every week on MO,TH" in handoff
+
+
+def test_one_minute_of_care_management_is_one_minute(cli):
+    cli("patient", "add", "Jane Doe")
+    assert cli("log", "add", "jane", "--minutes", "1").exit_code == 0
+    for fmt in ("html", "markdown"):
+        page = summary(cli, "jane", "--for", "provider", "-f", fmt)
+        words = text_of(page) if fmt == "html" else " ".join(page.replace("*", "").split())
+        assert "Care-management time in November 2026: 1 minute (" in words, words

@@ -135,11 +135,11 @@ def write_disclosed(
     if path is None or not recorded:
         return path
     try:
-        session.commit()
+        db.commit(session)
     except BaseException:
-        path.unlink(missing_ok=True)
+        if not db.state["committed"]:  # Ctrl-C after the commit leaves the file that was recorded
+            path.unlink(missing_ok=True)
         raise
-    db.state["committed"] = True
     return path
 
 

@@ -28,8 +28,9 @@ _NOT_CLEARABLE = (Kind.name, Kind.flag)
 
 def _option(spec: FieldSpec, *, edit: bool) -> inspect.Parameter:
     assert spec.option is not None
-    clearable = spec.kind not in _NOT_CLEARABLE and not spec.required
-    help_text = f"{spec.help} ('' clears)" if edit and clearable else spec.help
+    help_text = spec.help
+    if edit and spec.kind not in _NOT_CLEARABLE and not spec.required:  # "Free-text notes ('' clears)."
+        help_text = f"{help_text.removesuffix('.')} ('' clears)" + ("." if help_text.endswith(".") else "")
     names = spec.option_names
     if spec.kind is Kind.flag:
         option = typer.Option(*names, help=help_text)

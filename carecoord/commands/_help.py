@@ -116,6 +116,22 @@ def _name_words(params: Sequence[Parameter]) -> None:
         flag = getattr(param, "is_flag", False) or getattr(param, "count", False)
         if param.metavar is None and not flag:
             param.metavar = word(param)
+        if param.name == "patient" and param.param_type_name == "option":
+            _refuse_empty(param)
+
+
+def _refuse_empty(param: Parameter) -> None:
+    """``--patient ''`` (a script's unset variable) is refused: read as no filter at all, it would
+    list, report or export every patient's records."""
+    inner = param.callback
+
+    def check(ctx: Context, option: Parameter, value: Any) -> Any:
+        values = value if isinstance(value, list | tuple) else [value]
+        if any(v is not None and not str(v).strip() for v in values):
+            raise typer.BadParameter("give a patient: an id, an MRN or part of the name")
+        return inner(ctx, option, value) if inner is not None else value
+
+    param.callback = check
 
 
 class HelpCommand(TyperCommand):

@@ -162,7 +162,12 @@ def add(
     with_whom: Annotated[str | None, typer.Option("--with", help="With whom, e.g. 'Dr. Lee' or 'daughter'.")] = None,
     attending: AttendingOpt = None,
     every: Annotated[
-        str | None, typer.Option("--every", help="Repeat: weekly, biweekly, monthly, 'every mon,thu', an RRULE...")
+        str | None,
+        typer.Option(
+            "--every",
+            help="Repeat: weekly, biweekly, monthly, weekdays, 'every mon,thu', or an RRULE such as "
+            "FREQ=WEEKLY;BYDAY=MO,WE.",
+        ),
     ] = None,
     until: Annotated[
         str | None, typer.Option("--until", help=date_help("Last date of the series.", past=False))

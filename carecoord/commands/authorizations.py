@@ -11,6 +11,7 @@ from carecoord.commands._common import (
     CoordinatorOption,
     FormatOption,
     MineOption,
+    counted,
     date_help,
     new_app,
     optional_date,
@@ -215,7 +216,7 @@ def list_(
             coordinator=whose(session, mine, coordinator),
         )
         records = [authorization_record(row) for row in authorizations.list_authorizations(session, wanted)]
-    title = (f"Authorizations ending within {expiring} days ({len(records)})" if expiring is not None
+    title = (f"Authorizations ending within {counted(expiring, 'day')} ({len(records)})" if expiring is not None
              else f"Authorizations ({len(records)})")  # fmt: skip
     render_list(records, AUTHORIZATION_COLUMNS, fmt, keys=AUTHORIZATION_KEYS, title=title,
                 empty="No authorizations match.")  # fmt: skip

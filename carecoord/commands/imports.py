@@ -120,6 +120,16 @@ def _session(dry_run: bool) -> Iterator[Session]:
         yield session
 
 
+def _outcome(result: ImportResult, kind: str, dry_run: bool) -> str:
+    """``3 new patients, updated 2, skipped 1 already stored`` (or what a dry run would do)."""
+    parts = [counted(result.created, "new " + kind.removesuffix("s"))]
+    if result.updated:
+        parts.append(f"{'would update' if dry_run else 'updated'} {result.updated}")
+    if result.skipped:
+        parts.append(f"{'would skip' if dry_run else 'skipped'} {result.skipped} already stored")
+    return ", ".join(parts)
+
+
 def _run(kind: str, path: Path, sheet_reader: Callable[[], Sheet], action: Callable[..., ImportResult],
          dry_run: bool, skip_invalid: bool, rejects: Path | None, **options: object) -> None:  # fmt: skip
     from carecoord import db
@@ -148,6 +158,11 @@ def _run(kind: str, path: Path, sheet_reader: Callable[[], Sheet], action: Calla
         raise
     except BaseException as failure:
         if db.state["committed"]:
+            if isinstance(failure, KeyboardInterrupt):  # pressed as the commit returned
+                saved = f"{_outcome(result, kind, dry_run)} from {path}"
+                if written is not None:
+                    saved += f"; the invalid rows are in {written}"
+                raise Interrupted(f"interrupted after the import was saved: {saved}") from None
             raise
         if written is not None:
             written.unlink(missing_ok=True)  # the rows it lists were not imported either
@@ -155,17 +170,13 @@ def _run(kind: str, path: Path, sheet_reader: Callable[[], Sheet], action: Calla
             raise Interrupted("interrupted; nothing was imported") from None
         raise
     done = "Would import" if dry_run else "Imported"
-    parts = [f"{done} {counted(result.created, 'new ' + kind.removesuffix('s'))}"]
-    if result.updated:
-        parts.append(f"{'would update' if dry_run else 'updated'} {result.updated}")
-    if result.skipped:
-        parts.append(f"{'would skip' if dry_run else 'skipped'} {result.skipped} already stored")
-    summary = ", ".join(parts) + f" from {path} ({counted(len(sheet.rows), 'row')})"
+    summary = f"{done} {_outcome(result, kind, dry_run)} from {path} ({counted(len(sheet.rows), 'row')})"
     invalid = counted(len(result.rejected), "invalid row")
     if result.rejected and dry_run:
         summary += f"; would skip {invalid}"
     elif result.rejected:
-        summary += f"; {invalid} skipped, written with their reasons to {target}"
+        reasons = "its reason" if len(result.rejected) == 1 else "their reasons"
+        summary += f"; {invalid} skipped, written with {reasons} to {target}"
     print(summary + "." + (" Nothing was written." if dry_run else ""))
     if dry_run:
         for row in result.rejected:

@@ -149,11 +149,17 @@ def delete(entry: LogArg, yes: YesOption = False) -> None:
 
     Example: carecoord log delete 8 --yes
     """
-    from carecoord.services import communications
+    from carecoord.dates import local_zone
+    from carecoord.services import communications, patients
 
     with store(write=False) as session:
         found = communications.resolve(session, entry)
-        target, name = f"{found.id}", communications.describe(found)
+        # Whose call, when and how long: enough to be sure it is the one made by mistake.
+        who = patients.describe(patients.resolve(session, f"#{found.patient_id}"))
+        parts = [f"{found.channel} with {who}", f"{found.at.astimezone(local_zone()):%Y-%m-%d %H:%M}"]
+        parts += [f"{found.minutes} min"] if found.minutes else []
+        parts += [found.outcome] if found.outcome and found.outcome != "reached" else []
+        target, name = f"{found.id}", f"#{found.id}: {', '.join(parts)}"
     confirm_or_refuse(f"Delete log entry {name}?", yes)
     with store(write=True) as session:
         communications.delete_entry(session, communications.resolve(session, target))

@@ -92,11 +92,16 @@ REFERRAL_FIELDS = (
     Column("sent_on", "Sent"),
     Column("closed_on", "Closed"),
     Column("changed_at", "Last change",
-           show=lambda r: f"{r['changed_at']:%Y-%m-%d %H:%M} ({r['days_since_change']} days ago"
+           show=lambda r: f"{r['changed_at']:%Y-%m-%d %H:%M} ({_ago(r['days_since_change'])}"
            + ("; stalled" if r["stalled"] else "") + ")"),
     Column("followup_task_id", "Follow-up", show=lambda r: r.get("follow_up_text")),
     Column("notes", "Notes"),
 )  # fmt: skip
+
+
+def _ago(days: int) -> str:
+    """How long ago a referral last changed, in days: 'today', '1 day ago', '21 days ago'."""
+    return "today" if days == 0 else "1 day ago" if days == 1 else f"{days} days ago"
 
 
 def _event_words(event: Mapping[str, Any]) -> str:

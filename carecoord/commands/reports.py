@@ -418,7 +418,8 @@ def referrals(
                      "loop_closure_rate": None} for o, n in result.outcomes.items()]  # fmt: skip
     rate = "no referral was sent" if result.closure_rate is None else f"{result.closure_rate}% loop closed"
     median = ("" if result.median_days_to_close is None
-              else f"; median {result.median_days_to_close:g} days from sent to closed")  # fmt: skip
+              else f"; median {result.median_days_to_close:g} day{'' if result.median_days_to_close == 1 else 's'} "
+              "from sent to closed")  # fmt: skip
     title = (
         f"Referrals, {start} to {end}: {result.made} made, {result.sent} sent, "
         f"{result.closed_in_period} closed; {rate} ({result.loop_closed} of {result.sent} sent){median}"

@@ -3,6 +3,7 @@ written, duplicates found by MRN or by name and date of birth, all or nothing.""
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
@@ -115,6 +116,12 @@ def read_sheet(path: Path, *, encoding: str = "utf-8-sig") -> Sheet:
     except OSError as error:
         raise ValidationError(f"cannot read {path}: {error.strerror or error}") from None
     try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise ValidationError(
+            f"--encoding '{encoding}' is not a text encoding this computer knows (e.g. utf-8, cp1252, latin-1)"
+        ) from None
+    try:
         content = raw.decode(encoding)
     except (UnicodeDecodeError, LookupError) as error:
         where = ""
@@ -142,7 +149,8 @@ def read_sheet(path: Path, *, encoding: str = "utf-8-sig") -> Sheet:
     ragged = [line for line, row in body if len(row) > len(header)]
     if ragged:
         lines = ", ".join(str(n) for n in ragged[:10])
-        raise ValidationError(f"{path}: line(s) {lines} have more cells than the header has columns")
+        which = f"line {lines} has" if len(ragged) == 1 else f"lines {lines} have"
+        raise ValidationError(f"{path}: {which} more cells than the header has columns")
     return Sheet(header, [(line, row + [""] * (len(header) - len(row))) for line, row in body])
 
 
@@ -153,7 +161,8 @@ def column_fields(
     given = {normalise_header(column): target for column, target in mapping.items()}
     bad_targets = sorted({t for t in given.values() if t != SKIP and t not in fields})
     if bad_targets:
-        raise ValidationError(f"--map names unknown field(s) {', '.join(bad_targets)}; fields: {', '.join(fields)}")
+        which = "an unknown field" if len(bad_targets) == 1 else "unknown fields"
+        raise ValidationError(f"--map names {which} {', '.join(bad_targets)}; fields: {', '.join(fields)}")
     chosen = []
     unknown = []
     for column in header:
@@ -164,7 +173,8 @@ def column_fields(
         chosen.append(target or SKIP)
     if unknown:
         names = ", ".join(f"'{c}'" for c in unknown)
-        raise ValidationError(f"unknown column(s) {names}: add --map 'COLUMN=FIELD' (or 'COLUMN=-' to leave one out)")
+        which = "unknown column" if len(unknown) == 1 else "unknown columns"
+        raise ValidationError(f"{which} {names}: add --map 'COLUMN=FIELD' (or 'COLUMN=-' to leave one out)")
     used = [f for f in chosen if f != SKIP]
     twice = sorted({f for f in used if used.count(f) > 1})
     if twice:

@@ -437,10 +437,12 @@ def answers_in_order(instrument: Instrument, given: Sequence[str]) -> list[Answe
     optional items at the end may be left off)."""
     needed = max((n for n, item in enumerate(instrument.items, 1) if item.required), default=0)
     if not needed <= len(given) <= len(instrument.items):
-        expected = f" (the last {len(instrument.items) - needed} optional)" if needed < len(instrument.items) else ""
-        raise ValidationError(
-            f"{instrument.key} has {len(instrument.items)} questions{expected}; {len(given)} answers were given"
+        optional = len(instrument.items) - needed
+        expected = (
+            "" if not optional else " (the last one optional)" if optional == 1 else f" (the last {optional} optional)"
         )
+        answers = "1 answer was given" if len(given) == 1 else f"{len(given)} answers were given"
+        raise ValidationError(f"{instrument.key} has {len(instrument.items)} questions{expected}; {answers}")
     given = [*given, *[SKIPPED] * (len(instrument.items) - len(given))]
     return [
         check_answer(item, code, f"answer {n}")
