@@ -159,7 +159,7 @@ def test_a_task_is_shown_and_edited_as_declared(cli, rows):
     assert "Uid" not in shown and "Due on" not in shown
     assert rows("SELECT priority, due_time, notes FROM task")[0]["priority"] == "urgent"
     edit_help = " ".join(cli("task", "edit", "--help").stdout.split())  # unwrapped
-    assert "or stat. ('' clears)" not in edit_help and "A note. ('' clears)" in edit_help
+    assert "or stat ('' clears)" not in edit_help and "A note ('' clears)." in edit_help
 
 
 def test_a_log_entry_is_added_and_corrected_as_declared(cli, rows, unchanged):
