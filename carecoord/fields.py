@@ -160,6 +160,7 @@ PATIENT = RecordSpec(
             "--dob",
             "Date of birth, e.g. 1950-03-02 or 03/02/1950.",
             past=True,
+            relative=False,  # its help does not offer 'tomorrow' or 'fri'
         ),
         FieldSpec("mrn", "MRN", Kind.line, "--mrn", "Medical record number (unique).", noun="MRN", metavar="MRN"),
         _PHONE,

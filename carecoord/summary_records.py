@@ -166,7 +166,7 @@ def provider_copy(data: SummaryData, coordinator: Mapping[str, str | None]) -> d
         "month": data.month,
         "minutes_total": sum(data.minutes.values()),
         "minutes": [
-            {"program": PROGRAM_NAMES.get(program, program) if program else "No program", "minutes": total}
+            {"program": PROGRAM_NAMES.get(program, program) if program else "no program", "minutes": total}
             for program, total in sorted(data.minutes.items(), key=lambda item: (item[0] is None, item[0] or ""))
             if total
         ],

@@ -621,3 +621,10 @@ def test_a_bad_carecoord_tz_names_the_variable(cli, monkeypatch):
 def test_dates_outside_the_calendar_are_refused(cli, unchanged, option, value):
     with unchanged():
         assert_one_line_error(cli("patient", "add", "X", option, value), 1)
+
+
+def test_the_date_of_birth_help_offers_only_the_forms_a_birth_date_takes(cli):
+    for command in ("add", "edit"):
+        flat = " ".join(cli("patient", command, "--help").stdout.split())
+        dob = flat[flat.index("--dob DATE") :].split(" --", 1)[0]
+        assert "1950-03-02" in dob and "tomorrow" not in dob and "fri" not in dob, dob

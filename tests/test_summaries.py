@@ -105,7 +105,7 @@ def test_a_providers_handoff_of_a_demo_patient(demo, me):
         "Needs: Two CHF admissions this year; Lives alone; daughter visits weekly",
         "Weigh daily and report a gain over 2 lb in a day active 2026-12-25 daily weight log",
         "Programs: Chronic care management since 2026-08-17 (verbal consent, obtained by Demo Coordinator, RN).",
-        "Care-management time in November 2026: 27 minutes (Chronic care management 27)",
+        "Care-management time in November 2026: 27 minutes (Chronic care management: 27 min)",
         "Daughter: mother more breathless on stairs",
         "PHQ-9 2026-11-11 6",  # the latest PHQ-9 (14 before treatment is not shown)
         "home health visits (Medicare) PA-88231 approved",
@@ -279,4 +279,4 @@ def test_one_minute_of_care_management_is_one_minute(cli):
     for fmt in ("html", "markdown"):
         page = summary(cli, "jane", "--for", "provider", "-f", fmt)
         words = text_of(page) if fmt == "html" else " ".join(page.replace("*", "").split())
-        assert "Care-management time in November 2026: 1 minute (" in words, words
+        assert "Care-management time in November 2026: 1 minute (no program: 1 min)" in words, words
