@@ -46,7 +46,9 @@ def meta(updated_at: datetime | None) -> dict[str, Any]:
 
 def instant(moment: datetime) -> str:
     """An R4 instant in UTC, to the second: ``2026-11-25T14:30:00Z``."""
-    return moment.astimezone(UTC).replace(tzinfo=None, microsecond=0).isoformat() + "Z"
+    if moment.tzinfo is not UTC:  # what the database gives is UTC already (models.UTCDateTime)
+        moment = moment.astimezone(UTC)
+    return moment.isoformat()[:19] + "Z"  # YYYY-MM-DDTHH:MM:SS, the fraction and offset cut off
 
 
 @lru_cache(maxsize=64)

@@ -78,8 +78,7 @@ def resources(
     query = snapshots.query(Patient)
     for start in range(0, len(patient_ids), PATIENT_BATCH):
         batch = list(patient_ids[start : start + PATIENT_BATCH])
-        rows = session.exec(query.where(col(Patient.id).in_(batch)).order_by(col(Patient.id))).all()
-        patients: list[Patient] = [snapshots.snapshot(Patient, row) for row in rows]
+        patients = snapshots.read(session, Patient, query.where(col(Patient.id).in_(batch)).order_by(col(Patient.id)))
         for section in every:
             yield from section(session, patients, refs)
 
