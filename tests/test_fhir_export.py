@@ -4,6 +4,7 @@ the same bytes for the same data, series exported occurrence by occurrence."""
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -116,6 +117,40 @@ def test_the_same_data_gives_the_same_bytes(jane, tmp_path):
     one, _ = export(jane, tmp_path, "--all", "--ndjson", name="a.ndjson")
     two, _ = export(jane, tmp_path, "--all", "--ndjson", name="b.ndjson")
     assert one.read_bytes() == two.read_bytes()
+
+
+def test_a_disk_that_fills_while_the_bundle_is_written_keeps_the_previous_file(jane, tmp_path, monkeypatch):
+    """The Bundle is written by a second thread as it is made: a failed write still ends the export
+    with one line, keeps the previous file and leaves no temporary file nor an account of disclosure."""
+    target, _ = export(jane, tmp_path, "--all")
+    before = target.read_bytes()
+    jane("patient", "edit", "omar", "--phone", "617-555-0199")
+    opened = os.fdopen
+
+    class FullDisk:
+        def __init__(self, fd, mode):
+            self.file = opened(fd, mode)
+
+        def write(self, chunk):
+            raise OSError(28, "No space left on device")
+
+        def __getattr__(self, name):
+            return getattr(self.file, name)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.file.close()
+
+    with monkeypatch.context() as patched:
+        patched.setattr(os, "fdopen", FullDisk)
+        run = jane("export", "fhir", "--all", "--out", str(target))
+    assert_one_line_error(run, 3, "No space left on device", "previous file is intact")
+    assert target.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+    disclosures = json.loads(jane("audit", "disclosures", "--format", "json").stdout)
+    assert len(disclosures) == 1  # the first export only
 
 
 def test_ndjson_has_one_resource_a_line_referring_by_type_and_id(jane, tmp_path):
