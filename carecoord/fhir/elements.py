@@ -271,6 +271,7 @@ def read_address(addresses: Any) -> str | None:
 
 
 def compact(resource: dict[str, Any]) -> dict[str, Any]:
-    """The resource without empty elements (None, '', [], {}): FHIR forbids empty elements."""
-    return {key: value for key, value in resource.items() if value is not None and value != "" and value != []
-            and value != {}}  # fmt: skip
+    """The resource without empty elements (None, '', [], {}): FHIR forbids empty elements.
+    (A value that is true is kept at once: most are, and the comparisons cost more than the test.)"""
+    return {key: value for key, value in resource.items()
+            if value or (value is not None and value != "" and value != [] and value != {})}  # fmt: skip
