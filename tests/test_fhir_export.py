@@ -7,8 +7,11 @@ import json
 import os
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from carecoord.fhir import code_system, extension_url
+from carecoord.jsonenc import compact_json
 from tests.conftest import assert_one_line_error
 from tests.fhir_validation import by_type, check_bundle, check_ndjson
 
@@ -151,6 +154,18 @@ def test_a_disk_that_fills_while_the_bundle_is_written_keeps_the_previous_file(j
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
     disclosures = json.loads(jane("audit", "disclosures", "--format", "json").stdout)
     assert len(disclosures) == 1  # the first export only
+
+
+_TEXT = st.text(st.characters(codec="utf-8"), max_size=20)
+_LEAVES = st.none() | st.booleans() | st.integers(-(2**63), 2**64 - 1) | _TEXT
+_TREES = st.recursive(_LEAVES, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_TEXT, inner, max_size=4))
+
+
+@given(_TREES)
+def test_the_export_writes_the_bytes_the_standard_library_would(tree):
+    """The export's JSON (orjson, for speed) is byte for byte the standard library's compact JSON,
+    UTF-8 kept, for what resources hold: control characters, quotes, any Unicode, 64-bit ints."""
+    assert compact_json()(tree) == json.dumps(tree, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def test_ndjson_has_one_resource_a_line_referring_by_type_and_id(jane, tmp_path):
