@@ -69,7 +69,7 @@ def _some(
     found: list[Any] = []
     query: Any = sql_select(*(getattr(model, name) for name in names))
     for batch in id_batches(ids):
-        found += session.execute(query.where(col(column).in_(batch)).order_by(*order)).all()
+        found += snapshots.rows(session, query.where(col(column).in_(batch)).order_by(*order))
     return found
 
 

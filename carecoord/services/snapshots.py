@@ -41,12 +41,17 @@ def query(model: type, *extra: Any) -> Any:
     return Select(*columns(model), *extra)
 
 
-def read(session: Session, model: type[M], query: Any) -> list[M]:
-    """Snapshots of the rows a :func:`query` of ``model`` selects, read as SQL rows through the
-    session's connection, not loaded by the ORM (which costs about an eighth more per row: an
-    agency's FHIR export reads millions). Pending changes are flushed first, as a query would."""
+def rows(session: Session, query: Any) -> list[Any]:
+    """The rows a query selects (their columns read by attribute), as SQL rows through the session's
+    connection, not loaded by the ORM (which costs about an eighth more per row: an agency's FHIR
+    export reads millions). Pending changes are flushed first, as a query would."""
     session.flush()
-    return list(map(_shape(cast(Any, model))._make, session.connection().execute(query).all()))
+    return list(session.connection().execute(query).all())
+
+
+def read(session: Session, model: type[M], query: Any) -> list[M]:
+    """Snapshots of the rows a :func:`query` of ``model`` selects, read as :func:`rows` are."""
+    return list(map(_shape(cast(Any, model))._make, rows(session, query)))
 
 
 def snapshot(model: type[M], values: Sequence[Any]) -> M:
