@@ -4,10 +4,14 @@ the same bytes for the same data, series exported occurrence by occurrence."""
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from carecoord.fhir import code_system, extension_url
+from carecoord.jsonenc import compact_json
 from tests.conftest import assert_one_line_error
 from tests.fhir_validation import by_type, check_bundle, check_ndjson
 
@@ -116,6 +120,52 @@ def test_the_same_data_gives_the_same_bytes(jane, tmp_path):
     one, _ = export(jane, tmp_path, "--all", "--ndjson", name="a.ndjson")
     two, _ = export(jane, tmp_path, "--all", "--ndjson", name="b.ndjson")
     assert one.read_bytes() == two.read_bytes()
+
+
+def test_a_disk_that_fills_while_the_bundle_is_written_keeps_the_previous_file(jane, tmp_path, monkeypatch):
+    """The Bundle is written by a second thread as it is made: a failed write still ends the export
+    with one line, keeps the previous file and leaves no temporary file nor an account of disclosure."""
+    target, _ = export(jane, tmp_path, "--all")
+    before = target.read_bytes()
+    jane("patient", "edit", "omar", "--phone", "617-555-0199")
+    opened = os.fdopen
+
+    class FullDisk:
+        def __init__(self, fd, mode):
+            self.file = opened(fd, mode)
+
+        def write(self, chunk):
+            raise OSError(28, "No space left on device")
+
+        def __getattr__(self, name):
+            return getattr(self.file, name)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.file.close()
+
+    with monkeypatch.context() as patched:
+        patched.setattr(os, "fdopen", FullDisk)
+        run = jane("export", "fhir", "--all", "--out", str(target))
+    assert_one_line_error(run, 3, "No space left on device", "previous file is intact")
+    assert target.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+    disclosures = json.loads(jane("audit", "disclosures", "--format", "json").stdout)
+    assert len(disclosures) == 1  # the first export only
+
+
+_TEXT = st.text(st.characters(codec="utf-8"), max_size=20)
+_LEAVES = st.none() | st.booleans() | st.integers(-(2**63), 2**64 - 1) | _TEXT
+_TREES = st.recursive(_LEAVES, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_TEXT, inner, max_size=4))
+
+
+@given(_TREES)
+def test_the_export_writes_the_bytes_the_standard_library_would(tree):
+    """The export's JSON (orjson, for speed) is byte for byte the standard library's compact JSON,
+    UTF-8 kept, for what resources hold: control characters, quotes, any Unicode, 64-bit ints."""
+    assert compact_json()(tree) == json.dumps(tree, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def test_ndjson_has_one_resource_a_line_referring_by_type_and_id(jane, tmp_path):

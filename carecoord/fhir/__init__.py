@@ -10,6 +10,7 @@ https://hl7.org/fhir/R4/bundle.html#references
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -42,6 +43,21 @@ MRN_TYPE = "MR"
 _UID_NAMESPACE = uuid.UUID("6b1f6c1e-4d0a-5c8e-9a57-2f1c3ad0c0de")
 
 
+def name_based_uuid(namespace: bytes, name: str) -> str:
+    """``str(uuid.uuid5(UUID(bytes=namespace), name))`` without its objects: the RFC 4122
+    name-based UUID (version 5, SHA-1), for the ids an export makes by the hundred thousand."""
+    digest = bytearray(hashlib.sha1(namespace + name.encode()).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
+    h = digest.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def named_uid(resource_type: str, name: str) -> str:
+    """The uid :func:`uid_for` gives an id that is not a UUID (the same every time)."""
+    return name_based_uuid(_UID_NAMESPACE.bytes, f"{resource_type}/{name}")
+
+
 def uid_for(resource_type: str, resource_id: str) -> str:
     """A carecoord uid (36 characters) for a resource id: the id itself when it is a UUID.
 
@@ -51,7 +67,7 @@ def uid_for(resource_type: str, resource_id: str) -> str:
     try:
         return str(uuid.UUID(resource_id))
     except ValueError:
-        return str(uuid.uuid5(_UID_NAMESPACE, f"{resource_type}/{resource_id}"))
+        return named_uid(resource_type, resource_id)
 
 
 @dataclass(frozen=True)

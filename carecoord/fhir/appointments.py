@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from carecoord.fhir import Refs, code_system, uid_for
+from carecoord.fhir import Refs, code_system, named_uid
 from carecoord.fhir.elements import (
     codes,
     coding,
@@ -54,7 +54,7 @@ REASON_SHOWN = frozenset(
 def occurrence_uid(series_uid: str, original_start: datetime) -> str:
     """The id of one occurrence of a series: the same every export (made from the series' uid and the
     occurrence's original start)."""
-    return uid_for("Appointment", f"{series_uid}-{instant(original_start)}")
+    return named_uid("Appointment", f"{series_uid}-{instant(original_start)}")
 
 
 def to_fhir(

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from carecoord.fhir import Refs, uid_for
+from carecoord.fhir import Refs, named_uid
 from carecoord.fhir.elements import (
     codes,
     coding,
@@ -130,7 +130,7 @@ def related_person(contact: Any, patient_uid: str, patient_name: str, refs: Refs
 
 def care_team_uid(patient_uid: str) -> str:
     """The id of a patient's CareTeam: made from the patient's (carecoord keeps no team row)."""
-    return uid_for("CareTeam", f"care-team-of-{patient_uid}")
+    return named_uid("CareTeam", f"care-team-of-{patient_uid}")
 
 
 def care_team(patient: Any, contacts: Iterable[Any], refs: Refs) -> dict[str, Any]:

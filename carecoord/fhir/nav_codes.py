@@ -9,13 +9,12 @@ Plain dicts only: no CLI, no database.
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
 
-from carecoord.fhir import BASE, code_system, extension_url
+from carecoord.fhir import BASE, code_system, extension_url, name_based_uuid
 from carecoord.fhir.elements import coding, compact, day, meta, record_identifier
 
 __all__ = ["coding", "compact", "day", "meta", "record_identifier"]  # the shared building blocks, re-exported
@@ -63,13 +62,8 @@ _DERIVED_BYTES = _DERIVED.bytes
 
 def derived_uid(uid: str, part: str) -> str:
     """The id of the resource ``part`` made from the record ``uid`` (the same every time): the
-    RFC 4122 name-based UUID (version 5, SHA-1) of ``uid/part``, as ``uuid.uuid5`` makes it, without
-    its objects (an agency's export makes a few hundred thousand)."""
-    digest = bytearray(hashlib.sha1(_DERIVED_BYTES + f"{uid}/{part}".encode()).digest()[:16])
-    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
-    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
-    h = digest.hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    RFC 4122 name-based UUID (version 5, SHA-1) of ``uid/part``."""
+    return name_based_uuid(_DERIVED_BYTES, f"{uid}/{part}")
 
 
 def own_url(kind: str, name: str) -> str:

@@ -16,7 +16,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from carecoord.errors import ValidationError
-from carecoord.fhir import Refs, uid_for
+from carecoord.fhir import Refs, named_uid, uid_for
 from carecoord.fhir.elements import (
     coding,
     compact,
@@ -65,7 +65,7 @@ def plan_needs(plan: CarePlan) -> list[str]:
 
 def need_uid(plan_uid: str, need: str) -> str:
     """The stable uid of the Condition a plan's need becomes (the same need of the same plan, the same id)."""
-    return uid_for("Condition", f"{plan_uid}/{need}")
+    return named_uid("Condition", f"{plan_uid}/{need}")
 
 
 def plan_to_fhir(

@@ -54,7 +54,7 @@ def appointment_section(session: Session, patients: Sequence[Patient], refs: Ref
         .where(col(Appointment.patient_id).in_(list(by_id)))
         .order_by(col(Appointment.patient_id), col(Appointment.starts_at), col(Appointment.id))
     )
-    found = [snapshots.snapshot(Appointment, row) for row in session.exec(query).all()]
+    found = snapshots.read(session, Appointment, query)
     exceptions = appointment_service.exceptions_for(session, found)
     until = horizon()
     for appointment in found:

@@ -45,7 +45,7 @@ def _by_patients(session: Session, model: type[M], patient_ids: Sequence[int | N
     """The patients' rows of ``model`` in id order, as read-only snapshots (services.snapshots)."""
     column, key = model.patient_id, model.id  # type: ignore[attr-defined]
     query = snapshots.query(model).where(col(column).in_(patient_ids)).order_by(col(key))
-    return [snapshots.snapshot(model, row) for row in session.exec(query)]
+    return snapshots.read(session, model, query)
 
 
 def _grouped(records: Sequence[Any], key: str) -> dict[Any, list[Any]]:
@@ -112,8 +112,8 @@ def export_log(session: Session, patients: Sequence[Patient], refs: Refs) -> Ite
     """Each patient's communication log, oldest first, each entry with the contact it was with."""
     patient_uid = {p.id: p.uid for p in patients}
     query = snapshots.query(Communication).where(col(Communication.patient_id).in_(list(patient_uid)))
-    rows = session.exec(query.order_by(col(Communication.patient_id), col(Communication.at), col(Communication.id)))
-    entries: list[Communication] = [snapshots.snapshot(Communication, row) for row in rows]
+    order = (col(Communication.patient_id), col(Communication.at), col(Communication.id))
+    entries = snapshots.read(session, Communication, query.order_by(*order))
     contact_uid = _uids(session, Contact, {e.contact_id for e in entries if e.contact_id is not None})
     for entry in entries:
         found = contact_uid.get(entry.contact_id) if entry.contact_id is not None else None

@@ -22,7 +22,7 @@ from sqlmodel import Session, col, select
 from carecoord.errors import ValidationError
 from carecoord.fhir import Refs
 from carecoord.fhir.elements import instant
-from carecoord.jsonenc import encoder
+from carecoord.jsonenc import compact_json
 from carecoord.models import Patient
 from carecoord.services import snapshots
 
@@ -78,14 +78,9 @@ def resources(
     query = snapshots.query(Patient)
     for start in range(0, len(patient_ids), PATIENT_BATCH):
         batch = list(patient_ids[start : start + PATIENT_BATCH])
-        rows = session.exec(query.where(col(Patient.id).in_(batch)).order_by(col(Patient.id))).all()
-        patients: list[Patient] = [snapshots.snapshot(Patient, row) for row in rows]
+        patients = snapshots.read(session, Patient, query.where(col(Patient.id).in_(batch)).order_by(col(Patient.id)))
         for section in every:
             yield from section(session, patients, refs)
-
-
-# Compact, UTF-8 as it is, through the C encoder made once (a million resources at agency size).
-_dumps = encoder(item_separator=",", key_separator=":")
 
 
 def counted(found: Iterable[dict[str, Any]], counts: Counter[str]) -> Iterator[dict[str, Any]]:
@@ -98,36 +93,39 @@ def counted(found: Iterable[dict[str, Any]], counts: Counter[str]) -> Iterator[d
 def bundle_chunks(found: Iterable[dict[str, Any]], refs: Refs, timestamp: datetime) -> Iterator[bytes]:
     """A Bundle of type collection, one entry per line, as UTF-8 chunks (with no entry element when
     there is nothing to export: FHIR allows no empty arrays)."""
+    dumps = compact_json()
 
-    def text() -> Iterator[str]:
-        yield f'{{"resourceType":"Bundle","type":"collection","timestamp":"{instant(timestamp)}"'
-        first = ',"entry":[\n'
+    def text() -> Iterator[bytes]:
+        yield f'{{"resourceType":"Bundle","type":"collection","timestamp":"{instant(timestamp)}"'.encode()
+        first = b',"entry":[\n'
         separator = first
         for resource in found:
-            yield f'{separator}{{"fullUrl":"{refs.full_url(resource["id"])}","resource":{_dumps(resource)}}}'
-            separator = ",\n"
-        yield "}\n" if separator == first else "\n]}\n"
+            url = refs.full_url(resource["id"]).encode()
+            yield b'%s{"fullUrl":"%s","resource":%s}' % (separator, url, dumps(resource))
+            separator = b",\n"
+        yield b"}\n" if separator == first else b"\n]}\n"
 
     return _in_blocks(text())
 
 
 def ndjson_chunks(found: Iterable[dict[str, Any]]) -> Iterator[bytes]:
     """One resource per line (NDJSON), as UTF-8 chunks."""
-    return _in_blocks(_dumps(resource) + "\n" for resource in found)
+    dumps = compact_json()
+    return _in_blocks(dumps(resource) + b"\n" for resource in found)
 
 
-BLOCK_CHARACTERS = 1 << 16  # text gathered per write: a million resources are not a million writes
+BLOCK_BYTES = 1 << 16  # bytes gathered per write: a million resources are not a million writes
 
 
-def _in_blocks(parts: Iterable[str]) -> Iterator[bytes]:
-    """The parts joined into blocks of about BLOCK_CHARACTERS, as UTF-8."""
-    block: list[str] = []
+def _in_blocks(parts: Iterable[bytes]) -> Iterator[bytes]:
+    """The parts joined into blocks of about BLOCK_BYTES."""
+    block: list[bytes] = []
     size = 0
     for part in parts:
         block.append(part)
         size += len(part)
-        if size >= BLOCK_CHARACTERS:
-            yield "".join(block).encode()
+        if size >= BLOCK_BYTES:
+            yield b"".join(block)
             block, size = [], 0
     if block:
-        yield "".join(block).encode()
+        yield b"".join(block)

@@ -57,8 +57,7 @@ def _rows(session: Session, model: Any, column: Any, ids: Iterable[int | None], 
     found: list[Any] = []
     query = snapshots.query(model)
     for batch in id_batches(ids):
-        rows = session.exec(query.where(col(column).in_(batch)).order_by(*order)).all()
-        found += [snapshots.snapshot(model, row) for row in rows]
+        found += snapshots.read(session, model, query.where(col(column).in_(batch)).order_by(*order))
     return found
 
 
@@ -70,7 +69,7 @@ def _some(
     found: list[Any] = []
     query: Any = sql_select(*(getattr(model, name) for name in names))
     for batch in id_batches(ids):
-        found += session.execute(query.where(col(column).in_(batch)).order_by(*order)).all()
+        found += snapshots.rows(session, query.where(col(column).in_(batch)).order_by(*order))
     return found
 
 

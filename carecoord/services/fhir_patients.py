@@ -56,7 +56,7 @@ def _rows_of(session: Session, model: Any, patients: Sequence[Patient]) -> list[
     """A batch's rows of a table with a patient_id, as read-only snapshots, by patient then id."""
     ids = [patient.id for patient in patients]
     query = snapshots.query(model).where(col(model.patient_id).in_(ids)).order_by(col(model.patient_id), col(model.id))
-    return [snapshots.snapshot(model, row) for row in session.exec(query).all()]
+    return snapshots.read(session, model, query)
 
 
 def contact_section(session: Session, patients: Sequence[Patient], refs: Refs) -> Iterator[dict[str, Any]]:
