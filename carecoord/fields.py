@@ -18,6 +18,7 @@ from carecoord.vocab import (
     RESOURCE_CATEGORIES,
     RESOURCE_CATEGORY_SYNONYMS,
     RISK_SYNONYMS,
+    AppointmentType,
     AuthorizationStatus,
     AuthorizationUnit,
     Channel,
@@ -563,6 +564,83 @@ TASK = RecordSpec(
     ),
 )
 
+# 'appt edit --status' sets these; outcomes (fulfilled, noshow, cancelled) have their own commands.
+EDITABLE_APPOINTMENT_STATUSES = ("proposed", "pending", "booked", "waitlist", "arrived", "checked-in")
+
+APPOINTMENT = RecordSpec(
+    "appointment",
+    (
+        _ID,
+        _UID,
+        _PATIENT_ID,
+        _PATIENT_NAME,
+        FieldSpec(
+            "type",
+            "Type",
+            Kind.choice,
+            "--type",
+            f"Kind of appointment: {', '.join(t.value for t in AppointmentType)} (new ones: other).",
+            noun="appointment type",
+            choices=tuple(t.value for t in AppointmentType),
+            metavar="TYPE",
+            attribute="kind",
+            required=True,
+        ),
+        FieldSpec(
+            "status",
+            "Status",
+            Kind.choice,
+            "--status",
+            f"New status: {', '.join(EDITABLE_APPOINTMENT_STATUSES)} ('appt done', 'noshow' and 'cancel' "
+            "record outcomes).",
+            noun="appointment status",
+            choices=EDITABLE_APPOINTMENT_STATUSES,
+            metavar="STATUS",
+            required=True,
+        ),  # 'appt add --status' offers booked or proposed (commands/appointments.py)
+        # the times: set by --start with --end or --duration, and 'appt move'; an occurrence's own
+        FieldSpec("start", "Starts", Kind.moment, attribute="starts_at"),
+        FieldSpec("end", "Ends", Kind.moment, attribute="ends_at"),
+        FieldSpec("tz", "Time zone"),  # --tz
+        FieldSpec("location", "Where", Kind.text, "--location -l", "Where.", metavar="PLACE"),
+        FieldSpec(
+            "with",
+            "With",
+            Kind.line,
+            "--with",
+            "With whom, e.g. 'Dr. Lee' or 'daughter'.",
+            noun="'with'",
+            metavar="NAME",
+            attribute="with_whom",
+        ),
+        FieldSpec(
+            "attending",
+            "You attend",
+            Kind.flag,
+            "--attending/--not-attending",
+            "Whether you attend it (default by type: home visits, phone and telehealth yes; others no). "
+            "Only appointments you attend clash with each other.",
+        ),
+        FieldSpec("recurring", "Recurring", Kind.flag),  # not a column: whether it repeats
+        FieldSpec("repeat", "Repeats", attribute="rrule"),  # --every, --until, --count
+        FieldSpec("occurrence", "Occurrence", Kind.moment),  # not a column: the sitting's original start
+        FieldSpec("moved", "Moved", Kind.flag),  # not a column: the sitting was moved
+        FieldSpec("reason", "Reason"),  # not a column: why the sitting was cancelled or moved
+        FieldSpec(
+            "reminder_minutes",
+            "Reminder (min)",
+            Kind.minutes,
+            "--remind",
+            "Reminder before it starts, e.g. 30m or 1h.",
+            noun="reminder",
+            metavar="DURATION",
+        ),
+        FieldSpec("notes", "Notes", Kind.text, "--note", "A note."),
+        FieldSpec("sequence", "Sequence"),  # iCalendar SEQUENCE
+        FieldSpec("authorization_id", "Authorization"),  # --auth
+    ),
+)
+
 COMMUNICATION = RecordSpec(
     "log entry",
     (
@@ -701,6 +779,7 @@ DERIVED_KEYS = {
     "plan": frozenset({"patient_name", "review_due"}),
     "task": frozenset({"overdue", "patient_name", "repeat_text"}),
     "log entry": frozenset({"patient_name"}),
+    "appointment": frozenset({"patient_name", "recurring", "occurrence", "moved", "reason"}),
     "transition": frozenset(
         {"patient_name", "code", "contact_done", "contact_state", "contact_attempts", "visit_done", "visit_state"}
     ),
@@ -715,4 +794,6 @@ HIDDEN_COLUMNS = {
     "patient": frozenset({"name_key"}),
     "task": frozenset({"repeat_from"}),
     "transition": frozenset({"created_at", "updated_at"}),  # not in its record (yet)
+    # a series' last end (found by the window queries), a cancellation's reason (the occurrence's)
+    "appointment": frozenset({"series_ends_at", "status_reason", "created_at", "updated_at"}),
 }

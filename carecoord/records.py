@@ -7,7 +7,7 @@ writes them as ISO 8601.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +22,7 @@ from carecoord.clinical import (
 )
 from carecoord.dates import local_zone, now, today
 from carecoord.fields import (
+    APPOINTMENT,
     AUTHORIZATION,
     COMMUNICATION,
     CONTACT,
@@ -40,7 +41,6 @@ from carecoord.vocab import TASK_OPEN
 
 if TYPE_CHECKING:  # only for annotations: a listing must not load every service
     from carecoord.models import (
-        Appointment,
         AuditEntry,
         AuthorizationUse,
         CarePlan,
@@ -79,10 +79,7 @@ DISCLOSURE_CSV_KEYS = DISCLOSURE_KEYS[:-1]  # each patient's id, name and MRN: J
 PLAN_KEYS = PLAN.keys
 GOAL_KEYS = GOAL.keys
 TASK_KEYS = TASK.keys
-APPOINTMENT_KEYS = tuple(
-    "id uid patient_id patient_name type status start end tz location with attending recurring repeat occurrence "
-    "moved reason reminder_minutes notes sequence authorization_id".split()
-)
+APPOINTMENT_KEYS = APPOINTMENT.keys
 COMMUNICATION_KEYS = COMMUNICATION.keys
 TRANSITION_KEYS = TRANSITION.keys
 REVIEW_KEYS = tuple("id plan_id reviewed_on note next_review created_at".split())
@@ -98,20 +95,36 @@ def _local(moment: datetime | None) -> datetime | None:
     return None if moment is None else moment.astimezone(local_zone())
 
 
+def _hh_mm(value: Any) -> str | None:
+    return value.isoformat(timespec="minutes") if value is not None else None
+
+
+def _lines(value: str | None) -> list[str]:
+    return [line for line in (value or "").split("\n") if line]
+
+
+# How a field of each kind is shown in records (kinds not listed are kept as they are).
+_SHOWN_AS: dict[Kind, Callable[[Any], Any]] = {
+    Kind.tags: lambda value: split_tags(value or ""),
+    Kind.time: _hh_mm,
+    Kind.lines: _lines,
+    Kind.moment: _local,
+}
+_Readers = list[tuple[str, str, Callable[[Any], Any] | None]]
+_READERS: dict[int, tuple[RecordSpec, _Readers]] = {}  # by id(): a declaration's fields hold dicts
+
+
 def field_values(record: RecordSpec, obj: object) -> dict[str, Any]:
-    """The declared fields of ``obj`` in their declared order, each shown as its kind says."""
+    """The declared fields of ``obj`` in their declared order, each shown as its kind says (listings
+    build thousands of records: how to read each field is worked out once per declaration)."""
+    known = _READERS.get(id(record))
+    if known is None or known[0] is not record:
+        known = _READERS[id(record)] = (record, [(f.key, f.source, _SHOWN_AS.get(f.kind)) for f in record.fields])
+    readers = known[1]
     values: dict[str, Any] = {}
-    for spec in record.fields:
-        value = getattr(obj, spec.source, None)
-        if spec.kind is Kind.tags:
-            value = split_tags(value or "")
-        elif spec.kind is Kind.time:
-            value = value.isoformat(timespec="minutes") if value is not None else None  # HH:MM
-        elif spec.kind is Kind.lines:
-            value = [line for line in (value or "").split("\n") if line]
-        elif spec.kind is Kind.moment:
-            value = _local(value)
-        values[spec.key] = value
+    for key, source, shown in readers:
+        value = getattr(obj, source, None)
+        values[key] = value if shown is None else shown(value)
     return values
 
 
@@ -238,39 +251,21 @@ def plan_document_record(doc: PlanDocument) -> dict[str, Any]:
     return record
 
 
-def _appointment_fields(appointment: Appointment, patient: Patient) -> dict[str, Any]:
-    return {
-        "id": appointment.id,
-        "uid": appointment.uid,
-        "patient_id": appointment.patient_id,
-        "patient_name": patient.name,
-        "type": appointment.kind,
-    }
-
-
 def occurrence_record(sitting: Occurrence, patient: Patient) -> dict[str, Any]:
     """One occurrence: times in the user's zone, ``tz`` the zone it was booked in,
     ``occurrence`` its original start (the iCalendar RECURRENCE-ID) in that zone."""
     appointment = sitting.appointment
     zone = local_zone()
     return {
-        **_appointment_fields(appointment, patient),
+        **field_values(APPOINTMENT, appointment),
+        "patient_name": patient.name,
         "status": sitting.status,
         "start": sitting.start.astimezone(zone),
         "end": sitting.end.astimezone(zone),
-        "tz": appointment.tz,
-        "location": appointment.location,
-        "with": appointment.with_whom,
-        "attending": appointment.attending,
         "recurring": appointment.rrule is not None,
-        "repeat": appointment.rrule,
         "occurrence": sitting.original_start.astimezone(sitting.start.tzinfo),
         "moved": sitting.moved,
         "reason": sitting.reason,
-        "reminder_minutes": appointment.reminder_minutes,
-        "notes": appointment.notes,
-        "sequence": appointment.sequence,
-        "authorization_id": appointment.authorization_id,
     }
 
 

@@ -13,6 +13,7 @@ from sqlmodel import SQLModel
 
 from carecoord import models  # noqa: F401  (registers the tables)
 from carecoord.fields import (
+    APPOINTMENT,
     COMMUNICATION,
     CONTACT,
     DERIVED_KEYS,
@@ -38,7 +39,9 @@ from tests.conftest import Run, assert_one_line_error
 
 
 @pytest.mark.parametrize(
-    "record", [PATIENT, CONTACT, RESOURCE, PLAN, GOAL, TASK, TRANSITION, COMMUNICATION], ids=lambda r: r.noun
+    "record",
+    [PATIENT, CONTACT, RESOURCE, PLAN, GOAL, TASK, TRANSITION, COMMUNICATION, APPOINTMENT],
+    ids=lambda r: r.noun,
 )
 def test_every_declared_field_is_a_column(record: RecordSpec) -> None:
     columns = set(SQLModel.metadata.tables[record.table_name].columns.keys())
@@ -178,3 +181,25 @@ def test_a_log_entry_is_added_and_corrected_as_declared(cli, rows, unchanged):
         assert_one_line_error(cli("log", "edit", "1", "--channel", ""), 1, "channel cannot be cleared")
         assert_one_line_error(cli("log", "edit", "1", "--minutes", ""), 1, "minutes cannot be cleared")
         assert_one_line_error(cli("log", "edit", "1", "--with", "a\nb"), 1, "person spoken with must be one line")
+
+
+def test_an_appointment_is_booked_and_changed_as_declared(cli, rows, unchanged):
+    """``appt add``/``appt edit`` take the type, place, company, attending, reminder and notes from
+    fields.APPOINTMENT: '--type' is the kind column, '--remind' reads a duration, '' clears what may
+    be cleared, and an outcome is not a status to set by hand."""
+    cli("patient", "add", "Jane Doe")
+    booked = cli("appt", "add", "jane", "--start", "2026-12-01 10am", "--type", "PCP", "--remind", "1h",
+                 "--with", "Dr. Lee", "--location", "Clinic")  # fmt: skip
+    assert booked.exit_code == 0, booked.stderr
+    stored = "SELECT kind, reminder_minutes, with_whom, location, attending FROM appointment"
+    assert rows(stored) == [
+        {"kind": "pcp", "reminder_minutes": 60, "with_whom": "Dr. Lee", "location": "Clinic", "attending": False}
+    ]
+    assert cli("appt", "edit", "1", "--type", "home-visit", "--remind", "", "--with", "").exit_code == 0
+    assert rows(stored) == [
+        {"kind": "home-visit", "reminder_minutes": None, "with_whom": None, "location": "Clinic", "attending": True}
+    ]
+    with unchanged():
+        assert_one_line_error(cli("appt", "edit", "1", "--type", ""), 1, "appointment type cannot be cleared")
+        assert_one_line_error(cli("appt", "edit", "1", "--status", "fulfilled"), 1, "use 'appt done'")
+        assert_one_line_error(cli("appt", "edit", "1", "--remind", "-5"), 1, "a reminder comes before")

@@ -15,13 +15,13 @@ from carecoord.commands._common import (
     confirm_or_refuse,
     date_help,
     followup_effects,
-    given,
     new_app,
     optional_date,
     store,
-    text_option,
     time_window,
 )
+from carecoord.commands._fields import FIELDS, FieldValues, field_options
+from carecoord.fields import APPOINTMENT
 from carecoord.output import Column, confirm_change, render_list
 from carecoord.vocab import AppointmentStatus, AppointmentType, NewAppointmentStatus, OutputFormat
 
@@ -39,17 +39,7 @@ OCCURRENCE_HELP = "Only this date's occurrence of a series, e.g. 2026-12-03."
 OccurrenceOpt = Annotated[str | None, typer.Option("--occurrence", help=date_help(OCCURRENCE_HELP, past=False))]
 PastOccurrenceOpt = Annotated[str | None, typer.Option("--occurrence", help=date_help(OCCURRENCE_HELP, past=True))]
 ForceOpt = Annotated[bool, typer.Option("--force", help="Book even if it overlaps another appointment.")]
-TypeOpt = Annotated[AppointmentType | None, typer.Option("--type", help="Kind of appointment.", case_sensitive=False)]
-RemindOpt = Annotated[str | None, typer.Option("--remind", help="Reminder before it starts, e.g. 30m or 1h.")]
-AttendingOpt = Annotated[
-    bool | None,
-    typer.Option(
-        "--attending/--not-attending",
-        help="Whether you attend it (default by type: home visits, phone and telehealth yes; others no). "
-        "Only appointments you attend clash with each other.",
-        show_default=False,
-    ),
-]
+TypeOpt = Annotated[AppointmentType | None, typer.Option("--type", help="Only this kind.", case_sensitive=False)]
 
 AuthOpt = Annotated[
     str | None,
@@ -143,6 +133,7 @@ def _series_note(before: int | None, changed: Appointment | Occurrence) -> str:
 
 
 @app.command("add")
+@field_options(APPOINTMENT, edit=False, skip=("status",))
 def add(
     patient: Annotated[str, typer.Argument(help="Patient id, MRN, or an unambiguous part of the name.")],
     start: Annotated[
@@ -157,10 +148,7 @@ def add(
         str | None, typer.Option("--end", help=date_help("When it ends (or give --duration).", past=False, time=True))
     ] = None,
     duration: Annotated[str | None, typer.Option("--duration", "-d", help="How long, e.g. 45m or 1h30m.")] = None,
-    kind: TypeOpt = None,
-    location: Annotated[str | None, typer.Option("--location", "-l", help="Where.")] = None,
-    with_whom: Annotated[str | None, typer.Option("--with", help="With whom, e.g. 'Dr. Lee' or 'daughter'.")] = None,
-    attending: AttendingOpt = None,
+    fields: FieldValues = FIELDS,
     every: Annotated[
         str | None,
         typer.Option(
@@ -173,13 +161,11 @@ def add(
         str | None, typer.Option("--until", help=date_help("Last date of the series.", past=False))
     ] = None,
     count: Annotated[int | None, typer.Option("--count", help="Number of occurrences in the series.")] = None,
-    remind: RemindOpt = None,
     tz: Annotated[str | None, typer.Option("--tz", help="IANA zone it is booked in (default: yours).")] = None,
     status: Annotated[
         NewAppointmentStatus,
         typer.Option("--status", help="booked, or proposed (pencilled in).", case_sensitive=False),
     ] = NewAppointmentStatus.booked,
-    note: Annotated[str | None, text_option("--note", help="A note.")] = None,
     auth: AuthOpt = None,
     force: Annotated[
         bool, typer.Option("--force", help="Book even if it overlaps another appointment or its authorization.")
@@ -205,7 +191,8 @@ def add(
     begins = parse_datetime(start, tz=booked_in)
     if end is not None and duration is not None:
         raise UsageError("give --end or --duration, not both")
-    kind_code = (kind or AppointmentType.other).value
+    chosen = appointments.booking_fields(fields)
+    kind_code = chosen.setdefault("kind", AppointmentType.other.value)
     minutes = _minutes(duration, "duration") or DEFAULT_APPOINTMENT_MINUTES.get(kind_code, DEFAULT_MINUTES_OTHERWISE)
     ends = parse_datetime(end, tz=booked_in) if end is not None else begins + timedelta(minutes=minutes)
     rule = None
@@ -215,9 +202,8 @@ def add(
     elif until is not None or count is not None:
         raise UsageError("--until and --count end a series: give --every too")
     booking = appointments.Booking(
-        start=begins, end=ends, tz=zone_name(booked_in), kind=kind_code, status=status.value, rrule=rule,
-        location=location, with_whom=with_whom, reminder_minutes=_minutes(remind, "reminder"), notes=note,
-        attending=attending, authorization_id=_auth_id(auth),
+        start=begins, end=ends, tz=zone_name(booked_in), status=status.value, rrule=rule,
+        authorization_id=_auth_id(auth), **chosen,
     )  # fmt: skip
     if begins < now() - PAST_GRACE:
         when = f"{begins:%a %Y-%m-%d %H:%M}"
@@ -315,18 +301,10 @@ def show(appointment: ApptArg, fmt: FormatOption = OutputFormat.table) -> None:
 
 
 @app.command("edit")
+@field_options(APPOINTMENT, edit=True)
 def edit(
     appointment: ApptArg,
-    kind: TypeOpt = None,
-    location: Annotated[str | None, typer.Option("--location", "-l", help="Where ('' clears).")] = None,
-    with_whom: Annotated[str | None, typer.Option("--with", help="With whom ('' clears).")] = None,
-    attending: AttendingOpt = None,
-    remind: Annotated[str | None, typer.Option("--remind", help="Reminder, e.g. 30m ('' clears).")] = None,
-    status: Annotated[
-        AppointmentStatus | None,
-        typer.Option("--status", help="New status (e.g. booked, arrived).", case_sensitive=False),
-    ] = None,
-    note: Annotated[str | None, text_option("--note", help="Replace the notes ('' clears).")] = None,
+    fields: FieldValues = FIELDS,
     auth: Annotated[
         str | None,
         typer.Option(
@@ -354,10 +332,6 @@ def edit(
     from carecoord.errors import UsageError
     from carecoord.services import appointments
 
-    minutes = _minutes(remind, "reminder")
-    fields = given(kind=kind, location=location, with_whom=with_whom, attending=attending, notes=note, status=status)
-    if minutes is not None:
-        fields["reminder_minutes"] = None if minutes < 0 else minutes
     if not fields and auth is None:
         raise UsageError("nothing to change: give at least one option (see 'carecoord appt edit --help')")
     from carecoord.services import authorizations

@@ -19,6 +19,7 @@ from sqlmodel import Session, col, func, select
 
 from carecoord.dates import day_start, local_zone, localize, zone
 from carecoord.errors import ConflictError, NotFoundError, ValidationError
+from carecoord.fields import APPOINTMENT, EDITABLE_APPOINTMENT_STATUSES
 from carecoord.models import Appointment, AppointmentException, Patient
 from carecoord.recurrence import (
     count_of,
@@ -47,7 +48,6 @@ CONFLICT_HORIZON = timedelta(days=366)
 # change may run up to two hours longer: the window search allows for that.
 LONGEST_SITTING = timedelta(hours=24)
 WINDOW_SLACK = LONGEST_SITTING + timedelta(hours=2)
-EDITABLE_FIELDS = ("kind", "location", "with_whom", "attending", "reminder_minutes", "notes", "status")
 
 
 @dataclass(frozen=True)
@@ -336,6 +336,13 @@ class Booking:
     authorization_id: int | None = None  # the prior authorization it uses (checked: authorizations.link)
 
 
+def booking_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``Booking`` values of the settable fields of ``fields.APPOINTMENT`` a person gave (its
+    type, where, with whom, whether attended, reminder, notes), checked."""
+    values = text.clean_fields(APPOINTMENT, fields)
+    return {APPOINTMENT[key].source: value for key, value in values.items() if value is not None}
+
+
 def add_appointment(session: Session, patient: Patient, booking: Booking, *, force: bool = False) -> Appointment:
     """Book an appointment or a series; refuses a clash with another unless ``force``."""
     zone(booking.tz)
@@ -387,8 +394,6 @@ def add_appointment(session: Session, patient: Patient, booking: Booking, *, for
     return appointment
 
 
-# Statuses 'appt edit --status' may set; outcomes (fulfilled, noshow, cancelled) have their own commands.
-EDITABLE_STATUSES = frozenset({"proposed", "pending", "booked", "waitlist", "arrived", "checked-in"})
 OUTCOMES = frozenset({AppointmentStatus.fulfilled.value, AppointmentStatus.noshow.value})
 SERIES_SEARCH = timedelta(days=3660)  # how far ahead to look for a series' next occurrence
 
@@ -409,23 +414,18 @@ def update_appointment(
     """
     _refuse_if_closed(appointment)
     was_attending = appointment.attending
-    if "kind" in fields and "attending" not in fields and was_attending == attended_by_default(appointment.kind):
-        fields = {**fields, "attending": attended_by_default(fields["kind"])}
-    for key, value in fields.items():
-        if key not in EDITABLE_FIELDS:
-            raise ValidationError(f"unknown appointment field: {key}")
-        if key == "status" and value not in EDITABLE_STATUSES:
-            raise ValidationError(
-                f"--status sets one of {', '.join(sorted(EDITABLE_STATUSES))}; "
-                "use 'appt done', 'appt noshow' or 'appt cancel' for outcomes"
-            )
-        if key in ("location", "notes"):
-            value = text.free_text(value, key)
-        elif key == "with_whom":
-            value = text.single_line(value, "'with'")
-        elif key == "reminder_minutes" and value is not None and value < 0:
+    if str(fields.get("status", "")).strip().lower() in (*OUTCOMES, AppointmentStatus.cancelled.value):
+        raise ValidationError(
+            f"--status sets one of {', '.join(EDITABLE_APPOINTMENT_STATUSES)}; "
+            "use 'appt done', 'appt noshow' or 'appt cancel' for outcomes"
+        )
+    values = text.clean_fields(APPOINTMENT, fields)
+    if "type" in values and "attending" not in values and was_attending == attended_by_default(appointment.kind):
+        values["attending"] = attended_by_default(values["type"])
+    for key, value in values.items():
+        if key == "reminder_minutes" and value is not None and value < 0:
             raise ValidationError("a reminder comes before the appointment: give a positive time")
-        setattr(appointment, key, value if value != "" else None)
+        setattr(appointment, APPOINTMENT[key].source, value)
     if appointment.attending and not was_attending and not force:
         check_clashes(session, appointment, _spans_to_come(session, appointment, CONFLICT_HORIZON))
     _touch(appointment)
