@@ -291,15 +291,23 @@ def parse_when(
 
 
 def parse_datetime(
-    text: str, *, tz: tzinfo | None = None, base: datetime | None = None, past: bool = False
+    text: str,
+    *,
+    tz: tzinfo | None = None,
+    base: datetime | None = None,
+    past: bool = False,
+    need_time: bool = False,
 ) -> datetime:
     """An aware moment from what a person typed, read in ``tz`` (default: the user's zone).
 
-    A date without a time means the start of that day; ``now`` is the current minute. ``past``
+    A date without a time means the start of that day, unless ``need_time`` (an appointment's start:
+    'fri' alone would book it at midnight), which refuses it; ``now`` is the current minute. ``past``
     as for :func:`parse_date`.
     """
     tz = tz or local_zone()
     day, clock = parse_when(text, tz=tz, base=base, past=past)
+    if need_time and clock is None:
+        raise ValidationError(f"'{text}' has no time of day: give one too, e.g. '{text.strip()} 10am'")
     try:
         return localize(day, clock or time(0, 0), tz)
     except (OverflowError, ValueError):

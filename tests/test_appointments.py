@@ -545,3 +545,22 @@ def test_a_sitting_over_the_dst_change_is_measured_in_real_hours_and_found_to_it
     assert [a["start"] for a in listing(jane, "--from", "2026-11-01 11:30", "--to", "2026-11-01 11:45")] == [
         "2026-10-31T12:00:00-04:00"
     ]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("appt", "add", "jane", "--start", "fri", "--type", "home-visit"),
+        ("appt", "add", "jane", "--start", "2026-12-01"),
+        ("appt", "add", "jane", "--start", "fri 10am", "--end", "fri"),
+    ],
+)
+def test_an_appointment_needs_a_time_of_day(two, unchanged, args):
+    """'--start fri' alone used to book the visit at midnight: a time is asked for."""
+    with unchanged():
+        assert_one_line_error(two(*args), 1, "has no time of day: give one too")
+
+
+def test_a_move_needs_a_time_of_day(booked, unchanged):
+    with unchanged():
+        assert_one_line_error(booked("appt", "move", "1", "--to", "fri"), 1, "'fri' has no time of day")

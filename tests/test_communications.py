@@ -22,7 +22,10 @@ def test_log_add_links_a_known_contact_and_stores_everything(people, rows):
     run = people("log", "add", "jane", "--when", "today 9:15", "--channel", "phone", "--direction", "inbound",
                  "--with", "ann doe", "--outcome", "left-message", "--minutes", "7", "--note", "asked for refill")  # fmt: skip
     assert run.exit_code == 0, run.stderr
-    assert run.stdout.strip() == "Logged phone #1 with #1 Jane Doe (MRN MRN-1): left-message, 7 min."
+    assert (
+        run.stdout.strip()
+        == "Logged phone #1 with #1 Jane Doe (MRN MRN-1) on Wed 2026-11-25 09:15: left-message, 7 min."
+    )
     [stored] = rows("SELECT at, channel, direction, with_whom, contact_id, outcome, minutes, note FROM communication")
     assert stored == {"at": "2026-11-25 14:15:00.000000", "channel": "phone", "direction": "inbound",
                       "with_whom": "ann doe", "contact_id": 1, "outcome": "left-message", "minutes": 7,
@@ -243,3 +246,10 @@ def test_log_edit_checks_like_log_add(eve, rows, unchanged):
         assert_one_line_error(eve("log", "edit", "1", "--when", "tomorrow 9am"), 1, "is in the future")
     eve("log", "edit", "1", "--with", "neighbour")
     assert rows("SELECT with_whom, contact_id FROM communication") == [{"with_whom": "neighbour", "contact_id": None}]
+
+
+def test_log_add_says_back_the_day_a_date_without_a_year_was_read_as(people):
+    """'11/26' on 25 November 2026 is the last 26 November, a year back: the confirmation says so in full."""
+    run = people("log", "add", "jane", "--when", "11/26", "--minutes", "10")
+    assert run.exit_code == 0, run.stderr
+    assert "on Wed 2025-11-26 00:00: reached, 10 min." in run.stdout

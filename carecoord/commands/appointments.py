@@ -188,13 +188,13 @@ def add(
     from carecoord.vocab import DEFAULT_APPOINTMENT_MINUTES, DEFAULT_MINUTES_OTHERWISE
 
     booked_in = zone(tz) if tz else local_zone()
-    begins = parse_datetime(start, tz=booked_in)
+    begins = parse_datetime(start, tz=booked_in, need_time=True)
     if end is not None and duration is not None:
         raise UsageError("give --end or --duration, not both")
     chosen = appointments.booking_fields(fields)
     kind_code = chosen.setdefault("kind", AppointmentType.other.value)
     minutes = _minutes(duration, "duration") or DEFAULT_APPOINTMENT_MINUTES.get(kind_code, DEFAULT_MINUTES_OTHERWISE)
-    ends = parse_datetime(end, tz=booked_in) if end is not None else begins + timedelta(minutes=minutes)
+    ends = parse_datetime(end, tz=booked_in, need_time=True) if end is not None else begins + timedelta(minutes=minutes)
     rule = None
     if every is not None:
         last = parse_bound(until, end=True, tz=booked_in) - timedelta(seconds=1) if until else None
@@ -367,7 +367,7 @@ def move(
     from carecoord.services import appointments
 
     minutes = _minutes(duration, "duration")
-    new_start = parse_datetime(to)  # typed in your zone, like every time you type
+    new_start = parse_datetime(to, need_time=True)  # typed in your zone, like every time you type
     with store(write=True) as session:
         found = appointments.resolve(session, appointment)
         new_end = new_start + timedelta(minutes=minutes) if minutes and minutes > 0 else None

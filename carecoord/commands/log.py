@@ -67,7 +67,11 @@ def add(
         logged = communications.add_entry(session, owner, entry, force=force)
         record = communication_record(logged, owner)
         effects = followup_effects(session)
-    message = f"Logged {record['channel']} #{record['id']} with {patients.describe(owner)}: {record['outcome']}"
+    # the moment as it was read ('11/26' is the last 26 November, 'mon' last Monday): said back in full
+    message = (
+        f"Logged {record['channel']} #{record['id']} with {patients.describe(owner)} on "
+        f"{record['at']:%a %Y-%m-%d %H:%M}: {record['outcome']}"
+    )
     confirm_change(message + (f", {record['minutes']} min." if record["minutes"] else ".") + effects, record, fmt)
 
 
