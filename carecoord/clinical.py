@@ -29,11 +29,11 @@ class TimeBasedCode:
             addons = min(addons, self.max_addons)
         return 1, addons
 
-    def describe(self, minutes: int) -> str:
-        """``99490 + 99439 x2``, or ``-`` when the base code is not reached."""
+    def describe(self, minutes: int) -> str | None:
+        """``99490 + 99439 x2``, or None when the base code is not reached."""
         base, addons = self.level(minutes)
         if not base:
-            return "-"
+            return None
         return self.base_code + (f" + {self.addon_code} x{addons}" if addons else "")
 
     def minutes_to_next(self, minutes: int) -> int | None:

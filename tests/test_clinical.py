@@ -43,8 +43,8 @@ def minutes_record(session, patient, month=NOVEMBER):
 LEVELS = [
     # Chronic care management by clinical staff: 99490 at 20 minutes, 99439 for each further full
     # 20 minutes, at most twice a month (MLN909188; CY 2022 PFS final rule).
-    ("ccm", 0, "-", 20),
-    ("ccm", 19, "-", 1),
+    ("ccm", 0, None, 20),
+    ("ccm", 19, None, 1),
     ("ccm", 20, "99490", 20),
     ("ccm", 39, "99490", 1),
     ("ccm", 40, "99490 + 99439 x1", 20),
@@ -52,20 +52,20 @@ LEVELS = [
     ("ccm", 60, "99490 + 99439 x2", None),
     ("ccm", 100, "99490 + 99439 x2", None),
     # Complex CCM: 99487 for the first 60 minutes, 99489 for each further 30 (MLN909188).
-    ("complex_ccm", 59, "-", 1),
+    ("complex_ccm", 59, None, 1),
     ("complex_ccm", 60, "99487", 30),
     ("complex_ccm", 89, "99487", 1),
     ("complex_ccm", 90, "99487 + 99489 x1", 30),
     ("complex_ccm", 119, "99487 + 99489 x1", 1),
     ("complex_ccm", 120, "99487 + 99489 x2", 30),
     # CCM by the physician personally: 99491 at 30 minutes, 99437 for each further 30 (CY 2022 PFS).
-    ("physician_ccm", 29, "-", 1),
+    ("physician_ccm", 29, None, 1),
     ("physician_ccm", 30, "99491", 30),
     ("physician_ccm", 59, "99491", 1),
     ("physician_ccm", 60, "99491 + 99437 x1", 30),
     # Principal care management by clinical staff: 99426 at 30 minutes, 99427 for each further 30
     # (CY 2022 PFS final rule; MLN909188).
-    ("pcm", 29, "-", 1),
+    ("pcm", 29, None, 1),
     ("pcm", 30, "99426", 30),
     ("pcm", 59, "99426", 1),
     ("pcm", 60, "99426 + 99427 x1", 30),

@@ -143,14 +143,14 @@ def test_apcm_alone_takes_the_calls(jane, rows):
     assert rows("SELECT program FROM communication") == [{"program": "apcm"}]
     [row] = month(jane).values()
     assert (row["apcm_code"], row["care_management_minutes"], row["apcm_minutes"]) == ("G0556", 0, 15)
-    assert row["consent_missing"] == [] and row["ccm_codes"] == "-"
+    assert row["consent_missing"] == [] and row["ccm_codes"] is None
 
 
 # --- the month's report -------------------------------------------------------------------------------
 
 
 # (minutes, codes, units, minutes to the next unit)
-CHI_LEVELS = [(59, "-", 0, 1), (60, "G0019", 1, 30), (89, "G0019", 1, 1), (90, "G0019 + G0022 x1", 2, 30),
+CHI_LEVELS = [(59, None, 0, 1), (60, "G0019", 1, 30), (89, "G0019", 1, 1), (90, "G0019 + G0022 x1", 2, 30),
               (120, "G0019 + G0022 x2", 3, 30), (150, "G0019 + G0022 x3", 4, 30)]  # fmt: skip
 
 
@@ -163,7 +163,7 @@ def test_community_health_integration_reaches_g0019_at_60_minutes(jane, minutes,
     assert (row["chi_minutes"], row["chi_codes"], row["chi_minutes_to_next"]) == (minutes, codes, to_next)
     assert row["chi_units"] == units
     # time counts toward one program only: none of it is care management
-    assert (row["care_management_minutes"], row["ccm_codes"], row["consent_missing"]) == (0, "-", [])
+    assert (row["care_management_minutes"], row["ccm_codes"], row["consent_missing"]) == (0, None, [])
 
 
 def test_principal_illness_navigation_and_its_peer_support_codes(jane):

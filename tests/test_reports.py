@@ -16,10 +16,10 @@ from tests.conftest import assert_one_line_error
 
 # minutes -> (CCM codes, minutes to the next CCM unit, complex CCM codes)
 LEVELS = {
-    19: ("-", 1, "-"),
-    20: ("99490", 20, "-"),
-    39: ("99490", 1, "-"),
-    40: ("99490 + 99439 x1", 20, "-"),
+    19: (None, 1, None),
+    20: ("99490", 20, None),
+    39: ("99490", 1, None),
+    40: ("99490 + 99439 x1", 20, None),
     60: ("99490 + 99439 x2", None, "99487"),
 }
 
@@ -403,3 +403,12 @@ def test_months_out_of_reach_are_refused(eve, month):
 
 def test_a_huge_contact_window_is_refused(eve):
     assert_one_line_error(eve("report", "contacts", "--days", "99999999"), 1, "--days")
+
+
+def test_a_code_level_not_reached_is_null_for_scripts_and_a_dash_for_people(month):
+    """Empty fields are null in JSON (README): a month short of a code says null, the table '-'."""
+    [ann] = [r for r in json.loads(month("report", "minutes", "--month", "2026-11", "-f", "json").stdout)
+             if r["patient_name"] == "Ann Test"]  # fmt: skip
+    assert (ann["ccm_codes"], ann["complex_ccm_codes"], ann["chi_codes"]) == (None, None, None)
+    table = month("report", "minutes", "--month", "2026-11").stdout
+    assert [line for line in table.splitlines() if "Ann Test" in line][0].split()[4] == "-"

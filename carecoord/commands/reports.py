@@ -42,7 +42,7 @@ def _navigation(record: Mapping[str, Any]) -> str:
     parts = []
     for key, label in (("chi", "CHI"), ("pin", "PIN")):
         if record[f"{key}_minutes"]:
-            parts.append(f"{label} {record[f'{key}_codes']} ({_next(record[f'{key}_minutes_to_next'])})")
+            parts.append(f"{label} {record[f'{key}_codes'] or '-'} ({_next(record[f'{key}_minutes_to_next'])})")
     if "apcm" in record["programs"]:
         parts.append(f"APCM {record['apcm_code'] or '?'}")
     return "; ".join(parts)
@@ -52,9 +52,9 @@ MINUTES_COLUMNS = (
     Column("patient_id", "ID", no_wrap=True),
     Column("patient_name", "Patient", min_width=12),
     Column("minutes", "Min", no_wrap=True),
-    Column("ccm_codes", "CCM", no_wrap=True),
+    Column("ccm_codes", "CCM", no_wrap=True, show=lambda r: r["ccm_codes"] or "-"),
     Column("ccm_next", "Next CCM", show=lambda r: _next(r["ccm_minutes_to_next"])),
-    Column("complex_ccm_codes", "Complex", no_wrap=True),
+    Column("complex_ccm_codes", "Complex", no_wrap=True, show=lambda r: r["complex_ccm_codes"] or "-"),
     Column("complex_next", "Next complex", show=lambda r: _next(r["complex_ccm_minutes_to_next"])),
     Column("navigation", "CHI / PIN / APCM", show=_navigation),
     Column(
