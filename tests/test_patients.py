@@ -440,3 +440,20 @@ def test_an_empty_patient_option_is_refused_not_read_as_every_patient(cli, uncha
         run = cli(*command.split(), *args)
     assert_one_line_error(run, 1, "--patient", "give a patient: an id, an MRN or part of the name")
     assert run.stdout == ""
+
+
+def test_a_second_patient_with_the_same_name_and_birth_date_is_asked_about(cli, rows, unchanged):
+    """'patient add' of someone already stored (same name and date of birth, words in any order and
+    case) asks first, as an import refuses the row; off a terminal it needs --yes. Two different MRNs
+    are two people."""
+    assert cli("patient", "add", "Dmitri Smith-Jones", "--dob", "1955-11-02").exit_code == 0
+    with unchanged():
+        assert_one_line_error(
+            cli("patient", "add", "smith-jones dmitri", "--dob", "11/02/1955"), 2,
+            "#1 Dmitri Smith-Jones has the same name and date of birth: if this is another person, add --yes",
+        )  # fmt: skip
+    assert cli("patient", "add", "Dmitri Smith-Jones", "--dob", "1955-11-02", "--yes").exit_code == 0
+    cli("patient", "add", "Ann Lee", "--dob", "1960-01-01", "--mrn", "A1")
+    assert cli("patient", "add", "Ann Lee", "--dob", "1960-01-01", "--mrn", "B2").exit_code == 0
+    assert cli("patient", "add", "Ann Lee", "--dob", "1961-01-01").exit_code == 0  # another birth date
+    assert len(rows("SELECT id FROM patient")) == 5

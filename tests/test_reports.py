@@ -411,4 +411,4 @@ def test_a_code_level_not_reached_is_null_for_scripts_and_a_dash_for_people(mont
              if r["patient_name"] == "Ann Test"]  # fmt: skip
     assert (ann["ccm_codes"], ann["complex_ccm_codes"], ann["chi_codes"]) == (None, None, None)
     table = month("report", "minutes", "--month", "2026-11").stdout
-    assert [line for line in table.splitlines() if "Ann Test" in line][0].split()[4] == "-"
+    assert next(line for line in table.splitlines() if "Ann Test" in line).split()[4] == "-"

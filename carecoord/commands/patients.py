@@ -15,6 +15,7 @@ from carecoord.commands._common import (
     confirm_or_refuse,
     counted,
     date_help,
+    db_location,
     new_app,
     optional_date,
     store,
@@ -72,21 +73,48 @@ def add(
     enrolled: Annotated[
         str | None, typer.Option("--enrolled", help=date_help("Enrolment date (default today).", past=True))
     ] = None,
+    yes: Annotated[
+        bool,
+        typer.Option("--yes", "-y", help="Add them even if a stored patient has the same name and date of birth."),
+    ] = False,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Enrol a patient.
+
+    A stored patient with the same name and date of birth (and no other MRN) is probably this one:
+    you are asked first (off a terminal, it is refused unless --yes).
 
     Example: carecoord patient add 'Jane Doe' --dob 1950-03-02 --mrn 12345 --risk high --tag chf
     """
     from carecoord.records import patient_record
     from carecoord.services import patients
 
+    twin = None if yes else _stored_twin(name, fields.get("birth_date"), fields.get("mrn"))
+    if twin is not None:
+        confirm_or_refuse(
+            f"{twin} has the same name and date of birth. Add {name.strip()} as another patient?",
+            yes,
+            refusal=f"{twin} has the same name and date of birth: if this is another person, add --yes",
+        )
     with store(write=True) as session:
         patient = patients.add_patient(
             session, tags=tag or (), enrolled_on=optional_date(enrolled, past=True), **fields, name=name
         )
         record = patient_record(patient)
     confirm_change(f"Added patient {patients.describe(patient)}.", record, fmt)
+
+
+def _stored_twin(name: str, born: Any, mrn: str | None) -> str | None:
+    """The stored patient that a new one with this name, date of birth and MRN probably is, described."""
+    from carecoord import server
+    from carecoord.services import patients
+
+    location = db_location()
+    if born is None or (not isinstance(location, server.Server) and not location.exists()):
+        return None  # nothing to compare with (and a first 'patient add' makes the database)
+    with store(write=False) as session:
+        twin = patients.same_person(session, name, born, mrn)
+        return patients.describe(twin) if twin is not None else None
 
 
 @app.command("list")

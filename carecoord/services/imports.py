@@ -335,12 +335,6 @@ def _stored_as(
     return candidate
 
 
-def _key(name: str, born: date | None) -> tuple[str, date | None] | None:
-    """Name and date of birth, the name's words in any order: 'Lee, Olga' is 'Olga Lee', so a
-    sheet imported again with --flip-names finds the patients it stored before."""
-    return (" ".join(sorted(search_key(name).split())), born) if born else None
-
-
 def import_patients(
     session: Session,
     sheet: Sheet,
@@ -363,7 +357,7 @@ def import_patients(
               if p.mrn}  # fmt: skip
     by_name_dob = {
         key: p for p in session.exec(select(Patient).where(col(Patient.birth_date).is_not(None))).all()
-        if (key := _key(p.name, p.birth_date))
+        if (key := patient_service.identity_key(p.name, p.birth_date))
     }  # fmt: skip
     errors: dict[int, str] = {}
     seen_mrn: dict[str, int] = {}
@@ -380,7 +374,7 @@ def import_patients(
         if not flip_names and flip_name(row.values["name"]) != row.values["name"]:
             result.flippable_names += 1
         mrn = (row.values.get("mrn") or "").casefold()
-        key = _key(row.values["name"], row.values.get("birth_date"))
+        key = patient_service.identity_key(row.values["name"], row.values.get("birth_date"))
         if mrn and mrn in seen_mrn:
             errors[line] = f"MRN {row.values['mrn']} is also on line {seen_mrn[mrn]}"
             continue

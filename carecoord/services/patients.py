@@ -63,6 +63,24 @@ def validate_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
     return values
 
 
+def identity_key(name: str, born: date | None) -> tuple[str, date | None] | None:
+    """Name and date of birth, the name's words in any order and case ('Lee, Olga' is 'olga lee'):
+    with the MRN, how a person is recognised (the imports and ``patient add`` use it)."""
+    return (" ".join(sorted(search_key(name).split())), born) if born else None
+
+
+def same_person(session: Session, name: str, born: date | None, mrn: str | None = None) -> Patient | None:
+    """A stored patient with the same name and date of birth, unless both have an MRN and they
+    differ (then they are two people); None when there is none or no date of birth is known."""
+    key = identity_key(name, born)
+    if key is None:
+        return None
+    for stored in session.exec(select(Patient).where(Patient.birth_date == born).order_by(col(Patient.id))).all():
+        if identity_key(stored.name, stored.birth_date) == key and not (mrn and stored.mrn and stored.mrn != mrn):
+            return stored
+    return None
+
+
 def _check_mrn_free(session: Session, mrn: str | None, patient_id: int | None) -> None:
     if mrn is None:
         return
