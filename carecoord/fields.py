@@ -615,7 +615,7 @@ APPOINTMENT = RecordSpec(
         ),
         FieldSpec(
             "attending",
-            "You attend",
+            "Attending",
             Kind.flag,
             "--attending/--not-attending",
             "Whether you attend it (default by type: home visits, phone and telehealth yes; others no). "

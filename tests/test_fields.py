@@ -195,6 +195,8 @@ def test_an_appointment_is_booked_and_changed_as_declared(cli, rows, unchanged):
     assert rows(stored) == [
         {"kind": "pcp", "reminder_minutes": 60, "with_whom": "Dr. Lee", "location": "Clinic", "attending": False}
     ]
+    shown = cli("appt", "show", "1").stdout  # labelled as declared, not by raw keys
+    assert "Time zone" in shown and "Attending" in shown and "Uid" not in shown and "Tz " not in shown
     assert cli("appt", "edit", "1", "--type", "home-visit", "--remind", "", "--with", "").exit_code == 0
     assert rows(stored) == [
         {"kind": "home-visit", "reminder_minutes": None, "with_whom": None, "location": "Clinic", "attending": True}

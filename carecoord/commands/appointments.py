@@ -20,7 +20,7 @@ from carecoord.commands._common import (
     store,
     time_window,
 )
-from carecoord.commands._fields import FIELDS, FieldValues, field_options
+from carecoord.commands._fields import FIELDS, FieldValues, field_options, shown_columns
 from carecoord.fields import APPOINTMENT
 from carecoord.output import Column, confirm_change, render_list
 from carecoord.vocab import AppointmentStatus, AppointmentType, NewAppointmentStatus, OutputFormat
@@ -291,13 +291,13 @@ def show(appointment: ApptArg, fmt: FormatOption = OutputFormat.table) -> None:
             session, appointments.AppointmentFilter(now(), now() + timedelta(days=366), patient_id=found.patient_id)
         )
         record["upcoming"] = [occurrence_record(o, person) for o, _ in upcoming if o.appointment.id == found.id][:8]
-    fields = [
-        Column(key, key.replace("_", " ").capitalize()) for key in record if key not in ("exceptions", "upcoming")
-    ]
     columns = (Column("occurrence", "Occurrence"), Column("start", "Start"), Column("status", "Status"),
                Column("reason", "Reason"))  # fmt: skip
     sections = (("Changed occurrences", "exceptions", columns), ("Next occurrences", "upcoming", columns))
-    render_record(record, fields, fmt, keys=APPOINTMENT_KEYS, title=f"Appointment #{found.id}", sections=sections)
+    render_record(
+        record, shown_columns(APPOINTMENT), fmt, keys=APPOINTMENT_KEYS, title=f"Appointment #{found.id}",
+        sections=sections,
+    )  # fmt: skip
 
 
 @app.command("edit")
