@@ -81,3 +81,24 @@ def test_the_readme_teaches_the_import_and_its_examples_do_what_it_says(cli, row
         {"name": "Layla Haddad", "role": "daughter", "consent_to_share": 1}
     ]
     assert "13/45/1950" in (tmp_path / "caseload.rejected.csv").read_text(encoding="utf-8-sig")
+
+
+def test_the_readme_lists_each_records_keys_once_as_declared():
+    """The README's table of record keys has one row per record, and a declared record's row starts
+    with exactly its declared keys (fields.py), so scripts read what carecoord writes."""
+    from carecoord import fields
+
+    text = README.read_text(encoding="utf-8")
+    table = text[text.index("| record | keys |") :].split("\n\n", 1)[0]
+    rows = {}
+    for line in table.splitlines()[2:]:
+        if line.startswith("| ") and " | `" in line:
+            name, _, rest = line[2:].partition(" | `")
+            assert name not in rows, f"the README lists '{name}' twice"
+            rows[name] = rest.split("`", 1)[0].split()
+    declared = {"patient": fields.PATIENT, "contact": fields.CONTACT, "plan": fields.PLAN, "goal": fields.GOAL,
+                "task": fields.TASK, "log": fields.COMMUNICATION, "transition": fields.TRANSITION,
+                "appointment": fields.APPOINTMENT, "resource": fields.RESOURCE, "coverage": fields.COVERAGE,
+                "authorization": fields.AUTHORIZATION}  # fmt: skip
+    for name, record in declared.items():
+        assert rows[name] == list(record.keys), name
