@@ -270,7 +270,8 @@ def occurrence_record(sitting: Occurrence, patient: Patient) -> dict[str, Any]:
 
 
 def agenda_record(days: list[AgendaDay]) -> dict[str, Any]:
-    """The agenda: ``days``, each with its appointments, tasks, plan reviews and goal targets."""
+    """The agenda: ``days``, each with its appointments, tasks, plan reviews and goal targets; a task
+    is overdue as of its day (one due today is overdue on tomorrow's agenda), never before today."""
     as_of = today()
     return {
         "from": days[0].day,
@@ -279,7 +280,7 @@ def agenda_record(days: list[AgendaDay]) -> dict[str, Any]:
             {
                 "date": day.day,
                 "appointments": [occurrence_record(sitting, patient) for sitting, patient in day.appointments],
-                "tasks": [task_record(task, name, as_of=as_of) for task, name in day.tasks],
+                "tasks": [task_record(task, name, as_of=max(as_of, day.day)) for task, name in day.tasks],
                 "reviews": [plan_record(plan, patient) for plan, patient in day.reviews],
                 "goals": [{**goal_record(goal), "patient_name": patient.name} for goal, patient in day.goals],
                 "contacts_due": [_contact_due_record(gap) for gap in day.contacts_due],

@@ -211,3 +211,14 @@ def test_a_long_table_is_cut_but_json_is_complete(cli, db_file):
         conn.commit()
     assert "... and 20 more" in cli("patient", "list").stdout
     assert len(json.loads(cli("patient", "list", "-f", "json").stdout)) == 520
+
+
+def test_tomorrows_agenda_marks_a_task_due_today_overdue(cli):
+    """On tomorrow's agenda a task due today is late by then, and says so (it read as merely due)."""
+    cli("patient", "add", "Jane Doe")
+    cli("task", "add", "Call Jane back", "--patient", "jane", "--due", "today")
+    [day] = json.loads(cli("agenda", "tomorrow", "-f", "json").stdout)["days"]
+    assert [(t["title"], t["overdue"]) for t in day["tasks"]] == [("Call Jane back", True)]
+    [today] = json.loads(cli("agenda", "-f", "json").stdout)["days"]
+    assert [(t["title"], t["overdue"]) for t in today["tasks"]] == [("Call Jane back", False)]
+    assert "**overdue**" in cli("agenda", "tomorrow", "-f", "markdown").stdout
