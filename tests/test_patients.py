@@ -457,3 +457,22 @@ def test_a_second_patient_with_the_same_name_and_birth_date_is_asked_about(cli, 
     assert cli("patient", "add", "Ann Lee", "--dob", "1960-01-01", "--mrn", "B2").exit_code == 0
     assert cli("patient", "add", "Ann Lee", "--dob", "1961-01-01").exit_code == 0  # another birth date
     assert len(rows("SELECT id FROM patient")) == 5
+
+
+def test_patient_show_is_the_whole_picture_on_one_page(cli):
+    """The README's 'everything about Jane on one page': her open tasks, appointments ahead, open
+    plans and a discharge in its 30-day period are on it (people and scripts)."""
+    cli("patient", "add", "Jane Doe", "--mrn", "1")
+    cli("transition", "add", "jane", "--discharged", "2026-11-20", "--from", "Mercy General Hospital")
+    cli("task", "add", "Call cardiology", "--patient", "jane", "--due", "tomorrow")
+    cli("appt", "add", "jane", "--start", "fri 10am", "--type", "home-visit")
+    cli("plan", "add", "jane", "CHF self-management", "--status", "active")
+    shown = " ".join(cli("patient", "show", "jane").stdout.split())
+    for text in ("Open tasks", "Call cardiology", "Appointments, next 30 days", "Fri 2026-11-27 10:00-11:00",
+                 "Care plans", "CHF self-management", "Transitions of care", "Mercy General Hospital"):  # fmt: skip
+        assert text in shown, text
+    record = json.loads(cli("patient", "show", "jane", "-f", "json").stdout)
+    assert record["open_tasks"][0]["title"] == "TCM: interactive contact after discharge from Mercy General Hospital"
+    assert [a["type"] for a in record["appointments"]] == ["home-visit"]
+    assert [p["title"] for p in record["plans"]] == ["CHF self-management"]
+    assert [t["facility"] for t in record["transitions"]] == ["Mercy General Hospital"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -33,6 +33,11 @@ from carecoord.vocab import (
     SummaryFormat,
     risk_level,
 )
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from carecoord.models import Patient
 
 app = new_app("Patients on your caseload.\n\nExample: carecoord patient add 'Jane Doe' --dob 1950-03-02 --risk high")
 
@@ -185,7 +190,9 @@ def show(
     to: ToOption = None,
     purpose: PurposeOption = None,
 ) -> None:
-    """Everything about one patient: contacts, insurance coverage, authorizations and programs included.
+    """Everything about one patient on one page: care team, coverage, authorizations and programs,
+    and the care now: open tasks (most urgent first), appointments in the next 30 days, open care
+    plans, and discharges still in their 30-day transitional-care period.
 
     With --out FILE the record is written to a file and recorded in the account of disclosures, with
     --to and --purpose ('carecoord audit disclosures').
@@ -216,6 +223,7 @@ def show(
             authorization_record(r) for r in authorizations.list_authorizations(session, wanted)
         ]
         record["programs"] = [enrolment_record(e, p) for e, p in programs.list_enrolments(session, patient_id=found.id)]
+        sections_now = _care_now(session, found, record)
         coverage_columns = [c for c in COVERAGE_COLUMNS if c.key != "patient_name"]
         authorization_columns = [c for c in AUTHORIZATION_COLUMNS if c.key != "patient_name"]
         program_columns = [c for c in ENROLMENT_COLUMNS if c.key != "patient_name"]
@@ -224,6 +232,7 @@ def show(
             ("Coverage", "coverage", coverage_columns),
             ("Authorizations", "authorizations", authorization_columns),
             ("Programs", "programs", program_columns),
+            *sections_now,
         )
         if record["safety_flags"]:
             sections = (("SAFETY FLAG OPEN: follow up today", "safety_flags", SAFETY_COLUMNS), *sections)
@@ -233,7 +242,8 @@ def show(
                           sections=sections)  # fmt: skip
 
         if out is not None and disclose:
-            what = f"patient record of {found.name} ({fmt.value}): {PATIENT_DETAILS}, care team, coverage, programs"
+            what = (f"patient record of {found.name} ({fmt.value}): {PATIENT_DETAILS}, care team, coverage, programs, "
+                    "open tasks, appointments, care plans, transitions of care")  # fmt: skip
             _write(session, out, render, fmt, [found.id or 0], to, purpose, what)
             return
     _show(render, fmt, out)
@@ -241,6 +251,35 @@ def show(
 
 # What a patient listing or record written to a file tells its reader (the disclosure's description).
 PATIENT_DETAILS = "names, dates of birth, MRNs, contact details, insurance, risk, notes"
+
+
+def _care_now(session: Session, patient: Patient, record: dict[str, Any]) -> tuple[Any, ...]:
+    """Add the patient's care now to ``record`` (open_tasks, appointments, plans, transitions) and
+    return its sections for people, each without the patient column (it is this patient)."""
+    from carecoord.commands.appointments import OCCURRENCE_COLUMNS
+    from carecoord.commands.plans import PLAN_COLUMNS
+    from carecoord.commands.tasks import TASK_COLUMNS
+    from carecoord.commands.transitions import TRANSITION_COLUMNS
+    from carecoord.dates import today
+    from carecoord.records import occurrence_record, plan_record, task_record, transition_record
+    from carecoord.services.patients import OVERVIEW_DAYS, care_now
+
+    now = care_now(session, patient)
+    as_of = today()
+    record["open_tasks"] = [task_record(task, name, as_of=as_of) for task, name in now.tasks]
+    record["appointments"] = [occurrence_record(sitting, who) for sitting, who in now.appointments]
+    record["plans"] = [plan_record(plan, who) for plan, who in now.plans]
+    record["transitions"] = [transition_record(status) for status in now.transitions]
+
+    def without_patient(columns: tuple[Column, ...]) -> list[Column]:
+        return [column for column in columns if column.key != "patient_name"]
+
+    return (
+        ("Open tasks", "open_tasks", without_patient(TASK_COLUMNS)),
+        (f"Appointments, next {OVERVIEW_DAYS} days", "appointments", without_patient(OCCURRENCE_COLUMNS)),
+        ("Care plans", "plans", without_patient(PLAN_COLUMNS)),
+        ("Transitions of care (30-day period)", "transitions", without_patient(TRANSITION_COLUMNS)),
+    )
 
 
 def _write(session: Any, out: str, render: Any, fmt: OutputFormat, ids: list[int], to: str | None,

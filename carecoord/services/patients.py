@@ -364,3 +364,46 @@ def _insured_by(text: str) -> Any:
         or_(func.lower(Coverage.payer).contains(needle, autoescape=True),
             func.lower(Coverage.member_id).contains(needle, autoescape=True))
     )  # fmt: skip
+
+
+# --- the patient's care now (patient show) -----------------------------------------------------
+
+OVERVIEW_TASKS = 20  # open tasks shown, most urgent first
+OVERVIEW_DAYS = 30  # appointments this many days ahead
+
+
+@dataclass(frozen=True)
+class CareNow:
+    """What is going on in a patient's care: open tasks, appointments ahead, open care plans, and
+    discharges still in their transitional-care service period."""
+
+    tasks: Sequence[Any]  # (Task, patient name)
+    appointments: Sequence[Any]  # (Occurrence, Patient)
+    plans: Sequence[Any]  # (CarePlan, Patient)
+    transitions: Sequence[Any]  # TransitionStatus
+
+
+def care_now(session: Session, patient: Patient) -> CareNow:
+    """The patient's care now, for the one-page view: a few indexed queries."""
+    from datetime import timedelta
+
+    from carecoord.clinical import TCM_PERIOD_DAYS
+    from carecoord.dates import now
+    from carecoord.services import appointments, plans, tasks, transitions
+
+    assert patient.id is not None
+    begins = now()
+    return CareNow(
+        tasks=tasks.list_tasks(session, tasks.TaskFilter(patient_id=patient.id, limit=OVERVIEW_TASKS)),
+        appointments=appointments.occurrences(
+            session,
+            appointments.AppointmentFilter(begins, begins + timedelta(days=OVERVIEW_DAYS), patient_id=patient.id),
+        ),
+        plans=plans.list_plans(session, plans.PlanFilter(patient_id=patient.id)),
+        transitions=transitions.judge(
+            session,
+            transitions.list_transitions(
+                session, patient_id=patient.id, since=today() - timedelta(days=TCM_PERIOD_DAYS - 1)
+            ),
+        ),
+    )
