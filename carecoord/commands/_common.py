@@ -196,13 +196,16 @@ def optional_minutes(value: str | None) -> int | None:
 # The accepted forms, added to every date option's help. An option that records when something
 # already happened is read "past": a bare weekday or 11/24 there means the last one, not the next.
 DATE_FORMS_HELP = "Forms: 2026-11-24, 11/24, tomorrow, fri, next tue (next week's), last fri, +3d, eom"
+# what already happened: the forms that look back (a date ahead is refused where it must be past)
+PAST_DATE_FORMS_HELP = "Forms: 2026-11-24, 11/24, today, yesterday, mon, last fri, -3d"
 TIME_FORMS_HELP = ", with a time: 'fri 2pm'"
 
 
 def date_help(text: str, *, past: bool, time: bool = False) -> str:
     """An option's help followed by the date forms it takes, and which way a weekday points."""
     which = "last" if past else "next"
-    return f"{text} {DATE_FORMS_HELP}{TIME_FORMS_HELP if time else ''}. A weekday or 11/24 means the {which} one."
+    forms = PAST_DATE_FORMS_HELP if past else DATE_FORMS_HELP
+    return f"{text} {forms}{TIME_FORMS_HELP if time else ''}. A weekday or 11/24 means the {which} one."
 
 
 def optional_date(value: str | None, *, past: bool) -> date | None:
