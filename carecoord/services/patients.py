@@ -387,7 +387,6 @@ def care_now(session: Session, patient: Patient) -> CareNow:
     """The patient's care now, for the one-page view: a few indexed queries."""
     from datetime import timedelta
 
-    from carecoord.clinical import TCM_PERIOD_DAYS
     from carecoord.dates import now
     from carecoord.services import appointments, plans, tasks, transitions
 
@@ -400,10 +399,5 @@ def care_now(session: Session, patient: Patient) -> CareNow:
             appointments.AppointmentFilter(begins, begins + timedelta(days=OVERVIEW_DAYS), patient_id=patient.id),
         ),
         plans=plans.list_plans(session, plans.PlanFilter(patient_id=patient.id)),
-        transitions=transitions.judge(
-            session,
-            transitions.list_transitions(
-                session, patient_id=patient.id, since=today() - timedelta(days=TCM_PERIOD_DAYS - 1)
-            ),
-        ),
+        transitions=transitions.in_period(session, patient.id),
     )

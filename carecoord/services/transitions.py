@@ -261,6 +261,12 @@ class Met:
     attempts: tuple[Evidence, ...] = ()
 
 
+def in_period(session: Session, patient_id: int) -> list[TransitionStatus]:
+    """The patient's discharges still in their TCM service period, judged (newest first)."""
+    since = today() - timedelta(days=TCM_PERIOD_DAYS - 1)
+    return judge(session, list_transitions(session, patient_id=patient_id, since=since))
+
+
 def period_end(discharged_on: date) -> date:
     """The last day of the TCM service period: the discharge day and the 29 days after it."""
     return discharged_on + timedelta(days=TCM_PERIOD_DAYS - 1)
