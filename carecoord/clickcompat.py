@@ -9,6 +9,7 @@ modules itself on start-up, so importing them here costs nothing.
 
 from __future__ import annotations
 
+from typer._click._textwrap import TextWrapper
 from typer._click.core import Context, Parameter
 from typer._click.exceptions import (
     ClickException,
@@ -29,6 +30,14 @@ __all__ = [
     "NoArgsIsHelpError",
     "NoSuchOption",
     "Parameter",
+    "TextWrapper",
     "UsageError",
     "get_completion_class",
 ]
+
+
+def keep_hyphenated_words_whole() -> None:
+    """Help is wrapped between words, never at a hyphen inside one: an example's '--review-every'
+    split as '--review-' and 'every' fails when copied. (Click's wrapper, a ``textwrap.TextWrapper``,
+    splits on hyphens; its simple word pattern does not.)"""
+    TextWrapper.wordsep_re = TextWrapper.wordsep_simple_re

@@ -112,3 +112,13 @@ def test_no_option_description_ends_as_if_cut_short(cli, words):
     """'an RRULE...' at the end of a description reads as text cut to fit: say 'such as', 'e.g.'."""
     for description in descriptions(cli(*words, "--help").stdout):
         assert not description.endswith(".."), description
+
+
+@pytest.mark.parametrize("words", every_help(), ids=" ".join)
+def test_help_never_splits_a_word_at_its_hyphen(cli, words, monkeypatch):
+    """At 80 columns an example's '--review-every' stays whole (it was '--review-' / 'every', which
+    fails when copied), and so does 'entered-in-error'."""
+    monkeypatch.setenv("COLUMNS", "80")
+    text = cli(*words, "--help").stdout
+    split = [line for line in text.splitlines() if len(line) > 1 and line[-1] == "-" and line[-2].isalnum()]
+    assert split == [], split

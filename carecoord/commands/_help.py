@@ -25,7 +25,7 @@ from typing import Any, get_args, get_origin
 import typer
 from typer.core import TyperArgument, TyperCommand, TyperGroup
 
-from carecoord.clickcompat import Context, HelpFormatter, Parameter
+from carecoord.clickcompat import Context, HelpFormatter, Parameter, keep_hyphenated_words_whole
 
 # A parameter's name -> the word its help shows, where the name in capitals would read badly.
 WORDS: dict[str, str] = {
@@ -54,6 +54,8 @@ WORDS: dict[str, str] = {
 # saved) runs again, up to this many attempts in all, after a short random pause.
 ATTEMPTS = 3
 RETRY_PAUSE_SECONDS = (0.02, 0.2)
+keep_hyphenated_words_whole()
+
 # The questions the person running the command answered yes to (confirm_or_refuse in _common.py):
 # a command run again after a lost race does not ask them again. Kept for one command's attempts.
 CONFIRMED: set[str] = set()
