@@ -7,6 +7,7 @@ writes them as ISO 8601.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -146,8 +147,14 @@ def patient_with_contacts(patient: Patient) -> dict[str, Any]:
     return record
 
 
+_INSTANT = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?([+-]\d\d:\d\d|Z)$")
+
+
 def _short(value: Any, width: int = 40) -> str:
+    """A changed value as people read it: a moment (stored as UTC) in the user's zone, long text cut."""
     text = "(empty)" if value in (None, "") else str(value)
+    if _INSTANT.match(text):
+        text = f"{datetime.fromisoformat(text).astimezone(local_zone()):%Y-%m-%d %H:%M}"
     return text if len(text) <= width else text[: width - 1] + "…"
 
 

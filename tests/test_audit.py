@@ -78,3 +78,17 @@ def test_the_audit_user_is_the_account_not_the_environment(cli, monkeypatch):
     cli("patient", "add", "Spoof")
     [entry] = json.loads(cli("audit", "-f", "json").stdout)
     assert entry["os_user"] == pwd.getpwuid(os.geteuid()).pw_name
+
+
+def test_a_changed_moment_reads_in_the_users_zone_as_the_when_column_does(cli):
+    """A task completed at 16:44 in New York shows '2026-11-24 16:44' among the changes, whatever
+    offset the stored moment carries (the JSON keeps what is stored)."""
+    cli("task", "add", "Call pharmacy")
+    assert cli("task", "done", "1", "--date", "yesterday 4:44pm").exit_code == 0
+    [entry] = [e for e in json.loads(cli("audit", "-f", "json").stdout) if e["action"] == "update"]
+    assert entry["changes"]["completed_at"][1].startswith("2026-11-2")
+    assert "completed_at: (empty) → 2026-11-24 16:44" in entry["summary"]
+    with_utc = {"completed_at": [None, "2026-11-24T21:44:00+00:00"]}
+    from carecoord.records import change_summary
+
+    assert change_summary("update", with_utc) == "completed_at: (empty) → 2026-11-24 16:44"
