@@ -253,3 +253,14 @@ def test_log_add_says_back_the_day_a_date_without_a_year_was_read_as(people):
     run = people("log", "add", "jane", "--when", "11/26", "--minutes", "10")
     assert run.exit_code == 0, run.stderr
     assert "on Wed 2025-11-26 00:00: reached, 10 min." in run.stdout
+
+
+def test_log_show_gives_one_entry_whole(people, unchanged):
+    """The table cuts a note to its first line; 'log show' gives the whole note (a pasted discharge summary)."""
+    summary = "Discharge summary:\nCHF exacerbation.\nFollow up with cardiology in 1 week."
+    people("log", "add", "jane", "--minutes", "15", "--note", "-", input=summary)
+    shown = people("log", "show", "1").stdout
+    assert all(line in shown for line in summary.splitlines()) and "15" in shown and "Jane Doe" in shown
+    assert json.loads(people("log", "show", "1", "-f", "json").stdout)["note"] == summary
+    with unchanged():
+        assert_one_line_error(people("log", "show", "9"), 1, "no log entry matches '9'")

@@ -526,3 +526,14 @@ def test_no_command_module_decides_which_contact_meets_which_follow_up():
                      for module, name in _imported_names(path)
                      if module == "carecoord.clinical" and name in RULE_NAMES)  # fmt: skip
     assert readers == ["transitions.py"] * len(readers) and readers
+
+
+def test_transition_show_gives_one_discharge_whole(repro, unchanged):
+    """Its notes (seen nowhere else but JSON before), its code, both deadlines and what met them."""
+    assert repro("transition", "edit", "1", "--note", "Lives alone; daughter visits weekends").exit_code == 0
+    shown = " ".join(repro("transition", "show", "1").stdout.split())
+    for text in ("Mercy General Hospital", "99495", "Contact due 2026-11-24", "Contact done 2026-11-23",
+                 "Contact met", "Visit open", "Lives alone; daughter visits weekends"):  # fmt: skip
+        assert text in shown, text
+    with unchanged():
+        assert_one_line_error(repro("transition", "show", "7"), 1, "no transition matches '7'")

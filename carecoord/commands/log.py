@@ -18,7 +18,7 @@ from carecoord.commands._common import (
     store,
     time_window,
 )
-from carecoord.commands._fields import FIELDS, FieldValues, field_options
+from carecoord.commands._fields import FIELDS, FieldValues, field_options, shown_columns
 from carecoord.fields import COMMUNICATION
 from carecoord.output import Column, confirm_change, render_list
 from carecoord.vocab import Channel, Outcome, OutputFormat
@@ -118,6 +118,27 @@ def list_(
     total = sum(r["minutes"] for r in records)
     title = f"Communication log ({counted(len(records), 'entry')}, {total} min)"
     render_list(records, LOG_COLUMNS, fmt, keys=COMMUNICATION_KEYS, title=title, empty="No log entries.")
+
+
+@app.command("show")
+def show(entry: LogArg, fmt: FormatOption = OutputFormat.table) -> None:
+    """One log entry whole: when, how, with whom, its outcome, minutes and program, and its full note.
+
+    Example: carecoord log show 8
+    """
+    from carecoord.models import Patient
+    from carecoord.output import render_record
+    from carecoord.records import COMMUNICATION_KEYS, communication_record
+    from carecoord.services import communications
+
+    with store(write=False) as session:
+        found = communications.resolve(session, entry)
+        owner = session.get(Patient, found.patient_id)
+        assert owner is not None
+        record = communication_record(found, owner)
+    render_record(
+        record, shown_columns(COMMUNICATION), fmt, keys=COMMUNICATION_KEYS, title=f"Log entry #{record['id']}"
+    )
 
 
 @app.command("edit")

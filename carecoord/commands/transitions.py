@@ -17,7 +17,7 @@ from carecoord.commands._common import (
     optional_date,
     store,
 )
-from carecoord.commands._fields import FIELDS, FieldValues, field_options
+from carecoord.commands._fields import FIELDS, FieldValues, field_options, shown_columns
 from carecoord.fields import TRANSITION
 from carecoord.output import Column, confirm_change, render_list
 from carecoord.vocab import OutputFormat
@@ -112,6 +112,27 @@ def add(
         record,
         fmt,
     )
+
+
+@app.command("show")
+def show(transition: TransitionArg, fmt: FormatOption = OutputFormat.table) -> None:
+    """One discharge whole: its facility, complexity and TCM code, both deadlines with what met
+    them, the follow-up tasks and its notes.
+
+    Example: carecoord transition show 3
+    """
+    from carecoord.models import Patient
+    from carecoord.output import render_record
+    from carecoord.records import TRANSITION_KEYS, transition_record
+    from carecoord.services import transitions
+
+    with store(write=False) as session:
+        found = transitions.resolve(session, transition)
+        owner = session.get(Patient, found.patient_id)
+        assert owner is not None
+        [status] = transitions.judge(session, [(found, owner)])
+        record = transition_record(status)
+    render_record(record, shown_columns(TRANSITION), fmt, keys=TRANSITION_KEYS, title=f"Transition #{record['id']}")
 
 
 @app.command("edit")
